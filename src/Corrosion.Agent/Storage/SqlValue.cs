@@ -1,0 +1,241 @@
+using System.Text;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>
+/// A SQLite value, tagged with its storage class. Ordered as SQLite orders values
+/// (NULL &lt; numbers &lt; text &lt; blob; integers and reals compare numerically; text by its
+/// UTF-8 bytes, as the BINARY collation does), which is the merge rule's tie-breaker.
+/// </summary>
+public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
+{
+    private readonly long _integer;
+    private readonly double _real;
+    private readonly object? _reference;
+
+    private SqlValue(SqlValueKind kind, long integer, double real, object? reference)
+    {
+        Kind = kind;
+        _integer = integer;
+        _real = real;
+        _reference = reference;
+    }
+
+    /// <summary>The storage class.</summary>
+    public SqlValueKind Kind { get; }
+
+    /// <summary>SQL NULL.</summary>
+    public static SqlValue Null => default;
+
+    /// <summary>True for SQL NULL.</summary>
+    public bool IsNull => Kind == SqlValueKind.Null;
+
+    /// <summary>An integer value.</summary>
+    public static SqlValue FromInteger(long value) => new(SqlValueKind.Integer, value, 0, null);
+
+    /// <summary>A real value.</summary>
+    public static SqlValue FromReal(double value) => new(SqlValueKind.Real, 0, value, null);
+
+    /// <summary>A text value.</summary>
+    public static SqlValue FromText(string value) =>
+        new(SqlValueKind.Text, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
+
+    /// <summary>A blob value (the array is not copied; do not change it afterwards).</summary>
+    public static SqlValue FromBlob(byte[] value) =>
+        new(SqlValueKind.Blob, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
+
+    /// <summary>Converts a value read from ADO.NET (long, double, string, byte[], DBNull or null).</summary>
+    public static SqlValue FromObject(object? value) => value switch
+    {
+        null or DBNull => Null,
+        long l => FromInteger(l),
+        int i => FromInteger(i),
+        short s => FromInteger(s),
+        byte b => FromInteger(b),
+        bool flag => FromInteger(flag ? 1 : 0),
+        double d => FromReal(d),
+        float f => FromReal(f),
+        decimal m => FromReal((double)m),
+        string t => FromText(t),
+        byte[] blob => FromBlob(blob),
+        SqlValue v => v,
+        _ => throw new ArgumentException($"unsupported SQL value type {value.GetType().Name}", nameof(value)),
+    };
+
+    /// <summary>The integer; throws unless <see cref="Kind"/> is Integer.</summary>
+    public long AsInteger => Kind == SqlValueKind.Integer ? _integer : throw WrongKind(SqlValueKind.Integer);
+
+    /// <summary>The real; throws unless <see cref="Kind"/> is Real.</summary>
+    public double AsReal => Kind == SqlValueKind.Real ? _real : throw WrongKind(SqlValueKind.Real);
+
+    /// <summary>The text; throws unless <see cref="Kind"/> is Text.</summary>
+    public string AsText => Kind == SqlValueKind.Text ? (string)_reference! : throw WrongKind(SqlValueKind.Text);
+
+    /// <summary>The blob; throws unless <see cref="Kind"/> is Blob.</summary>
+    public byte[] AsBlob => Kind == SqlValueKind.Blob ? (byte[])_reference! : throw WrongKind(SqlValueKind.Blob);
+
+    /// <summary>The value as an ADO.NET parameter value (DBNull for NULL).</summary>
+    public object ToObject() => Kind switch
+    {
+        SqlValueKind.Null => DBNull.Value,
+        SqlValueKind.Integer => _integer,
+        SqlValueKind.Real => _real,
+        _ => _reference!,
+    };
+
+    private InvalidOperationException WrongKind(SqlValueKind wanted) => new($"value is {Kind}, not {wanted}");
+
+    /// <inheritdoc />
+    public int CompareTo(SqlValue other)
+    {
+        var a = Rank(Kind);
+        var b = Rank(other.Kind);
+        if (a != b)
+        {
+            return a.CompareTo(b);
+        }
+
+        switch (Kind)
+        {
+            case SqlValueKind.Null:
+                return 0;
+            case SqlValueKind.Integer or SqlValueKind.Real:
+                return CompareNumbers(this, other);
+            case SqlValueKind.Text:
+                return CompareUtf8((string)_reference!, (string)other._reference!);
+            default:
+                return ((byte[])_reference!).AsSpan().SequenceCompareTo((byte[])other._reference!);
+        }
+    }
+
+    private static int Rank(SqlValueKind kind) => kind switch
+    {
+        SqlValueKind.Null => 0,
+        SqlValueKind.Integer or SqlValueKind.Real => 1,
+        SqlValueKind.Text => 2,
+        _ => 3,
+    };
+
+    private static int CompareNumbers(SqlValue x, SqlValue y)
+    {
+        if (x.Kind == SqlValueKind.Integer && y.Kind == SqlValueKind.Integer)
+        {
+            return x._integer.CompareTo(y._integer);
+        }
+
+        if (x.Kind == SqlValueKind.Real && y.Kind == SqlValueKind.Real)
+        {
+            return x._real.CompareTo(y._real);
+        }
+
+        // Mixed: compare exactly, as SQLite does, without losing precision on large integers.
+        return x.Kind == SqlValueKind.Integer ? CompareIntReal(x._integer, y._real) : -CompareIntReal(y._integer, x._real);
+    }
+
+    private static int CompareIntReal(long i, double r)
+    {
+        if (double.IsNaN(r))
+        {
+            return 1;
+        }
+
+        if (r < -9.2233720368547758e18)
+        {
+            return 1;
+        }
+
+        if (r >= 9.2233720368547758e18)
+        {
+            return -1;
+        }
+
+        var truncated = (long)r;
+        if (i != truncated)
+        {
+            return i < truncated ? -1 : 1;
+        }
+
+        var fraction = r - truncated;
+        return fraction > 0 ? -1 : fraction < 0 ? 1 : 0;
+    }
+
+    private static int CompareUtf8(string x, string y)
+    {
+        if (ReferenceEquals(x, y))
+        {
+            return 0;
+        }
+
+        // Ordinal UTF-16 order differs from UTF-8 byte order only around surrogates; compare bytes.
+        var bx = Encoding.UTF8.GetBytes(x);
+        var by = Encoding.UTF8.GetBytes(y);
+        return bx.AsSpan().SequenceCompareTo(by);
+    }
+
+    /// <summary>Same storage class and same value (an integer never equals a real here).</summary>
+    public bool Equals(SqlValue other)
+    {
+        if (Kind != other.Kind)
+        {
+            return false;
+        }
+
+        return Kind switch
+        {
+            SqlValueKind.Null => true,
+            SqlValueKind.Integer => _integer == other._integer,
+            SqlValueKind.Real => _real.Equals(other._real),
+            SqlValueKind.Text => string.Equals((string)_reference!, (string)other._reference!, StringComparison.Ordinal),
+            _ => ((byte[])_reference!).AsSpan().SequenceEqual((byte[])other._reference!),
+        };
+    }
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is SqlValue other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Kind switch
+    {
+        SqlValueKind.Null => 0,
+        SqlValueKind.Integer => HashCode.Combine(1, _integer),
+        SqlValueKind.Real => HashCode.Combine(2, _real),
+        SqlValueKind.Text => HashCode.Combine(3, StringComparer.Ordinal.GetHashCode((string)_reference!)),
+        _ => HashBlob((byte[])_reference!),
+    };
+
+    private static int HashBlob(byte[] blob)
+    {
+        var hash = new HashCode();
+        hash.Add(4);
+        hash.AddBytes(blob);
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Value equality.</summary>
+    public static bool operator ==(SqlValue left, SqlValue right) => left.Equals(right);
+
+    /// <summary>Value inequality.</summary>
+    public static bool operator !=(SqlValue left, SqlValue right) => !left.Equals(right);
+
+    /// <summary>SQLite ordering.</summary>
+    public static bool operator <(SqlValue left, SqlValue right) => left.CompareTo(right) < 0;
+
+    /// <summary>SQLite ordering.</summary>
+    public static bool operator >(SqlValue left, SqlValue right) => left.CompareTo(right) > 0;
+
+    /// <summary>SQLite ordering.</summary>
+    public static bool operator <=(SqlValue left, SqlValue right) => left.CompareTo(right) <= 0;
+
+    /// <summary>SQLite ordering.</summary>
+    public static bool operator >=(SqlValue left, SqlValue right) => left.CompareTo(right) >= 0;
+
+    /// <summary>A readable form for logs and test failures.</summary>
+    public override string ToString() => Kind switch
+    {
+        SqlValueKind.Null => "NULL",
+        SqlValueKind.Integer => _integer.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        SqlValueKind.Real => _real.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        SqlValueKind.Text => "'" + ((string)_reference!).Replace("'", "''", StringComparison.Ordinal) + "'",
+        _ => "X'" + Convert.ToHexString((byte[])_reference!) + "'",
+    };
+}

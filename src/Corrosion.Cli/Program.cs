@@ -1,0 +1,2 @@
+Console.Error.WriteLine("corrosion: not yet");
+return 1;
