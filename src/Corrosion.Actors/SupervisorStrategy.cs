@@ -20,7 +20,7 @@ public sealed class SupervisorStrategy
     public const int DefaultMaxRestarts = 10;
 
     /// <summary>Default window in which restarts are counted.</summary>
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(5);
 
     private SupervisorStrategy(
         bool allForOne,
@@ -60,7 +60,10 @@ public sealed class SupervisorStrategy
         Window = window;
     }
 
-    /// <summary>Restart with the default backoff for every exception, escalate after 10 restarts in a minute.</summary>
+    /// <summary>
+    /// Restart with the default backoff (200 ms doubling to 30 s, 20 % jitter) for every exception; the 11th failure within
+    /// 5 minutes escalates (a child failing continuously escalates after about two minutes).
+    /// </summary>
     public static SupervisorStrategy Default { get; } = OneForOne();
 
     /// <summary>Stop a failed child, whatever the exception.</summary>
@@ -93,7 +96,7 @@ public sealed class SupervisorStrategy
     /// <param name="maxBackoff">Cap of the delay (default 30 s).</param>
     /// <param name="jitter">Random extra fraction of each delay (default 0.2).</param>
     /// <param name="maxRestarts">Restarts allowed in the window before escalating (default 10; negative: unlimited).</param>
-    /// <param name="window">Window of the restart count (default 1 minute).</param>
+    /// <param name="window">Window of the restart count (default 5 minutes).</param>
     /// <returns>The strategy.</returns>
     public static SupervisorStrategy OneForOne(
         Func<Exception, Directive>? decider = null,
@@ -110,7 +113,7 @@ public sealed class SupervisorStrategy
     /// <param name="maxBackoff">Cap of the delay (default 30 s).</param>
     /// <param name="jitter">Random extra fraction of each delay (default 0.2).</param>
     /// <param name="maxRestarts">Restarts allowed in the window before escalating (default 10; negative: unlimited).</param>
-    /// <param name="window">Window of the restart count (default 1 minute).</param>
+    /// <param name="window">Window of the restart count (default 5 minutes).</param>
     /// <returns>The strategy.</returns>
     public static SupervisorStrategy AllForOne(
         Func<Exception, Directive>? decider = null,
