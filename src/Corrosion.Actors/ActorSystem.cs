@@ -94,6 +94,15 @@ public sealed class ActorSystem : IAsyncDisposable
     public ActorRef<T> Spawn<T>(Func<Actor<T>> factory, string name, MailboxOptions? mailbox = null)
         where T : notnull => guardian.SpawnChild(factory, name, mailbox);
 
+    /// <summary>Stops an actor from outside (after its current message), children first. Stopping a stopped actor does nothing.</summary>
+    /// <param name="actor">The actor to stop.</param>
+    public void Stop(IActorRef actor) => CellOf(actor).SendSystem(new StopCommand(null));
+
+    /// <summary>Completes when the actor has stopped (at once if it already has), after its PostStop and its children's.</summary>
+    /// <param name="actor">The actor.</param>
+    /// <returns>A task completing on termination.</returns>
+    public Task WhenStopped(IActorRef actor) => CellOf(actor).TerminatedTask;
+
     /// <summary>Stops all actors, children before parents, each running PostStop; completes <see cref="WhenTerminated"/>.</summary>
     /// <returns><see cref="WhenTerminated"/>.</returns>
     public Task TerminateAsync()
@@ -142,6 +151,13 @@ public sealed class ActorSystem : IAsyncDisposable
     {
         Interlocked.CompareExchange(ref terminationCause, cause, null);
         KernelLog.RootFailure(KernelLogger, Name, cause);
+    }
+
+    private static ActorCell CellOf(IActorRef actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return (actor as IInternalActorRef)?.Cell
+            ?? throw new ArgumentException($"{actor.Path} is not an actor (asks and probes cannot be stopped or watched).", nameof(actor));
     }
 
     private async Task CompleteWhenGuardianStopsAsync()

@@ -136,4 +136,19 @@ public sealed class LifecycleTests
             return ValueTask.CompletedTask;
         }
     }
+
+    [Fact]
+    public async Task The_system_can_stop_an_actor_from_outside_and_await_its_termination()
+    {
+        await using var system = Kit.System();
+        var probe = system.CreateTestProbe<string>();
+        var actor = system.Spawn(Reporting(probe, "a").Factory(), "a");
+        probe.ExpectMessage(m => m == "start:a");
+
+        system.Stop(actor);
+        await system.WhenStopped(actor).WaitAsync(Kit.Deadline);
+
+        probe.ExpectMessage(m => m == "stop:a");
+        Assert.False(actor.TryTell("late"));
+    }
 }
