@@ -19,7 +19,9 @@ public sealed class ActorRef<T> : IActorRef, IInternalActorRef
 
     /// <summary>
     /// Sends a message. In Wait mode a full mailbox blocks the caller until there is room (backpressure); drop modes never block.
-    /// A message to a stopped actor is a dead letter (counted).
+    /// A message to a stopped actor is a dead letter (counted). From inside a handler prefer <see cref="TryTell"/> or
+    /// <see cref="TellAsync"/> toward yourself or your parent: a blocking Tell into a full mailbox that only you (or a
+    /// parent stopping you) would drain cannot complete.
     /// </summary>
     /// <param name="message">The message.</param>
     public void Tell(T message) => Target.Tell(message);
