@@ -266,6 +266,54 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task All_for_one_stop_stops_the_failed_child_and_its_siblings()
+    {
+        await using var system = Kit.System();
+        var probe = system.CreateTestProbe<string>();
+        Script<string> Child(string name) => new()
+        {
+            PostStop = _ => { probe.Ref.Tell($"stop:{name}"); return ValueTask.CompletedTask; },
+            Receive = (_, m) => m == "boom" ? throw new TestFailure(m) : ValueTask.CompletedTask,
+        };
+        var parent = system.Spawn(
+            new Script<string>
+            {
+                Strategy = SupervisorStrategy.AllForOne(_ => Directive.Stop),
+                PreStart = a =>
+                {
+                    a.Stash = a.Ctx.Spawn(Child("a").Factory(), "a");
+                    a.Ctx.Spawn(Child("b").Factory(), "b");
+                    return ValueTask.CompletedTask;
+                },
+                Receive = (a, m) =>
+                {
+                    if (m == "count")
+                    {
+                        probe.Ref.Tell($"children:{a.Ctx.Children.Count}");
+                    }
+                    else
+                    {
+                        ((ActorRef<string>)a.Stash!).Tell(m);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
+            }.Factory(),
+            "parent");
+
+        parent.Tell("boom");
+        var stopped = new HashSet<string> { probe.ReceiveMessage(), probe.ReceiveMessage() };
+        Assert.Equal(["stop:a", "stop:b"], stopped.Order());
+        await Kit.Eventually(
+            () =>
+            {
+                parent.Tell("count");
+                return probe.ReceiveMessage() == "children:0";
+            },
+            "the parent has no children left");
+    }
+
+    [Fact]
     public async Task One_for_one_restarts_only_the_failed_child()
     {
         await using var system = Kit.System();
