@@ -39,22 +39,18 @@ public static class HoconDuration
             return true;
         }
 
+        if (s.Contains(':', StringComparison.Ordinal))
+        {
+            return TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out value);
+        }
+
         var split = NumberLength(s);
-        if (split == 0)
+        if (split == 0 || !double.TryParse(s.AsSpan(0, split), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
             return false;
         }
 
         var unit = s[split..].Trim();
-        if (unit.Length == 0 && s.Contains(':', StringComparison.Ordinal))
-        {
-            return TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out value);
-        }
-
-        if (!double.TryParse(s.AsSpan(0, split), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-        {
-            return TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out value);
-        }
 
         double ticksPerUnit;
         if (unit.Length == 0)

@@ -46,9 +46,12 @@ internal sealed class EmptyObject : RObject
 }
 
 /// <summary>The object at a path of a scope, as defined by the contributions numbered below <c>before</c>.</summary>
-internal sealed class ScopeObject(Resolver resolver, Scope scope, IReadOnlyList<string> path, int before, List<string> keys) : RObject
+internal sealed class ScopeObject(Resolver resolver, Scope scope, IReadOnlyList<string> path, int before, List<string> keys, SubstitutionExpr? via) : RObject
 {
     private readonly HashSet<string> keySet = new(keys, StringComparer.Ordinal);
+
+    /// <summary>A substitution that supplied some of the fields, to report endless nesting.</summary>
+    public SubstitutionExpr? Via { get; } = via;
 
     public override IReadOnlyList<string> Keys => keys;
 

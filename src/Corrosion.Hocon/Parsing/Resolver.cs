@@ -86,6 +86,7 @@ internal sealed class Resolver
     private RValue? Fold(Scope scope, IReadOnlyList<string> path, int before)
     {
         RValue? scalar = null;
+        SubstitutionExpr? via = null;
         List<string>? keys = null;
         HashSet<string>? keySet = null;
 
@@ -137,6 +138,7 @@ internal sealed class Resolver
                 case Relation.Equal:
                     if (Evaluate(scope, c) is { } v)
                     {
+                        via = v is SubstitutedObject s ? s.Via : via;
                         Apply(v);
                     }
 
@@ -176,6 +178,7 @@ internal sealed class Resolver
 
                     if (!missing)
                     {
+                        via = parent is SubstitutedObject s ? s.Via : via;
                         Apply(current);
                     }
 
@@ -189,7 +192,7 @@ internal sealed class Resolver
             }
         }
 
-        return keys is not null ? new ScopeObject(this, scope, path, before, keys) : scalar;
+        return keys is not null ? new ScopeObject(this, scope, path, before, keys, via) : scalar;
     }
 
     private RValue? Evaluate(Scope scope, Contribution c)
@@ -345,6 +348,8 @@ internal sealed class Resolver
     /// <summary>Turns lazy values into the public tree, detecting objects that contain themselves.</summary>
     private sealed class Materializer
     {
+        private const int MaxDepth = 64;
+
         private readonly Dictionary<RObject, HoconObject> done = new(ReferenceEqualityComparer.Instance);
         private readonly List<(RObject Identity, SubstitutionExpr? Via)> stack = [];
 
@@ -364,15 +369,18 @@ internal sealed class Resolver
                         return existing;
                     }
 
-                    var via = o as SubstitutedObject;
-                    if (stack.Any(e => ReferenceEquals(e.Identity, identity)))
+                    var via = (o as SubstitutedObject)?.Via ?? (identity as ScopeObject)?.Via;
+
+                    // An object that contains itself shows either as the same object again or, seen
+                    // through paths, as nesting without end; no real configuration nests this deep.
+                    if (stack.Count > MaxDepth || stack.Any(e => ReferenceEquals(e.Identity, identity)))
                     {
-                        var culprit = via?.Via ?? stack.LastOrDefault(e => e.Via is not null).Via;
+                        var culprit = via ?? stack.LastOrDefault(e => e.Via is not null).Via;
                         const string message = "substitution cycle: an object contains a substitution of itself";
                         throw culprit is not null ? culprit.Position.Error($"{message} (${{{culprit.Text}}})") : new HoconException(message);
                     }
 
-                    stack.Add((identity, via?.Via));
+                    stack.Add((identity, via));
                     try
                     {
                         var fields = new List<KeyValuePair<string, HoconValue>>();
