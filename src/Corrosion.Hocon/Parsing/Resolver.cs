@@ -18,6 +18,7 @@ internal sealed class Resolver
     private readonly HashSet<Contribution> evaluating = new(ReferenceEqualityComparer.Instance);
     private readonly ConditionalWeakTable<Scope, EvalContext> scopeContexts = [];
     private readonly List<SubstitutionExpr> lookups = [];
+    private readonly Dictionary<Scope, ScopeIndex> indexes = new(ReferenceEqualityComparer.Instance);
 
     public Resolver(Scope root, HoconParseOptions options)
     {
@@ -41,7 +42,7 @@ internal sealed class Resolver
 
     public RValue? Value(Scope scope, IReadOnlyList<string> path, int before)
     {
-        var key = (scope, string.Join('\0', path), before);
+        var key = (scope, ScopeIndex.Key(path, path.Count), before);
         if (values.TryGetValue(key, out var cached))
         {
             return cached;
@@ -126,7 +127,13 @@ internal sealed class Resolver
             }
         }
 
-        foreach (var c in scope.Items)
+        if (!indexes.TryGetValue(scope, out var index))
+        {
+            index = new ScopeIndex(scope);
+            indexes[scope] = index;
+        }
+
+        foreach (var c in index.Relevant(path))
         {
             if (c.Seq >= before)
             {
