@@ -44,4 +44,12 @@ public class MalformedInputTests
         var e = Assert.Throws<HoconException>(() => HoconParser.ParseFile("/nonexistent/dir/node.conf"));
         Assert.Contains("/nonexistent/dir/node.conf", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Absurdly_deep_nesting_is_refused_instead_of_overflowing_the_stack()
+    {
+        var e = Hocon.Fails("a = " + new string('[', 100_000));
+        Assert.Contains("nested more than", e.Message, StringComparison.Ordinal);
+        Assert.Equal(5, Hocon.Parse("a = " + new string('[', 150) + "5" + new string(']', 150) + "\nb { c { d { e = 5 } } }").GetInt("b.c.d.e"));
+    }
 }

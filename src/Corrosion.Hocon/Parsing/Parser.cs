@@ -9,11 +9,15 @@ namespace Corrosion.Hocon.Parsing;
 /// </summary>
 internal sealed class Parser
 {
+    /// <summary>Deeper nesting is refused, so hostile input cannot overflow the stack.</summary>
+    public const int MaxNesting = 200;
+
     private readonly List<Token> tokens;
     private readonly ParseSession session;
     private readonly string baseDirectory;
     private readonly IReadOnlyList<string> includePrefix;
     private int index;
+    private int depth;
 
     private Parser(List<Token> tokens, ParseSession session, string baseDirectory, IReadOnlyList<string> includePrefix)
     {
@@ -296,10 +300,12 @@ internal sealed class Parser
                 case TokenKind.LBrace:
                 {
                     Advance();
+                    Nest(t);
                     var seq = session.NextSeq();
                     var anonymous = new Scope(false);
                     anonymous.Items.Add(new Contribution([], new EmptyObjectExpr(t.Position), seq));
                     ParseObjectBody(anonymous, [], logicalPath, TokenKind.RBrace, t.Position);
+                    depth--;
                     parts.Add(new Part(new ObjectExpr(t.Position, anonymous), seq));
                     continue;
                 }
@@ -307,8 +313,10 @@ internal sealed class Parser
                 case TokenKind.LBracket:
                 {
                     Advance();
+                    Nest(t);
                     var seq = session.NextSeq();
                     parts.Add(new Part(ParseArray(t.Position), seq));
+                    depth--;
                     continue;
                 }
 
@@ -332,6 +340,14 @@ internal sealed class Parser
         }
 
         return parts;
+    }
+
+    private void Nest(Token opening)
+    {
+        if (++depth > MaxNesting)
+        {
+            throw opening.Position.Error($"objects and arrays are nested more than {MaxNesting} deep");
+        }
     }
 
     private static Expr ToExpr(List<Part> parts) =>

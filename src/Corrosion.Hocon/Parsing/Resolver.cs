@@ -355,7 +355,7 @@ internal sealed class Resolver
     /// <summary>Turns lazy values into the public tree, detecting objects that contain themselves.</summary>
     private sealed class Materializer
     {
-        private const int MaxDepth = 64;
+        private const int MaxDepth = Parser.MaxNesting + 50;
 
         private readonly Dictionary<RObject, HoconObject> done = new(ReferenceEqualityComparer.Instance);
         private readonly List<(RObject Identity, SubstitutionExpr? Via)> stack = [];
