@@ -48,6 +48,28 @@ public class IncludeTests
     }
 
     [Fact]
+    public void Substitution_in_an_included_file_falls_back_to_the_root_path()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("foo.conf", "port = ${base-port}\nlist += x");
+        var main = dir.Write("main.conf", "base-port = 8080\na { list = [w] }\na { include \"foo.conf\" }");
+        var c = HoconParser.ParseFile(main);
+        Assert.Equal(8080, c.GetInt("a.port"));
+        Assert.Equal(["w", "x"], c.GetStringList("a.list"));
+    }
+
+    [Fact]
+    public void Configuration_file_source_resolves_includes_relative_to_the_file()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("etc/common.conf", "db.path = /data/state.db");
+        var main = dir.Write("etc/node.conf", "include \"common.conf\"\napi.addr = \"127.0.0.1:8080\"");
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddHoconFile(main).Build();
+        Assert.Equal("/data/state.db", config["db:path"]);
+        Assert.Equal("127.0.0.1:8080", config["api:addr"]);
+    }
+
+    [Fact]
     public void Include_file_form_and_name_without_extension()
     {
         using var dir = new TempDirectory();
