@@ -351,12 +351,7 @@ public static partial class ReplicationCodec
         {
             var reason = U8();
             var detail = String();
-            if (Error is null && !Enum.IsDefined((SyncRejectReason)reason))
-            {
-                // Unknown reasons from newer peers are still a refusal; keep the detail.
-                reason = (byte)SyncRejectReason.Unspecified;
-            }
-
+            // Reasons unknown to this release are kept as numbers: still a refusal, and re-encoding is exact.
             return Error is null ? new SyncReject((SyncRejectReason)reason, detail) : null;
         }
     }
