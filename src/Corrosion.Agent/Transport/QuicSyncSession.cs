@@ -51,7 +51,7 @@ internal sealed class QuicSyncSession : ISyncSession
     }
 
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken ct) =>
-        await _reader.ReadAsync(ct) is { } frame ? frame : null;
+        await _reader.ReadAsync(ct) is { } frame ? new ReadOnlyMemory<byte>(frame) : (ReadOnlyMemory<byte>?)null;
 
     public ValueTask CompleteAsync()
     {
