@@ -231,6 +231,7 @@ internal sealed class PeerOutbox : IAsyncDisposable
         }
 
         _counters.FrameBatchSent(frames, bytes.Length);
+        _counters.LinkWrite();
     }
 
     public async ValueTask DisposeAsync()

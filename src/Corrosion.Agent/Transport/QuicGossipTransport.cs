@@ -141,6 +141,17 @@ public sealed class QuicGossipTransport : IGossipTransport
         {
             var connection = await GetConnectionAsync(peer, timeout.Token);
             var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, timeout.Token);
+            try
+            {
+                // Also makes the stream visible to the peer at once (QUIC announces streams with their first bytes).
+                await stream.WriteAsync(Preface(LinkPurpose.Sync), timeout.Token);
+            }
+            catch
+            {
+                await stream.DisposeAsync();
+                throw;
+            }
+
             return new QuicSyncSession(stream, peer, _options, Counters);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
@@ -161,12 +172,19 @@ public sealed class QuicGossipTransport : IGossipTransport
         try
         {
             var connection = await GetConnectionAsync(peer, timeout.Token);
-            return new QuicOutboundLink(connection, () => Evict(peer));
+            return new QuicOutboundLink(connection, Preface(LinkPurpose.Broadcast), () => Evict(peer));
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
         {
             throw new TimeoutException($"connecting to {peer} took longer than gossip.connect_timeout = {_options.ConnectTimeout}", ex);
         }
+    }
+
+    private byte[] Preface(LinkPurpose purpose)
+    {
+        var preface = new byte[LinkPreface.Size];
+        LinkPreface.Write(preface, purpose, (ushort)((IPEndPoint)LocalEndPoint).Port);
+        return preface;
     }
 
     private async Task<QuicConnection> GetConnectionAsync(EndPoint peer, CancellationToken ct)
@@ -242,19 +260,7 @@ public sealed class QuicGossipTransport : IGossipTransport
             while (!stopping.IsCancellationRequested)
             {
                 var stream = await connection.AcceptInboundStreamAsync(stopping);
-                if (stream.Type == QuicStreamType.Bidirectional)
-                {
-                    var session = new QuicSyncSession(stream, remote, _options, Counters);
-                    if (!_sessions.Writer.TryWrite(session))
-                    {
-                        Counters.SessionRefused();
-                        await session.DisposeAsync();
-                    }
-                }
-                else
-                {
-                    _ = Task.Run(() => ReadBroadcastStreamAsync(stream, remote, stopping), CancellationToken.None);
-                }
+                _ = Task.Run(() => ServeStreamAsync(stream, remote, stopping), CancellationToken.None);
             }
         }
         catch (Exception ex)
@@ -268,26 +274,66 @@ public sealed class QuicGossipTransport : IGossipTransport
         }
     }
 
-    private async Task ReadBroadcastStreamAsync(QuicStream stream, EndPoint remote, CancellationToken stopping)
+    private async Task ServeStreamAsync(QuicStream stream, IPEndPoint connectionRemote, CancellationToken stopping)
     {
-        await using (stream)
+        EndPoint remote = connectionRemote;
+        var handedOff = false;
+        try
         {
-            try
+            var preface = new byte[LinkPreface.Size];
+            using (var greeting = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
-                await using var reader = new FrameStreamReader(stream, _options, Counters, _options.IdleTimeout);
-                while (await reader.ReadAsync(stopping) is { } frame)
+                greeting.CancelAfter(_options.ConnectTimeout);
+                await stream.ReadExactlyAsync(preface, greeting.Token);
+            }
+
+            if (!LinkPreface.TryRead(preface, out var purpose, out var port)
+                || (purpose == LinkPurpose.Sync) != (stream.Type == QuicStreamType.Bidirectional))
+            {
+                Counters.MalformedStream();
+                throw new InvalidDataException("bad stream greeting (not a gossip peer, or another release)");
+            }
+
+            if (port != 0)
+            {
+                remote = new IPEndPoint(connectionRemote.Address, port);
+            }
+
+            if (purpose == LinkPurpose.Sync)
+            {
+                var session = new QuicSyncSession(stream, remote, _options, Counters);
+                if (_sessions.Writer.TryWrite(session))
                 {
-                    await _frames.Writer.WriteAsync(new ReceivedFrame(remote, frame), stopping);
+                    handedOff = true;
+                    return;
                 }
+
+                Counters.SessionRefused();
+                await session.DisposeAsync();
+                handedOff = true;
+                return;
             }
-            catch (InvalidDataException ex)
+
+            await using var reader = new FrameStreamReader(stream, _options, Counters, _options.IdleTimeout);
+            while (await reader.ReadAsync(stopping) is { } frame)
             {
-                stream.Abort(QuicAbortDirection.Read, StreamAborted);
-                TransportLog.StreamClosed(_logger, remote, ex.Message);
+                await _frames.Writer.WriteAsync(new ReceivedFrame(remote, frame), stopping);
             }
-            catch (Exception ex)
+        }
+        catch (InvalidDataException ex)
+        {
+            stream.Abort(QuicAbortDirection.Read, StreamAborted);
+            TransportLog.StreamClosed(_logger, remote, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            TransportLog.InboundEnded(_logger, remote, ex);
+        }
+        finally
+        {
+            if (!handedOff)
             {
-                TransportLog.InboundEnded(_logger, remote, ex);
+                await stream.DisposeAsync();
             }
         }
     }

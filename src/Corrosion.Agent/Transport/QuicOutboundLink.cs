@@ -7,7 +7,7 @@ namespace Corrosion.Agent.Transport;
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("windows")]
 [SupportedOSPlatform("macos")]
-internal sealed class QuicOutboundLink(QuicConnection connection, Action evict) : IOutboundLink
+internal sealed class QuicOutboundLink(QuicConnection connection, ReadOnlyMemory<byte> preface, Action evict) : IOutboundLink
 {
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -18,6 +18,7 @@ internal sealed class QuicOutboundLink(QuicConnection connection, Action evict) 
         try
         {
             await using var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Unidirectional, ct);
+            await stream.WriteAsync(preface, ct); // names our gossip address, as on TCP
             await stream.WriteAsync(batch, completeWrites: true, ct);
         }
         catch (QuicException)

@@ -268,7 +268,9 @@ public sealed class TcpGossipTransport : IGossipTransport
                 var session = new TcpSyncSession(socket, stream, remote!, _options, Counters);
                 if (_sessions.Writer.TryWrite(session))
                 {
+                    // From here the session's owner closes it.
                     handedOff = true;
+                    _inbound.TryRemove(socket, out _);
                     return;
                 }
 

@@ -15,6 +15,7 @@ public sealed class TransportCounters
     private long _sendTimeouts;
     private long _connections;
     private long _sessionsRefused;
+    private long _linkWrites;
 
     /// <summary>Frames written to a link.</summary>
     public long FramesSent => Volatile.Read(ref _framesSent);
@@ -49,6 +50,9 @@ public sealed class TransportCounters
     /// <summary>Outbound links established (first connections and reconnections).</summary>
     public long Connections => Volatile.Read(ref _connections);
 
+    /// <summary>Writes on broadcast links; <see cref="FramesSent"/> / this is the coalescing factor.</summary>
+    public long LinkWrites => Volatile.Read(ref _linkWrites);
+
     /// <summary>Incoming sync sessions refused because the session queue was full.</summary>
     public long SessionsRefused => Volatile.Read(ref _sessionsRefused);
 
@@ -63,6 +67,8 @@ public sealed class TransportCounters
         Interlocked.Increment(ref _framesReceived);
         Interlocked.Add(ref _bytesReceived, bytes);
     }
+
+    internal void LinkWrite() => Interlocked.Increment(ref _linkWrites);
 
     internal void SendQueueDrop() => Interlocked.Increment(ref _sendQueueDrops);
 

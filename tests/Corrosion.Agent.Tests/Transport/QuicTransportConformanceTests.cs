@@ -62,4 +62,10 @@ public sealed class QuicTransportConformanceTests : TransportConformance
 
     [QuicFact]
     public Task Quic_Sync_session_carries_a_request_and_its_answer_both_ways() => Sync_session_carries_a_request_and_its_answer_both_ways();
+
+    [QuicFact]
+    public Task Quic_Idle_link_sends_a_lone_frame_at_once_in_its_own_write() => Idle_link_sends_a_lone_frame_at_once_in_its_own_write();
+
+    [QuicFact]
+    public Task Quic_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
 }

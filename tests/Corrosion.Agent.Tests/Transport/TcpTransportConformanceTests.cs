@@ -52,4 +52,10 @@ public sealed class TcpTransportConformanceTests : TransportConformance
 
     [Fact]
     public Task Tcp_Sync_session_carries_a_request_and_its_answer_both_ways() => Sync_session_carries_a_request_and_its_answer_both_ways();
+
+    [Fact]
+    public Task Tcp_Idle_link_sends_a_lone_frame_at_once_in_its_own_write() => Idle_link_sends_a_lone_frame_at_once_in_its_own_write();
+
+    [Fact]
+    public Task Tcp_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
 }

@@ -97,6 +97,37 @@ public abstract class TransportConformance : IAsyncLifetime
         }
     }
 
+    public async Task Idle_link_sends_a_lone_frame_at_once_in_its_own_write()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        a.TrySend(b.LocalEndPoint, TestFrames.Make(0, 64));
+        await ReceiveAsync(b, 1);
+        var writes = a.Counters.LinkWrites;
+
+        var clock = Stopwatch.StartNew();
+        a.TrySend(b.LocalEndPoint, TestFrames.Make(1, 64));
+        await ReceiveAsync(b, 1);
+        Assert.Equal(writes + 1, a.Counters.LinkWrites);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"a lone frame waited {clock.Elapsed}");
+    }
+
+    public async Task Busy_link_coalesces_queued_frames_into_few_writes()
+    {
+        var a = await StartAsync(o => o with { SendQueuePerPeer = 4096 });
+        var b = await StartAsync();
+        for (var i = 0; i < 3000; i++)
+        {
+            Assert.True(a.TrySend(b.LocalEndPoint, TestFrames.Make(i, 64)));
+        }
+
+        var received = await ReceiveAsync(b, 3000);
+        Assert.Equal(3000, received.Count);
+        Assert.Equal(3000, a.Counters.FramesSent);
+        Assert.True(a.Counters.LinkWrites * 4 < a.Counters.FramesSent, $"{a.Counters.FramesSent} frames took {a.Counters.LinkWrites} writes");
+        Assert.True(a.Counters.LinkWrites >= 3000 * 64 / BaseOptions.CoalesceBytes, "no write exceeds the coalescing bound");
+    }
+
     public async Task Frames_name_the_senders_gossip_address()
     {
         var a = await StartAsync();
