@@ -73,11 +73,13 @@ public static partial class ReplicationCodec
                 return 1 + ActorId.Size + RangeSize;
             case ChangesetFull full:
                 long size = 1 + ActorId.Size + 8 + RangeSize + 8 + 8 + 4;
-                foreach (var c in full.Changes)
+                for (var ci = 0; ci < full.Changes.Count; ci++)
                 {
+                    var c = full.Changes[ci];
                     size += MeasureString(c.Table) + 4 + MeasureString(c.Cid) + MeasureValue(c.Value) + 8 + 8 + ActorId.Size + 8 + 8;
-                    foreach (var pk in c.Pk)
+                    for (var ki = 0; ki < c.Pk.Count; ki++)
                     {
+                        var pk = c.Pk[ki];
                         size += MeasureValue(pk);
                     }
                 }
@@ -111,11 +113,13 @@ public static partial class ReplicationCodec
     private static long MeasureSyncRequest(SyncRequest request)
     {
         long size = 4;
-        foreach (var need in request.Needs)
+        for (var ni = 0; ni < request.Needs.Count; ni++)
         {
+            var need = request.Needs[ni];
             size += ActorId.Size + 4 + (need.Versions.Count * (long)RangeSize) + 4;
-            foreach (var p in need.Partials)
+            for (var pi = 0; pi < need.Partials.Count; pi++)
             {
+                var p = need.Partials[pi];
                 size += 8 + 4 + (p.Seqs.Count * (long)RangeSize);
             }
         }
@@ -216,8 +220,9 @@ public static partial class ReplicationCodec
                     I64(full.LastSeq);
                     U64(full.Timestamp);
                     Count(full.Changes.Count);
-                    foreach (var c in full.Changes)
+                    for (var ci = 0; ci < full.Changes.Count; ci++)
                     {
+                        var c = full.Changes[ci];
                         Change(c);
                     }
 
@@ -231,8 +236,9 @@ public static partial class ReplicationCodec
         {
             String(c.Table);
             Count(c.Pk.Count);
-            foreach (var pk in c.Pk)
+            for (var ki = 0; ki < c.Pk.Count; ki++)
             {
+                var pk = c.Pk[ki];
                 Value(pk);
             }
 
@@ -260,8 +266,9 @@ public static partial class ReplicationCodec
             {
                 Actor(actor);
                 Count(ranges.Count);
-                foreach (var r in ranges)
+                for (var ri = 0; ri < ranges.Count; ri++)
                 {
+                    var r = ranges[ri];
                     Range(r.Start, r.End);
                 }
             }
@@ -282,8 +289,9 @@ public static partial class ReplicationCodec
         private void SeqRanges(IReadOnlyList<SeqRange> seqs)
         {
             Count(seqs.Count);
-            foreach (var s in seqs)
+            for (var si = 0; si < seqs.Count; si++)
             {
+                var s = seqs[si];
                 Range(s.Start, s.End);
             }
         }
@@ -291,18 +299,21 @@ public static partial class ReplicationCodec
         public void SyncRequest(SyncRequest request)
         {
             Count(request.Needs.Count);
-            foreach (var need in request.Needs)
+            for (var ni = 0; ni < request.Needs.Count; ni++)
             {
+                var need = request.Needs[ni];
                 Actor(need.Actor);
                 Count(need.Versions.Count);
-                foreach (var r in need.Versions)
+                for (var ri = 0; ri < need.Versions.Count; ri++)
                 {
+                    var r = need.Versions[ri];
                     Range(r.Start, r.End);
                 }
 
                 Count(need.Partials.Count);
-                foreach (var p in need.Partials)
+                for (var pi = 0; pi < need.Partials.Count; pi++)
                 {
+                    var p = need.Partials[pi];
                     I64(p.Version);
                     SeqRanges(p.Seqs);
                 }
