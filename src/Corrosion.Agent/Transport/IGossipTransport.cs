@@ -25,6 +25,7 @@ public interface IGossipTransport : IAsyncDisposable
     /// False when the frame was dropped: the peer's send queue is full, the frame is larger than
     /// the maximum frame size, or the transport is stopped.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="frame"/> is not one whole frame (its length prefix disagrees).</exception>
     bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame);
 
     /// <summary>Opens a sync session with <paramref name="peer"/>; fails within the connect timeout when the peer does not answer.</summary>

@@ -29,6 +29,7 @@ internal sealed class QuicSyncSession : ISyncSession
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
     {
+        FrameCheck.EnsureWholeFrame(frame.Span, nameof(frame));
         if (frame.Length > _options.MaxFrameSize)
         {
             _counters.OversizedFrame();

@@ -105,6 +105,7 @@ public sealed class TcpGossipTransport : IGossipTransport
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(peer);
+        FrameCheck.EnsureWholeFrame(frame.Span, nameof(frame));
         if (_disposed != 0 || _listener is null || frame.Length > _options.MaxFrameSize)
         {
             if (frame.Length > _options.MaxFrameSize)

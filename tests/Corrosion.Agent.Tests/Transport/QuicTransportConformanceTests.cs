@@ -68,4 +68,7 @@ public sealed class QuicTransportConformanceTests : TransportConformance
 
     [QuicFact]
     public Task Quic_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
+
+    [QuicFact]
+    public Task Quic_Bytes_that_are_not_one_whole_frame_are_refused_before_they_reach_a_link() => Bytes_that_are_not_one_whole_frame_are_refused_before_they_reach_a_link();
 }

@@ -58,4 +58,7 @@ public sealed class TcpTransportConformanceTests : TransportConformance
 
     [Fact]
     public Task Tcp_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
+
+    [Fact]
+    public Task Tcp_Bytes_that_are_not_one_whole_frame_are_refused_before_they_reach_a_link() => Bytes_that_are_not_one_whole_frame_are_refused_before_they_reach_a_link();
 }

@@ -172,6 +172,19 @@ public abstract class TransportConformance : IAsyncLifetime
         Assert.Equal(1, a.Counters.SendQueueDrops);
     }
 
+    public async Task Bytes_that_are_not_one_whole_frame_are_refused_before_they_reach_a_link()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        var frame = TestFrames.Make(1, 64);
+        Assert.Throws<ArgumentException>(() => a.TrySend(b.LocalEndPoint, frame.AsMemory(0, 63)));
+        Assert.Throws<ArgumentException>(() => a.TrySend(b.LocalEndPoint, new byte[3]));
+        var twoFrames = frame.Concat(TestFrames.Make(2, 64)).ToArray();
+        Assert.Throws<ArgumentException>(() => a.TrySend(b.LocalEndPoint, twoFrames));
+        Assert.True(a.TrySend(b.LocalEndPoint, frame));
+        Assert.Equal(1, TestFrames.IndexOf(Assert.Single(await ReceiveAsync(b, 1)).Frame.Span));
+    }
+
     public async Task Frame_over_the_maximum_closes_that_stream_and_the_node_carries_on()
     {
         var big = await StartAsync(o => o with { MaxFrameSize = 4 * BaseOptions.MaxFrameSize });
