@@ -79,6 +79,18 @@ internal static partial class SchemaLoader
             }
         }
 
+        using (var names = NativeStatement.Prepare(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND instr(name, '__corro_') > 0"))
+        {
+            if (names.Step())
+            {
+                var name = names.GetText(0);
+                names.Reset();
+                throw new SchemaException($"table {name}: names containing {InternalMarker} are reserved");
+            }
+
+            names.Reset();
+        }
+
         var tables = Inspect(db);
         foreach (var table in tables)
         {
@@ -135,7 +147,7 @@ internal static partial class SchemaLoader
         while (i < text.Length && words.Count < count)
         {
             var c = text[i];
-            if (char.IsWhiteSpace(c))
+            if (char.IsWhiteSpace(c) || (c == ';' && words.Count == 0))
             {
                 i++;
             }
