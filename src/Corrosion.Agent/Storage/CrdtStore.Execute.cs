@@ -87,11 +87,79 @@ public sealed partial class CrdtStore
         }
     }
 
+    private const int StatementCacheSize = 128;
+
+    private readonly Dictionary<string, NativeStatement> _userStatements = new(StringComparer.Ordinal);
+
     private long RunStatement(Statement statement)
     {
-        var rest = statement.Sql;
+        // Single statements are prepared once and reused: preparing a write also compiles the
+        // CRR triggers, which costs more than running it.
+        if (_userStatements.TryGetValue(statement.Sql, out var cached))
+        {
+            return RunPrepared(cached, statement, owned: false);
+        }
+
+        var first = NativeStatement.PrepareNext(_db, statement.Sql, out var tail);
+        if (first is null)
+        {
+            throw new SqlException("empty statement");
+        }
+
+        if (NativeStatement.IsOnlyComments(tail))
+        {
+            if (_userStatements.Count >= StatementCacheSize)
+            {
+                foreach (var old in _userStatements.Values)
+                {
+                    old.Dispose();
+                }
+
+                _userStatements.Clear();
+            }
+
+            _userStatements[statement.Sql] = first;
+            return RunPrepared(first, statement, owned: false);
+        }
+
+        var rows = RunPrepared(first, statement, owned: true);
+        return rows + RunText(tail, statement);
+    }
+
+    private long RunPrepared(NativeStatement stmt, Statement statement, bool owned)
+    {
+        try
+        {
+            BindParameters(stmt, statement);
+            var readOnly = stmt.IsReadOnly;
+            while (stmt.Step())
+            {
+            }
+
+            if (raw.sqlite3_get_autocommit(_db) != 0)
+            {
+                throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed");
+            }
+
+            return readOnly ? 0 : raw.sqlite3_changes(_db);
+        }
+        finally
+        {
+            if (owned)
+            {
+                stmt.Dispose();
+            }
+            else
+            {
+                stmt.Reset();
+            }
+        }
+    }
+
+    private long RunText(string text, Statement statement)
+    {
+        var rest = text;
         long rows = 0;
-        var any = false;
         while (!NativeStatement.IsOnlyComments(rest))
         {
             var stmt = NativeStatement.PrepareNext(_db, rest, out rest);
@@ -100,30 +168,7 @@ public sealed partial class CrdtStore
                 break;
             }
 
-            using (stmt)
-            {
-                any = true;
-                BindParameters(stmt, statement);
-                var readOnly = stmt.IsReadOnly;
-                while (stmt.Step())
-                {
-                }
-
-                if (!readOnly)
-                {
-                    rows += raw.sqlite3_changes(_db);
-                }
-
-                if (raw.sqlite3_get_autocommit(_db) != 0)
-                {
-                    throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed");
-                }
-            }
-        }
-
-        if (!any)
-        {
-            throw new SqlException("empty statement");
+            rows += RunPrepared(stmt, statement, owned: true);
         }
 
         return rows;

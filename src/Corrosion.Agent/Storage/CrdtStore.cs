@@ -358,6 +358,12 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         _statements.Clear();
+        foreach (var stmt in _userStatements.Values)
+        {
+            stmt.Dispose();
+        }
+
+        _userStatements.Clear();
         foreach (var table in _tables.Values)
         {
             table.Dispose();

@@ -43,7 +43,7 @@ internal sealed class StoreBuilder : IDisposable
     }
 
     public StoreOptions Options(string name) =>
-        new(Path.Combine(Root, name, "corrosion.db"), new[] { WriteSchema(_schema, name + ".sql") }, ReadPoolSize: 2, MaxChangesPerChunk: _maxChunk);
+        new(Path.Combine(Root, name, "corrosion.db"), new[] { WriteSchema(_schema, name + ".sql") }, ReadPoolSize: 2, MaxChangesPerChunk: _maxChunk, Synchronous: "OFF");
 
     public CrdtStore Build(string? name = null)
     {
