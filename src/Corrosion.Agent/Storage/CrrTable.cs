@@ -55,8 +55,11 @@ internal sealed class CrrTable : IDisposable
     public string TablesDdl()
     {
         var pkCols = string.Join(", ", PkNames.Select(SchemaLoader.Quote));
+        // Same declared types as the table's key: with differing affinities SQLite cannot use the
+        // unique index for the triggers' NEW.pk lookups and would scan the key map per row.
+        var pkDefs = string.Join(", ", Schema.PkColumns.Select(c => (SchemaLoader.Quote(c.Name) + " " + c.Type).TrimEnd()));
         return $"""
-            CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkCols}, UNIQUE ({pkCols}));
+            CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkDefs}, UNIQUE ({pkCols}));
             CREATE TABLE IF NOT EXISTS {Clock} (key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
             """;
