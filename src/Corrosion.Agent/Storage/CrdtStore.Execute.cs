@@ -106,6 +106,7 @@ public sealed partial class CrdtStore
             throw new SqlException("empty statement");
         }
 
+        RefuseTransactionControl(first);
         if (NativeStatement.IsOnlyComments(tail))
         {
             if (_userStatements.Count >= StatementCacheSize)
@@ -124,6 +125,24 @@ public sealed partial class CrdtStore
 
         var rows = RunPrepared(first, statement, owned: true);
         return rows + RunText(tail, statement);
+    }
+
+    private static void RefuseTransactionControl(NativeStatement stmt)
+    {
+        var text = stmt.Sql.TrimStart();
+        var end = 0;
+        while (end < text.Length && char.IsLetter(text[end]))
+        {
+            end++;
+        }
+
+        var word = text[..end].ToUpperInvariant();
+        var rollbackTo = word == "ROLLBACK" && text.Contains(" TO ", StringComparison.OrdinalIgnoreCase);
+        if (word is "BEGIN" or "COMMIT" or "END" or "ROLLBACK" && !rollbackTo)
+        {
+            stmt.Dispose();
+            throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed: every request is one transaction");
+        }
     }
 
     private long RunPrepared(NativeStatement stmt, Statement statement, bool owned)
@@ -168,6 +187,7 @@ public sealed partial class CrdtStore
                 break;
             }
 
+            RefuseTransactionControl(stmt);
             rows += RunPrepared(stmt, statement, owned: true);
         }
 

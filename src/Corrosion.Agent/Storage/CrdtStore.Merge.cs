@@ -21,6 +21,7 @@ public sealed partial class CrdtStore
         }
 
         Begin();
+        _rowCache = default;
         try
         {
             foreach (var changeset in changesets)
@@ -42,10 +43,12 @@ public sealed partial class CrdtStore
         }
         catch
         {
+            _rowCache = default;
             Rollback();
             throw;
         }
 
+        _rowCache = default;
         return new MergeResult(applied, changed, buffered);
     }
 
@@ -182,6 +185,8 @@ public sealed partial class CrdtStore
     /// Merges one change against the local cell; returns true when user data changed.
     /// Order: causal length, col_version, value, site id (DESIGN.md §4).
     /// </summary>
+    private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, long? Key, (long ColVersion, long DbVersion, long? Site, long Seq)? Sentinel) _rowCache;
+
     private bool MergeChange(Change change, long site)
     {
         if (!_tables.TryGetValue(change.Table, out var table))
@@ -194,8 +199,22 @@ public sealed partial class CrdtStore
             throw new SqlException($"change for unknown column {change.Table}.{change.Cid}");
         }
 
-        var key = table.FindKey(change.Pk);
-        var sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
+        // Changes of one row arrive together (seq order), so the row's key and causal length are
+        // looked up once per row, not once per cell.
+        long? key;
+        (long ColVersion, long DbVersion, long? Site, long Seq)? sentinel;
+        if (_rowCache.Table == table && _rowCache.Pk is { } cachedPk && cachedPk.SequenceEqual(change.Pk))
+        {
+            key = _rowCache.Key;
+            sentinel = _rowCache.Sentinel;
+        }
+        else
+        {
+            key = table.FindKey(change.Pk);
+            sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
+            _rowCache = (table, change.Pk, key, sentinel);
+        }
+
         var localCl = sentinel?.ColVersion ?? 0;
         if (change.Cl < localCl)
         {
@@ -211,6 +230,7 @@ public sealed partial class CrdtStore
             // origin) that the sentinel change of the same causal length replaces when it arrives.
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
             table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
             if (change.Cl % 2 == 0)
             {
                 return table.DeleteRow(change.Pk);
@@ -232,6 +252,7 @@ public sealed partial class CrdtStore
             if (sentinel is { } s && (s.Site is null || change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
             {
                 table.UpsertClock(key!.Value, Change.SentinelCid, change.Cl, change.DbVersion, site, change.Seq);
+                _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));
             }
 
             return false;

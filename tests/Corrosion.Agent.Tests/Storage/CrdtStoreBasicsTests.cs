@@ -156,4 +156,31 @@ public class CrdtStoreBasicsTests
         Assert.True(b.Apply(a.AllChanges()).IsEmpty);
         Assert.Equal(a.Snapshot(), b.Snapshot());
     }
+
+    [Fact]
+    public void Execute_interrupts_a_transaction_that_exceeds_its_timeout()
+    {
+        using var builder = new StoreBuilder();
+        var store = builder.Build();
+        var error = Assert.Throws<StatementException>(() => store.Execute(
+            new[]
+            {
+                new Statement("INSERT INTO items (id) VALUES (1)"),
+                new Statement("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"),
+            },
+            TimeSpan.FromMilliseconds(50)));
+        Assert.Equal(1, error.StatementIndex);
+        Assert.Contains("interrupt", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, store.Scalar("SELECT count(*) FROM items").AsInteger);
+    }
+
+    [Fact]
+    public void Transaction_control_statements_are_refused()
+    {
+        using var builder = new StoreBuilder();
+        var store = builder.Build();
+        Assert.Throws<StatementException>(() => store.Execute(new[] { new Statement("INSERT INTO items (id) VALUES (1)"), new Statement("COMMIT") }));
+        Assert.Equal(0, store.Scalar("SELECT count(*) FROM items").AsInteger);
+        Assert.Equal(1, store.Exec("INSERT INTO items (id) VALUES (1)").Version);
+    }
 }
