@@ -22,6 +22,7 @@ public sealed partial class CrdtStore
 
         Begin();
         _rowCache = default;
+        _rowFresh = false;
         try
         {
             foreach (var changeset in changesets)
@@ -44,11 +45,13 @@ public sealed partial class CrdtStore
         catch
         {
             _rowCache = default;
+        _rowFresh = false;
             Rollback();
             throw;
         }
 
         _rowCache = default;
+        _rowFresh = false;
         return new MergeResult(applied, changed, buffered);
     }
 
@@ -187,6 +190,9 @@ public sealed partial class CrdtStore
     /// </summary>
     private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, long? Key, (long ColVersion, long DbVersion, long? Site, long Seq)? Sentinel) _rowCache;
 
+    private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
+    private bool _rowFresh;
+
     private bool MergeChange(Change change, long site)
     {
         if (!_tables.TryGetValue(change.Table, out var table))
@@ -213,6 +219,7 @@ public sealed partial class CrdtStore
             key = table.FindKey(change.Pk);
             sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
             _rowCache = (table, change.Pk, key, sentinel);
+            _rowFresh = false;
         }
 
         var localCl = sentinel?.ColVersion ?? 0;
@@ -231,6 +238,9 @@ public sealed partial class CrdtStore
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
             table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
             _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
+            // The row's column clocks are gone: until a cell is written, none needs looking up.
+            _rowFresh = true;
+            _rowWritten.Clear();
             if (change.Cl % 2 == 0)
             {
                 return table.DeleteRow(change.Pk);
@@ -263,7 +273,7 @@ public sealed partial class CrdtStore
         }
 
         var rowId = key!.Value;
-        var local = table.SelectClock(rowId, change.Cid);
+        var local = _rowFresh && !_rowWritten.Contains(change.Cid) ? null : table.SelectClock(rowId, change.Cid);
         if (local is { } cell)
         {
             if (change.ColVersion < cell.ColVersion)
@@ -285,6 +295,10 @@ public sealed partial class CrdtStore
                     if (change.SiteId.CompareTo(SiteOf(cell.Site)) > 0)
                     {
                         table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
+                        if (_rowFresh)
+                        {
+                            _rowWritten.Add(change.Cid);
+                        }
                     }
 
                     return dataChanged;
@@ -294,6 +308,11 @@ public sealed partial class CrdtStore
 
         table.UpdateValue(change.Cid, change.Pk, change.Value);
         table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
+        if (_rowFresh)
+        {
+            _rowWritten.Add(change.Cid);
+        }
+
         return true;
     }
 }
