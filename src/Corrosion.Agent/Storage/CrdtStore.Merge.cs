@@ -231,8 +231,17 @@ public sealed partial class CrdtStore
         var dataChanged = false;
         if (change.Cl > localCl)
         {
-            var rowKey = key ?? table.InsertKey(change.Pk);
-            table.DeleteColumnClocks(rowKey);
+            long rowKey;
+            if (key is { } existing)
+            {
+                rowKey = existing;
+                table.DeleteColumnClocks(rowKey);
+            }
+            else
+            {
+                // A key never seen has no clocks to drop.
+                rowKey = table.InsertKey(change.Pk);
+            }
             // A column change that raises the causal length writes a placeholder sentinel (no
             // origin) that the sentinel change of the same causal length replaces when it arrives.
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
