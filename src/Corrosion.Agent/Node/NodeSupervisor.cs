@@ -16,17 +16,17 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
     public NodeSupervisor(CrdtStore store) => _store = store;
 
     /// <inheritdoc />
-    protected internal override SupervisorStrategy SupervisorStrategy => NodeSupervisorStrategy.Create();
+    protected override SupervisorStrategy SupervisorStrategy => NodeSupervisorStrategy.Create();
 
     /// <inheritdoc />
-    protected internal override ValueTask PreStart()
+    protected override ValueTask PreStart()
     {
         _storage = Context.Spawn(() => new StorageActor(_store), "storage", new MailboxOptions(4096, MailboxFullMode.Wait));
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
-    protected internal override ValueTask OnReceive(NodeCommand message)
+    protected override ValueTask OnReceive(NodeCommand message)
     {
         switch (message)
         {

@@ -18,7 +18,7 @@ public sealed partial class StorageActor : Actor<StorageCommand>
     public StorageActor(CrdtStore store) => _store = store;
 
     /// <inheritdoc />
-    protected internal override ValueTask OnReceive(StorageCommand message)
+    protected override ValueTask OnReceive(StorageCommand message)
     {
         switch (message)
         {
