@@ -9,7 +9,8 @@ public static class CliErrors
     public static bool IsUserError(Exception e) => e is CliException
         or CorrosionException
         or Corrosion.Hocon.HoconException
-        or Corrosion.Agent.Storage.StoreException
+        or Corrosion.Agent.Storage.SqlException
+        or Corrosion.Agent.Storage.SchemaException
         or InvalidOperationException
         or IOException
         or UnauthorizedAccessException

@@ -35,18 +35,15 @@ internal static class QueriesEndpoint
             w.WriteEndObject();
         }, flush: true);
 
-        long rowId = 0;
         try
         {
             foreach (var row in query.Rows)
             {
                 http.RequestAborted.ThrowIfCancellationRequested();
-                rowId++;
-                var id = rowId;
-                await ApiResponses.WriteLineAsync(http, w => WriteRow(w, id, row), flush: rowId % FlushEveryRows == 0);
+                await ApiResponses.WriteLineAsync(http, w => WriteRow(w, row.RowId, row.Cells), flush: row.RowId % FlushEveryRows == 0);
             }
         }
-        catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
         {
             // The status line is gone; the error travels in the stream, as Corrosion does.
             await ApiResponses.WriteLineAsync(http, w =>
@@ -75,7 +72,7 @@ internal static class QueriesEndpoint
         {
             return api.Store.Query(statement);
         }
-        catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
         {
             throw new ApiInputException(e.Message, e);
         }

@@ -105,17 +105,18 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     internal static StoreOptions StoreOptionsFor(DbOptions db, ushort clusterId)
     {
-        IReadOnlyList<string> schemaPaths = db.SchemaPaths;
-        IReadOnlyList<SchemaSource> extra = [];
+        var schemaPaths = db.SchemaPaths;
         if (schemaPaths.Count == 0 && db.DemoSchema)
         {
-            extra = [new SchemaSource("demo-schema.sql (embedded)", DemoSchema())];
+            // The demo schema is written beside the database so the user can see (and copy) it.
+            var directory = Path.GetDirectoryName(Path.GetFullPath(db.Path))!;
+            Directory.CreateDirectory(directory);
+            var demo = Path.Combine(directory, "demo-schema.sql");
+            File.WriteAllText(demo, DemoSchema());
+            schemaPaths = [demo];
         }
 
-        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk)
-        {
-            SchemaSources = extra,
-        };
+        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk);
     }
 
     /// <summary>The embedded demo schema.</summary>

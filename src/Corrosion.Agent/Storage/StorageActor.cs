@@ -56,7 +56,11 @@ public sealed partial class StorageActor : Actor<StorageCommand>
         }
         catch (StatementException e)
         {
-            outcome = new TransactionOutcome(null, e.Message, e.StatementIndex, e.TimedOut);
+            // SQLite reports a transaction stopped by the progress-handler deadline as "interrupted".
+            var timedOut = tx.Timeout is not null && e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase);
+            var index = e.StatementIndex >= 0 ? e.StatementIndex : (int?)null;
+            var error = timedOut ? $"the transaction ran longer than its timeout of {tx.Timeout!.Value.TotalSeconds:0.###} s and was rolled back" : e.Message;
+            outcome = new TransactionOutcome(null, error, timedOut ? null : index, timedOut);
         }
 
         tx.ReplyTo.Tell(outcome);
