@@ -81,7 +81,7 @@ public sealed class TransactionsApiTests
     [InlineData("[{\"query\": \"INSERT INTO items (id) VALUES (1)\", \"bogus\": 1}]", "bogus")]
     [InlineData("[\"INSERT INTO items (id) VALUES (:id)\"]", "id")]
     [InlineData("[[\"INSERT INTO items (id) VALUES (:id)\", {\"id\": 1, \"nope\": 2}]]", "nope")]
-    [InlineData("[\"INSERT INTO items (id) VALUES (1\"]", "syntax")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1))\"]", "syntax error")]
     public async Task Bad_input_is_a_400_with_an_error_and_changes_nothing(string body, string expected)
     {
         await using var node = await TestNode.StartAsync(schema: Schema);
