@@ -20,7 +20,7 @@ public static class AgentCommand
             {
                 options = NodeConfiguration.Load(parse.GetValue(globals.Config));
             }
-            catch (Exception e) when (CliErrors.IsUserError(e))
+            catch (Exception e) when (CliErrors.IsUserError(e) || e is ArgumentException or FormatException)
             {
                 await stderr.WriteLineAsync($"corrosion agent: configuration error: {e.Message}");
                 return 2;

@@ -1,3 +1,4 @@
+using Corrosion.Agent.Transport;
 using Microsoft.Extensions.Configuration;
 
 namespace Corrosion.Agent.Node;
@@ -11,17 +12,23 @@ public sealed class NodeOptions
     /// <summary>The <c>api</c> section.</summary>
     public ApiOptions Api { get; set; } = new();
 
-    /// <summary>The cluster id; nodes of different clusters ignore each other.</summary>
-    [ConfigurationKeyName("cluster_id")]
-    public ushort ClusterId { get; set; }
+    /// <summary>The <c>gossip</c> section: transport, address, cluster id, TLS.</summary>
+    public TransportOptions Gossip { get; set; } = new();
+
+    /// <summary>The cluster id (<c>gossip.cluster_id</c>); nodes of different clusters ignore each other.</summary>
+    public ushort ClusterId => Gossip.ClusterId;
 
     /// <summary>Binds and validates the options from a configuration.</summary>
     /// <exception cref="InvalidOperationException">a value is out of range; the message names the key.</exception>
     public static NodeOptions Bind(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = new NodeOptions();
-        configuration.Bind(options);
+        var options = new NodeOptions
+        {
+            Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
+            Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
+            Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
+        };
         options.Validate();
         return options;
     }
@@ -36,6 +43,7 @@ public sealed class NodeOptions
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
+        Gossip.Validate();
     }
 
     private static void Require(bool condition, string key, string problem)

@@ -100,7 +100,7 @@ public sealed partial class CrdtStore
             return RunPrepared(cached, statement, owned: false);
         }
 
-        var first = NativeStatement.PrepareNext(_db, statement.Sql, out var tail);
+        var first = PrepareUserStatement(statement.Sql, out var tail);
         if (first is null)
         {
             throw new SqlException("empty statement");
@@ -123,7 +123,8 @@ public sealed partial class CrdtStore
             return RunPrepared(first, statement, owned: false);
         }
 
-        var rows = RunPrepared(first, statement, owned: true);
+        // Several statements in one text share the parameters: each takes what it names.
+        var rows = RunPrepared(first, statement, owned: true, strict: false);
         return rows + RunText(tail, statement);
     }
 
@@ -145,11 +146,11 @@ public sealed partial class CrdtStore
         }
     }
 
-    private long RunPrepared(NativeStatement stmt, Statement statement, bool owned)
+    private long RunPrepared(NativeStatement stmt, Statement statement, bool owned, bool strict = true)
     {
         try
         {
-            BindParameters(stmt, statement);
+            BindParameters(stmt, statement, strict);
             var readOnly = stmt.IsReadOnly;
             while (stmt.Step())
             {
@@ -181,27 +182,40 @@ public sealed partial class CrdtStore
         long rows = 0;
         while (!NativeStatement.IsOnlyComments(rest))
         {
-            var stmt = NativeStatement.PrepareNext(_db, rest, out rest);
+            var stmt = PrepareUserStatement(rest, out rest);
             if (stmt is null)
             {
                 break;
             }
 
             RefuseTransactionControl(stmt);
-            rows += RunPrepared(stmt, statement, owned: true);
+            rows += RunPrepared(stmt, statement, owned: true, strict: false);
         }
 
         return rows;
     }
 
-    private static void BindParameters(NativeStatement stmt, Statement statement)
+    /// <summary>
+    /// Binds every parameter slot of <paramref name="stmt"/>. A slot left without a value is an error
+    /// (SQLite would silently bind NULL, or a cached statement's previous value); with
+    /// <paramref name="strict"/> (a single statement), so is a value the statement has no slot for.
+    /// </summary>
+    private static void BindParameters(NativeStatement stmt, Statement statement, bool strict)
     {
         var count = stmt.ParameterCount;
+        stmt.ClearBindings();
+        Span<bool> bound = count <= 64 ? stackalloc bool[count + 1] : new bool[count + 1];
         if (statement.Params is { } positional)
         {
+            if (strict && positional.Count > count)
+            {
+                throw new SqlException($"too many parameters: the statement takes {count}, got {positional.Count}");
+            }
+
             for (var i = 0; i < positional.Count && i < count; i++)
             {
                 stmt.Bind(i + 1, positional[i]);
+                bound[i + 1] = true;
             }
         }
 
@@ -215,7 +229,21 @@ public sealed partial class CrdtStore
                 if (index > 0)
                 {
                     stmt.Bind(index, value);
+                    bound[index] = true;
                 }
+                else if (strict)
+                {
+                    throw new SqlException($"unknown parameter \"{name}\": the statement has no :{name.TrimStart(':', '@', '$')}");
+                }
+            }
+        }
+
+        for (var i = 1; i <= count; i++)
+        {
+            if (!bound[i])
+            {
+                var slot = stmt.ParameterName(i) ?? $"?{i}";
+                throw new SqlException($"missing value for parameter {slot}");
             }
         }
     }

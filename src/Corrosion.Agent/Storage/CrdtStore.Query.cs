@@ -26,7 +26,7 @@ public sealed partial class CrdtStore
                 throw new NotReadOnlyException("only read-only statements are allowed in a query");
             }
 
-            BindParameters(stmt, statement);
+            BindParameters(stmt, statement, strict: true);
             return new QueryResult(stmt, connection, _readers.Return);
         }
         catch

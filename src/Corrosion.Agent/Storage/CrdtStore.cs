@@ -87,6 +87,7 @@ public sealed partial class CrdtStore : IDisposable
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
             ApplySchema(options.SchemaPaths);
             LoadState();
+            InstallAuthorizer();
             _readers = new ReadPool(full, options.ReadPoolSize);
         }
         catch

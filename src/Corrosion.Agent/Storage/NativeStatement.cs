@@ -95,6 +95,12 @@ internal sealed class NativeStatement : IDisposable
 
     public int ParameterIndex(string name) => raw.sqlite3_bind_parameter_index(_stmt, name);
 
+    /// <summary>The name of a parameter slot (<c>:id</c>, <c>?2</c>), or null for an anonymous <c>?</c>.</summary>
+    public string? ParameterName(int index) => raw.sqlite3_bind_parameter_name(_stmt, index).utf8_to_string();
+
+    /// <summary>Clears every binding, so a reused statement never sees a previous call's values.</summary>
+    public void ClearBindings() => raw.sqlite3_clear_bindings(_stmt);
+
     public NativeStatement Bind(int index, long value)
     {
         Check(raw.sqlite3_bind_int64(_stmt, index, value));

@@ -82,6 +82,14 @@ public sealed class TransactionsApiTests
     [InlineData("[\"INSERT INTO items (id) VALUES (:id)\"]", "id")]
     [InlineData("[[\"INSERT INTO items (id) VALUES (:id)\", {\"id\": 1, \"nope\": 2}]]", "nope")]
     [InlineData("[\"INSERT INTO items (id) VALUES (1))\"]", "syntax error")]
+    [InlineData("[[\"INSERT INTO items (id) VALUES (?)\", [1, 2]]]", "too many parameters")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (?)\"]", "missing value")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"DROP TABLE items\"]", "schema changes are not allowed")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"ALTER TABLE items ADD COLUMN x TEXT\"]", "schema changes are not allowed")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"CREATE TABLE other (id INTEGER PRIMARY KEY)\"]", "schema changes are not allowed")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"DELETE FROM __corro_bookkeeping\"]", "belongs to the store")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"ATTACH DATABASE ':memory:' AS x\"]", "ATTACH")]
+    [InlineData("[\"INSERT INTO items (id) VALUES (1)\", \"PRAGMA journal_mode = DELETE\"]", "PRAGMA")]
     public async Task Bad_input_is_a_400_with_an_error_and_changes_nothing(string body, string expected)
     {
         await using var node = await TestNode.StartAsync(schema: Schema);
