@@ -276,6 +276,9 @@ public sealed partial class Swim
             case SwimTimerKind.GossipTick:
                 OnGossipTick(runtime);
                 break;
+            case SwimTimerKind.Reconnect:
+                OnReconnect(runtime);
+                break;
             case SwimTimerKind.RelayTimeout:
                 if (_relays.Remove((uint)timer.Token, out var relay) && _options.LifeguardEnabled)
                 {
@@ -302,6 +305,30 @@ public sealed partial class Swim
         if (_options.GossipIntervalMs > 0)
         {
             runtime.SetTimer(new SwimTimer(SwimTimerKind.GossipTick, 0), _options.GossipIntervalMs);
+        }
+
+        if (_options.ReconnectIntervalMs > 0)
+        {
+            runtime.SetTimer(new SwimTimer(SwimTimerKind.Reconnect, 0), _options.ReconnectIntervalMs);
+        }
+    }
+
+    private void OnReconnect(ISwimRuntime runtime)
+    {
+        runtime.SetTimer(new SwimTimer(SwimTimerKind.Reconnect, 0), _options.ReconnectIntervalMs);
+
+        // A ping carries the "down" rumour about its target (see Send), so a live target refutes in its ack.
+        var down = _members.Values.Where(e => e.State == MemberState.Down).Select(e => e.Identity.Address).ToList();
+        if (down.Count > 0)
+        {
+            Send(down[_random.Next(down.Count)], SwimMessageType.Ping, ++_sequence, default, runtime);
+            return;
+        }
+
+        var lost = _bootstrap.Where(a => !_activeIndex.ContainsKey(a)).ToList();
+        if (lost.Count > 0)
+        {
+            Send(lost[_random.Next(lost.Count)], SwimMessageType.Announce, 0, default, runtime);
         }
     }
 

@@ -39,6 +39,9 @@ public sealed record SwimOptions
     /// <summary>Default time a down or left member is remembered, to reject stale rumours about it.</summary>
     public const long DefaultDownRetentionMs = 60_000;
 
+    /// <summary>Default period of reaching out to a remembered down member (or a bootstrap address) so healed partitions merge.</summary>
+    public const long DefaultReconnectIntervalMs = 10_000;
+
     /// <summary>Default cap of the back-off between join announcements.</summary>
     public const long DefaultJoinRetryMaxMs = 30_000;
 
@@ -99,6 +102,12 @@ public sealed record SwimOptions
 
     /// <summary>How long down and left members are remembered.</summary>
     public long DownRetentionMs { get; init; } = DefaultDownRetentionMs;
+
+    /// <summary>
+    /// Period of contacting one remembered down member (it refutes if alive, merging healed partitions),
+    /// or, with none, re-announcing to a bootstrap address not currently alive; 0 disables.
+    /// </summary>
+    public long ReconnectIntervalMs { get; init; } = DefaultReconnectIntervalMs;
 
     /// <summary>Cap of the back-off between join announcements.</summary>
     public long JoinRetryMaxMs { get; init; } = DefaultJoinRetryMaxMs;

@@ -23,4 +23,7 @@ public enum SwimTimerKind : byte
 
     /// <summary>A ping sent on behalf of another member went unanswered: send it a nack.</summary>
     RelayTimeout = 7,
+
+    /// <summary>Reach out to a down member or a bootstrap address, so healed partitions merge.</summary>
+    Reconnect = 8,
 }
