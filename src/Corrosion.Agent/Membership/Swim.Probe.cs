@@ -34,7 +34,8 @@ public sealed partial class Swim
 
         // Lifeguard: missing nacks mean our own network or process is the likely culprit.
         AdjustLocalHealth(probe.ExpectedNacks > 0 ? Math.Max(0, probe.ExpectedNacks - probe.Nacks) : 1);
-        if (_members.TryGetValue(probe.Target, out var entry) && entry.State == MemberState.Alive)
+        // Also when already suspect: our own failed probe is an independent confirmation (Lifeguard).
+        if (_members.TryGetValue(probe.Target, out var entry) && entry.IsActive)
         {
             Apply(new MemberUpdate(entry.Identity, MemberState.Suspect, _self.Address), nowMs, runtime, rebroadcast: true);
         }
