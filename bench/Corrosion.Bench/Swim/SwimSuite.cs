@@ -42,15 +42,18 @@ internal static class SwimSuite
         }
 
         Console.WriteLine();
-        Console.WriteLine("## False downs: 10% loss, one slow node (processing delay 200-1200 ms), LAN profile");
+        Console.WriteLine("## False downs: 10% loss, one slow node (every packet and timer handled late by a uniform draw), LAN profile");
         Console.WriteLine();
-        Console.WriteLine("| nodes | lifeguard | virtual s | false downs | suspect notifications (all observers) | downs of slow node | max LHM | msgs/node/s | wall |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| nodes | slow node delay | lifeguard | virtual s | false downs (all observers) | suspect notifications (all observers) | downs of slow node | max LHM | msgs/node/s | wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var n in sizes.Where(s => s >= 10))
         {
-            foreach (var lifeguard in new[] { true, false })
+            foreach (var slowMax in new[] { 1_200, 3_000 })
             {
-                FalsePositives(n, lifeguard, quick, seed);
+                foreach (var lifeguard in new[] { true, false })
+                {
+                    FalsePositives(n, new LatencyDistribution(slowMax / 6, slowMax), lifeguard, quick, seed);
+                }
             }
         }
 
@@ -128,7 +131,7 @@ internal static class SwimSuite
             $"| {n} | {first.Count} | {S(Percentile(first, 50))} | {S(Percentile(first, 99))} | {S(Percentile(all, 50))} | {S(Percentile(all, 99))} | {suspicionMin / 1000.0:0.0} s | {steadyRate / runs:0.0} | {duringRate / runs:0.0} | {wall.Elapsed.TotalSeconds:0} s |"));
     }
 
-    private static void FalsePositives(int n, bool lifeguard, bool quick, int seed)
+    private static void FalsePositives(int n, LatencyDistribution slowDelay, bool lifeguard, bool quick, int seed)
     {
         var wall = Stopwatch.StartNew();
         var options = SwimOptions.Lan with { LifeguardEnabled = lifeguard };
@@ -152,8 +155,8 @@ internal static class SwimSuite
             }
         };
         cluster.Network.LossRate = 0.10;
-        cluster.SetSlow(slow, new LatencyDistribution(200, 1_200));
-        var seconds = quick ? 60 : n >= 1000 ? 120 : 300;
+        cluster.SetSlow(slow, slowDelay);
+        var seconds = quick || n >= 1000 ? 60 : 300;
         var sentBefore = cluster.Network.Sent;
         for (var t = 0; t < seconds; t++)
         {
@@ -166,7 +169,7 @@ internal static class SwimSuite
 
         var rate = (cluster.Network.Sent - sentBefore) / (double)n / seconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {n} | {(lifeguard ? "on" : "off")} | {seconds} | {falseDowns} | {falseSuspicions} | {slowDowns} | {maxLhm} | {rate:0.0} | {wall.Elapsed.TotalSeconds:0} s |"));
+            $"| {n} | {slowDelay.MinMs}-{slowDelay.MaxMs} ms | {(lifeguard ? "on" : "off")} | {seconds} | {falseDowns} | {falseSuspicions} | {slowDowns} | {maxLhm} | {rate:0.0} | {wall.Elapsed.TotalSeconds:0} s |"));
     }
 
     private static double Percentile(List<double> values, double p)

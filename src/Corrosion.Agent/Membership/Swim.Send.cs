@@ -9,9 +9,11 @@ public sealed partial class Swim
         _countAt = SwimCodec.WriteHeader(_buffer, _self.ClusterId, type, _self, sequence, target);
         _writePosition = _countAt + 1;
         var skip = default(NodeAddress);
-        if (_members.TryGetValue(to, out var entry) && entry.State is MemberState.Suspect or MemberState.Down)
+        if (_members.TryGetValue(to, out var entry)
+            && ((entry.State == MemberState.Suspect && _options.LifeguardEnabled) || entry.State == MemberState.Down))
         {
-            // Lifeguard's buddy system: tell a suspect (or a wrongly downed member) first, so it can refute at once.
+            // Lifeguard's buddy system: tell a suspect first, so it can refute at once. A member we hold
+            // down is told too (with or without Lifeguard): that is how healed partitions merge.
             TryWriteUpdate(Rumour(entry));
             skip = to;
         }
