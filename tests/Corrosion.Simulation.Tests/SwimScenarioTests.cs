@@ -42,7 +42,7 @@ public sealed class SwimScenarioTests
         var left = Enumerable.Range(0, 10).ToArray();
         var right = Enumerable.Range(10, 10).ToArray();
         cluster.Partition(left, right);
-        Assert.True(cluster.RunUntil(() => left.All(l => right.All(r => cluster.StateAt(l, r) == MemberState.Down)), 120_000),
+        Assert.True(cluster.RunUntil(() => left.All(l => right.All(r => cluster.StateAt(l, r) == MemberState.Down && cluster.StateAt(r, l) == MemberState.Down)), 120_000),
             "the sides did not declare each other down");
 
         cluster.Heal();

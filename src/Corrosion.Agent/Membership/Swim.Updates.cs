@@ -155,7 +155,8 @@ public sealed partial class Swim
             return;
         }
 
-        if (update.State is MemberState.Suspect or MemberState.Down && update.Member.Incarnation >= _self.Incarnation)
+        if (update.State is MemberState.Suspect or MemberState.Down && update.Member.Incarnation >= _self.Incarnation
+            && update.Member.Incarnation < long.MaxValue)
         {
             _self = _self with { Incarnation = update.Member.Incarnation + 1 };
             Counters.Refutations++;
