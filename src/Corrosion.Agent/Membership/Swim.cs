@@ -173,6 +173,10 @@ public sealed partial class Swim
     }
 
     /// <summary>Handles one datagram. Malformed or foreign packets are counted and dropped; never throws for bad input.</summary>
+    /// <param name="data">The datagram.</param>
+    /// <param name="from">Transport source; replies go to the sender's announced address in the packet instead.</param>
+    /// <param name="nowMs">Current time in milliseconds (any monotonic origin, the same for all calls).</param>
+    /// <param name="runtime">Receives the outputs.</param>
     public void HandlePacket(ReadOnlySpan<byte> data, NodeAddress from, long nowMs, ISwimRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
