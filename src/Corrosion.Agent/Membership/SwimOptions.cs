@@ -1,0 +1,135 @@
+namespace Corrosion.Agent.Membership;
+
+/// <summary>
+/// SWIM and Lifeguard tuning. Defaults are the LAN profile (memberlist's <c>DefaultLANConfig</c>);
+/// <see cref="Wan"/> is memberlist's <c>DefaultWANConfig</c>. Every value can be overridden with <c>with</c>.
+/// </summary>
+public sealed record SwimOptions
+{
+    /// <summary>Default probe period on a LAN.</summary>
+    public const long DefaultProbeIntervalMs = 1_000;
+
+    /// <summary>Default wait for a direct ack on a LAN.</summary>
+    public const long DefaultProbeTimeoutMs = 500;
+
+    /// <summary>Default number of members asked to probe indirectly.</summary>
+    public const int DefaultIndirectProbes = 3;
+
+    /// <summary>Default suspicion multiplier (suspicion timeout = mult × log10(n) × probe interval).</summary>
+    public const int DefaultSuspicionMult = 4;
+
+    /// <summary>Default ratio of the longest to the shortest suspicion timeout (Lifeguard).</summary>
+    public const int DefaultSuspicionMaxTimeoutMult = 6;
+
+    /// <summary>Default retransmit multiplier (an update rides on mult × ceil(log10(n + 1)) packets).</summary>
+    public const int DefaultRetransmitMult = 4;
+
+    /// <summary>Default bound on a datagram's size, under common MTUs.</summary>
+    public const int DefaultMaxPacketSize = 1_400;
+
+    /// <summary>Default cap of the local-health multiplier.</summary>
+    public const int DefaultMaxLocalHealth = 8;
+
+    /// <summary>Default period of gossip to random members while updates are pending.</summary>
+    public const long DefaultGossipIntervalMs = 200;
+
+    /// <summary>Default number of members each gossip round goes to.</summary>
+    public const int DefaultGossipFanout = 3;
+
+    /// <summary>Default time a down or left member is remembered, to reject stale rumours about it.</summary>
+    public const long DefaultDownRetentionMs = 60_000;
+
+    /// <summary>Default period of reaching out to a remembered down member (or a bootstrap address) so healed partitions merge.</summary>
+    public const long DefaultReconnectIntervalMs = 10_000;
+
+    /// <summary>Default cap of the back-off between join announcements.</summary>
+    public const long DefaultJoinRetryMaxMs = 30_000;
+
+    /// <summary>The LAN profile (the defaults).</summary>
+    public static SwimOptions Lan { get; } = new();
+
+    /// <summary>The WAN profile: slower probes, longer timeouts, more suspicion.</summary>
+    public static SwimOptions Wan { get; } = new()
+    {
+        ProbeIntervalMs = 5_000,
+        ProbeTimeoutMs = 3_000,
+        IndirectProbes = 3,
+        SuspicionMult = 6,
+        GossipIntervalMs = 500,
+        GossipFanout = 4,
+    };
+
+    /// <summary>Picks a profile by name (<c>lan</c> or <c>wan</c>).</summary>
+    public static SwimOptions ForProfile(string profile) => profile?.Trim().ToUpperInvariant() switch
+    {
+        "LAN" => Lan,
+        "WAN" => Wan,
+        _ => throw new ArgumentException($"unknown membership profile '{profile}' (expected lan or wan)", nameof(profile)),
+    };
+
+    /// <summary>Probe period (stretched by 1 + local health when Lifeguard is on).</summary>
+    public long ProbeIntervalMs { get; init; } = DefaultProbeIntervalMs;
+
+    /// <summary>Wait for a direct ack before asking for indirect probes (also stretched).</summary>
+    public long ProbeTimeoutMs { get; init; } = DefaultProbeTimeoutMs;
+
+    /// <summary>Members asked to probe indirectly (<c>k</c>).</summary>
+    public int IndirectProbes { get; init; } = DefaultIndirectProbes;
+
+    /// <summary>Suspicion multiplier.</summary>
+    public int SuspicionMult { get; init; } = DefaultSuspicionMult;
+
+    /// <summary>Longest suspicion timeout as a multiple of the shortest (Lifeguard).</summary>
+    public int SuspicionMaxTimeoutMult { get; init; } = DefaultSuspicionMaxTimeoutMult;
+
+    /// <summary>Retransmit multiplier for piggybacked updates.</summary>
+    public int RetransmitMult { get; init; } = DefaultRetransmitMult;
+
+    /// <summary>Largest datagram the core produces.</summary>
+    public int MaxPacketSize { get; init; } = DefaultMaxPacketSize;
+
+    /// <summary>Lifeguard (local health, growing/shrinking suspicion timeouts, nacks); off is plain SWIM.</summary>
+    public bool LifeguardEnabled { get; init; } = true;
+
+    /// <summary>Cap of the local-health multiplier.</summary>
+    public int MaxLocalHealth { get; init; } = DefaultMaxLocalHealth;
+
+    /// <summary>Gossip period while updates are pending; 0 disables gossip (piggyback on probes only).</summary>
+    public long GossipIntervalMs { get; init; } = DefaultGossipIntervalMs;
+
+    /// <summary>Members per gossip round.</summary>
+    public int GossipFanout { get; init; } = DefaultGossipFanout;
+
+    /// <summary>How long down and left members are remembered.</summary>
+    public long DownRetentionMs { get; init; } = DefaultDownRetentionMs;
+
+    /// <summary>
+    /// Period of contacting one remembered down member (it refutes if alive, merging healed partitions),
+    /// or, with none, re-announcing to a bootstrap address not currently alive; 0 disables.
+    /// </summary>
+    public long ReconnectIntervalMs { get; init; } = DefaultReconnectIntervalMs;
+
+    /// <summary>Cap of the back-off between join announcements.</summary>
+    public long JoinRetryMaxMs { get; init; } = DefaultJoinRetryMaxMs;
+
+    /// <summary>Checks that the values make sense; throws otherwise.</summary>
+    public SwimOptions Validate()
+    {
+        if (ProbeIntervalMs <= 0 || ProbeTimeoutMs <= 0 || ProbeTimeoutMs >= ProbeIntervalMs)
+        {
+            throw new ArgumentException("need 0 < probe_timeout < probe_interval");
+        }
+
+        if (IndirectProbes < 0 || SuspicionMult < 1 || SuspicionMaxTimeoutMult < 1 || RetransmitMult < 1 || MaxLocalHealth < 0)
+        {
+            throw new ArgumentException("indirect_probes >= 0, suspicion_mult, suspicion_max_timeout_mult, retransmit_mult >= 1");
+        }
+
+        if (MaxPacketSize < SwimCodec.MinimumPacketSize)
+        {
+            throw new ArgumentException($"max_packet_size must be at least {SwimCodec.MinimumPacketSize}");
+        }
+
+        return this;
+    }
+}
