@@ -169,10 +169,12 @@ public sealed class SyncPlanner
         var needs = distinct.Select(p => ComputeNeeds(ours, p).ToDictionary(static n => n.Actor)).ToList();
         var assigner = new Assigner(distinct.Count, Options.MaxVersionsPerRequest);
         var actors = needs.SelectMany(static n => n.Keys).Distinct().Order().ToList();
+        var versionPieces = new List<Piece>();
+        var seqPieces = new List<Piece>();
         foreach (var actor in actors)
         {
             var versionSets = needs.Select(n => n.TryGetValue(actor, out var an) ? VersionSet(an.Versions) : null).ToList();
-            assigner.AssignVersions(actor, versionSets);
+            versionPieces.AddRange(Elementary(actor, version: 0, versionSets));
 
             var partialVersions = needs
                 .SelectMany(n => n.TryGetValue(actor, out var an) ? an.Partials.Select(static p => p.Version) : [])
@@ -184,8 +186,19 @@ public sealed class SyncPlanner
                     n.TryGetValue(actor, out var an) && an.Partials.FirstOrDefault(p => p.Version == version) is { } p
                         ? SeqSet(p.Seqs)
                         : null).ToList();
-                assigner.AssignSeqs(actor, version, seqSets);
+                seqPieces.AddRange(Elementary(actor, version, seqSets));
             }
+        }
+
+        // Pieces few peers have go first, so the peers that have more can even out the load afterwards.
+        foreach (var piece in versionPieces.OrderBy(static p => p.Candidates.Count))
+        {
+            assigner.AssignVersions(piece);
+        }
+
+        foreach (var piece in seqPieces.OrderBy(static p => p.Candidates.Count))
+        {
+            assigner.AssignSeqs(piece);
         }
 
         var requests = new List<SyncPeerRequest>();
@@ -219,6 +232,54 @@ public sealed class SyncPlanner
     internal static List<SeqRange> ToSeqRanges(RangeSet set) =>
         set.Ranges.Select(static r => new SeqRange(r.Start, r.End)).ToList();
 
+    /// <summary>
+    /// Cuts the union of the sets at every range boundary of every set, so each piece is held whole
+    /// by a fixed group of peers (indexes into the sets); yields the pieces someone has, with that group.
+    /// </summary>
+    private static IEnumerable<Piece> Elementary(ActorId actor, long version, List<RangeSet?> sets)
+    {
+        var cuts = new SortedSet<long>();
+        foreach (var set in sets)
+        {
+            if (set is null)
+            {
+                continue;
+            }
+
+            foreach (var (start, end) in set.Ranges)
+            {
+                cuts.Add(start);
+                cuts.Add(end + 1);
+            }
+        }
+
+        long? previous = null;
+        foreach (var cut in cuts)
+        {
+            if (previous is { } start)
+            {
+                var candidates = new List<int>();
+                for (var i = 0; i < sets.Count; i++)
+                {
+                    if (sets[i] is { } set && set.Contains(start))
+                    {
+                        candidates.Add(i);
+                    }
+                }
+
+                if (candidates.Count > 0)
+                {
+                    yield return new Piece(actor, version, start, cut - 1, candidates);
+                }
+            }
+
+            previous = cut;
+        }
+    }
+
+    /// <summary>A run of versions (or of seqs of one partial version) that the same peers have.</summary>
+    private sealed record Piece(ActorId Actor, long Version, long Start, long End, List<int> Candidates);
+
     /// <summary>Accumulates one round's assignment: chunks per peer and the load each peer carries.</summary>
     private sealed class Assigner(int peerCount, int maxVersions)
     {
@@ -229,45 +290,30 @@ public sealed class SyncPlanner
             Enumerable.Range(0, peerCount).Select(static _ => new Dictionary<(ActorId, long), RangeSet>()).ToArray();
         private int _rotation;
 
-        public void AssignVersions(ActorId actor, List<RangeSet?> sets)
+        public void AssignVersions(Piece piece)
         {
-            foreach (var (start, end, candidates) in Elementary(sets))
+            // Chunks no larger than the cap, each to the least-loaded peer that has it.
+            for (var chunkStart = piece.Start; chunkStart <= piece.End; chunkStart += maxVersions)
             {
-                // Chunks no larger than the cap, each to the least-loaded peer that has it.
-                for (var chunkStart = start; chunkStart <= end; chunkStart += maxVersions)
-                {
-                    var chunkEnd = Math.Min(end, chunkStart + maxVersions - 1);
-                    var peer = LeastLoaded(candidates);
-                    _load[peer] += chunkEnd - chunkStart + 1;
-                    var chunks = _versions[peer];
-                    if (chunks.Count > 0 && chunks[^1] is var last && last.Actor == actor
-                        && last.End + 1 == chunkStart && chunkEnd - last.Start + 1 <= maxVersions)
-                    {
-                        chunks[^1] = (actor, last.Start, chunkEnd);
-                    }
-                    else
-                    {
-                        chunks.Add((actor, chunkStart, chunkEnd));
-                    }
-                }
+                var chunkEnd = Math.Min(piece.End, chunkStart + maxVersions - 1);
+                var peer = LeastLoaded(piece.Candidates);
+                _load[peer] += chunkEnd - chunkStart + 1;
+                _versions[peer].Add((piece.Actor, chunkStart, chunkEnd));
             }
         }
 
-        public void AssignSeqs(ActorId actor, long version, List<RangeSet?> sets)
+        public void AssignSeqs(Piece piece)
         {
-            foreach (var (start, end, candidates) in Elementary(sets))
+            var peer = LeastLoaded(piece.Candidates);
+            // A partial piece is cheap compared with whole versions: weigh it as one.
+            _load[peer] += 1;
+            if (!_seqs[peer].TryGetValue((piece.Actor, piece.Version), out var seqs))
             {
-                var peer = LeastLoaded(candidates);
-                // A partial piece is cheap compared with whole versions: weigh it as one.
-                _load[peer] += 1;
-                if (!_seqs[peer].TryGetValue((actor, version), out var seqs))
-                {
-                    seqs = new RangeSet();
-                    _seqs[peer][(actor, version)] = seqs;
-                }
-
-                seqs.Add(start, end);
+                seqs = new RangeSet();
+                _seqs[peer][(piece.Actor, piece.Version)] = seqs;
             }
+
+            seqs.Add(piece.Start, piece.End);
         }
 
         public SyncPeerRequest RequestFor(int peer, ActorId peerId)
@@ -279,14 +325,31 @@ public sealed class SyncPlanner
             var needs = new List<ActorNeeds>();
             foreach (var actor in actors)
             {
-                var versions = _versions[peer].Where(c => c.Actor == actor)
-                    .Select(static c => new VersionRange(c.Start, c.End)).ToList();
                 var partials = _seqs[peer].Where(kv => kv.Key.Actor == actor).OrderBy(static kv => kv.Key.Version)
                     .Select(static kv => new PartialVersionNeed(kv.Key.Version, ToSeqRanges(kv.Value))).ToList();
-                needs.Add(new ActorNeeds(actor, versions, partials));
+                needs.Add(new ActorNeeds(actor, MergedChunks(peer, actor), partials));
             }
 
             return new SyncPeerRequest(peerId, needs);
+        }
+
+        /// <summary>The peer's chunks of one actor in order, adjacent ones joined while they stay within the cap.</summary>
+        private List<VersionRange> MergedChunks(int peer, ActorId actor)
+        {
+            var merged = new List<VersionRange>();
+            foreach (var (_, start, end) in _versions[peer].Where(c => c.Actor == actor).OrderBy(static c => c.Start))
+            {
+                if (merged.Count > 0 && merged[^1] is var last && last.End + 1 == start && end - last.Start + 1 <= maxVersions)
+                {
+                    merged[^1] = new VersionRange(last.Start, end);
+                }
+                else
+                {
+                    merged.Add(new VersionRange(start, end));
+                }
+            }
+
+            return merged;
         }
 
         private int LeastLoaded(List<int> candidates)
@@ -304,51 +367,6 @@ public sealed class SyncPlanner
             }
 
             return best;
-        }
-
-        /// <summary>
-        /// Cuts the union of the sets at every range boundary of every set, so each piece is held
-        /// whole by a fixed group of peers; yields the pieces someone has, with that group.
-        /// </summary>
-        private static IEnumerable<(long Start, long End, List<int> Candidates)> Elementary(List<RangeSet?> sets)
-        {
-            var cuts = new SortedSet<long>();
-            foreach (var set in sets)
-            {
-                if (set is null)
-                {
-                    continue;
-                }
-
-                foreach (var (start, end) in set.Ranges)
-                {
-                    cuts.Add(start);
-                    cuts.Add(end + 1);
-                }
-            }
-
-            long? previous = null;
-            foreach (var cut in cuts)
-            {
-                if (previous is { } start)
-                {
-                    var candidates = new List<int>();
-                    for (var i = 0; i < sets.Count; i++)
-                    {
-                        if (sets[i] is { } set && set.Contains(start))
-                        {
-                            candidates.Add(i);
-                        }
-                    }
-
-                    if (candidates.Count > 0)
-                    {
-                        yield return (start, cut - 1, candidates);
-                    }
-                }
-
-                previous = cut;
-            }
         }
     }
 }
