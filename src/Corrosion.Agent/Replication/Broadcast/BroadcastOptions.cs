@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Corrosion.Agent.Replication.Broadcast;
 
 /// <summary>
-/// Broadcast tuning (DESIGN.md §5), bound from <c>gossip.broadcast.*</c>. Every value can be
+/// Broadcast tuning (DESIGN.md §5), bound from the <c>gossip.broadcast</c> section (keys as in reference.conf). Every value can be
 /// overridden with <c>with</c>; <see cref="Validate"/> checks them at start-up.
 /// </summary>
 public sealed record BroadcastOptions
@@ -25,21 +27,27 @@ public sealed record BroadcastOptions
     public const int DefaultSeenCapacity = 65_536;
 
     /// <summary>Random live members per transmission round.</summary>
+    [ConfigurationKeyName("fanout")]
     public int Fanout { get; init; } = DefaultFanout;
 
     /// <summary>Lowest-RTT members (with a known RTT) a new local payload also goes to at once; 0 = off.</summary>
+    [ConfigurationKeyName("nearest_ring")]
     public int NearestRing { get; init; } = DefaultNearestRing;
 
     /// <summary>Retransmit multiplier of the per-payload send budget.</summary>
+    [ConfigurationKeyName("retransmit_mult")]
     public int RetransmitMult { get; init; } = DefaultRetransmitMult;
 
     /// <summary>Pause between later transmission rounds of one payload.</summary>
+    [ConfigurationKeyName("retransmit_interval")]
     public TimeSpan RetransmitInterval { get; init; } = DefaultRetransmitInterval;
 
     /// <summary>Cap of payloads waiting for later transmissions; the oldest is dropped beyond it.</summary>
+    [ConfigurationKeyName("max_pending")]
     public int MaxPending { get; init; } = DefaultMaxPending;
 
     /// <summary>Payload ids remembered (least recently seen forgotten first); at least <see cref="MaxPending"/>.</summary>
+    [ConfigurationKeyName("seen_capacity")]
     public int SeenCapacity { get; init; } = DefaultSeenCapacity;
 
     /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Corrosion.Agent.Replication.Sync;
 
 /// <summary>
-/// Anti-entropy tuning (DESIGN.md §5), bound from <c>gossip.sync.*</c>. Every value can be
+/// Anti-entropy tuning (DESIGN.md §5), bound from the <c>gossip.sync</c> section (keys as in reference.conf). Every value can be
 /// overridden with <c>with</c>; <see cref="Validate"/> checks them at start-up.
 /// </summary>
 public sealed record SyncOptions
@@ -28,24 +30,31 @@ public sealed record SyncOptions
     public const int DefaultMaxOutgoing = 10;
 
     /// <summary>Shortest pause between rounds.</summary>
+    [ConfigurationKeyName("min_interval")]
     public TimeSpan MinInterval { get; init; } = DefaultMinInterval;
 
     /// <summary>Longest pause between rounds.</summary>
+    [ConfigurationKeyName("max_interval")]
     public TimeSpan MaxInterval { get; init; } = DefaultMaxInterval;
 
     /// <summary>Cap of whole versions in one requested range.</summary>
+    [ConfigurationKeyName("max_versions_per_request")]
     public int MaxVersionsPerRequest { get; init; } = DefaultMaxVersionsPerRequest;
 
     /// <summary>Fewest peers per round (<c>clamp(n / 100, MinPeers, MaxPeers)</c>).</summary>
+    [ConfigurationKeyName("min_peers")]
     public int MinPeers { get; init; } = DefaultMinPeers;
 
     /// <summary>Most peers per round.</summary>
+    [ConfigurationKeyName("max_peers")]
     public int MaxPeers { get; init; } = DefaultMaxPeers;
 
     /// <summary>Cap of sync sessions served at once; more are refused.</summary>
+    [ConfigurationKeyName("max_incoming")]
     public int MaxIncoming { get; init; } = DefaultMaxIncoming;
 
     /// <summary>Cap of sync sessions run at once.</summary>
+    [ConfigurationKeyName("max_outgoing")]
     public int MaxOutgoing { get; init; } = DefaultMaxOutgoing;
 
     /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>

@@ -24,8 +24,18 @@ public sealed class BroadcastPlannerPropertyTests
             SeenCapacity = 100, // more than the 59 ids used: nothing is forgotten, so "fresh" means never seen
         };
         var planner = new BroadcastPlanner(Node(0), options, new Random(seed));
-        var universe = r.Next(1, 40);
+        // Small clusters exercise exhaustion of peers; large ones (64+ live) the rejection-sampling path.
+        var universe = r.Next(2) == 0 ? r.Next(1, 40) : r.Next(64, 250);
         var up = new HashSet<ActorId>();
+        for (var i = 1; i <= universe; i++)
+        {
+            if (r.Next(3) != 0)
+            {
+                planner.MemberUp(Node(i), AddressOf(i));
+                up.Add(Node(i));
+            }
+        }
+
         var sent = new HashSet<(PayloadId, ActorId)>();
         var sendCount = new Dictionary<PayloadId, int>();
         var budget = new Dictionary<PayloadId, int>();
