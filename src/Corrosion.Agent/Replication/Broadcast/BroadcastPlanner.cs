@@ -27,6 +27,8 @@ public sealed class BroadcastPlanner
     private readonly LinkedList<Pending> _pendingOrder = new();
     private readonly List<ActorId> _chosen = [];
     private readonly List<ActorId> _scratch = [];
+    private readonly List<ActorId> _nearest = [];
+    private bool _nearestDirty;
     private readonly long _retransmitIntervalMs;
 
     /// <summary>Creates the planner for this node.</summary>
@@ -94,6 +96,7 @@ public sealed class BroadcastPlanner
         }
 
         _members[id] = new Member(address);
+        _nearestDirty = true;
         _liveIndex[id] = _live.Count;
         _live.Add(id);
     }
@@ -105,6 +108,8 @@ public sealed class BroadcastPlanner
         {
             return;
         }
+
+        _nearestDirty = true;
 
         // Swap-remove keeps removal O(1); order of the live list carries no meaning.
         var index = _liveIndex[id];
@@ -120,6 +125,7 @@ public sealed class BroadcastPlanner
     {
         if (_members.TryGetValue(id, out var member))
         {
+            _nearestDirty |= member.Rtt != rtt;
             member.Rtt = rtt;
         }
     }
@@ -309,24 +315,33 @@ public sealed class BroadcastPlanner
             return;
         }
 
-        _scratch.Clear();
-        foreach (var id in _live)
+        if (_nearestDirty)
         {
-            if (_members[id].Rtt is not null && !pending.Have.Contains(id))
+            // Rebuilt only after RTT or membership changes, not for every payload.
+            _nearest.Clear();
+            foreach (var id in _live)
             {
-                _scratch.Add(id);
+                if (_members[id].Rtt is not null)
+                {
+                    _nearest.Add(id);
+                }
             }
+
+            // Ties broken by id so the choice does not depend on the live list's order.
+            _nearest.Sort((a, b) =>
+            {
+                var c = _members[a].Rtt!.Value.CompareTo(_members[b].Rtt!.Value);
+                return c != 0 ? c : a.CompareTo(b);
+            });
+            _nearestDirty = false;
         }
 
-        // Ties broken by id so the choice does not depend on the live list's order.
-        _scratch.Sort((a, b) =>
+        for (var i = 0; i < _nearest.Count && _chosen.Count < count; i++)
         {
-            var c = _members[a].Rtt!.Value.CompareTo(_members[b].Rtt!.Value);
-            return c != 0 ? c : a.CompareTo(b);
-        });
-        for (var i = 0; i < Math.Min(count, _scratch.Count); i++)
-        {
-            _chosen.Add(_scratch[i]);
+            if (!pending.Have.Contains(_nearest[i]))
+            {
+                _chosen.Add(_nearest[i]);
+            }
         }
     }
 

@@ -54,6 +54,21 @@ public sealed class BroadcastPlannerTests
     }
 
     [Fact]
+    public void Nearest_ring_follows_rtt_changes_and_membership()
+    {
+        var planner = Broadcaster(20, new BroadcastOptions { NearestRing = 1, Fanout = 1 });
+        planner.ObserveRtt(Node(5), TimeSpan.FromMilliseconds(3));
+        planner.ObserveRtt(Node(6), TimeSpan.FromMilliseconds(4));
+        Assert.Equal(Node(5), planner.Local(Payload(1), Data, 0)[0].Peer);
+
+        planner.ObserveRtt(Node(6), TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Node(6), planner.Local(Payload(2), Data, 0)[0].Peer);
+
+        planner.MemberDown(Node(6));
+        Assert.Equal(Node(5), planner.Local(Payload(3), Data, 0)[0].Peer);
+    }
+
+    [Fact]
     public void Nearest_ring_is_skipped_when_no_rtt_is_known()
     {
         var planner = Broadcaster(20, new BroadcastOptions { NearestRing = 2, Fanout = 3 });
