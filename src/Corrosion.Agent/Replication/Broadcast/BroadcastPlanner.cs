@@ -14,6 +14,14 @@ namespace Corrosion.Agent.Replication.Broadcast;
 /// No sockets, timers or clocks inside; randomness comes from the injected <see cref="Random"/>.
 /// Not thread-safe: one caller (the gossip actor) at a time.
 /// </summary>
+/// <remarks>
+/// Driving it from a shell: forward membership up/down (and RTTs) as they are published; on
+/// <c>ChangesCommitted</c> call <see cref="Local"/> with <see cref="PayloadId.Of"/> of each chunk and its
+/// encoded frame; on a broadcast frame call <see cref="Received"/> and merge only when it is not a
+/// duplicate; on a sync answer call <see cref="MarkSeen"/>; call <see cref="Tick"/> every
+/// <see cref="BroadcastOptions.RetransmitInterval"/> or so; hand every <see cref="BroadcastSend"/> to the
+/// transport at once (the transport coalesces) and export <see cref="Counters"/> as metrics.
+/// </remarks>
 public sealed class BroadcastPlanner
 {
     private static readonly IReadOnlyList<BroadcastSend> NoSends = [];

@@ -8,6 +8,12 @@ namespace Corrosion.Agent.Replication.Sync;
 /// asked of two peers. No sockets, timers or clocks inside; randomness comes from the injected
 /// <see cref="Random"/>. Not thread-safe: one caller (the gossip actor) at a time.
 /// </summary>
+/// <remarks>
+/// A round as a shell runs it: wait <see cref="NextSyncDelay"/>; <see cref="ChoosePeers(IReadOnlyList{ActorId})"/>;
+/// open a session to each (taking a <see cref="SyncSessionLimiter"/> slot) and exchange sync states;
+/// <see cref="AssignRequests"/> with the states that came back; send each peer its request and apply
+/// the answers; then <see cref="RoundFinished"/> with whether anything was asked for.
+/// </remarks>
 public sealed class SyncPlanner
 {
     private readonly Random _random;
