@@ -1,2 +1,3 @@
-Console.Error.WriteLine("corrosion: not yet");
-return 1;
+using Corrosion.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Corrosion.Agent.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Corrosion.Bench;
+
+/// <summary>
+/// `store` suite: CRDT write overhead (CRR table through the store vs the same table in plain SQLite,
+/// same pragmas and batch sizes) and merge throughput (remote column-changes applied per second).
+/// </summary>
+internal static class StoreBench
+{
+    private const string TableSql = "CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, name TEXT, region TEXT, score INTEGER)";
+    private const string InsertSql = "INSERT INTO items (id, name, region, score) VALUES (?, ?, ?, ?)";
+
+    public static void Run(TextWriter output, int rows)
+    {
+        output.WriteLine($"## store: CRDT write overhead ({rows} rows per run, WAL, synchronous=NORMAL)");
+        output.WriteLine();
+        output.WriteLine("| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead |");
+        output.WriteLine("| ---: | ---: | ---: | ---: |");
+        foreach (var batch in new[] { 1, 10, 100 })
+        {
+            var count = batch == 1 ? rows / 4 : rows;
+            var plain = Best(3, () => PlainInsert(count, batch));
+            var crr = Best(3, () => CrrInsert(count, batch));
+            output.WriteLine(FormattableString.Invariant($"| {batch} | {plain:N0} | {crr:N0} | {plain / crr:F2}x |"));
+        }
+
+        output.WriteLine();
+        output.WriteLine("## store: merge throughput");
+        output.WriteLine();
+        var (changes, seconds) = Merge(rows, rowsPerVersion: 100, changesetsPerBatch: 50);
+        output.WriteLine(FormattableString.Invariant($"- {changes:N0} column-changes (versions of 100 rows x 3 columns + sentinels, batches of 50 changesets) in {seconds:F2} s: **{changes / seconds:N0} changes/s**"));
+        output.WriteLine();
+    }
+
+    private static double Best(int runs, Func<double> measure)
+    {
+        var best = 0.0;
+        for (var i = 0; i < runs; i++)
+        {
+            best = Math.Max(best, measure());
+        }
+
+        return best;
+    }
+
+    private static double PlainInsert(int rows, int batch)
+    {
+        using var dir = new BenchDirectory();
+        using var connection = new SqliteConnection($"Data Source={dir.File("plain.db")};Pooling=False");
+        connection.Open();
+        Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        Exec(connection, TableSql);
+        var watch = Stopwatch.StartNew();
+        for (var start = 0; start < rows; start += batch)
+        {
+            using var tx = connection.BeginTransaction();
+            using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = InsertSql;
+            var p = new[] { insert.CreateParameter(), insert.CreateParameter(), insert.CreateParameter(), insert.CreateParameter() };
+            insert.Parameters.AddRange(p);
+            for (var i = start; i < start + batch; i++)
+            {
+                p[0].Value = (long)i;
+                p[1].Value = $"name-{i}";
+                p[2].Value = "ams";
+                p[3].Value = (long)i * 7;
+                insert.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        return rows / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double CrrInsert(int rows, int batch)
+    {
+        using var dir = new BenchDirectory();
+        using var store = OpenStore(dir, "crr.db");
+        var watch = Stopwatch.StartNew();
+        for (var start = 0; start < rows; start += batch)
+        {
+            var statements = new List<Statement>(batch);
+            for (var i = start; i < start + batch; i++)
+            {
+                statements.Add(new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger((long)i * 7)]));
+            }
+
+            store.Execute(statements);
+        }
+
+        return rows / watch.Elapsed.TotalSeconds;
+    }
+
+    private static (long Changes, double Seconds) Merge(int rows, int rowsPerVersion, int changesetsPerBatch)
+    {
+        using var dir = new BenchDirectory();
+        var changesets = new List<Changeset>();
+        using (var source = OpenStore(dir, "source.db"))
+        {
+            for (var start = 0; start < rows; start += rowsPerVersion)
+            {
+                var statements = Enumerable.Range(start, rowsPerVersion)
+                    .Select(i => new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger(i)]))
+                    .ToList();
+                changesets.AddRange(source.Execute(statements).Changesets);
+            }
+        }
+
+        var changes = changesets.OfType<ChangesetFull>().Sum(c => (long)c.Changes.Count);
+        using var target = OpenStore(dir, "target.db");
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < changesets.Count; i += changesetsPerBatch)
+        {
+            target.Apply(changesets.GetRange(i, Math.Min(changesetsPerBatch, changesets.Count - i)));
+        }
+
+        return (changes, watch.Elapsed.TotalSeconds);
+    }
+
+    private static CrdtStore OpenStore(BenchDirectory dir, string name)
+    {
+        var schema = dir.File(name + ".schema.sql");
+        File.WriteAllText(schema, TableSql + ";");
+        return CrdtStore.Open(new StoreOptions(dir.File(name), [schema]));
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

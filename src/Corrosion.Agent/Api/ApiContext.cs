@@ -1,0 +1,16 @@
+using Corrosion.Actors;
+using Corrosion.Agent.Node;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Api;
+
+/// <summary>What the HTTP endpoints need from the node: the writer actor, the read pool, the options.</summary>
+/// <param name="Storage">The writer actor.</param>
+/// <param name="Store">The store, used here only for its read pool and identity.</param>
+/// <param name="Options">The node's options.</param>
+/// <param name="Health">Live figures for <c>/v1/health</c> (members, gaps, queues), filled in by the node.</param>
+public sealed record ApiContext(
+    ActorRef<StorageCommand> Storage,
+    CrdtStore Store,
+    NodeOptions Options,
+    Func<CancellationToken, Task<HealthReport>> Health);

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Corrosion.Agent.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Corrosion.Agent.Api;
+
+/// <summary>
+/// <c>POST /v1/queries</c>: one read-only statement on the read pool, streamed as NDJSON
+/// (<c>{"columns"}</c>, <c>{"row":[rowid,[cells]]}</c>…, <c>{"eoq":{"time"}}</c>).
+/// </summary>
+internal static class QueriesEndpoint
+{
+    private const int FlushEveryRows = 256;
+
+    public static async Task HandleAsync(HttpContext http, ApiContext api)
+    {
+        using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
+        var statement = StatementJson.ParseOne(document.RootElement);
+        var started = Stopwatch.GetTimestamp();
+
+        // Errors found before the first row (bad SQL, a write) are a plain 400.
+        using var query = OpenQuery(api, statement);
+
+        http.Response.ContentType = ApiResponses.NdJson;
+        await ApiResponses.WriteLineAsync(http, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("columns");
+            foreach (var column in query.Columns)
+            {
+                w.WriteStringValue(column);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, flush: true);
+
+        try
+        {
+            foreach (var row in query.Rows)
+            {
+                http.RequestAborted.ThrowIfCancellationRequested();
+                await ApiResponses.WriteLineAsync(http, w => WriteRow(w, row.RowId, row.Cells), flush: row.RowId % FlushEveryRows == 0);
+            }
+        }
+        catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // The status line is gone; the error travels in the stream, as Corrosion does.
+            await ApiResponses.WriteLineAsync(http, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("error", e.Message);
+                w.WriteEndObject();
+            }, flush: true);
+            return;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await ApiResponses.WriteLineAsync(http, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("eoq");
+            w.WriteNumber("time", elapsed.TotalSeconds);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }, flush: true);
+    }
+
+    private static QueryResult OpenQuery(ApiContext api, Statement statement)
+    {
+        try
+        {
+            return api.Store.Query(statement);
+        }
+        catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw new ApiInputException(e.Message, e);
+        }
+    }
+
+    internal static void WriteRow(System.Text.Json.Utf8JsonWriter w, long rowId, IReadOnlyList<SqlValue> cells)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("row");
+        w.WriteNumberValue(rowId);
+        w.WriteStartArray();
+        foreach (var cell in cells)
+        {
+            StatementJson.WriteValue(w, cell);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Text.Json;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Api;
+
+/// <summary>
+/// Reads statements in the four shapes Corrosion's API accepts (<c>"SQL"</c>, <c>["SQL", [params]]</c>,
+/// <c>["SQL", {named}]</c>, <c>{"query", "params", "named_params"}</c>) and writes SQL values as JSON
+/// (blobs as arrays of byte values, as Corrosion does).
+/// </summary>
+public static class StatementJson
+{
+    /// <summary>Parses the body of <c>/v1/transactions</c>: a non-empty array of statements.</summary>
+    /// <exception cref="ApiInputException">the body is not a non-empty array of valid statements.</exception>
+    public static IReadOnlyList<Statement> ParseMany(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Array)
+        {
+            throw new ApiInputException("expected a JSON array of statements");
+        }
+
+        var statements = new List<Statement>(root.GetArrayLength());
+        var index = 0;
+        foreach (var element in root.EnumerateArray())
+        {
+            try
+            {
+                statements.Add(ParseOne(element));
+            }
+            catch (ApiInputException e)
+            {
+                throw new ApiInputException($"statement {index}: {e.Message}");
+            }
+
+            index++;
+        }
+
+        if (statements.Count == 0)
+        {
+            throw new ApiInputException("the statement list is empty");
+        }
+
+        return statements;
+    }
+
+    /// <summary>Parses one statement in any of the four shapes.</summary>
+    /// <exception cref="ApiInputException">the element is not a statement.</exception>
+    public static Statement ParseOne(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return new Statement(RequireSql(element.GetString()));
+            case JsonValueKind.Array:
+                {
+                    var length = element.GetArrayLength();
+                    if (length is < 1 or > 2 || element[0].ValueKind != JsonValueKind.String)
+                    {
+                        throw new ApiInputException("a statement array is [\"SQL\"], [\"SQL\", [params]] or [\"SQL\", {named params}]");
+                    }
+
+                    var sql = RequireSql(element[0].GetString());
+                    if (length == 1)
+                    {
+                        return new Statement(sql);
+                    }
+
+                    var args = element[1];
+                    return args.ValueKind switch
+                    {
+                        JsonValueKind.Array => new Statement(sql, ParsePositional(args)),
+                        JsonValueKind.Object => new Statement(sql, null, ParseNamed(args)),
+                        JsonValueKind.Null => new Statement(sql),
+                        _ => throw new ApiInputException("parameters must be an array (positional) or an object (named)"),
+                    };
+                }
+
+            case JsonValueKind.Object:
+                {
+                    string? sql = null;
+                    IReadOnlyList<SqlValue>? positional = null;
+                    IReadOnlyDictionary<string, SqlValue>? named = null;
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        switch (property.Name)
+                        {
+                            case "query":
+                                if (property.Value.ValueKind != JsonValueKind.String)
+                                {
+                                    throw new ApiInputException("\"query\" must be a string");
+                                }
+
+                                sql = property.Value.GetString();
+                                break;
+                            case "params":
+                                positional = property.Value.ValueKind switch
+                                {
+                                    JsonValueKind.Array => ParsePositional(property.Value),
+                                    JsonValueKind.Null => null,
+                                    _ => throw new ApiInputException("\"params\" must be an array"),
+                                };
+                                break;
+                            case "named_params":
+                                named = property.Value.ValueKind switch
+                                {
+                                    JsonValueKind.Object => ParseNamed(property.Value),
+                                    JsonValueKind.Null => null,
+                                    _ => throw new ApiInputException("\"named_params\" must be an object"),
+                                };
+                                break;
+                            default:
+                                throw new ApiInputException($"unknown field \"{property.Name}\" (expected query, params, named_params)");
+                        }
+                    }
+
+                    if (positional is { Count: > 0 } && named is { Count: > 0 })
+                    {
+                        throw new ApiInputException("use either \"params\" or \"named_params\", not both");
+                    }
+
+                    return new Statement(RequireSql(sql), positional, named);
+                }
+
+            default:
+                throw new ApiInputException("a statement is a string, an array or an object");
+        }
+    }
+
+    private static string RequireSql(string? sql) =>
+        string.IsNullOrWhiteSpace(sql) ? throw new ApiInputException("the SQL text is empty") : sql;
+
+    private static List<SqlValue> ParsePositional(JsonElement array)
+    {
+        var values = new List<SqlValue>(array.GetArrayLength());
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            values.Add(ParseValue(item, $"parameter {i + 1}"));
+            i++;
+        }
+
+        return values;
+    }
+
+    private static Dictionary<string, SqlValue> ParseNamed(JsonElement obj)
+    {
+        var values = new Dictionary<string, SqlValue>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+        {
+            var name = property.Name.TrimStart(':', '@', '$');
+            if (name.Length == 0)
+            {
+                throw new ApiInputException("a named parameter has an empty name");
+            }
+
+            values[name] = ParseValue(property.Value, $"parameter \"{name}\"");
+        }
+
+        return values;
+    }
+
+    /// <summary>Reads a SQL value: null, bool (as 0/1), integer, real, string, or an array of bytes (blob).</summary>
+    public static SqlValue ParseValue(JsonElement value, string what)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return SqlValue.Null;
+            case JsonValueKind.True:
+                return SqlValue.FromInteger(1);
+            case JsonValueKind.False:
+                return SqlValue.FromInteger(0);
+            case JsonValueKind.String:
+                return SqlValue.FromText(value.GetString()!);
+            case JsonValueKind.Number:
+                if (value.TryGetInt64(out var integer))
+                {
+                    return SqlValue.FromInteger(integer);
+                }
+
+                return SqlValue.FromReal(value.GetDouble());
+            case JsonValueKind.Array:
+                {
+                    var bytes = new byte[value.GetArrayLength()];
+                    var i = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        if (item.ValueKind != JsonValueKind.Number || !item.TryGetByte(out bytes[i]))
+                        {
+                            throw new ApiInputException($"{what}: a blob is an array of byte values (0-255)");
+                        }
+
+                        i++;
+                    }
+
+                    return SqlValue.FromBlob(bytes);
+                }
+
+            case JsonValueKind.Object when value.TryGetProperty("blob", out var hex) && hex.ValueKind == JsonValueKind.String:
+                try
+                {
+                    return SqlValue.FromBlob(Convert.FromHexString(hex.GetString()!));
+                }
+                catch (FormatException)
+                {
+                    throw new ApiInputException($"{what}: \"blob\" must be hexadecimal");
+                }
+
+            default:
+                throw new ApiInputException($"{what}: unsupported JSON value {value.ValueKind}");
+        }
+    }
+
+    /// <summary>Writes a SQL value as JSON (blobs as arrays of byte values).</summary>
+    public static void WriteValue(Utf8JsonWriter writer, SqlValue value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        switch (value.Kind)
+        {
+            case SqlValueKind.Null:
+                writer.WriteNullValue();
+                break;
+            case SqlValueKind.Integer:
+                writer.WriteNumberValue(value.AsInteger);
+                break;
+            case SqlValueKind.Real:
+                var real = value.AsReal;
+                if (double.IsFinite(real))
+                {
+                    writer.WriteNumberValue(real);
+                }
+                else
+                {
+                    // JSON has no NaN or infinities; write them as SQLite prints them.
+                    writer.WriteStringValue(real.ToString(CultureInfo.InvariantCulture));
+                }
+
+                break;
+            case SqlValueKind.Text:
+                writer.WriteStringValue(value.AsText);
+                break;
+            default:
+                writer.WriteStartArray();
+                foreach (var b in value.AsBlob)
+                {
+                    writer.WriteNumberValue(b);
+                }
+
+                writer.WriteEndArray();
+                break;
+        }
+    }
+}

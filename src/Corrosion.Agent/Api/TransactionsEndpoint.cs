@@ -1,0 +1,88 @@
+using System.Globalization;
+using Corrosion.Actors;
+using Corrosion.Agent.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Corrosion.Agent.Api;
+
+/// <summary><c>POST /v1/transactions</c>: statements in one transaction through the writer actor.</summary>
+internal static class TransactionsEndpoint
+{
+    // The ask waits for the mailbox as well as the transaction; give it room beyond the SQL timeout.
+    private static readonly TimeSpan QueueAllowance = TimeSpan.FromSeconds(30);
+
+    public static async Task HandleAsync(HttpContext http, ApiContext api)
+    {
+        using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
+        var statements = StatementJson.ParseMany(document.RootElement);
+        var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
+
+        TransactionOutcome outcome;
+        try
+        {
+            outcome = await api.Storage.Ask<TransactionOutcome>(
+                reply => new ExecuteTransaction(statements, timeout, reply),
+                timeout + QueueAllowance,
+                http.RequestAborted);
+        }
+        catch (AskTimeoutException)
+        {
+            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable,
+                "the node did not answer in time; the transaction's outcome is unknown");
+            return;
+        }
+
+        if (outcome.Result is not { } result)
+        {
+            var status = outcome.TimedOut ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest;
+            var where = outcome.StatementIndex is { } index ? $"statement {index}: " : string.Empty;
+            await ApiResponses.WriteErrorAsync(http, status, $"{where}{outcome.Error} (nothing was applied)");
+            return;
+        }
+
+        http.Response.ContentType = ApiResponses.Json;
+        await ApiResponses.WriteAsync(http, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("results");
+            foreach (var statement in result.Results)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("rows_affected", statement.RowsAffected);
+                w.WriteNumber("time", statement.Elapsed.TotalSeconds);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("time", result.Elapsed.TotalSeconds);
+            if (result.Version is { } version)
+            {
+                w.WriteNumber("version", version);
+            }
+            else
+            {
+                w.WriteNull("version");
+            }
+
+            w.WriteString("actor_id", api.Store.SiteId.ToString());
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>Reads <c>?timeout=</c> in seconds (Corrosion's unit); fractions allowed.</summary>
+    internal static TimeSpan? ParseTimeout(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            || !double.IsFinite(seconds) || seconds <= 0 || seconds > 24 * 3600)
+        {
+            throw new ApiInputException($"timeout must be a positive number of seconds, got \"{text}\"");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+}

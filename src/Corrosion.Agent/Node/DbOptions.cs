@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Corrosion.Agent.Node;
+
+/// <summary>The <c>db</c> section: where the database lives and which schema it holds.</summary>
+public sealed class DbOptions
+{
+    /// <summary>Default database file, relative to the working directory.</summary>
+    public const string DefaultPath = "./data/corrosion.db";
+
+    /// <summary>The SQLite database file.</summary>
+    public string Path { get; set; } = DefaultPath;
+
+    /// <summary>Files or folders of <c>.sql</c> files with the schema of replicated tables.</summary>
+    [ConfigurationKeyName("schema_paths")]
+    public List<string> SchemaPaths { get; set; } = [];
+
+    /// <summary>SQLite's <c>synchronous</c> pragma: OFF, NORMAL, FULL or EXTRA.</summary>
+    public string Synchronous { get; set; } = "NORMAL";
+
+    /// <summary>Read-only connections for queries.</summary>
+    [ConfigurationKeyName("read_pool_size")]
+    public int ReadPoolSize { get; set; } = 4;
+
+    /// <summary>When no schema path is given, create the demo tables so a fresh node is usable.</summary>
+    [ConfigurationKeyName("demo_schema")]
+    public bool DemoSchema { get; set; } = true;
+
+    /// <summary>Changes per changeset chunk.</summary>
+    [ConfigurationKeyName("max_changes_per_chunk")]
+    public int MaxChangesPerChunk { get; set; } = 1000;
+}

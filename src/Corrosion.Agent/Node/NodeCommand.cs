@@ -1,0 +1,15 @@
+using Corrosion.Actors;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Node;
+
+/// <summary>A message to <see cref="NodeSupervisor"/>.</summary>
+public abstract record NodeCommand;
+
+/// <summary>Asks for the references of the node's actors.</summary>
+/// <param name="ReplyTo">Receives them.</param>
+public sealed record GetNodeActors(ActorRef<NodeActors> ReplyTo) : NodeCommand;
+
+/// <summary>The node's actors.</summary>
+/// <param name="Storage">The writer.</param>
+public sealed record NodeActors(ActorRef<StorageCommand> Storage);

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using SQLitePCL;
+
+namespace Corrosion.Agent.Storage;
+
+public sealed partial class CrdtStore
+{
+    /// <summary>
+    /// Runs the statements in one SQLite transaction. Triggers record a clock entry per changed
+    /// cell under the next local version. On any failure everything is rolled back and a
+    /// <see cref="StatementException"/> names the failing statement.
+    /// </summary>
+    /// <param name="statements">The statements, in order.</param>
+    /// <param name="timeout">Interrupts the transaction when it runs longer than this.</param>
+    public TransactionResult Execute(IReadOnlyList<Statement> statements, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(statements);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var total = Stopwatch.StartNew();
+        var results = new List<StatementResult>(statements.Count);
+        delegate_progress? progress = null;
+        if (timeout is { } limit)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+            progress = _ => Stopwatch.GetTimestamp() > deadline ? 1 : 0;
+            raw.sqlite3_progress_handler(_db, 1000, progress, null);
+        }
+
+        Begin();
+        _localWrite = true;
+        _pendingVersion = CurrentVersion + 1;
+        _nextSeq = 0;
+        var index = 0;
+        try
+        {
+            for (; index < statements.Count; index++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var rows = RunStatement(statements[index]);
+                results.Add(new StatementResult(rows, Stopwatch.GetElapsedTime(started)));
+            }
+
+            _localWrite = false;
+            long? version = null;
+            IReadOnlyList<ChangesetFull> changesets = Array.Empty<ChangesetFull>();
+            if (_nextSeq > 0)
+            {
+                var v = _pendingVersion;
+                var lastSeq = _nextSeq - 1;
+                var ts = NextTimestamp();
+                Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
+                    .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
+                MarkApplied(SiteId, v, v);
+                var changes = CollectVersion(CrrTable.LocalSite, v, SiteId);
+                changesets = Chunk(SiteId, v, changes, lastSeq, ts);
+                version = v;
+            }
+
+            Commit();
+            if (version is { } committed)
+            {
+                CurrentVersion = committed;
+            }
+
+            return new TransactionResult(results, version, changesets, total.Elapsed);
+        }
+        catch (SqlException e)
+        {
+            _localWrite = false;
+            Rollback();
+            throw e as StatementException ?? new StatementException(Math.Min(index, statements.Count - 1), e.Message);
+        }
+        catch
+        {
+            _localWrite = false;
+            Rollback();
+            throw;
+        }
+        finally
+        {
+            if (progress is not null)
+            {
+                raw.sqlite3_progress_handler(_db, 0, null, null);
+            }
+
+            GC.KeepAlive(progress);
+        }
+    }
+
+    private const int StatementCacheSize = 128;
+
+    private readonly Dictionary<string, NativeStatement> _userStatements = new(StringComparer.Ordinal);
+
+    private long RunStatement(Statement statement)
+    {
+        // Single statements are prepared once and reused: preparing a write also compiles the
+        // CRR triggers, which costs more than running it.
+        if (_userStatements.TryGetValue(statement.Sql, out var cached))
+        {
+            return RunPrepared(cached, statement, owned: false);
+        }
+
+        var first = PrepareUserStatement(statement.Sql, out var tail);
+        if (first is null)
+        {
+            throw new SqlException("empty statement");
+        }
+
+        RefuseTransactionControl(first);
+        if (NativeStatement.IsOnlyComments(tail))
+        {
+            if (_userStatements.Count >= StatementCacheSize)
+            {
+                foreach (var old in _userStatements.Values)
+                {
+                    old.Dispose();
+                }
+
+                _userStatements.Clear();
+            }
+
+            _userStatements[statement.Sql] = first;
+            return RunPrepared(first, statement, owned: false);
+        }
+
+        // Several statements in one text share the parameters: each takes what it names.
+        var rows = RunPrepared(first, statement, owned: true, strict: false);
+        return rows + RunText(tail, statement);
+    }
+
+    private static void RefuseTransactionControl(NativeStatement stmt)
+    {
+        var text = stmt.Sql.TrimStart();
+        var end = 0;
+        while (end < text.Length && char.IsLetter(text[end]))
+        {
+            end++;
+        }
+
+        var word = text[..end].ToUpperInvariant();
+        var rollbackTo = word == "ROLLBACK" && text.Contains(" TO ", StringComparison.OrdinalIgnoreCase);
+        if (word is "BEGIN" or "COMMIT" or "END" or "ROLLBACK" && !rollbackTo)
+        {
+            stmt.Dispose();
+            throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed: every request is one transaction");
+        }
+    }
+
+    private long RunPrepared(NativeStatement stmt, Statement statement, bool owned, bool strict = true)
+    {
+        try
+        {
+            BindParameters(stmt, statement, strict);
+            var readOnly = stmt.IsReadOnly;
+            while (stmt.Step())
+            {
+            }
+
+            if (raw.sqlite3_get_autocommit(_db) != 0)
+            {
+                throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed");
+            }
+
+            return readOnly ? 0 : raw.sqlite3_changes(_db);
+        }
+        finally
+        {
+            if (owned)
+            {
+                stmt.Dispose();
+            }
+            else
+            {
+                stmt.Reset();
+            }
+        }
+    }
+
+    private long RunText(string text, Statement statement)
+    {
+        var rest = text;
+        long rows = 0;
+        while (!NativeStatement.IsOnlyComments(rest))
+        {
+            var stmt = PrepareUserStatement(rest, out rest);
+            if (stmt is null)
+            {
+                break;
+            }
+
+            RefuseTransactionControl(stmt);
+            rows += RunPrepared(stmt, statement, owned: true, strict: false);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Binds every parameter slot of <paramref name="stmt"/>. A slot left without a value is an error
+    /// (SQLite would silently bind NULL, or a cached statement's previous value); with
+    /// <paramref name="strict"/> (a single statement), so is a value the statement has no slot for.
+    /// </summary>
+    private static void BindParameters(NativeStatement stmt, Statement statement, bool strict)
+    {
+        var count = stmt.ParameterCount;
+        stmt.ClearBindings();
+        Span<bool> bound = count <= 64 ? stackalloc bool[count + 1] : new bool[count + 1];
+        if (statement.Params is { } positional)
+        {
+            if (strict && positional.Count > count)
+            {
+                throw new SqlException($"too many parameters: the statement takes {count}, got {positional.Count}");
+            }
+
+            for (var i = 0; i < positional.Count && i < count; i++)
+            {
+                stmt.Bind(i + 1, positional[i]);
+                bound[i + 1] = true;
+            }
+        }
+
+        if (statement.NamedParams is { } named)
+        {
+            foreach (var (name, value) in named)
+            {
+                var index = name.Length > 0 && name[0] is ':' or '@' or '$'
+                    ? stmt.ParameterIndex(name)
+                    : FirstNonZero(stmt.ParameterIndex(":" + name), stmt.ParameterIndex("@" + name), stmt.ParameterIndex("$" + name));
+                if (index > 0)
+                {
+                    stmt.Bind(index, value);
+                    bound[index] = true;
+                }
+                else if (strict)
+                {
+                    throw new SqlException($"unknown parameter \"{name}\": the statement has no :{name.TrimStart(':', '@', '$')}");
+                }
+            }
+        }
+
+        for (var i = 1; i <= count; i++)
+        {
+            if (!bound[i])
+            {
+                var slot = stmt.ParameterName(i) ?? $"?{i}";
+                throw new SqlException($"missing value for parameter {slot}");
+            }
+        }
+    }
+
+    private static int FirstNonZero(int a, int b, int c) => a != 0 ? a : b != 0 ? b : c;
+
+    /// <summary>Cuts a version's changes (sorted by seq) into chunks whose seq ranges are contiguous and cover 0..lastSeq.</summary>
+    private List<ChangesetFull> Chunk(ActorId actor, long version, List<Change> changes, long lastSeq, ulong ts)
+    {
+        var max = Math.Max(1, _options.MaxChangesPerChunk);
+        var chunks = new List<ChangesetFull>();
+        long start = 0;
+        for (var i = 0; i < changes.Count; i += max)
+        {
+            var count = Math.Min(max, changes.Count - i);
+            var part = changes.GetRange(i, count);
+            var last = i + count >= changes.Count;
+            var end = last ? lastSeq : part[^1].Seq;
+            chunks.Add(new ChangesetFull(actor, version, part, new SeqRange(start, end), lastSeq, ts));
+            start = end + 1;
+        }
+
+        return chunks;
+    }
+
+    /// <summary>All cells currently held for (site, version), across tables, in seq order.</summary>
+    private List<Change> CollectVersion(long site, long version, ActorId actor)
+    {
+        var changes = new List<Change>();
+        foreach (var table in _tables.Values)
+        {
+            table.CollectVersion(site, version, actor, changes);
+        }
+
+        changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        return changes;
+    }
+}

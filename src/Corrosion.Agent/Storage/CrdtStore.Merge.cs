@@ -1,0 +1,327 @@
+namespace Corrosion.Agent.Storage;
+
+public sealed partial class CrdtStore
+{
+    /// <summary>
+    /// Merges a batch of changesets in one transaction (DESIGN.md §4). Complete versions are
+    /// applied; chunks of incomplete versions are buffered in SQLite until seq 0..last_seq is
+    /// covered, then applied atomically; empty changesets mark versions applied. Versions already
+    /// applied are skipped, so the same changeset twice changes nothing.
+    /// </summary>
+    public MergeResult Apply(IReadOnlyList<Changeset> changesets)
+    {
+        ArgumentNullException.ThrowIfNull(changesets);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var applied = new List<ActorVersions>();
+        var changed = new List<Change>();
+        var buffered = new List<ActorVersions>();
+        if (changesets.Count == 0)
+        {
+            return new MergeResult(applied, changed, buffered);
+        }
+
+        Begin();
+        _rowCache = default;
+        _rowFresh = false;
+        try
+        {
+            foreach (var changeset in changesets)
+            {
+                switch (changeset)
+                {
+                    case ChangesetEmpty empty:
+                        ApplyEmpty(empty, applied);
+                        break;
+                    case ChangesetFull full:
+                        ApplyFull(full, applied, changed, buffered);
+                        break;
+                    default:
+                        throw new ArgumentException($"unknown changeset type {changeset.GetType().Name}", nameof(changesets));
+                }
+            }
+
+            Commit();
+        }
+        catch
+        {
+            _rowCache = default;
+        _rowFresh = false;
+            Rollback();
+            throw;
+        }
+
+        _rowCache = default;
+        _rowFresh = false;
+        return new MergeResult(applied, changed, buffered);
+    }
+
+    private void ApplyEmpty(ChangesetEmpty empty, List<ActorVersions> applied)
+    {
+        if (empty.Versions.Start < 1 || empty.Versions.End < empty.Versions.Start)
+        {
+            throw new ArgumentException($"invalid version range {empty.Versions} from {empty.Actor}");
+        }
+
+        var set = AppliedOf(empty.Actor);
+        foreach (var (start, end) in set.Missing(empty.Versions.Start, empty.Versions.End))
+        {
+            DropBuffered(empty.Actor, start, end);
+            MarkApplied(empty.Actor, start, end);
+            applied.Add(new ActorVersions(empty.Actor, new VersionRange(start, end)));
+        }
+    }
+
+    private void ApplyFull(ChangesetFull full, List<ActorVersions> applied, List<Change> changed, List<ActorVersions> buffered)
+    {
+        if (full.Version < 1 || full.Seqs.Start < 0 || full.Seqs.End < full.Seqs.Start || full.Seqs.End > full.LastSeq)
+        {
+            throw new ArgumentException($"invalid changeset {full.Actor} v{full.Version} seqs {full.Seqs} last {full.LastSeq}");
+        }
+
+        if (IsApplied(full.Actor, full.Version))
+        {
+            return;
+        }
+
+        _hlc = Math.Max(_hlc, full.Timestamp);
+        IReadOnlyList<Change> changes;
+        if (full.IsComplete)
+        {
+            changes = full.Changes;
+            DropBuffered(full.Actor, full.Version, full.Version);
+        }
+        else if (!BufferChunk(full, out var complete))
+        {
+            buffered.Add(new ActorVersions(full.Actor, VersionRange.Single(full.Version)));
+            return;
+        }
+        else
+        {
+            changes = complete;
+        }
+
+        var site = SiteOrdinal(full.Actor);
+        foreach (var change in changes)
+        {
+            if (MergeChange(change, change.SiteId == full.Actor ? site : SiteOrdinal(change.SiteId)))
+            {
+                changed.Add(change);
+            }
+        }
+
+        Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
+            .BindBlob(1, full.Actor.ToByteArray()).Bind(2, full.Version).Bind(3, full.LastSeq).Bind(4, (long)full.Timestamp).Run();
+        MarkApplied(full.Actor, full.Version, full.Version);
+        applied.Add(new ActorVersions(full.Actor, VersionRange.Single(full.Version)));
+    }
+
+    /// <summary>Stores a chunk; when the version's seqs are now all present, returns all its changes in seq order.</summary>
+    private bool BufferChunk(ChangesetFull full, out List<Change> complete)
+    {
+        complete = new List<Change>();
+        var actor = full.Actor.ToByteArray();
+        var insert = Prepared("INSERT OR IGNORE INTO __corro_buffered_changes (site_id, version, seq, tbl, pk, cid, val, col_version, db_version, change_site, cl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        foreach (var c in full.Changes)
+        {
+            insert.BindBlob(1, actor).Bind(2, full.Version).Bind(3, c.Seq).Bind(4, c.Table).BindBlob(5, ValueCodec.Encode(c.Pk))
+                .Bind(6, c.Cid).Bind(7, c.Value).Bind(8, c.ColVersion).Bind(9, c.DbVersion).BindBlob(10, c.SiteId.ToByteArray()).Bind(11, c.Cl).Run();
+        }
+
+        var seqs = new RangeSet();
+        var read = Prepared("SELECT start_seq, end_seq FROM __corro_seq_bookkeeping WHERE site_id = ?1 AND version = ?2");
+        read.BindBlob(1, actor).Bind(2, full.Version);
+        while (read.Step())
+        {
+            seqs.Add(read.GetInt64(0), read.GetInt64(1));
+        }
+
+        read.Reset();
+        var (removed, merged) = seqs.Add(full.Seqs.Start, full.Seqs.End);
+        var delete = Prepared("DELETE FROM __corro_seq_bookkeeping WHERE site_id = ?1 AND version = ?2 AND start_seq = ?3");
+        foreach (var r in removed)
+        {
+            delete.BindBlob(1, actor).Bind(2, full.Version).Bind(3, r.Start).Run();
+        }
+
+        if (!seqs.Covers(0, full.LastSeq))
+        {
+            Prepared("INSERT OR REPLACE INTO __corro_seq_bookkeeping (site_id, version, start_seq, end_seq, last_seq, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .BindBlob(1, actor).Bind(2, full.Version).Bind(3, merged.Start).Bind(4, merged.End).Bind(5, full.LastSeq).Bind(6, (long)full.Timestamp).Run();
+            return false;
+        }
+
+        var load = Prepared("SELECT tbl, pk, cid, val, col_version, db_version, change_site, cl, seq FROM __corro_buffered_changes WHERE site_id = ?1 AND version = ?2 ORDER BY seq");
+        load.BindBlob(1, actor).Bind(2, full.Version);
+        try
+        {
+            while (load.Step())
+            {
+                complete.Add(new Change(
+                    load.GetText(0),
+                    ValueCodec.Decode(load.GetBlob(1)),
+                    load.GetText(2),
+                    load.GetValue(3),
+                    load.GetInt64(4),
+                    load.GetInt64(5),
+                    ActorId.FromBytes(load.GetBlob(6)),
+                    load.GetInt64(7),
+                    load.GetInt64(8)));
+            }
+        }
+        finally
+        {
+            load.Reset();
+        }
+
+        DropBuffered(full.Actor, full.Version, full.Version);
+        return true;
+    }
+
+    private void DropBuffered(ActorId actor, long start, long end)
+    {
+        var blob = actor.ToByteArray();
+        Prepared("DELETE FROM __corro_buffered_changes WHERE site_id = ?1 AND version BETWEEN ?2 AND ?3").BindBlob(1, blob).Bind(2, start).Bind(3, end).Run();
+        Prepared("DELETE FROM __corro_seq_bookkeeping WHERE site_id = ?1 AND version BETWEEN ?2 AND ?3").BindBlob(1, blob).Bind(2, start).Bind(3, end).Run();
+    }
+
+    /// <summary>
+    /// Merges one change against the local cell; returns true when user data changed.
+    /// Order: causal length, col_version, value, site id (DESIGN.md §4).
+    /// </summary>
+    private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, long? Key, (long ColVersion, long DbVersion, long? Site, long Seq)? Sentinel) _rowCache;
+
+    private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
+    private bool _rowFresh;
+
+    private bool MergeChange(Change change, long site)
+    {
+        if (!_tables.TryGetValue(change.Table, out var table))
+        {
+            throw new SqlException($"change for unknown table {change.Table}");
+        }
+
+        if (!change.IsSentinel && !table.ColumnNames.Contains(change.Cid))
+        {
+            throw new SqlException($"change for unknown column {change.Table}.{change.Cid}");
+        }
+
+        // Changes of one row arrive together (seq order), so the row's key and causal length are
+        // looked up once per row, not once per cell.
+        long? key;
+        (long ColVersion, long DbVersion, long? Site, long Seq)? sentinel;
+        if (_rowCache.Table == table && _rowCache.Pk is { } cachedPk && cachedPk.SequenceEqual(change.Pk))
+        {
+            key = _rowCache.Key;
+            sentinel = _rowCache.Sentinel;
+        }
+        else
+        {
+            key = table.FindKey(change.Pk);
+            sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
+            _rowCache = (table, change.Pk, key, sentinel);
+            _rowFresh = false;
+        }
+
+        var localCl = sentinel?.ColVersion ?? 0;
+        if (change.Cl < localCl)
+        {
+            return false;
+        }
+
+        var dataChanged = false;
+        if (change.Cl > localCl)
+        {
+            long rowKey;
+            if (key is { } existing)
+            {
+                rowKey = existing;
+                table.DeleteColumnClocks(rowKey);
+            }
+            else
+            {
+                // A key never seen has no clocks to drop.
+                rowKey = table.InsertKey(change.Pk);
+            }
+            // A column change that raises the causal length writes a placeholder sentinel (no
+            // origin) that the sentinel change of the same causal length replaces when it arrives.
+            var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
+            table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
+            // The row's column clocks are gone: until a cell is written, none needs looking up.
+            _rowFresh = true;
+            _rowWritten.Clear();
+            if (change.Cl % 2 == 0)
+            {
+                return table.DeleteRow(change.Pk);
+            }
+
+            dataChanged = table.InsertRowIfMissing(change.Pk);
+            if (change.IsSentinel)
+            {
+                return true;
+            }
+
+            key = rowKey;
+            sentinel = null;
+        }
+        else if (change.IsSentinel)
+        {
+            // Same causal length: only the metadata can differ; the greater site keeps it, and a
+            // placeholder always gives way.
+            if (sentinel is { } s && (s.Site is null || change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
+            {
+                table.UpsertClock(key!.Value, Change.SentinelCid, change.Cl, change.DbVersion, site, change.Seq);
+                _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));
+            }
+
+            return false;
+        }
+        else if (change.Cl % 2 == 0)
+        {
+            return false;
+        }
+
+        var rowId = key!.Value;
+        var local = _rowFresh && !_rowWritten.Contains(change.Cid) ? null : table.SelectClock(rowId, change.Cid);
+        if (local is { } cell)
+        {
+            if (change.ColVersion < cell.ColVersion)
+            {
+                return dataChanged;
+            }
+
+            if (change.ColVersion == cell.ColVersion)
+            {
+                var current = table.SelectValue(change.Cid, change.Pk);
+                var order = change.Value.CompareTo(current);
+                if (order < 0)
+                {
+                    return dataChanged;
+                }
+
+                if (order == 0)
+                {
+                    if (change.SiteId.CompareTo(SiteOf(cell.Site)) > 0)
+                    {
+                        table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
+                        if (_rowFresh)
+                        {
+                            _rowWritten.Add(change.Cid);
+                        }
+                    }
+
+                    return dataChanged;
+                }
+            }
+        }
+
+        table.UpdateValue(change.Cid, change.Pk, change.Value);
+        table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
+        if (_rowFresh)
+        {
+            _rowWritten.Add(change.Cid);
+        }
+
+        return true;
+    }
+}

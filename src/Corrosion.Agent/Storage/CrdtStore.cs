@@ -1,0 +1,387 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SQLitePCL;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>
+/// The CRDT store (DESIGN.md §4): one SQLite database whose schema tables are CRRs with
+/// cr-sqlite semantics. Single writer: <see cref="Execute"/>, <see cref="Apply"/>,
+/// <see cref="ChangesFor"/>, <see cref="GetSyncState"/> and <see cref="CurrentVersion"/> must be
+/// called from one thread at a time (the StorageActor). <see cref="Query"/> and
+/// <see cref="TableStats"/> use a pool of read-only connections and may be called from any thread.
+/// </summary>
+public sealed partial class CrdtStore : IDisposable
+{
+    private const string InternalDdl = """
+        CREATE TABLE IF NOT EXISTS __corro_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_sites (ordinal INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
+        CREATE TABLE IF NOT EXISTS __corro_bookkeeping (site_id BLOB NOT NULL, start_version INTEGER NOT NULL, end_version INTEGER NOT NULL, PRIMARY KEY (site_id, start_version)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_versions (site_id BLOB NOT NULL, version INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_buffered_changes (site_id BLOB NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk BLOB NOT NULL, cid TEXT NOT NULL, val, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, change_site BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (site_id, version, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_seq_bookkeeping (site_id BLOB NOT NULL, version INTEGER NOT NULL, start_seq INTEGER NOT NULL, end_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version, start_seq)) WITHOUT ROWID;
+        """;
+
+    private static readonly Lazy<bool> NativeInit = new(() =>
+    {
+        Batteries_V2.Init();
+        return true;
+    });
+
+    private readonly StoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SqliteConnection _writer;
+    private readonly sqlite3 _db;
+    private readonly Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<ActorId, long> _siteOrdinals = new();
+    private readonly Dictionary<long, ActorId> _sitesByOrdinal = new();
+    private readonly Dictionary<ActorId, RangeSet> _applied = new();
+    private readonly Dictionary<string, NativeStatement> _statements = new(StringComparer.Ordinal);
+    private readonly ReadPool _readers;
+
+    // State the trigger functions read; only meaningful inside Execute.
+    private bool _localWrite;
+    private long _pendingVersion;
+    private long _nextSeq;
+    private ulong _hlc;
+    private bool _disposed;
+
+    // Kept in fields so the native side's callbacks stay alive.
+    private readonly delegate_function_scalar _fnLocal;
+    private readonly delegate_function_scalar _fnVersion;
+    private readonly delegate_function_scalar _fnNextSeq;
+
+    private CrdtStore(StoreOptions options, ILogger logger, TimeProvider time)
+    {
+        _options = options;
+        _logger = logger;
+        _time = time;
+        var full = System.IO.Path.GetFullPath(options.Path);
+        var directory = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var builder = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
+        _writer = new SqliteConnection(builder.ToString());
+        _writer.Open();
+        _db = _writer.Handle!;
+        _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
+        _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
+        _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
+        try
+        {
+            var synchronous = options.Synchronous.ToUpperInvariant() switch
+            {
+                "OFF" or "NORMAL" or "FULL" or "EXTRA" => options.Synchronous.ToUpperInvariant(),
+                _ => throw new ArgumentException($"db.synchronous must be OFF, NORMAL, FULL or EXTRA, not {options.Synchronous}", nameof(options)),
+            };
+            NativeStatement.Exec(_db, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA busy_timeout = 5000;");
+            Register("corro_local", _fnLocal);
+            Register("corro_version", _fnVersion);
+            Register("corro_next_seq", _fnNextSeq);
+            NativeStatement.Exec(_db, InternalDdl);
+            (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
+            ApplySchema(options.SchemaPaths);
+            LoadState();
+            InstallAuthorizer();
+            _readers = new ReadPool(full, options.ReadPoolSize);
+        }
+        catch
+        {
+            DisposeStatements();
+            _writer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens (or creates) the database, keeps or creates the site id, and applies the schema.</summary>
+    /// <param name="options">Path, schema files and tuning.</param>
+    /// <param name="logger">Where to log; nothing when null.</param>
+    /// <param name="time">The clock for version timestamps; the system clock when null.</param>
+    /// <exception cref="SchemaException">The schema is refused; the database is left untouched.</exception>
+    public static CrdtStore Open(StoreOptions options, ILogger? logger = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _ = NativeInit.Value;
+        var store = new CrdtStore(options, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        StoreLog.Opened(store._logger, options.Path, store.SiteId, store.ClusterId, store._tables.Count, store.CurrentVersion);
+        return store;
+    }
+
+    /// <summary>This node's 16-byte site (actor) id, created once and kept in the database.</summary>
+    public ActorId SiteId { get; }
+
+    /// <summary>The cluster id kept in the database.</summary>
+    public ushort ClusterId { get; private set; }
+
+    /// <summary>The replicated (CRR) tables, by name.</summary>
+    public IReadOnlyList<string> Tables => _tables.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>This node's last local version (0 before the first write).</summary>
+    public long CurrentVersion { get; private set; }
+
+    /// <summary>The last hybrid logical clock value used or observed.</summary>
+    public ulong LastTimestamp => _hlc;
+
+    /// <summary>Changes the cluster id kept in the database.</summary>
+    public void SetClusterId(ushort clusterId)
+    {
+        Prepared("INSERT OR REPLACE INTO __corro_meta (key, value) VALUES ('cluster_id', ?1)").Bind(1, clusterId).Run();
+        ClusterId = clusterId;
+    }
+
+    private void Register(string name, delegate_function_scalar function)
+    {
+        // SQLITE_UTF8 only: these are deliberately not deterministic.
+        var rc = raw.sqlite3_create_function(_db, name, 0, raw.SQLITE_UTF8, null, function);
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqlException(raw.sqlite3_errmsg(_db).utf8_to_string());
+        }
+    }
+
+    internal NativeStatement Prepared(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var stmt))
+        {
+            stmt = NativeStatement.Prepare(_db, sql);
+            _statements[sql] = stmt;
+        }
+
+        return stmt;
+    }
+
+    private (ActorId Site, ushort Cluster) LoadIdentity(ushort configuredCluster)
+    {
+        var read = Prepared("SELECT value FROM __corro_meta WHERE key = ?1");
+        ActorId site;
+        read.Bind(1, "site_id");
+        if (read.Step())
+        {
+            site = ActorId.FromBytes(read.GetBlob(0));
+            read.Reset();
+        }
+        else
+        {
+            read.Reset();
+            site = ActorId.NewId();
+            Prepared("INSERT INTO __corro_meta (key, value) VALUES ('site_id', ?1)").BindBlob(1, site.ToByteArray()).Run();
+        }
+
+        Prepared("INSERT OR IGNORE INTO __corro_sites (ordinal, site_id) VALUES (0, ?1)").BindBlob(1, site.ToByteArray()).Run();
+        ushort cluster;
+        read.Bind(1, "cluster_id");
+        if (read.Step())
+        {
+            cluster = (ushort)read.GetInt64(0);
+            read.Reset();
+            if (cluster != configuredCluster && configuredCluster != 0)
+            {
+                StoreLog.ClusterIdKept(_logger, configuredCluster, cluster);
+            }
+        }
+        else
+        {
+            read.Reset();
+            cluster = configuredCluster;
+            Prepared("INSERT INTO __corro_meta (key, value) VALUES ('cluster_id', ?1)").Bind(1, cluster).Run();
+        }
+
+        return (site, cluster);
+    }
+
+    private void ApplySchema(IReadOnlyList<string> schemaPaths)
+    {
+        var existing = SchemaLoader.Inspect(_db);
+        IReadOnlyList<TableSchema> desired;
+        IReadOnlyList<string> steps;
+        if (schemaPaths.Count == 0)
+        {
+            // No schema configured: keep what the database has.
+            desired = existing;
+            steps = Array.Empty<string>();
+        }
+        else
+        {
+            desired = SchemaLoader.Parse(SchemaLoader.ReadFiles(schemaPaths));
+            steps = SchemaLoader.Plan(existing, desired);
+        }
+
+        NativeStatement.Exec(_db, "BEGIN IMMEDIATE");
+        try
+        {
+            foreach (var step in steps)
+            {
+                StoreLog.MigrationStep(_logger, step);
+                NativeStatement.Exec(_db, step);
+            }
+
+            foreach (var table in SchemaLoader.Inspect(_db))
+            {
+                var crr = new CrrTable(_db, table);
+                NativeStatement.Exec(_db, crr.TablesDdl());
+                NativeStatement.Exec(_db, crr.TriggersDdl());
+                _tables[table.Name] = crr;
+            }
+
+            NativeStatement.Exec(_db, "COMMIT");
+        }
+        catch (SqlException e)
+        {
+            NativeStatement.Exec(_db, "ROLLBACK");
+            foreach (var crr in _tables.Values)
+            {
+                crr.Dispose();
+            }
+
+            _tables.Clear();
+            throw new SchemaException($"schema migration failed: {e.Message}", e);
+        }
+    }
+
+    private void LoadState()
+    {
+        _siteOrdinals.Clear();
+        _sitesByOrdinal.Clear();
+        var sites = Prepared("SELECT ordinal, site_id FROM __corro_sites");
+        while (sites.Step())
+        {
+            var id = ActorId.FromBytes(sites.GetBlob(1));
+            _siteOrdinals[id] = sites.GetInt64(0);
+            _sitesByOrdinal[sites.GetInt64(0)] = id;
+        }
+
+        sites.Reset();
+        _applied.Clear();
+        var ranges = Prepared("SELECT site_id, start_version, end_version FROM __corro_bookkeeping ORDER BY site_id, start_version");
+        while (ranges.Step())
+        {
+            var id = ActorId.FromBytes(ranges.GetBlob(0));
+            AppliedOf(id).Add(ranges.GetInt64(1), ranges.GetInt64(2));
+        }
+
+        ranges.Reset();
+        CurrentVersion = _applied.TryGetValue(SiteId, out var own) ? own.Max : 0;
+        var ts = Prepared("SELECT max(ts) FROM __corro_versions");
+        _hlc = ts.Step() && !ts.IsNull(0) ? (ulong)ts.GetInt64(0) : 0;
+        ts.Reset();
+    }
+
+    private RangeSet AppliedOf(ActorId actor)
+    {
+        if (!_applied.TryGetValue(actor, out var set))
+        {
+            set = new RangeSet();
+            _applied[actor] = set;
+        }
+
+        return set;
+    }
+
+    private long SiteOrdinal(ActorId actor)
+    {
+        if (_siteOrdinals.TryGetValue(actor, out var ordinal))
+        {
+            return ordinal;
+        }
+
+        var insert = Prepared("INSERT INTO __corro_sites (site_id) VALUES (?1) RETURNING ordinal");
+        insert.BindBlob(1, actor.ToByteArray());
+        try
+        {
+            insert.Step();
+            ordinal = insert.GetInt64(0);
+        }
+        finally
+        {
+            insert.Reset();
+        }
+
+        _siteOrdinals[actor] = ordinal;
+        _sitesByOrdinal[ordinal] = actor;
+        return ordinal;
+    }
+
+    private ActorId SiteOf(long? ordinal) =>
+        ordinal is { } o && _sitesByOrdinal.TryGetValue(o, out var id) ? id : ActorId.Empty;
+
+    /// <summary>True when this node has applied (or cleared) <paramref name="version"/> of <paramref name="actor"/>.</summary>
+    public bool IsApplied(ActorId actor, long version) => _applied.TryGetValue(actor, out var set) && set.Contains(version);
+
+    /// <summary>Marks versions applied, in memory and in <c>__corro_bookkeeping</c>.</summary>
+    private void MarkApplied(ActorId actor, long start, long end)
+    {
+        var (removed, merged) = AppliedOf(actor).Add(start, end);
+        var blob = actor.ToByteArray();
+        var delete = Prepared("DELETE FROM __corro_bookkeeping WHERE site_id = ?1 AND start_version = ?2");
+        foreach (var r in removed)
+        {
+            delete.BindBlob(1, blob).Bind(2, r.Start).Run();
+        }
+
+        Prepared("INSERT OR REPLACE INTO __corro_bookkeeping (site_id, start_version, end_version) VALUES (?1, ?2, ?3)")
+            .BindBlob(1, blob).Bind(2, merged.Start).Bind(3, merged.End).Run();
+    }
+
+    /// <summary>The next hybrid logical clock value (NTP64-like: unix seconds &lt;&lt; 32 | fraction).</summary>
+    private ulong NextTimestamp()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var physical = ((ulong)(now / 1000) << 32) | (ulong)((now % 1000) * 4294967296L / 1000);
+        _hlc = Math.Max(_hlc + 1, physical);
+        return _hlc;
+    }
+
+    private void Begin() => Prepared("BEGIN IMMEDIATE").Run();
+
+    private void Commit() => Prepared("COMMIT").Run();
+
+    private void Rollback()
+    {
+        if (raw.sqlite3_get_autocommit(_db) == 0)
+        {
+            Prepared("ROLLBACK").Run();
+        }
+
+        // In-memory caches may have run ahead of what was rolled back.
+        LoadState();
+    }
+
+    private void DisposeStatements()
+    {
+        foreach (var stmt in _statements.Values)
+        {
+            stmt.Dispose();
+        }
+
+        _statements.Clear();
+        foreach (var stmt in _userStatements.Values)
+        {
+            stmt.Dispose();
+        }
+
+        _userStatements.Clear();
+        foreach (var table in _tables.Values)
+        {
+            table.Dispose();
+        }
+    }
+
+    /// <summary>Closes the writer and the read pool.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _readers.Dispose();
+        DisposeStatements();
+        _writer.Dispose();
+    }
+}

@@ -1,0 +1,340 @@
+using System.Globalization;
+using System.Text;
+using SQLitePCL;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>
+/// One replicated table: the DDL of its key map, clock table and triggers, and the prepared
+/// statements the merge and change extraction use (prepared once, reused on the hot path).
+/// </summary>
+internal sealed class CrrTable : IDisposable
+{
+    /// <summary>The site ordinal of the local node in clock tables.</summary>
+    public const long LocalSite = 0;
+
+    private readonly sqlite3 _db;
+    private readonly Dictionary<string, NativeStatement> _selectValue = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NativeStatement> _updateValue = new(StringComparer.Ordinal);
+    private NativeStatement? _findKey;
+    private NativeStatement? _insertKey;
+    private NativeStatement? _selectClock;
+    private NativeStatement? _upsertClock;
+    private NativeStatement? _deleteColumnClocks;
+    private NativeStatement? _deleteRow;
+    private NativeStatement? _insertRow;
+    private NativeStatement? _versionChanges;
+
+    public CrrTable(sqlite3 db, TableSchema schema)
+    {
+        _db = db;
+        Schema = schema;
+        Name = schema.Name;
+        PkNames = schema.PkColumns.Select(c => c.Name).ToArray();
+        ColumnNames = schema.ValueColumns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        Pks = SchemaLoader.Quote(Name + "__corro_pks");
+        Clock = SchemaLoader.Quote(Name + "__corro_clock");
+        Quoted = SchemaLoader.Quote(Name);
+    }
+
+    public string Name { get; }
+
+    public TableSchema Schema { get; }
+
+    public IReadOnlyList<string> PkNames { get; }
+
+    public IReadOnlySet<string> ColumnNames { get; }
+
+    private string Pks { get; }
+
+    private string Clock { get; }
+
+    private string Quoted { get; }
+
+    /// <summary>Key map, clock table and its version index (idempotent).</summary>
+    public string TablesDdl()
+    {
+        var pkCols = string.Join(", ", PkNames.Select(SchemaLoader.Quote));
+        // Same declared types as the table's key: with differing affinities SQLite cannot use the
+        // unique index for the triggers' NEW.pk lookups and would scan the key map per row.
+        var pkDefs = string.Join(", ", Schema.PkColumns.Select(c => (SchemaLoader.Quote(c.Name) + " " + c.Type).TrimEnd()));
+        return $"""
+            CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkDefs}, UNIQUE ({pkCols}));
+            CREATE TABLE IF NOT EXISTS {Clock} (key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
+            """;
+    }
+
+    private string Match(string alias, string source) =>
+        string.Join(" AND ", PkNames.Select(p => $"{alias}.{SchemaLoader.Quote(p)} IS {source}.{SchemaLoader.Quote(p)}"));
+
+    private string KeyOf(string source) => $"(SELECT k.key FROM {Pks} k WHERE {Match("k", source)})";
+
+    private string EnsureKey(string source) =>
+        $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) SELECT {string.Join(", ", PkNames.Select(p => $"{source}.{SchemaLoader.Quote(p)}"))} WHERE true ON CONFLICT DO NOTHING;";
+
+    // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
+    // row (no delete trigger without recursive triggers) keeps it. Every value column gets +1.
+    private string InsertBody(string source)
+    {
+        var key = KeyOf(source);
+        var body = new StringBuilder();
+        body.AppendLine(EnsureKey(source));
+        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 0;");
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
+        foreach (var column in Schema.ValueColumns)
+        {
+            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
+        }
+
+        return body.ToString();
+    }
+
+    // Delete: next even causal length, column clocks go.
+    private string DeleteBody(string source)
+    {
+        var key = KeyOf(source);
+        var body = new StringBuilder();
+        body.AppendLine(EnsureKey(source));
+        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 1;");
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
+        body.AppendLine(CultureInfo.InvariantCulture, $"DELETE FROM {Clock} WHERE key = {key} AND cid <> '-1';");
+        return body.ToString();
+    }
+
+    /// <summary>The triggers (dropped and recreated at every start, so they follow added columns).</summary>
+    public string TriggersDdl()
+    {
+        var prefix = Name + "__corro_";
+        var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
+        var update = new StringBuilder();
+        foreach (var column in Schema.ValueColumns)
+        {
+            var q = SchemaLoader.Quote(column.Name);
+            update.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", "NEW")} AND OLD.{q} IS NOT NEW.{q} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
+        }
+
+        if (update.Length == 0)
+        {
+            update.AppendLine("SELECT 1;");
+        }
+
+        return $"""
+            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "insert")};
+            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "update")};
+            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "update_pk")};
+            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "delete")};
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN corro_local() BEGIN
+            {InsertBody("NEW")}END;
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND NOT ({pkChanged}) BEGIN
+            {update}END;
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update_pk")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND ({pkChanged}) BEGIN
+            {DeleteBody("OLD")}{InsertBody("NEW")}END;
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "delete")} AFTER DELETE ON {Quoted} WHEN corro_local() BEGIN
+            {DeleteBody("OLD")}END;
+            """;
+    }
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private string PkWhere(int firstIndex) =>
+        string.Join(" AND ", PkNames.Select((p, i) => $"{SchemaLoader.Quote(p)} IS ?{firstIndex + i}"));
+
+    private NativeStatement Lazy(ref NativeStatement? slot, Func<string> sql) => slot ??= NativeStatement.Prepare(_db, sql());
+
+    private void BindPk(NativeStatement stmt, IReadOnlyList<SqlValue> pk, int firstIndex)
+    {
+        if (pk.Count != PkNames.Count)
+        {
+            throw new SqlException($"table {Name}: primary key has {PkNames.Count} columns, change has {pk.Count}");
+        }
+
+        for (var i = 0; i < pk.Count; i++)
+        {
+            stmt.Bind(firstIndex + i, pk[i]);
+        }
+    }
+
+    public long? FindKey(IReadOnlyList<SqlValue> pk)
+    {
+        var stmt = Lazy(ref _findKey, () => $"SELECT key FROM {Pks} WHERE {PkWhere(1)}");
+        BindPk(stmt, pk, 1);
+        try
+        {
+            return stmt.Step() ? stmt.GetInt64(0) : null;
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    public long InsertKey(IReadOnlyList<SqlValue> pk)
+    {
+        var stmt = Lazy(ref _insertKey, () => $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) VALUES ({string.Join(", ", PkNames.Select((_, i) => $"?{i + 1}"))}) RETURNING key");
+        BindPk(stmt, pk, 1);
+        try
+        {
+            stmt.Step();
+            return stmt.GetInt64(0);
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    /// <summary>The clock of one cell: (col_version, db_version, site ordinal or null, seq), or null when absent.</summary>
+    public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectClock(long key, string cid)
+    {
+        var stmt = Lazy(ref _selectClock, () => $"SELECT col_version, db_version, site, seq FROM {Clock} WHERE key = ?1 AND cid = ?2");
+        stmt.Bind(1, key).Bind(2, cid);
+        try
+        {
+            if (!stmt.Step())
+            {
+                return null;
+            }
+
+            return (stmt.GetInt64(0), stmt.GetInt64(1), stmt.IsNull(2) ? null : stmt.GetInt64(2), stmt.GetInt64(3));
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    public void UpsertClock(long key, string cid, long colVersion, long dbVersion, long? site, long seq)
+    {
+        var stmt = Lazy(ref _upsertClock, () => $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = excluded.site, seq = excluded.seq");
+        stmt.Bind(1, key).Bind(2, cid).Bind(3, colVersion).Bind(4, dbVersion);
+        if (site is { } s)
+        {
+            stmt.Bind(5, s);
+        }
+        else
+        {
+            stmt.BindNull(5);
+        }
+
+        stmt.Bind(6, seq);
+        stmt.Run();
+    }
+
+    public void DeleteColumnClocks(long key)
+    {
+        var stmt = Lazy(ref _deleteColumnClocks, () => $"DELETE FROM {Clock} WHERE key = ?1 AND cid <> '-1'");
+        stmt.Bind(1, key);
+        stmt.Run();
+    }
+
+    public bool DeleteRow(IReadOnlyList<SqlValue> pk)
+    {
+        var stmt = Lazy(ref _deleteRow, () => $"DELETE FROM {Quoted} WHERE {PkWhere(1)}");
+        BindPk(stmt, pk, 1);
+        stmt.Run();
+        return raw.sqlite3_changes(_db) > 0;
+    }
+
+    public bool InsertRowIfMissing(IReadOnlyList<SqlValue> pk)
+    {
+        var stmt = Lazy(ref _insertRow, () => $"INSERT OR IGNORE INTO {Quoted} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) VALUES ({string.Join(", ", PkNames.Select((_, i) => $"?{i + 1}"))})");
+        BindPk(stmt, pk, 1);
+        stmt.Run();
+        return raw.sqlite3_changes(_db) > 0;
+    }
+
+    public SqlValue SelectValue(string cid, IReadOnlyList<SqlValue> pk)
+    {
+        if (!_selectValue.TryGetValue(cid, out var stmt))
+        {
+            stmt = NativeStatement.Prepare(_db, $"SELECT {SchemaLoader.Quote(cid)} FROM {Quoted} WHERE {PkWhere(1)}");
+            _selectValue[cid] = stmt;
+        }
+
+        BindPk(stmt, pk, 1);
+        try
+        {
+            return stmt.Step() ? stmt.GetValue(0) : SqlValue.Null;
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    public void UpdateValue(string cid, IReadOnlyList<SqlValue> pk, SqlValue value)
+    {
+        if (!_updateValue.TryGetValue(cid, out var stmt))
+        {
+            stmt = NativeStatement.Prepare(_db, $"UPDATE {Quoted} SET {SchemaLoader.Quote(cid)} = ?1 WHERE {PkWhere(2)}");
+            _updateValue[cid] = stmt;
+        }
+
+        stmt.Bind(1, value);
+        BindPk(stmt, pk, 2);
+        stmt.Run();
+    }
+
+    /// <summary>
+    /// The cells this table holds for (site, version), with current values and the row's causal
+    /// length; appended to <paramref name="into"/> (unsorted across tables).
+    /// </summary>
+    public void CollectVersion(long site, long version, ActorId actor, List<Change> into)
+    {
+        var stmt = Lazy(ref _versionChanges, () =>
+        {
+            var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
+            var value = Schema.ValueColumns.Count == 0
+                ? "NULL"
+                : "CASE c.cid " + string.Concat(Schema.ValueColumns.Select(col => $"WHEN {Literal(col.Name)} THEN t.{SchemaLoader.Quote(col.Name)} ")) + "ELSE NULL END";
+            var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
+            return $"SELECT c.cid, c.col_version, c.db_version, c.seq, coalesce(s.col_version, 1), {value}, {pkSelect} FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Clock} s ON s.key = c.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE c.site = ?1 AND c.db_version = ?2";
+        });
+        stmt.Bind(1, site).Bind(2, version);
+        try
+        {
+            while (stmt.Step())
+            {
+                var pk = new SqlValue[PkNames.Count];
+                for (var i = 0; i < pk.Length; i++)
+                {
+                    pk[i] = stmt.GetValue(6 + i);
+                }
+
+                var cid = stmt.GetText(0);
+                into.Add(new Change(
+                    Name,
+                    pk,
+                    cid,
+                    cid == Change.SentinelCid ? SqlValue.Null : stmt.GetValue(5),
+                    stmt.GetInt64(1),
+                    stmt.GetInt64(2),
+                    actor,
+                    stmt.GetInt64(4),
+                    stmt.GetInt64(3)));
+            }
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var stmt in _selectValue.Values.Concat(_updateValue.Values))
+        {
+            stmt.Dispose();
+        }
+
+        _findKey?.Dispose();
+        _insertKey?.Dispose();
+        _selectClock?.Dispose();
+        _upsertClock?.Dispose();
+        _deleteColumnClocks?.Dispose();
+        _deleteRow?.Dispose();
+        _insertRow?.Dispose();
+        _versionChanges?.Dispose();
+    }
+}

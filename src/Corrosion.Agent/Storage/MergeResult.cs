@@ -1,0 +1,14 @@
+namespace Corrosion.Agent.Storage;
+
+/// <summary>The outcome of <see cref="CrdtStore.Apply"/>.</summary>
+/// <param name="Applied">The (actor, versions) that became applied by this batch (complete versions and cleared ones).</param>
+/// <param name="Changed">The incoming changes that changed data (not only clocks), in application order.</param>
+/// <param name="Buffered">The (actor, version) chunks buffered because their version is still incomplete.</param>
+public sealed record MergeResult(
+    IReadOnlyList<ActorVersions> Applied,
+    IReadOnlyList<Change> Changed,
+    IReadOnlyList<ActorVersions> Buffered)
+{
+    /// <summary>True when the batch changed nothing (all duplicates or stale).</summary>
+    public bool IsEmpty => Applied.Count == 0 && Buffered.Count == 0;
+}

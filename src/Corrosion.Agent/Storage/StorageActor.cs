@@ -1,0 +1,98 @@
+using Corrosion.Actors;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>
+/// The only writer to the database: runs local transactions and merges remote changes one at a
+/// time, and tells listeners what changed. Reads do not come here; they use the store's read pool so
+/// they never wait behind a merge.
+/// </summary>
+public sealed partial class StorageActor : Actor<StorageCommand>
+{
+    private readonly CrdtStore _store;
+    private readonly List<ActorRef<StorageEvent>> _listeners = [];
+
+    /// <summary>Creates the actor over a store the node owns (a restart keeps the store).</summary>
+    public StorageActor(CrdtStore store) => _store = store;
+
+    /// <inheritdoc />
+    protected override ValueTask OnReceive(StorageCommand message)
+    {
+        switch (message)
+        {
+            case ExecuteTransaction tx:
+                Execute(tx);
+                break;
+            case ApplyChangesets apply:
+                Apply(apply);
+                break;
+            case ReadChanges read:
+                read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions));
+                break;
+            case ReadSyncState state:
+                state.ReplyTo.Tell(_store.GetSyncState());
+                break;
+            case SubscribeStorageEvents subscribe:
+                _listeners.Add(subscribe.Listener);
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Execute(ExecuteTransaction tx)
+    {
+        TransactionOutcome outcome;
+        try
+        {
+            var result = _store.Execute(tx.Statements, tx.Timeout);
+            outcome = new TransactionOutcome(result, null);
+            if (result.Version is { } version)
+            {
+                Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets));
+            }
+        }
+        catch (StatementException e)
+        {
+            // SQLite reports a transaction stopped by the progress-handler deadline as "interrupted".
+            var timedOut = tx.Timeout is not null && e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase);
+            var index = e.StatementIndex >= 0 ? e.StatementIndex : (int?)null;
+            var error = timedOut ? $"the transaction ran longer than its timeout of {tx.Timeout!.Value.TotalSeconds:0.###} s and was rolled back" : e.Message;
+            outcome = new TransactionOutcome(null, error, timedOut ? null : index, timedOut);
+        }
+
+        tx.ReplyTo.Tell(outcome);
+    }
+
+    private void Apply(ApplyChangesets apply)
+    {
+        ApplyOutcome outcome;
+        try
+        {
+            var result = _store.Apply(apply.Changesets);
+            outcome = new ApplyOutcome(result, null);
+            Publish(new ChangesMerged(result));
+        }
+        catch (Exception e) when (e is SqliteException or InvalidDataException or ArgumentException)
+        {
+            // A bad batch must not take the writer down; sync will offer the changes again.
+            LogMergeFailed(Context.Log, apply.Changesets.Count, e);
+            outcome = new ApplyOutcome(null, e.Message);
+        }
+
+        apply.ReplyTo?.Tell(outcome);
+    }
+
+    private void Publish(StorageEvent e)
+    {
+        foreach (var listener in _listeners)
+        {
+            listener.TryTell(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "merge of {Count} changesets failed")]
+    private static partial void LogMergeFailed(ILogger logger, int count, Exception error);
+}

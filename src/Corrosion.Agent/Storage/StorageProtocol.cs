@@ -1,0 +1,59 @@
+using Corrosion.Actors;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>A message to <see cref="StorageActor"/>, the only writer to the database.</summary>
+public abstract record StorageCommand;
+
+/// <summary>Runs statements in one transaction; replies with the outcome.</summary>
+/// <param name="Statements">The statements, in order.</param>
+/// <param name="Timeout">How long the transaction may run before it is rolled back.</param>
+/// <param name="ReplyTo">Receives the outcome.</param>
+public sealed record ExecuteTransaction(
+    IReadOnlyList<Statement> Statements,
+    TimeSpan? Timeout,
+    ActorRef<TransactionOutcome> ReplyTo) : StorageCommand;
+
+/// <summary>The outcome of <see cref="ExecuteTransaction"/>: a result, or an error and nothing applied.</summary>
+/// <param name="Result">The committed result, or null on failure.</param>
+/// <param name="Error">What went wrong, or null on success.</param>
+/// <param name="StatementIndex">The index of the failing statement, when one failed.</param>
+/// <param name="TimedOut">True when the transaction was rolled back because it ran out of time.</param>
+public sealed record TransactionOutcome(TransactionResult? Result, string? Error, int? StatementIndex = null, bool TimedOut = false);
+
+/// <summary>Merges remote changesets in one transaction; replies when given a reply channel.</summary>
+/// <param name="Changesets">The changesets (complete versions, chunks, or empty ranges).</param>
+/// <param name="ReplyTo">Receives the merge result, or null for fire-and-forget.</param>
+public sealed record ApplyChangesets(IReadOnlyList<Changeset> Changesets, ActorRef<ApplyOutcome>? ReplyTo) : StorageCommand;
+
+/// <summary>The outcome of <see cref="ApplyChangesets"/>.</summary>
+/// <param name="Result">The merge result, or null on failure.</param>
+/// <param name="Error">What went wrong, or null.</param>
+public sealed record ApplyOutcome(MergeResult? Result, string? Error);
+
+/// <summary>Reads the changesets of an actor's versions (for sync answers).</summary>
+/// <param name="Actor">The origin actor.</param>
+/// <param name="Versions">The versions wanted.</param>
+/// <param name="ReplyTo">Receives the changesets.</param>
+public sealed record ReadChanges(ActorId Actor, VersionRange Versions, ActorRef<IReadOnlyList<Changeset>> ReplyTo) : StorageCommand;
+
+/// <summary>Reads this node's sync state (heads, gaps, partials).</summary>
+/// <param name="ReplyTo">Receives the state.</param>
+public sealed record ReadSyncState(ActorRef<SyncState> ReplyTo) : StorageCommand;
+
+/// <summary>Adds a listener for committed and merged changes.</summary>
+/// <param name="Listener">Receives <see cref="StorageEvent"/>s.</param>
+public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
+
+/// <summary>Something the store did that other actors react to.</summary>
+public abstract record StorageEvent;
+
+/// <summary>A local transaction committed these changesets under a new version.</summary>
+/// <param name="Actor">This node.</param>
+/// <param name="Version">The new local version.</param>
+/// <param name="Changesets">The changes, chunked.</param>
+public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent;
+
+/// <summary>Remote changesets were merged.</summary>
+/// <param name="Result">What the merge applied.</param>
+public sealed record ChangesMerged(MergeResult Result) : StorageEvent;

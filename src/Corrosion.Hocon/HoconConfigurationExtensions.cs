@@ -1,0 +1,59 @@
+using Corrosion.Hocon.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.FileProviders;
+
+namespace Corrosion.Hocon;
+
+/// <summary>
+/// Adds HOCON documents and <c>CORROSION_</c> environment variables to a configuration builder.
+/// Keys become configuration keys with <c>:</c> between levels and array elements as <c>key:0</c>,
+/// <c>key:1</c>, so sections bind to typed options with <c>GetSection("db").Get&lt;DbOptions&gt;()</c>.
+/// Each document resolves its substitutions on its own: a user file cannot refer to keys that only
+/// <c>reference.conf</c> defines (it overrides them by setting the same keys).
+/// </summary>
+public static class HoconConfigurationExtensions
+{
+    /// <summary>
+    /// Adds a HOCON file. A relative path is resolved against the builder's base path when one was set
+    /// with <c>SetBasePath</c>, else against the current directory.
+    /// </summary>
+    public static IConfigurationBuilder AddHoconFile(this IConfigurationBuilder builder, string path, bool optional = false)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var basePath = builder.Properties.ContainsKey("FileProvider") && builder.GetFileProvider() is PhysicalFileProvider physical
+            ? physical.Root
+            : Directory.GetCurrentDirectory();
+        var fullPath = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(basePath, path));
+        return builder.Add(new HoconFileConfigurationSource(fullPath, path, optional));
+    }
+
+    /// <summary>Adds a HOCON document given as text, e.g. an embedded <c>reference.conf</c>.</summary>
+    public static IConfigurationBuilder AddHoconString(this IConfigurationBuilder builder, string text, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(text);
+        return builder.Add(new HoconTextConfigurationSource(text, sourceName));
+    }
+
+    /// <summary>Adds a HOCON document read (now, to the end) from a stream.</summary>
+    public static IConfigurationBuilder AddHoconStream(this IConfigurationBuilder builder, Stream stream, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new StreamReader(stream, leaveOpen: true);
+        return builder.AddHoconString(reader.ReadToEnd(), sourceName);
+    }
+
+    /// <summary>
+    /// Adds environment variables starting with <paramref name="prefix"/>: <c>CORROSION_DB__PATH</c>
+    /// sets <c>db:path</c> (<c>__</c> between levels, names lower-cased; a single <c>_</c> stays).
+    /// Add it last so that it overrides the files.
+    /// </summary>
+    public static IConfigurationBuilder AddCorrosionEnvironmentVariables(this IConfigurationBuilder builder, string prefix = "CORROSION_")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(prefix);
+        return builder.Add(new PrefixedEnvironmentVariablesSource(prefix));
+    }
+}

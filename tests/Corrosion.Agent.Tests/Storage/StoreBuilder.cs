@@ -1,0 +1,115 @@
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Tests.Storage;
+
+/// <summary>Builds stores in a temporary directory that is deleted on dispose.</summary>
+internal sealed class StoreBuilder : IDisposable
+{
+    public const string DefaultSchema = """
+        CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER DEFAULT 0 NOT NULL, data ANY);
+        CREATE TABLE pairs (a TEXT NOT NULL, b INTEGER NOT NULL, v, PRIMARY KEY (a, b));
+        """;
+
+    private readonly List<CrdtStore> _stores = new();
+    private string _schema = DefaultSchema;
+    private int _maxChunk = StoreOptions.DefaultMaxChangesPerChunk;
+    private int _next;
+
+    public StoreBuilder()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "corro-store-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public StoreBuilder WithSchema(string schema)
+    {
+        _schema = schema;
+        return this;
+    }
+
+    public StoreBuilder WithMaxChunk(int max)
+    {
+        _maxChunk = max;
+        return this;
+    }
+
+    public string WriteSchema(string schema, string name = "schema.sql")
+    {
+        var path = Path.Combine(Root, name);
+        File.WriteAllText(path, schema);
+        return path;
+    }
+
+    public StoreOptions Options(string name) =>
+        new(Path.Combine(Root, name, "corrosion.db"), new[] { WriteSchema(_schema, name + ".sql") }, ReadPoolSize: 2, MaxChangesPerChunk: _maxChunk, Synchronous: "OFF");
+
+    public CrdtStore Build(string? name = null)
+    {
+        var store = CrdtStore.Open(Options(name ?? ("node" + _next++)));
+        _stores.Add(store);
+        return store;
+    }
+
+    public CrdtStore Open(StoreOptions options)
+    {
+        var store = CrdtStore.Open(options);
+        _stores.Add(store);
+        return store;
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Small helpers to write and read stores in tests.</summary>
+internal static class StoreTestExtensions
+{
+    public static TransactionResult Exec(this CrdtStore store, string sql, params object?[] args) =>
+        store.Execute(new[] { new Statement(sql, args.Select(SqlValue.FromObject).ToArray()) });
+
+    public static List<SqlValue[]> Rows(this CrdtStore store, string sql)
+    {
+        using var result = store.Query(new Statement(sql));
+        return result.Rows.Select(r => r.Cells).ToList();
+    }
+
+    public static SqlValue Scalar(this CrdtStore store, string sql) => store.Rows(sql).Single()[0];
+
+    /// <summary>All changesets of every actor this store has applied.</summary>
+    public static List<Changeset> AllChanges(this CrdtStore store)
+    {
+        var state = store.GetSyncState();
+        return state.Heads.SelectMany(h => store.ChangesFor(h.Key, new VersionRange(1, h.Value))).ToList();
+    }
+
+    /// <summary>User rows and clock rows, keyed by pk values (not internal key ids), as comparable text.</summary>
+    public static List<string> Snapshot(this CrdtStore store)
+    {
+        var lines = new List<string>();
+        foreach (var table in store.Tables)
+        {
+            lines.AddRange(store.Rows($"SELECT * FROM \"{table}\"").Select(r => $"{table} row {string.Join("|", r.Select(c => c.ToString()))}"));
+            var pkCols = store.Rows($"SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk").Select(r => "p.\"" + r[0].AsText + "\"");
+            var sql = $"SELECT {string.Join(", ", pkCols)}, c.cid, c.col_version, c.db_version, coalesce(hex(s.site_id), 'NONE'), c.seq FROM \"{table}__corro_clock\" c JOIN \"{table}__corro_pks\" p ON p.key = c.key LEFT JOIN __corro_sites s ON s.ordinal = c.site";
+            lines.AddRange(store.Rows(sql).Select(r => $"{table} clock {string.Join("|", r.Select(c => c.ToString()))}"));
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+}

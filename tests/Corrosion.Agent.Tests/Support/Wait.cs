@@ -1,0 +1,19 @@
+namespace Corrosion.Agent.Tests.Support;
+
+/// <summary>Waits on a condition with a deadline (never a bare sleep).</summary>
+public static class Wait
+{
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null)
+    {
+        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+}

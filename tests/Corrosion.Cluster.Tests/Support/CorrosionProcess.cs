@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Corrosion.Cluster.Tests.Support;
+
+/// <summary>Runs the real <c>corrosion</c> executable (built beside the tests) as a child process.</summary>
+public static partial class CorrosionProcess
+{
+    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "corrosion.dll");
+
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // The tests' own CORROSION_ variables must not leak into the child.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("CORROSION_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        return info;
+    }
+
+    /// <summary>Runs a CLI command to completion (with a deadline) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan deadline, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(deadline);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"corrosion {string.Join(' ', args)} did not finish within {deadline}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [GeneratedRegex(@"listening on (http://\S+)")]
+    internal static partial Regex ListeningLine();
+}

@@ -1,0 +1,55 @@
+namespace Corrosion.Hocon.Tests;
+
+public class MalformedInputTests
+{
+    [Theory]
+    [InlineData("a {\n  b = 1\n", 3, 1, "unclosed object")]
+    [InlineData("a = [1, 2\n", 2, 1, "unclosed array")]
+    [InlineData("a = \"abc\nb = 1", 1, 5, "unclosed string")]
+    [InlineData("a = \"\"\"abc", 1, 5, "unclosed triple-quoted")]
+    [InlineData("a = \"bad \\q escape\"", 1, 10, "bad escape")]
+    [InlineData("a = \"\\u12\"", 1, 6, "bad escape")]
+    [InlineData("a = ${b", 1, 5, "unclosed substitution")]
+    [InlineData("a = 1 }", 1, 7, "expected ','")]
+    [InlineData("a 1", 1, 4, "expected ':', '=', '+=' or '{'")]
+    [InlineData("a = ", 1, 5, "expected a value")]
+    [InlineData("{ a = 1 } b = 2", 1, 11, "expected end of input")]
+    [InlineData("a = 1,, b = 2", 1, 7, "unexpected ','")]
+    [InlineData("a..b = 1", 1, 1, "empty segment")]
+    [InlineData("a = b + c", 1, 7, "'+'")]
+    [InlineData("a = x: y", 1, 6, "unexpected ':'")]
+    [InlineData("[1, 2]", 1, 1, "must be an object")]
+    [InlineData("a = {x = 1} \"s\"", 1, 13, "cannot concatenate")]
+    [InlineData("include \"a\" \"b\"", 1, 13, "one quoted file name")]
+    [InlineData("include url(\"http://x\")", 1, 1, "not supported")]
+    public void Malformed_input_fails_naming_line_column_and_what_was_expected(string text, int line, int column, string expected)
+    {
+        var e = Hocon.Fails(text);
+        Assert.Equal("test.conf", e.SourceName);
+        Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"test.conf:{line}:{column}: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unclosed_brace_message_points_at_the_opening_brace()
+    {
+        var e = Hocon.Fails("x = 1\ndb {\n  path = /x\n");
+        Assert.Contains("opened at line 2, column 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_file_is_an_error_naming_it()
+    {
+        var e = Assert.Throws<HoconException>(() => HoconParser.ParseFile("/nonexistent/dir/node.conf"));
+        Assert.Contains("/nonexistent/dir/node.conf", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Absurdly_deep_nesting_is_refused_instead_of_overflowing_the_stack()
+    {
+        var e = Hocon.Fails("a = " + new string('[', 100_000));
+        Assert.Contains("nested more than", e.Message, StringComparison.Ordinal);
+        Assert.Equal(5, Hocon.Parse("a = " + new string('[', 150) + "5" + new string(']', 150) + "\nb { c { d { e = 5 } } }").GetInt("b.c.d.e"));
+    }
+}
