@@ -14,10 +14,10 @@ public sealed class BroadcastDisseminationTests(ITestOutputHelper output)
         var r = new Random(seed);
         var planners = Enumerable.Range(0, nodes).Select(i =>
         {
-            var p = new BroadcastPlanner(Node(i), new BroadcastOptions(), new Random(seed * 1_000 + i));
+            var p = new BroadcastPlanner(NodeId(i), new BroadcastOptions(), new Random(seed * 1_000 + i));
             for (var j = 0; j < nodes; j++)
             {
-                p.MemberUp(Node(j), AddressOf(j));
+                p.MemberUp(NodeId(j), AddressOf(j));
             }
 
             return p;
@@ -47,7 +47,7 @@ public sealed class BroadcastDisseminationTests(ITestOutputHelper output)
             {
                 var to = PeerIndex(message.Send.Peer);
                 has[to] = true;
-                Post(to, planners[to].Received(message.Send.Payload, Node(message.From), message.Send.Data, now).Sends);
+                Post(to, planners[to].Received(message.Send.Payload, NodeId(message.From), message.Send.Data, now).Sends);
             }
 
             if (reachedAllAt < 0 && has.All(h => h))

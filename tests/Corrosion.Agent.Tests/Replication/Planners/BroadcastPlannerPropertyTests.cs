@@ -23,7 +23,7 @@ public sealed class BroadcastPlannerPropertyTests
             MaxPending = r.Next(1, 20),
             SeenCapacity = 100, // more than the 59 ids used: nothing is forgotten, so "fresh" means never seen
         };
-        var planner = new BroadcastPlanner(Node(0), options, new Random(seed));
+        var planner = new BroadcastPlanner(NodeId(0), options, new Random(seed));
         // Small clusters exercise exhaustion of peers; large ones (64+ live) the rejection-sampling path.
         var universe = r.Next(2) == 0 ? r.Next(1, 40) : r.Next(64, 250);
         var up = new HashSet<ActorId>();
@@ -31,8 +31,8 @@ public sealed class BroadcastPlannerPropertyTests
         {
             if (r.Next(3) != 0)
             {
-                planner.MemberUp(Node(i), AddressOf(i));
-                up.Add(Node(i));
+                planner.MemberUp(NodeId(i), AddressOf(i));
+                up.Add(NodeId(i));
             }
         }
 
@@ -46,7 +46,7 @@ public sealed class BroadcastPlannerPropertyTests
         {
             foreach (var s in sends)
             {
-                if (s.Peer == Node(0))
+                if (s.Peer == NodeId(0))
                 {
                     return $"sent {s.Payload} to itself";
                 }
@@ -78,14 +78,14 @@ public sealed class BroadcastPlannerPropertyTests
 
         for (var step = 0; step < 300; step++)
         {
-            var member = Node(r.Next(0, universe + 1)); // 0 is this node: it must be ignored
+            var member = NodeId(r.Next(0, universe + 1)); // 0 is this node: it must be ignored
             var payload = Payload(r.Next(1, 60));
             string? error = null;
             switch (r.Next(10))
             {
                 case 0 or 1:
                     planner.MemberUp(member, AddressOf(r.Next(100)));
-                    if (member != Node(0))
+                    if (member != NodeId(0))
                     {
                         up.Add(member);
                     }

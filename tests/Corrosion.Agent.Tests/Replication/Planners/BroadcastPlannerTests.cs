@@ -26,7 +26,7 @@ public sealed class BroadcastPlannerTests
     public void Sends_carry_the_payload_bytes_and_the_members_current_address()
     {
         var planner = Broadcaster(1, NoRing);
-        planner.MemberUp(Node(1), AddressOf(77));
+        planner.MemberUp(NodeId(1), AddressOf(77));
 
         var send = Assert.Single(planner.Local(Payload(1), Data, 0));
 
@@ -40,16 +40,16 @@ public sealed class BroadcastPlannerTests
         var planner = Broadcaster(20, new BroadcastOptions { NearestRing = 2, Fanout = 3 });
         for (var i = 1; i <= 20; i++)
         {
-            planner.ObserveRtt(Node(i), TimeSpan.FromMilliseconds(100 + i));
+            planner.ObserveRtt(NodeId(i), TimeSpan.FromMilliseconds(100 + i));
         }
 
-        planner.ObserveRtt(Node(13), TimeSpan.FromMilliseconds(1));
-        planner.ObserveRtt(Node(7), TimeSpan.FromMilliseconds(2));
+        planner.ObserveRtt(NodeId(13), TimeSpan.FromMilliseconds(1));
+        planner.ObserveRtt(NodeId(7), TimeSpan.FromMilliseconds(2));
 
         var peers = planner.Local(Payload(1), Data, 0).Select(s => s.Peer).ToList();
 
         Assert.Equal(5, peers.Count);
-        Assert.Equal([Node(13), Node(7)], peers.Take(2));
+        Assert.Equal([NodeId(13), NodeId(7)], peers.Take(2));
         Assert.Equal(5, peers.Distinct().Count());
     }
 
@@ -57,15 +57,15 @@ public sealed class BroadcastPlannerTests
     public void Nearest_ring_follows_rtt_changes_and_membership()
     {
         var planner = Broadcaster(20, new BroadcastOptions { NearestRing = 1, Fanout = 1 });
-        planner.ObserveRtt(Node(5), TimeSpan.FromMilliseconds(3));
-        planner.ObserveRtt(Node(6), TimeSpan.FromMilliseconds(4));
-        Assert.Equal(Node(5), planner.Local(Payload(1), Data, 0)[0].Peer);
+        planner.ObserveRtt(NodeId(5), TimeSpan.FromMilliseconds(3));
+        planner.ObserveRtt(NodeId(6), TimeSpan.FromMilliseconds(4));
+        Assert.Equal(NodeId(5), planner.Local(Payload(1), Data, 0)[0].Peer);
 
-        planner.ObserveRtt(Node(6), TimeSpan.FromMilliseconds(1));
-        Assert.Equal(Node(6), planner.Local(Payload(2), Data, 0)[0].Peer);
+        planner.ObserveRtt(NodeId(6), TimeSpan.FromMilliseconds(1));
+        Assert.Equal(NodeId(6), planner.Local(Payload(2), Data, 0)[0].Peer);
 
-        planner.MemberDown(Node(6));
-        Assert.Equal(Node(5), planner.Local(Payload(3), Data, 0)[0].Peer);
+        planner.MemberDown(NodeId(6));
+        Assert.Equal(NodeId(5), planner.Local(Payload(3), Data, 0)[0].Peer);
     }
 
     [Fact]
@@ -81,11 +81,11 @@ public sealed class BroadcastPlannerTests
     {
         var planner = Broadcaster(10, NoRing);
 
-        var receipt = planner.Received(Payload(1), Node(4), Data, 0);
+        var receipt = planner.Received(Payload(1), NodeId(4), Data, 0);
 
         Assert.False(receipt.IsDuplicate);
         Assert.Equal(3, receipt.Sends.Count);
-        Assert.DoesNotContain(Node(4), receipt.Sends.Select(s => s.Peer));
+        Assert.DoesNotContain(NodeId(4), receipt.Sends.Select(s => s.Peer));
         Assert.Equal(1, planner.Counters.ReceivedNew);
     }
 
@@ -93,9 +93,9 @@ public sealed class BroadcastPlannerTests
     public void Duplicate_from_a_peer_is_reported_and_not_sent_again()
     {
         var planner = Broadcaster(10, NoRing);
-        planner.Received(Payload(1), Node(4), Data, 0);
+        planner.Received(Payload(1), NodeId(4), Data, 0);
 
-        var again = planner.Received(Payload(1), Node(5), Data, 1);
+        var again = planner.Received(Payload(1), NodeId(5), Data, 1);
 
         Assert.True(again.IsDuplicate);
         Assert.Empty(again.Sends);
@@ -109,7 +109,7 @@ public sealed class BroadcastPlannerTests
         var planner = Broadcaster(10, NoRing);
         planner.Local(Payload(1), Data, 0);
 
-        Assert.True(planner.Received(Payload(1), Node(2), Data, 1).IsDuplicate);
+        Assert.True(planner.Received(Payload(1), NodeId(2), Data, 1).IsDuplicate);
         Assert.Empty(planner.Local(Payload(1), Data, 2));
         Assert.Equal(2, planner.Counters.Duplicates);
     }
@@ -122,14 +122,14 @@ public sealed class BroadcastPlannerTests
         Assert.True(planner.MarkSeen(Payload(1)));
         Assert.False(planner.MarkSeen(Payload(1)));
 
-        Assert.True(planner.Received(Payload(1), Node(2), Data, 0).IsDuplicate);
+        Assert.True(planner.Received(Payload(1), NodeId(2), Data, 0).IsDuplicate);
         Assert.Equal(0, planner.PendingCount);
     }
 
     [Fact]
     public void Chunks_of_one_version_and_an_empty_range_are_different_payloads()
     {
-        var actor = Node(1000);
+        var actor = NodeId(1000);
         var whole = PayloadId.Of(new ChangesetFull(actor, 5, [], new SeqRange(0, 9), 9, 0));
         var chunk = PayloadId.Of(new ChangesetFull(actor, 5, [], new SeqRange(0, 4), 9, 0));
         var empty = PayloadId.Of(new ChangesetEmpty(actor, new VersionRange(5, 5)));
@@ -199,10 +199,10 @@ public sealed class BroadcastPlannerTests
         {
             var planner = Broadcaster(3, NoRing with { Fanout = 1 }, seed);
 
-            var sends = planner.Received(Payload(1), Node(2), Data, 0).Sends.Concat(DrainTicks(planner)).ToList();
+            var sends = planner.Received(Payload(1), NodeId(2), Data, 0).Sends.Concat(DrainTicks(planner)).ToList();
 
             Assert.Equal(2, sends.Count); // everyone but the sender, then retired
-            Assert.DoesNotContain(Node(2), sends.Select(s => s.Peer));
+            Assert.DoesNotContain(NodeId(2), sends.Select(s => s.Peer));
         }
     }
 
@@ -211,7 +211,7 @@ public sealed class BroadcastPlannerTests
     {
         var planner = Broadcaster(4, NoRing with { Fanout = 1 }, seed: 3);
         var first = Assert.Single(planner.Local(Payload(1), Data, 0)).Peer;
-        var other = Enumerable.Range(1, 4).Select(Node).First(n => n != first);
+        var other = Enumerable.Range(1, 4).Select(NodeId).First(n => n != first);
 
         planner.Received(Payload(1), other, Data, 1);
         var later = DrainTicks(planner);
@@ -240,7 +240,7 @@ public sealed class BroadcastPlannerTests
         var planner = Broadcaster(12, NoRing);
         for (var i = 1; i <= 12; i += 2)
         {
-            planner.MemberDown(Node(i));
+            planner.MemberDown(NodeId(i));
         }
 
         var sends = new List<BroadcastSend>();
@@ -261,7 +261,7 @@ public sealed class BroadcastPlannerTests
     {
         var planner = Broadcaster(20, NoRing);
         var first = planner.Local(Payload(1), Data, 0).Select(s => s.Peer).ToHashSet();
-        var down = Enumerable.Range(1, 20).Select(Node).Where(n => !first.Contains(n)).Take(15).ToList();
+        var down = Enumerable.Range(1, 20).Select(NodeId).Where(n => !first.Contains(n)).Take(15).ToList();
         down.ForEach(planner.MemberDown);
 
         var later = DrainTicks(planner);
@@ -277,10 +277,10 @@ public sealed class BroadcastPlannerTests
         Assert.Empty(planner.Local(Payload(1), Data, 0));
         Assert.Equal(1, planner.PendingCount);
 
-        planner.MemberUp(Node(1), AddressOf(1));
+        planner.MemberUp(NodeId(1), AddressOf(1));
         var send = Assert.Single(planner.Tick(1_000));
 
-        Assert.Equal(Node(1), send.Peer);
+        Assert.Equal(NodeId(1), send.Peer);
         Assert.Equal(0, planner.PendingCount);
     }
 
@@ -311,17 +311,17 @@ public sealed class BroadcastPlannerTests
 
         Assert.True(planner.HasSeen(Payload(1)));
         Assert.False(planner.HasSeen(Payload(2)));
-        Assert.False(planner.Received(Payload(2), Node(1), Data, 0).IsDuplicate);
+        Assert.False(planner.Received(Payload(2), NodeId(1), Data, 0).IsDuplicate);
     }
 
     [Fact]
     public void This_node_is_never_a_member_of_its_own_broadcasts()
     {
         var planner = Broadcaster(2, NoRing);
-        planner.MemberUp(Node(0), AddressOf(0));
+        planner.MemberUp(NodeId(0), AddressOf(0));
 
         Assert.Equal(2, planner.LiveMemberCount);
-        Assert.DoesNotContain(Node(0), planner.Local(Payload(1), Data, 0).Select(s => s.Peer));
+        Assert.DoesNotContain(NodeId(0), planner.Local(Payload(1), Data, 0).Select(s => s.Peer));
     }
 
     [Theory]

@@ -8,7 +8,7 @@ namespace Corrosion.Agent.Tests.Replication.Planners;
 internal static class PlannerBuilders
 {
     /// <summary>A recognisable actor id: <c>n</c> in the last bytes.</summary>
-    public static ActorId Node(int n)
+    public static ActorId NodeId(int n)
     {
         var bytes = new byte[ActorId.Size];
         bytes[12] = (byte)(n >> 24);
@@ -22,17 +22,17 @@ internal static class PlannerBuilders
 
     /// <summary>The id of version <paramref name="version"/> (one whole chunk) of origin node 1000.</summary>
     public static PayloadId Payload(long version) =>
-        new(Node(1000), VersionRange.Single(version), new SeqRange(0, 0));
+        new(NodeId(1000), VersionRange.Single(version), new SeqRange(0, 0));
 
     public static readonly ReadOnlyMemory<byte> Data = new byte[] { 1, 2, 3 };
 
     /// <summary>A planner for node 0 with members 1..<paramref name="members"/> up.</summary>
     public static BroadcastPlanner Broadcaster(int members, BroadcastOptions? options = null, int seed = 1)
     {
-        var planner = new BroadcastPlanner(Node(0), options ?? new BroadcastOptions(), new Random(seed));
+        var planner = new BroadcastPlanner(NodeId(0), options ?? new BroadcastOptions(), new Random(seed));
         for (var i = 1; i <= members; i++)
         {
-            planner.MemberUp(Node(i), AddressOf(i));
+            planner.MemberUp(NodeId(i), AddressOf(i));
         }
 
         return planner;

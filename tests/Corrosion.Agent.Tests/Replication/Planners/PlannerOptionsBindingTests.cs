@@ -1,5 +1,8 @@
+using System.Reflection;
+using Corrosion.Agent.Node;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
+using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
 
 namespace Corrosion.Agent.Tests.Replication.Planners;
@@ -65,42 +68,47 @@ public sealed class PlannerOptionsBindingTests
             options);
     }
 
-    [Fact]
-    public void Reference_conf_documents_every_planner_key_with_the_coded_default()
+    public static TheoryData<string, Type> OptionSections => new()
     {
-        var reference = File.ReadAllText(Path.Combine(RepoRoot(), "hocon", "reference.conf"));
+        { "gossip:broadcast", typeof(BroadcastOptions) },
+        { "gossip:sync", typeof(SyncOptions) },
+    };
 
-        foreach (var line in new[]
+    [Theory]
+    [MemberData(nameof(OptionSections))]
+    public void Reference_conf_has_a_key_for_every_planner_option(string section, Type options)
+    {
+        var keys = HoconParser.Parse(NodeConfiguration.ReferenceText(), "reference.conf")
+            .Flatten()
+            .Select(kv => kv.Key)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var property in options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
         {
-            $"fanout = {BroadcastOptions.DefaultFanout}",
-            $"nearest_ring = {BroadcastOptions.DefaultNearestRing}",
-            $"retransmit_mult = {BroadcastOptions.DefaultRetransmitMult}",
-            $"retransmit_interval = {BroadcastOptions.DefaultRetransmitInterval.TotalMilliseconds}ms",
-            $"max_pending = {BroadcastOptions.DefaultMaxPending}",
-            $"seen_capacity = {BroadcastOptions.DefaultSeenCapacity}",
-            $"min_interval = {SyncOptions.DefaultMinInterval.TotalSeconds}s",
-            $"max_interval = {SyncOptions.DefaultMaxInterval.TotalSeconds}s",
-            $"max_versions_per_request = {SyncOptions.DefaultMaxVersionsPerRequest}",
-            $"min_peers = {SyncOptions.DefaultMinPeers}",
-            $"max_peers = {SyncOptions.DefaultMaxPeers}",
-            $"max_incoming = {SyncOptions.DefaultMaxIncoming}",
-            $"max_outgoing = {SyncOptions.DefaultMaxOutgoing}",
-        })
-        {
-            Assert.Contains(line, reference, StringComparison.Ordinal);
+            var name = property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name;
+            Assert.True(name is not null, $"{options.Name}.{property.Name} has no configuration key name");
+            Assert.Contains($"{section}:{name}", keys);
         }
     }
 
-    private static string RepoRoot()
+    [Fact]
+    public void Reference_conf_defaults_bind_to_the_coded_defaults()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "hocon", "reference.conf")))
-            {
-                return dir.FullName;
-            }
-        }
+        var config = NodeConfiguration.Build(null);
 
-        throw new InvalidOperationException("hocon/reference.conf not found above " + AppContext.BaseDirectory);
+        Assert.Equal(new BroadcastOptions(), config.GetSection("gossip:broadcast").Get<BroadcastOptions>());
+        Assert.Equal(new SyncOptions(), config.GetSection("gossip:sync").Get<SyncOptions>());
+    }
+
+    [Fact]
+    public void Hocon_durations_override_the_planner_intervals()
+    {
+        var config = NodeConfiguration.Build(null, [
+            new("gossip:broadcast:retransmit_interval", "350ms"),
+            new("gossip:sync:max_interval", "1m"),
+        ]);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(350), config.GetSection("gossip:broadcast").Get<BroadcastOptions>()!.RetransmitInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), config.GetSection("gossip:sync").Get<SyncOptions>()!.MaxInterval);
     }
 }

@@ -8,8 +8,8 @@ namespace Corrosion.Agent.Tests.Replication.Planners;
 
 public sealed class SyncAssignmentTests
 {
-    private static readonly ActorId Us = Node(1);
-    private static readonly ActorId X = Node(9);
+    private static readonly ActorId Us = NodeId(1);
+    private static readonly ActorId X = NodeId(9);
 
     private static SyncPlanner Planner(int maxVersions = 100) =>
         new(Us, new SyncOptions { MaxVersionsPerRequest = maxVersions }, new Random(1));
@@ -21,26 +21,26 @@ public sealed class SyncAssignmentTests
     public void Needs_had_by_two_peers_are_split_in_capped_chunks_between_them()
     {
         var ours = StateOf(Us).Build();
-        var p = StateOf(Node(2)).Head(X, 250).Build();
-        var q = StateOf(Node(3)).Head(X, 250).Build();
+        var p = StateOf(NodeId(2)).Head(X, 250).Build();
+        var q = StateOf(NodeId(3)).Head(X, 250).Build();
 
         var requests = Planner(maxVersions: 100).AssignRequests(ours, [p, q]);
 
-        Assert.Equal([new VersionRange(1, 100), new VersionRange(201, 250)], VersionsAskedOf(requests, Node(2)));
-        Assert.Equal([new VersionRange(101, 200)], VersionsAskedOf(requests, Node(3)));
+        Assert.Equal([new VersionRange(1, 100), new VersionRange(201, 250)], VersionsAskedOf(requests, NodeId(2)));
+        Assert.Equal([new VersionRange(101, 200)], VersionsAskedOf(requests, NodeId(3)));
     }
 
     [Fact]
     public void Versions_only_one_peer_has_are_asked_of_that_peer()
     {
         var ours = StateOf(Us).Build();
-        var shortPeer = StateOf(Node(2)).Head(X, 50).Build();
-        var longPeer = StateOf(Node(3)).Head(X, 80).Build();
+        var shortPeer = StateOf(NodeId(2)).Head(X, 50).Build();
+        var longPeer = StateOf(NodeId(3)).Head(X, 80).Build();
 
         var requests = Planner(maxVersions: 10).AssignRequests(ours, [shortPeer, longPeer]);
 
-        var toShort = VersionsAskedOf(requests, Node(2));
-        var toLong = VersionsAskedOf(requests, Node(3));
+        var toShort = VersionsAskedOf(requests, NodeId(2));
+        var toLong = VersionsAskedOf(requests, NodeId(3));
         Assert.All(toShort, r => Assert.True(r.End <= 50));
         Assert.Contains(new VersionRange(51, 60), toLong);
         Assert.Equal(80, toShort.Sum(r => r.Count) + toLong.Sum(r => r.Count));
@@ -51,12 +51,12 @@ public sealed class SyncAssignmentTests
     public void Peers_with_nothing_to_give_get_no_request()
     {
         var ours = StateOf(Us).Head(X, 5).Build();
-        var behind = StateOf(Node(2)).Head(X, 3).Build();
-        var ahead = StateOf(Node(3)).Head(X, 7).Build();
+        var behind = StateOf(NodeId(2)).Head(X, 3).Build();
+        var ahead = StateOf(NodeId(3)).Head(X, 7).Build();
 
         var request = Assert.Single(Planner().AssignRequests(ours, [behind, ahead]));
 
-        Assert.Equal(Node(3), request.Peer);
+        Assert.Equal(NodeId(3), request.Peer);
         Assert.Equal([new VersionRange(6, 7)], request.Needs.Single().Versions);
     }
 
@@ -65,14 +65,14 @@ public sealed class SyncAssignmentTests
     {
         // we miss seqs 0..9 of version 4; peer 2 misses 5..9 itself, peer 3 has it whole
         var ours = StateOf(Us).Head(X, 4).Partial(X, 4, (0, 9)).Build();
-        var p = StateOf(Node(2)).Head(X, 4).Partial(X, 4, (5, 9)).Build();
-        var q = StateOf(Node(3)).Head(X, 4).Build();
+        var p = StateOf(NodeId(2)).Head(X, 4).Partial(X, 4, (5, 9)).Build();
+        var q = StateOf(NodeId(3)).Head(X, 4).Build();
 
         var requests = Planner().AssignRequests(ours, [p, q]);
 
         var seqs = requests.SelectMany(r => r.Needs.SelectMany(n => n.Partials).SelectMany(pn => pn.Seqs.Select(s => (r.Peer, s)))).ToList();
         Assert.Equal(10, seqs.Sum(x => x.s.Count));
-        Assert.All(seqs.Where(x => x.Peer == Node(2)), x => Assert.True(x.s.End <= 4));
+        Assert.All(seqs.Where(x => x.Peer == NodeId(2)), x => Assert.True(x.s.End <= 4));
         Assert.Equal(2, seqs.Select(x => x.Peer).Distinct().Count()); // both peers take a share
     }
 
@@ -80,11 +80,11 @@ public sealed class SyncAssignmentTests
     public void Our_own_state_and_repeated_peers_are_ignored()
     {
         var ours = StateOf(Us).Build();
-        var p = StateOf(Node(2)).Head(X, 3).Build();
+        var p = StateOf(NodeId(2)).Head(X, 3).Build();
 
         var request = Assert.Single(Planner().AssignRequests(ours, [p, StateOf(Us).Head(X, 9).Build(), p]));
 
-        Assert.Equal(Node(2), request.Peer);
+        Assert.Equal(NodeId(2), request.Peer);
         Assert.Equal(3, request.VersionCount);
     }
 
@@ -157,9 +157,9 @@ public sealed class SyncAssignmentTests
     private static string? CheckRandomAssignment(int seed)
     {
         var r = new Random(seed);
-        var origins = Enumerable.Range(20, r.Next(1, 5)).Select(Node).ToArray();
+        var origins = Enumerable.Range(20, r.Next(1, 5)).Select(NodeId).ToArray();
         var ours = RandomState(r, Us, origins);
-        var peers = Enumerable.Range(2, r.Next(1, 6)).Select(i => RandomState(r, Node(i), [.. origins, Node(i)])).ToList();
+        var peers = Enumerable.Range(2, r.Next(1, 6)).Select(i => RandomState(r, NodeId(i), [.. origins, NodeId(i)])).ToList();
         var maxVersions = r.Next(1, 12);
 
         var requests = Planner(maxVersions).AssignRequests(ours, peers);

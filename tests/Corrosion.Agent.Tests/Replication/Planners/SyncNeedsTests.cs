@@ -7,9 +7,9 @@ namespace Corrosion.Agent.Tests.Replication.Planners;
 /// <summary>Worked examples of <see cref="SyncPlanner.ComputeNeeds"/>: we are node 1, they are node 2, X is origin node 9.</summary>
 public sealed class SyncNeedsTests
 {
-    private static readonly ActorId Us = Node(1);
-    private static readonly ActorId Them = Node(2);
-    private static readonly ActorId X = Node(9);
+    private static readonly ActorId Us = NodeId(1);
+    private static readonly ActorId Them = NodeId(2);
+    private static readonly ActorId X = NodeId(9);
 
     private static ActorNeeds? NeedsOfX(SyncState ours, SyncState theirs) =>
         SyncPlanner.ComputeNeeds(ours, theirs).SingleOrDefault(n => n.Actor == X);
@@ -139,8 +139,8 @@ public sealed class SyncNeedsTests
     [Fact]
     public void Needs_are_listed_per_actor_in_actor_order()
     {
-        var a = Node(30);
-        var b = Node(20);
+        var a = NodeId(30);
+        var b = NodeId(20);
         var needs = SyncPlanner.ComputeNeeds(StateOf(Us).Build(), StateOf(Them).Head(a, 1).Head(b, 2).Head(X, 0).Build());
 
         Assert.Equal([b, a], needs.Select(n => n.Actor));

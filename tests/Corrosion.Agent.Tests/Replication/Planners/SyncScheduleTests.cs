@@ -7,7 +7,7 @@ namespace Corrosion.Agent.Tests.Replication.Planners;
 public sealed class SyncScheduleTests
 {
     private static SyncPlanner Planner(int seed = 1, SyncOptions? options = null) =>
-        new(Node(0), options ?? new SyncOptions(), new Random(seed));
+        new(NodeId(0), options ?? new SyncOptions(), new Random(seed));
 
     [Fact]
     public void Delays_stay_within_min_and_max_whatever_the_rounds_found()
@@ -83,7 +83,7 @@ public sealed class SyncScheduleTests
     [Fact]
     public void Chosen_peers_are_distinct_random_members_other_than_this_node()
     {
-        var members = Enumerable.Range(0, 500).Select(Node).ToList(); // includes this node (0)
+        var members = Enumerable.Range(0, 500).Select(NodeId).ToList(); // includes this node (0)
         var everChosen = new HashSet<ActorId>();
         var planner = Planner(seed: 3);
         for (var round = 0; round < 50; round++)
@@ -92,7 +92,7 @@ public sealed class SyncScheduleTests
 
             Assert.Equal(5, chosen.Count);
             Assert.Equal(5, chosen.Distinct().Count());
-            Assert.DoesNotContain(Node(0), chosen);
+            Assert.DoesNotContain(NodeId(0), chosen);
             everChosen.UnionWith(chosen);
         }
 
@@ -102,20 +102,20 @@ public sealed class SyncScheduleTests
     [Fact]
     public void Small_clusters_sync_with_every_other_member()
     {
-        var chosen = Planner().ChoosePeers([Node(0), Node(1), Node(2)]);
+        var chosen = Planner().ChoosePeers([NodeId(0), NodeId(1), NodeId(2)]);
 
-        Assert.Equal([Node(1), Node(2)], chosen.Order());
+        Assert.Equal([NodeId(1), NodeId(2)], chosen.Order());
     }
 
     [Fact]
     public void Peers_can_be_chosen_from_any_member_type()
     {
-        var members = Enumerable.Range(0, 20).Select(i => (Id: Node(i), Name: $"n{i}")).ToList();
+        var members = Enumerable.Range(0, 20).Select(i => (Id: NodeId(i), Name: $"n{i}")).ToList();
 
         var chosen = Planner().ChoosePeers(members, m => m.Id);
 
         Assert.Equal(3, chosen.Count);
-        Assert.DoesNotContain(chosen, m => m.Id == Node(0));
+        Assert.DoesNotContain(chosen, m => m.Id == NodeId(0));
     }
 
     [Theory]
