@@ -89,7 +89,7 @@ public sealed class SyncAssignmentTests
     }
 
     /// <summary>A random but well-formed sync state: heads, gaps below them, partial versions outside the gaps.</summary>
-    private static SyncState RandomState(Random r, ActorId self, ActorId[] origins)
+    internal static SyncState RandomState(Random r, ActorId self, ActorId[] origins)
     {
         var builder = StateOf(self);
         foreach (var origin in origins)
@@ -125,7 +125,7 @@ public sealed class SyncAssignmentTests
         return builder.Build();
     }
 
-    private static HashSet<(ActorId, long, long)> Elements(IEnumerable<ActorNeeds> needs)
+    internal static HashSet<(ActorId, long, long)> Elements(IEnumerable<ActorNeeds> needs)
     {
         // Whole versions as (actor, version, -1); partial seqs as (actor, version, seq).
         var set = new HashSet<(ActorId, long, long)>();

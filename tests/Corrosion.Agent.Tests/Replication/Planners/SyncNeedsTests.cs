@@ -1,5 +1,7 @@
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Storage;
+using FsCheck;
+using FsCheck.Fluent;
 using static Corrosion.Agent.Tests.Replication.Planners.PlannerBuilders;
 
 namespace Corrosion.Agent.Tests.Replication.Planners;
@@ -144,5 +146,73 @@ public sealed class SyncNeedsTests
         var needs = SyncPlanner.ComputeNeeds(StateOf(Us).Build(), StateOf(Them).Head(a, 1).Head(b, 2).Head(X, 0).Build());
 
         Assert.Equal([b, a], needs.Select(n => n.Actor));
+    }
+
+    /// <summary>The needs by brute force, version by version and seq by seq, in the shape of <see cref="SyncAssignmentTests.Elements"/>.</summary>
+    private static HashSet<(ActorId, long, long)> NeedsByBruteForce(SyncState ours, SyncState theirs)
+    {
+        static bool InAny(IReadOnlyList<VersionRange>? ranges, long v) => ranges?.Any(r => r.Contains(v)) ?? false;
+
+        var set = new HashSet<(ActorId, long, long)>();
+        foreach (var (actor, theirHead) in theirs.Heads)
+        {
+            if (actor == ours.Actor)
+            {
+                continue;
+            }
+
+            var ourHead = ours.Heads.GetValueOrDefault(actor);
+            var ourPartials = ours.PartialNeeds.GetValueOrDefault(actor);
+            var theirPartials = theirs.PartialNeeds.GetValueOrDefault(actor);
+            for (var v = 1L; v <= theirHead; v++)
+            {
+                var theyHaveWhole = !InAny(theirs.Needs.GetValueOrDefault(actor), v) && !(theirPartials?.ContainsKey(v) ?? false);
+                if (ourPartials is not null && ourPartials.TryGetValue(v, out var ourMissing))
+                {
+                    foreach (var seqs in ourMissing)
+                    {
+                        for (var s = seqs.Start; s <= seqs.End; s++)
+                        {
+                            var theyHaveSeq = theyHaveWhole
+                                || (theirPartials is not null && theirPartials.TryGetValue(v, out var theirMissing) && !theirMissing.Any(m => m.Contains(s)));
+                            if (theyHaveSeq)
+                            {
+                                set.Add((actor, v, s));
+                            }
+                        }
+                    }
+
+                    continue;
+                }
+
+                var weLack = v > ourHead || InAny(ours.Needs.GetValueOrDefault(actor), v);
+                if (weLack && theyHaveWhole)
+                {
+                    set.Add((actor, v, -1));
+                }
+            }
+        }
+
+        return set;
+    }
+
+    [Fact]
+    public void Needs_match_a_version_by_version_brute_force_on_random_states()
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<int>(), seed =>
+        {
+            var r = new Random(seed);
+            var origins = Enumerable.Range(20, r.Next(1, 5)).Select(NodeId).ToArray();
+            var ours = SyncAssignmentTests.RandomState(r, Us, [.. origins, Us]);
+            var theirs = SyncAssignmentTests.RandomState(r, Them, [.. origins, Us, Them]);
+
+            var computed = SyncAssignmentTests.Elements(SyncPlanner.ComputeNeeds(ours, theirs));
+            var expected = NeedsByBruteForce(ours, theirs);
+
+            return computed.SetEquals(expected)
+                ? true
+                : throw new InvalidOperationException(
+                    $"seed {seed}: missing {string.Join(", ", expected.Except(computed).Take(5))}; extra {string.Join(", ", computed.Except(expected).Take(5))}");
+        }).QuickCheckThrowOnFailure();
     }
 }
