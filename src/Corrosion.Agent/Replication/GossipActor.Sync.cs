@@ -1,0 +1,264 @@
+using Corrosion.Actors;
+using Corrosion.Agent.Replication.Sync;
+using Corrosion.Agent.Replication.Wire;
+using Corrosion.Agent.Storage;
+using Corrosion.Agent.Transport;
+
+namespace Corrosion.Agent.Replication;
+
+/// <summary>Sync rounds this node starts: choose peers, exchange states, ask each for a disjoint part, apply the answers.</summary>
+public sealed partial class GossipActor
+{
+    private void StartSyncRound()
+    {
+        if (_round is not null)
+        {
+            return;
+        }
+
+        var members = new List<ActorId>(_peers.Count + 1) { _self };
+        members.AddRange(_peers.Keys);
+        var chosen = _sync.ChoosePeers(members);
+        if (chosen.Count == 0)
+        {
+            FinishRound(foundNeeds: false);
+            return;
+        }
+
+        var round = new SyncRound(Interlocked.Increment(ref s_rounds));
+        _round = round;
+        var peers = chosen.Select(id => (id, _peers[id])).ToList();
+        var self = Context.Self;
+        var ct = _stopping.Token;
+        _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, ct), CancellationToken.None);
+    }
+
+    private void FinishRound(bool foundNeeds)
+    {
+        _round = null;
+        _sync.RoundFinished(foundNeeds);
+        _counters.SyncRound();
+        Context.Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
+    }
+
+    private void OnStatesExchanged(SyncStatesExchanged exchanged)
+    {
+        if (_round is not { } round || round.Id != exchanged.Round)
+        {
+            // A round of a previous incarnation, whose slots were taken from that incarnation's limiter.
+            _ = DisposeAllAsync(exchanged.Sessions);
+            return;
+        }
+
+        if (exchanged.Ours is null || exchanged.Sessions.Count == 0)
+        {
+            FinishRound(foundNeeds: false);
+            return;
+        }
+
+        var requests = _sync.AssignRequests(exchanged.Ours, exchanged.Sessions.Select(static s => s.Theirs).ToList())
+            .ToDictionary(static r => r.Peer);
+        GossipLog.SyncRoundStarted(_log, exchanged.Sessions.Count, requests.Count);
+        round.FoundNeeds = requests.Count > 0;
+        round.Running = exchanged.Sessions.Count;
+        var self = Context.Self;
+        var ct = _stopping.Token;
+        foreach (var open in exchanged.Sessions)
+        {
+            var needs = requests.TryGetValue(open.Theirs.Actor, out var request) ? ToWire(request) : [];
+            var planned = new PlannedSyncSession(open, new SyncRequest(needs));
+            _ = Task.Run(() => RunSessionAsync(self, round.Id, planned, ct), CancellationToken.None);
+        }
+    }
+
+    private void OnSessionFinished(SyncSessionFinished finished)
+    {
+        if (_round is not { } round || round.Id != finished.Round)
+        {
+            return;
+        }
+
+        if (--round.Running == 0)
+        {
+            FinishRound(round.FoundNeeds);
+        }
+    }
+
+    private static async Task DisposeAllAsync(IReadOnlyList<OpenSyncSession> sessions)
+    {
+        foreach (var open in sessions)
+        {
+            await open.Session.DisposeAsync();
+        }
+    }
+
+    private static List<SyncNeed> ToWire(SyncPeerRequest request) =>
+        request.Needs
+            .Select(static n => new SyncNeed(n.Actor, n.Versions, n.Partials.Select(static p => new PartialNeed(p.Version, p.Seqs)).ToList()))
+            .ToList();
+
+    /// <summary>Reads our state, opens a session to each peer and swaps states; reports the open sessions to the actor.</summary>
+    private async Task ExchangeStatesAsync(ActorRef<GossipCommand> self, long round, List<(ActorId Id, System.Net.EndPoint Address)> peers, CancellationToken ct)
+    {
+        SyncState? ours = null;
+        OpenSyncSession?[] opened = [];
+        try
+        {
+            ours = await _storage.Ask<SyncState>(static r => new ReadSyncState(r), _options.StorageTimeout, ct);
+            var state = ReplicationCodec.Encode(_clusterId, new SyncStateMessage(ours));
+            opened = await Task.WhenAll(peers.Select(p => OpenAsync(p.Id, p.Address, state, ct)));
+        }
+        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException or OperationCanceledException)
+        {
+            ours = null;
+        }
+
+        var sessions = opened.OfType<OpenSyncSession>().ToList();
+        await self.TellAsync(new SyncStatesExchanged(round, ours, sessions), CancellationToken.None);
+        if (ct.IsCancellationRequested)
+        {
+            // The actor stopped: the message may have gone to dead letters with the sessions in it.
+            foreach (var open in sessions)
+            {
+                await open.Session.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<OpenSyncSession?> OpenAsync(ActorId peer, System.Net.EndPoint address, byte[] ourState, CancellationToken ct)
+    {
+        if (!_limiter.TryAcquireOutgoing())
+        {
+            return null;
+        }
+
+        ISyncSession? session = null;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(_options.SessionTimeout);
+            session = await _transport.OpenSessionAsync(address, deadline.Token);
+            await session.SendAsync(ourState, deadline.Token);
+            var reply = await session.ReceiveAsync(deadline.Token)
+                ?? throw new InvalidDataException("the peer closed the session before sending its sync state");
+            var decoded = ReplicationCodec.TryDecode(reply.Span, _clusterId);
+            return decoded.Message switch
+            {
+                SyncStateMessage theirs => new OpenSyncSession(peer, session, theirs.State),
+                SyncReject reject => throw new InvalidDataException($"the peer refused the session: {reject.Reason} {reject.Detail}"),
+                _ => throw new InvalidDataException($"expected a sync state, got {(decoded.IsSuccess ? decoded.Message!.Kind.ToString() : decoded.Error.ToString())}"),
+            };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _counters.SyncSessionFailed();
+            GossipLog.SyncSessionFailed(_log, address, e);
+            if (session is not null)
+            {
+                await session.DisposeAsync();
+            }
+
+            _limiter.ReleaseOutgoing();
+            return null;
+        }
+    }
+
+    /// <summary>Sends the request and applies the changesets that stream back until the peer is done.</summary>
+    private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct)
+    {
+        var session = planned.Open.Session;
+        var batch = new List<Changeset>();
+        var batchChanges = 0;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(_options.SessionTimeout);
+            await session.SendAsync(ReplicationCodec.Encode(_clusterId, planned.Request), deadline.Token);
+            while (true)
+            {
+                var frame = await session.ReceiveAsync(deadline.Token)
+                    ?? throw new InvalidDataException("the peer closed the session before it was done");
+                var decoded = ReplicationCodec.TryDecode(frame.Span, _clusterId);
+                if (decoded.Message is SyncDone)
+                {
+                    break;
+                }
+
+                if (decoded.Message is not SyncChangeset answer)
+                {
+                    _counters.DecodeError();
+                    throw new InvalidDataException($"expected a sync changeset, got {(decoded.IsSuccess ? decoded.Message!.Kind.ToString() : decoded.Error.ToString())}");
+                }
+
+                batch.Add(answer.Changeset);
+                batchChanges += answer.Changeset is ChangesetFull full ? full.Changes.Count : 1;
+                if (batchChanges >= _options.ApplyBatchChanges)
+                {
+                    await ApplySyncedAsync(self, batch, deadline.Token);
+                    batch = [];
+                    batchChanges = 0;
+                }
+            }
+
+            await ApplySyncedAsync(self, batch, deadline.Token);
+            await session.CompleteAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                _counters.SyncSessionFailed();
+                GossipLog.SyncSessionFailed(_log, session.Remote, e);
+            }
+
+            // What arrived before the failure is still good.
+            if (batch.Count > 0 && !ct.IsCancellationRequested)
+            {
+                await TryApplySyncedAsync(self, batch, ct);
+            }
+        }
+        finally
+        {
+            await session.DisposeAsync();
+            _limiter.ReleaseOutgoing();
+            await self.TellAsync(new SyncSessionFinished(round), CancellationToken.None);
+        }
+    }
+
+    private async Task TryApplySyncedAsync(ActorRef<GossipCommand> self, List<Changeset> batch, CancellationToken ct)
+    {
+        try
+        {
+            await ApplySyncedAsync(self, batch, ct);
+        }
+        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException or OperationCanceledException)
+        {
+            // The next round asks again.
+        }
+    }
+
+    /// <summary>Merges sync answers (one by one if the batch fails, so one bad changeset cannot hold back the rest).</summary>
+    private async ValueTask ApplySyncedAsync(ActorRef<GossipCommand> self, List<Changeset> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        _counters.SyncChangesetsReceived(batch.Count);
+        var outcome = await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets(batch, r), _options.StorageTimeout, ct);
+        if (outcome.Error is not null)
+        {
+            GossipLog.SyncApplyFailed(_log, batch.Count, outcome.Error);
+            if (batch.Count > 1)
+            {
+                foreach (var changeset in batch)
+                {
+                    await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets([changeset], r), _options.StorageTimeout, ct);
+                }
+            }
+        }
+
+        await self.TellAsync(new SyncChangesetsApplied(batch), ct);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using Corrosion.Actors;
+using Corrosion.Agent.Storage;
+using Corrosion.Agent.Transport;
+using Corrosion.Agent.Replication.Wire;
+
+namespace Corrosion.Agent.Replication;
+
+/// <summary>A message to <see cref="GossipActor"/>, which spreads changes between nodes.</summary>
+public abstract record GossipCommand;
+
+/// <summary>A peer is up (or moved): it becomes a broadcast target and a sync partner.</summary>
+/// <param name="Id">The peer's actor id.</param>
+/// <param name="GossipAddress">The peer's gossip address (where its transport listens).</param>
+public sealed record PeerUp(ActorId Id, EndPoint GossipAddress) : GossipCommand;
+
+/// <summary>A peer is down or left: it is no longer sent to or synced with.</summary>
+/// <param name="Id">The peer's actor id.</param>
+public sealed record PeerDown(ActorId Id) : GossipCommand;
+
+/// <summary>Asks for the gossip counters.</summary>
+/// <param name="ReplyTo">Receives a <see cref="GossipStats"/> snapshot.</param>
+public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipCommand;
+
+/// <summary>What <see cref="GossipActor"/> counted since it (last) started.</summary>
+/// <param name="BroadcastsSent">Broadcast frames handed to the transport (first sends and re-broadcasts).</param>
+/// <param name="BroadcastsReceived">Broadcast changesets decoded from peers.</param>
+/// <param name="BroadcastDuplicates">Of those, the ones seen before and dropped.</param>
+/// <param name="VersionsApplied">Remote versions that became applied (broadcast and sync; cleared ones included).</param>
+/// <param name="SyncRounds">Sync rounds finished.</param>
+/// <param name="SyncChangesetsReceived">Changesets received in sync sessions this node opened.</param>
+/// <param name="SyncChangesetsServed">Changesets sent to peers in sync sessions this node served.</param>
+/// <param name="SyncSessionsServed">Sync sessions served to the end.</param>
+/// <param name="SyncSessionsFailed">Sync sessions (either side) that ended with an error, timeout or refusal.</param>
+/// <param name="DecodeErrors">Frames dropped because they were malformed or of another cluster.</param>
+/// <param name="SendDrops">Broadcast frames the transport refused (queue full, too large, stopped).</param>
+/// <param name="LivePeers">Peers currently up.</param>
+/// <param name="PendingBroadcasts">Changesets waiting for later transmissions.</param>
+public sealed record GossipStats(
+    long BroadcastsSent,
+    long BroadcastsReceived,
+    long BroadcastDuplicates,
+    long VersionsApplied,
+    long SyncRounds,
+    long SyncChangesetsReceived,
+    long SyncChangesetsServed,
+    long SyncSessionsServed,
+    long SyncSessionsFailed,
+    long DecodeErrors,
+    long SendDrops,
+    int LivePeers,
+    int PendingBroadcasts);
+
+/// <summary>A storage event, forwarded by the actor's subscription child.</summary>
+internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;
+
+/// <summary>Broadcast frames read together from the transport.</summary>
+internal sealed record FramesReceived(IReadOnlyList<ReceivedFrame> Frames) : GossipCommand;
+
+/// <summary>Time for the broadcast planner's later transmission rounds.</summary>
+internal sealed record BroadcastTick : GossipCommand
+{
+    public static BroadcastTick Instance { get; } = new();
+}
+
+/// <summary>Time to start a sync round.</summary>
+internal sealed record SyncTick : GossipCommand
+{
+    public static SyncTick Instance { get; } = new();
+}
+
+/// <summary>A sync round's sessions are open and their peers' states known (failed peers are left out).</summary>
+internal sealed record SyncStatesExchanged(long Round, SyncState? Ours, IReadOnlyList<OpenSyncSession> Sessions) : GossipCommand;
+
+/// <summary>One outgoing sync session of a round ended (well or not).</summary>
+internal sealed record SyncSessionFinished(long Round) : GossipCommand;
+
+/// <summary>Changesets obtained by sync were applied: later broadcasts of them are duplicates.</summary>
+internal sealed record SyncChangesetsApplied(IReadOnlyList<Changeset> Changesets) : GossipCommand;
+
+/// <summary>An outgoing sync session after the state exchange.</summary>
+internal sealed record OpenSyncSession(ActorId Peer, ISyncSession Session, SyncState Theirs);
+
+/// <summary>The request one session carries, made on the actor from the planner's assignment.</summary>
+internal sealed record PlannedSyncSession(OpenSyncSession Open, SyncRequest Request);

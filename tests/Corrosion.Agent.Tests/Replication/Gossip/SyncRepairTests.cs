@@ -1,0 +1,107 @@
+using Corrosion.Agent.Storage;
+using Corrosion.Agent.Tests.Storage;
+
+namespace Corrosion.Agent.Tests.Replication.Gossip;
+
+public sealed class SyncRepairTests
+{
+    [Fact]
+    public async Task A_partitioned_node_catches_up_by_sync_after_the_partition_heals()
+    {
+        await using var cluster = new GossipCluster();
+        var nodes = await cluster.StartAsync(3);
+        var (a, b, c) = (nodes[0], nodes[1], nodes[2]);
+        await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (1, 'before')");
+        await GossipCluster.EventuallyAsync(() => c.Count() == 1, "c sees the first write");
+
+        cluster.Isolate(c);
+        for (var i = 2; i <= 6; i++)
+        {
+            await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (?, 'while cut')", i);
+        }
+
+        await GossipCluster.WriteAsync(c, "INSERT INTO items (id, name) VALUES (100, 'from c while cut')");
+        await GossipCluster.EventuallyAsync(() => b.Count() == 6, "b gets a's writes by broadcast");
+        Assert.Equal(2, c.Count());
+        Assert.Equal(6, a.Count());
+
+        cluster.HealAll();
+
+        await GossipCluster.EventuallyAsync(() => nodes.All(n => n.Count() == 7), "every node has all seven rows");
+        await GossipCluster.EventuallyAsync(async () => await c.HasAllOfAsync(a.Id, a.Store!.CurrentVersion), "c has a's versions without gaps");
+        Assert.True((await GossipCluster.StatsAsync(c)).SyncChangesetsReceived >= 5);
+    }
+
+    [Fact]
+    public async Task A_restarted_node_catches_up_by_sync_on_its_own_database()
+    {
+        // One pending broadcast at most: what a was writing while b was down cannot reach b by retransmission.
+        await using var cluster = new GossipCluster { Broadcast = new() { MaxPending = 1, SeenCapacity = 1 } };
+        var nodes = await cluster.StartAsync(2);
+        var (a, b) = (nodes[0], nodes[1]);
+        await GossipCluster.WriteAsync(b, "INSERT INTO items (id, name) VALUES (1, 'b before stop')");
+        await GossipCluster.EventuallyAsync(() => a.Count() == 1, "a sees b's write");
+        var bId = b.Id;
+
+        await cluster.StopNodeAsync(b);
+        for (var i = 2; i <= 8; i++)
+        {
+            await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (?, 'while b was down')", i);
+        }
+
+        await cluster.RestartNodeAsync(b);
+
+        Assert.Equal(bId, b.Id);
+        await GossipCluster.EventuallyAsync(() => b.Count() == 8, "b catches up");
+        await GossipCluster.EventuallyAsync(async () => await b.HasAllOfAsync(a.Id, a.Store!.CurrentVersion), "b has a's versions without gaps");
+        Assert.True((await GossipCluster.StatsAsync(b)).SyncChangesetsReceived >= 6);
+    }
+
+    [Fact]
+    public async Task A_version_whose_cells_were_all_overwritten_is_closed_by_an_empty_changeset()
+    {
+        await using var cluster = new GossipCluster();
+        var nodes = await cluster.StartAsync(2);
+        var (a, c) = (nodes[0], nodes[1]);
+        cluster.Isolate(c);
+
+        await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (1, 'short-lived')");
+        await GossipCluster.WriteAsync(a, "DELETE FROM items WHERE id = 1");
+        await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (2, 'kept')");
+        var first = await a.Storage!.Ask<IReadOnlyList<Changeset>>(r => new ReadChanges(a.Id, VersionRange.Single(1), r), TimeSpan.FromSeconds(30));
+        Assert.IsType<ChangesetEmpty>(Assert.Single(first));
+
+        cluster.HealAll();
+
+        await GossipCluster.EventuallyAsync(async () => await c.HasAllOfAsync(a.Id, 3), "c has versions 1..3 with no gap");
+        Assert.Equal(["2|kept|0"], c.Items());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_ten_thousand_row_transaction_replicates_whole(bool partitioned)
+    {
+        await using var cluster = new GossipCluster();
+        var nodes = await cluster.StartAsync(2);
+        var (a, b) = (nodes[0], nodes[1]);
+        if (partitioned)
+        {
+            cluster.Isolate(b);
+        }
+
+        var result = await GossipCluster.WriteAsync(
+            a,
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) INSERT INTO items (id, name, qty) SELECT i, 'row ' || i, i FROM n");
+        Assert.True(result.Changesets.Count > 1, "the transaction is chunked");
+        if (partitioned)
+        {
+            Assert.Equal(0, b.Count());
+            cluster.HealAll();
+        }
+
+        await GossipCluster.EventuallyAsync(async () => await b.HasAllOfAsync(a.Id, result.Version!.Value), "b applies the whole version", TimeSpan.FromSeconds(60));
+        Assert.Equal(10_000, b.Count());
+        Assert.Equal(50_005_000, b.Store!.Scalar("SELECT sum(qty) FROM items").AsInteger);
+    }
+}
