@@ -28,6 +28,20 @@ public sealed class BroadcastReplicationTests
     }
 
     [Fact]
+    public async Task A_node_the_origin_cannot_reach_gets_the_change_by_re_broadcast()
+    {
+        await using var cluster = new GossipCluster { Sync = NoSync };
+        var nodes = await cluster.StartAsync(3);
+        var (a, b, c) = (nodes[0], nodes[1], nodes[2]);
+        a.Transport!.Cut(c.Address!);
+
+        await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name, qty) VALUES (1, 'relayed', 1)");
+
+        await GossipCluster.EventuallyAsync(() => c.Items().SequenceEqual(["1|relayed|1"]), "c gets the row through b");
+        Assert.True((await GossipCluster.StatsAsync(b)).BroadcastsSent > 0, "b re-broadcast what it saw first");
+    }
+
+    [Fact]
     public async Task Concurrent_conflicting_writes_on_different_nodes_converge_to_identical_tables()
     {
         await using var cluster = new GossipCluster();

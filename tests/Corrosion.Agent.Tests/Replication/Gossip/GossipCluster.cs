@@ -30,7 +30,7 @@ internal sealed class GossipCluster : IAsyncDisposable
     private int _spawned;
 
     /// <summary>Sync tuned short so tests run quickly; replace to slow it down.</summary>
-    public SyncOptions Sync { get; init; } = new()
+    public SyncOptions Sync { get; set; } = new()
     {
         MinInterval = TimeSpan.FromMilliseconds(100),
         MaxInterval = TimeSpan.FromMilliseconds(300),

@@ -104,4 +104,36 @@ public sealed class SyncRepairTests
         Assert.Equal(10_000, b.Count());
         Assert.Equal(50_005_000, b.Store!.Scalar("SELECT sum(qty) FROM items").AsInteger);
     }
+
+    [Fact]
+    public async Task A_version_received_in_part_is_completed_by_asking_only_for_the_missing_chunks()
+    {
+        var fastSync = new GossipCluster().Sync;
+        await using var cluster = new GossipCluster { Sync = new() { MinInterval = TimeSpan.FromHours(1), MaxInterval = TimeSpan.FromHours(1) } };
+        var nodes = await cluster.StartAsync(2);
+        var (a, b) = (nodes[0], nodes[1]);
+        a.Transport!.DropRate = 0.5;
+
+        var result = await GossipCluster.WriteAsync(
+            a,
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO items (id, name, qty) SELECT i, 'row ' || i, i FROM n");
+        var version = result.Version!.Value;
+        Assert.True(result.Changesets.Count >= 4, "the transaction is chunked");
+        await GossipCluster.EventuallyAsync(
+            async () => (await b.SyncStateAsync()).PartialNeeds.GetValueOrDefault(a.Id)?.ContainsKey(version) == true,
+            "b holds part of the version");
+        Assert.Equal(0, b.Count());
+
+        // The buffered chunks are in b's database: restart it with sync on.
+        a.Transport.DropRate = 0;
+        var dropped = a.Transport.DroppedFrames;
+        await cluster.StopNodeAsync(b);
+        cluster.Sync = fastSync;
+        await cluster.RestartNodeAsync(b);
+
+        await GossipCluster.EventuallyAsync(async () => await b.HasAllOfAsync(a.Id, version), "b completes the version");
+        Assert.Equal(3000, b.Count());
+        var received = (await GossipCluster.StatsAsync(b)).SyncChangesetsReceived;
+        Assert.InRange(received, 1, dropped);
+    }
 }
