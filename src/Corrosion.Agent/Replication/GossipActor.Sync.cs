@@ -56,8 +56,27 @@ public sealed partial class GossipActor
             return;
         }
 
-        var requests = _sync.AssignRequests(exchanged.Ours, exchanged.Sessions.Select(static s => s.Theirs).ToList())
-            .ToDictionary(static r => r.Peer);
+        Dictionary<ActorId, SyncPeerRequest> requests;
+        try
+        {
+            requests = _sync.AssignRequests(exchanged.Ours, exchanged.Sessions.Select(static s => s.Theirs).ToList())
+                .ToDictionary(static r => r.Peer);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // A peer's state made no sense (the codec checks shape, not meaning): skip this round.
+            GossipLog.SyncRoundFailed(_log, e);
+            foreach (var open in exchanged.Sessions)
+            {
+                _counters.SyncSessionFailed();
+                _limiter.ReleaseOutgoing();
+            }
+
+            _ = DisposeAllAsync(exchanged.Sessions);
+            FinishRound(foundNeeds: false);
+            return;
+        }
+
         GossipLog.SyncRoundStarted(_log, exchanged.Sessions.Count, requests.Count);
         round.FoundNeeds = requests.Count > 0;
         round.Running = exchanged.Sessions.Count;
@@ -108,8 +127,10 @@ public sealed partial class GossipActor
             var state = ReplicationCodec.Encode(_clusterId, new SyncStateMessage(ours));
             opened = await Task.WhenAll(peers.Select(p => OpenAsync(p.Id, p.Address, state, ct)));
         }
-        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever went wrong, the actor must hear back, or sync would stop for good.
+            GossipLog.SyncRoundFailed(_log, e);
             ours = null;
         }
 

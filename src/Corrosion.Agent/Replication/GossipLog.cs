@@ -21,6 +21,9 @@ internal static partial class GossipLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "merge of {Count} changesets from sync failed: {Error}")]
     public static partial void SyncApplyFailed(ILogger logger, int count, string error);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sync round failed before any session ran")]
+    public static partial void SyncRoundFailed(ILogger logger, Exception error);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "sync round with {Peers} peers: {Requests} requests")]
     public static partial void SyncRoundStarted(ILogger logger, int peers, int requests);
 }

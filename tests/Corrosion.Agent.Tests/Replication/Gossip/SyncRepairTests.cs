@@ -1,9 +1,10 @@
+using Xunit.Abstractions;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Storage;
 
 namespace Corrosion.Agent.Tests.Replication.Gossip;
 
-public sealed class SyncRepairTests
+public sealed class SyncRepairTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task A_partitioned_node_catches_up_by_sync_after_the_partition_heals()
@@ -22,6 +23,7 @@ public sealed class SyncRepairTests
 
         await GossipCluster.WriteAsync(c, "INSERT INTO items (id, name) VALUES (100, 'from c while cut')");
         await GossipCluster.EventuallyAsync(() => b.Count() == 6, "b gets a's writes by broadcast");
+        await GossipCluster.EventuallyAsync(() => c.Transport!.DroppedFrames >= 2, "c's broadcast is lost in the partition");
         Assert.Equal(2, c.Count());
         Assert.Equal(6, a.Count());
 
@@ -70,6 +72,7 @@ public sealed class SyncRepairTests
         await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (2, 'kept')");
         var first = await a.Storage!.Ask<IReadOnlyList<Changeset>>(r => new ReadChanges(a.Id, VersionRange.Single(1), r), TimeSpan.FromSeconds(30));
         Assert.IsType<ChangesetEmpty>(Assert.Single(first));
+        await GossipCluster.EventuallyAsync(() => a.Transport!.DroppedFrames >= 3, "a's broadcasts are lost in the partition");
 
         cluster.HealAll();
 
@@ -94,13 +97,17 @@ public sealed class SyncRepairTests
             a,
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) INSERT INTO items (id, name, qty) SELECT i, 'row ' || i, i FROM n");
         Assert.True(result.Changesets.Count > 1, "the transaction is chunked");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (partitioned)
         {
+            await GossipCluster.EventuallyAsync(() => a.Transport!.DroppedFrames >= result.Changesets.Count, "a's broadcasts are lost in the partition");
             Assert.Equal(0, b.Count());
             cluster.HealAll();
+            clock.Restart();
         }
 
         await GossipCluster.EventuallyAsync(async () => await b.HasAllOfAsync(a.Id, result.Version!.Value), "b applies the whole version", TimeSpan.FromSeconds(60));
+        output.WriteLine($"{(partitioned ? "sync" : "broadcast")}: 10,000 rows in {result.Changesets.Count} chunks applied on the peer {clock.ElapsedMilliseconds} ms after {(partitioned ? "the heal" : "the commit")}");
         Assert.Equal(10_000, b.Count());
         Assert.Equal(50_005_000, b.Store!.Scalar("SELECT sum(qty) FROM items").AsInteger);
     }
@@ -135,5 +142,24 @@ public sealed class SyncRepairTests
         Assert.Equal(3000, b.Count());
         var received = (await GossipCluster.StatsAsync(b)).SyncChangesetsReceived;
         Assert.InRange(received, 1, dropped);
+    }
+
+    [Fact]
+    public async Task A_node_serving_no_sessions_refuses_them_and_the_asker_counts_the_failure()
+    {
+        var sync = new GossipCluster().Sync with { MaxIncoming = 0 };
+        await using var cluster = new GossipCluster { Sync = sync };
+        var nodes = await cluster.StartAsync(2);
+        var (a, b) = (nodes[0], nodes[1]);
+        cluster.Isolate(b);
+        await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (1, 'unreachable')");
+        await GossipCluster.EventuallyAsync(() => a.Transport!.DroppedFrames >= 1, "a's broadcast is lost in the partition");
+        cluster.HealAll();
+
+        await GossipCluster.EventuallyAsync(
+            async () => (await GossipCluster.StatsAsync(b)).SyncSessionsFailed >= 3 && (await GossipCluster.StatsAsync(a)).SyncSessionsFailed >= 3,
+            "both sides count refused sessions");
+        Assert.Equal(0, b.Count());
+        Assert.Equal(0, (await GossipCluster.StatsAsync(a)).SyncSessionsServed);
     }
 }
