@@ -41,11 +41,17 @@ public sealed class BroadcastReplicationTests
         Assert.True((await GossipCluster.StatsAsync(b)).BroadcastsSent > 0, "b re-broadcast what it saw first");
     }
 
-    [Fact]
-    public async Task Concurrent_conflicting_writes_on_different_nodes_converge_to_identical_tables()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    public async Task Concurrent_conflicting_writes_on_different_nodes_converge_to_identical_tables(double dropRate)
     {
         await using var cluster = new GossipCluster();
         var nodes = await cluster.StartAsync(3);
+        foreach (var node in nodes)
+        {
+            node.Transport!.DropRate = dropRate;
+        }
 
         // Every node writes the same keys at once, with its own values, over several transactions.
         var writes = nodes.Select((node, n) => Task.Run(async () =>

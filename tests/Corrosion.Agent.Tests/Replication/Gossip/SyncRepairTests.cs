@@ -162,4 +162,29 @@ public sealed class SyncRepairTests(ITestOutputHelper output)
         Assert.Equal(0, b.Count());
         Assert.Equal(0, (await GossipCluster.StatsAsync(a)).SyncSessionsServed);
     }
+
+    [Fact]
+    public async Task Sync_asks_each_missing_version_of_one_peer_only_and_spreads_the_work()
+    {
+        var sync = new GossipCluster().Sync with { MaxVersionsPerRequest = 5 };
+        await using var cluster = new GossipCluster { Sync = sync };
+        var nodes = await cluster.StartAsync(4);
+        var (a, d) = (nodes[0], nodes[3]);
+        cluster.Isolate(d);
+        for (var i = 1; i <= 20; i++)
+        {
+            await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (?, 'v')", i);
+        }
+
+        await GossipCluster.EventuallyAsync(() => nodes.Take(3).All(n => n.Count() == 20), "a, b and c have every write");
+        await GossipCluster.EventuallyAsync(() => a.Transport!.DroppedFrames >= 20, "a's broadcasts to d are lost");
+        Assert.Equal(0, d.Count());
+
+        cluster.HealAll();
+
+        await GossipCluster.EventuallyAsync(async () => await d.HasAllOfAsync(a.Id, 20), "d catches up");
+        Assert.Equal(20, (await GossipCluster.StatsAsync(d)).SyncChangesetsReceived);
+        var served = await Task.WhenAll(nodes.Take(3).Select(GossipCluster.StatsAsync));
+        Assert.True(served.Count(s => s.SyncChangesetsServed > 0) >= 2, "more than one peer answered");
+    }
 }
