@@ -1,3 +1,4 @@
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Transport;
 using Microsoft.Extensions.Configuration;
 
@@ -15,6 +16,9 @@ public sealed class NodeOptions
     /// <summary>The <c>gossip</c> section: transport, address, cluster id, TLS.</summary>
     public TransportOptions Gossip { get; set; } = new();
 
+    /// <summary>The <c>membership</c> section: SWIM tuning, bootstrap list, advertised address.</summary>
+    public MembershipOptions Membership { get; set; } = new();
+
     /// <summary>The cluster id (<c>gossip.cluster_id</c>); nodes of different clusters ignore each other.</summary>
     public ushort ClusterId => Gossip.ClusterId;
 
@@ -28,6 +32,7 @@ public sealed class NodeOptions
             Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
             Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
             Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
+            Membership = MembershipOptions.FromConfiguration(configuration.GetSection("membership")),
         };
         options.Validate();
         return options;
@@ -44,6 +49,12 @@ public sealed class NodeOptions
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
         Gossip.Validate();
+        Membership.Validate();
+        var bind = Gossip.BindEndPoint.Address;
+        Require(
+            Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),
+            "membership.advertise_addr",
+            $"must be set when gossip.addr binds the wildcard address {Gossip.BindEndPoint}");
     }
 
     private static void Require(bool condition, string key, string problem)
