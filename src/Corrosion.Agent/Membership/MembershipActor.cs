@@ -26,6 +26,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(10);
     private static readonly object PersistKey = new();
     private static readonly object ResolveKey = new();
+    private static readonly object PeriodicPersistKey = new();
 
     private readonly ActorId _id;
     private readonly IPEndPoint _bind;
@@ -103,6 +104,12 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
         if (restored.Count > 0)
         {
             _core.Restore(restored, NowMs, _runtime);
+        }
+
+        if (_storage is not null)
+        {
+            // Notifications trigger a save; this also drops members the core forgot quietly after down_retention.
+            Context.Timers.StartPeriodicTimer(PeriodicPersistKey, new PersistMembers(), TimeSpan.FromMilliseconds(_options.Swim.DownRetentionMs));
         }
 
         _stopping = new CancellationTokenSource();
@@ -312,7 +319,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
 
     private void OnNotification(MemberNotification notification)
     {
-        LogMemberChanged(Context.Log, notification.Kind, notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
+        LogMemberChanged(Context.Log, KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
         var e = new MemberEvent(notification.Kind, notification.Member);
         foreach (var subscriber in _subscribers)
         {
@@ -417,11 +424,20 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
 
     private static string StateName(MemberState state) => state.ToString().ToLowerInvariant();
 
+    private static string KindName(MemberNotificationKind kind) => kind switch
+    {
+        MemberNotificationKind.MemberUp => "up",
+        MemberNotificationKind.MemberSuspect => "suspect",
+        MemberNotificationKind.MemberDown => "down",
+        MemberNotificationKind.MemberLeft => "left",
+        _ => kind.ToString(),
+    };
+
     [LoggerMessage(Level = LogLevel.Information, Message = "membership {ActorId} on {Address} (bound {Bound}, profile {Profile}): restored {Restored} members, {Bootstrap} bootstrap entries")]
     private static partial void LogStarted(ILogger logger, ActorId actorId, NodeAddress address, IPEndPoint bound, string profile, int restored, int bootstrap);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {Kind}: {ActorId} at {Address} (incarnation {Incarnation})")]
-    private static partial void LogMemberChanged(ILogger logger, MemberNotificationKind kind, ActorId actorId, NodeAddress address, long incarnation);
+    private static partial void LogMemberChanged(ILogger logger, string kind, ActorId actorId, NodeAddress address, long incarnation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "membership {ActorId} at {Address} left the cluster")]
     private static partial void LogLeft(ILogger logger, ActorId actorId, NodeAddress address);
