@@ -48,4 +48,24 @@ public sealed class MembershipOptionsTests
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_three_node_example_binds_to_distinct_addresses_and_one_seed(int node)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Corrosion.Actors.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var options = NodeConfiguration.Load(Path.Combine(root, "hocon", "examples", $"cluster-node{node}.conf"));
+
+        Assert.Equal($"127.0.0.1:870{node}", options.Gossip.BindEndPoint.ToString());
+        Assert.Equal($"127.0.0.1:808{node}", options.Api.Addr);
+        Assert.Equal(1, options.ClusterId);
+        Assert.Equal(["127.0.0.1:8701"], options.Membership.Bootstrap);
+    }
 }
