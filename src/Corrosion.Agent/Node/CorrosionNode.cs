@@ -104,8 +104,15 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         var members = 1;
         if (membership is not null)
         {
-            var snapshot = await membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), TimeSpan.FromSeconds(5), cancellationToken);
-            members = snapshot.LiveCount;
+            try
+            {
+                var snapshot = await membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), TimeSpan.FromSeconds(5), cancellationToken);
+                members = snapshot.LiveCount;
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+            {
+                // Membership is restarting: health still answers, counting this node alone.
+            }
         }
 
         return new HealthReport(Members: members, Gaps: gaps, QueueSize: 0, P99Lag: 0);
