@@ -189,7 +189,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     {
         var core = Core;
         var self = new MemberInfo(core.Identity, MemberState.Alive, null);
-        return new MembersSnapshot(self, core.Members, core.Counters.PacketsReceived, core.Counters.TotalRejected);
+        return new MembersSnapshot(self, core.Members, core.Counters.PacketsReceived, core.Counters.TotalRejected, Interlocked.Read(ref _droppedDatagrams));
     }
 
     private async Task<List<MemberIdentity>> LoadPersistedAsync(NodeAddress self)
@@ -388,7 +388,9 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
             }
             catch (SocketException)
             {
-                // An ICMP error for an earlier send (port unreachable): not about this socket.
+                // An ICMP error for an earlier send (port unreachable): not about this socket. The pause
+                // keeps a persistent error from spinning a core.
+                await Task.Delay(1, CancellationToken.None);
                 continue;
             }
 

@@ -25,8 +25,9 @@ public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Mem
 /// <param name="Self">This node (always alive in its own view).</param>
 /// <param name="Members">The other members known, down and left ones included while remembered.</param>
 /// <param name="PacketsReceived">Datagrams accepted by the SWIM core.</param>
-/// <param name="PacketsRejected">Datagrams dropped as malformed, foreign or late.</param>
-public sealed record MembersSnapshot(MemberInfo Self, IReadOnlyList<MemberInfo> Members, long PacketsReceived, long PacketsRejected)
+/// <param name="PacketsRejected">Datagrams dropped by the core as malformed, foreign or late.</param>
+/// <param name="DatagramsDropped">Datagrams dropped unread because too many were already queued (overload).</param>
+public sealed record MembersSnapshot(MemberInfo Self, IReadOnlyList<MemberInfo> Members, long PacketsReceived, long PacketsRejected, long DatagramsDropped = 0)
 {
     /// <summary>Members alive or suspect, this node included (what <c>/v1/health</c> reports).</summary>
     public int LiveCount => 1 + Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);
