@@ -1,10 +1,14 @@
 // Benchmark harness entry: `dotnet run -c Release --project bench/Corrosion.Bench -- <suite> [options]`.
 // Each suite owns its arguments; results go to bench/RESULTS.md.
+using System.Globalization;
+using Corrosion.Bench;
 using Corrosion.Bench.Swim;
 
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["swim"] = SwimSuite.Run,
+    ["store"] = a => { StoreBench.Run(Console.Out, rows: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000); return 0; },
+    ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))

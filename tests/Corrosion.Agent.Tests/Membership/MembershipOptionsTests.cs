@@ -44,7 +44,7 @@ public sealed class MembershipOptionsTests
     [InlineData("gossip:addr", "0.0.0.0:8787", "membership.advertise_addr")]
     public void An_invalid_value_is_refused_naming_the_key(string key, string value, string named)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => NodeConfiguration.Load(null, [new(key, value)]));
+        var error = Assert.Throws<ConfigurationException>(() => NodeConfiguration.Load(null, [new(key, value)]));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }

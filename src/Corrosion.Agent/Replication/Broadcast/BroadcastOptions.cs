@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Corrosion.Agent.Replication.Broadcast;
+
+/// <summary>
+/// Broadcast tuning (DESIGN.md §5), bound from the <c>gossip.broadcast</c> section (keys as in reference.conf). Every value can be
+/// overridden with <c>with</c>; <see cref="Validate"/> checks them at start-up.
+/// </summary>
+public sealed record BroadcastOptions
+{
+    /// <summary>Default number of random live members a payload goes to at once, and per later round.</summary>
+    public const int DefaultFanout = 3;
+
+    /// <summary>Default number of lowest-RTT members a new local payload also goes to at once (the nearest ring).</summary>
+    public const int DefaultNearestRing = 2;
+
+    /// <summary>Default retransmit multiplier: a payload is sent at most mult × ceil(log10(n + 1)) times.</summary>
+    public const int DefaultRetransmitMult = 4;
+
+    /// <summary>Default pause between later transmission rounds of one payload.</summary>
+    public static readonly TimeSpan DefaultRetransmitInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Default cap of payloads waiting for later transmissions.</summary>
+    public const int DefaultMaxPending = 4_096;
+
+    /// <summary>Default number of payload ids remembered to drop duplicates.</summary>
+    public const int DefaultSeenCapacity = 65_536;
+
+    /// <summary>Random live members per transmission round.</summary>
+    [ConfigurationKeyName("fanout")]
+    public int Fanout { get; init; } = DefaultFanout;
+
+    /// <summary>Lowest-RTT members (with a known RTT) a new local payload also goes to at once; 0 = off.</summary>
+    [ConfigurationKeyName("nearest_ring")]
+    public int NearestRing { get; init; } = DefaultNearestRing;
+
+    /// <summary>Retransmit multiplier of the per-payload send budget.</summary>
+    [ConfigurationKeyName("retransmit_mult")]
+    public int RetransmitMult { get; init; } = DefaultRetransmitMult;
+
+    /// <summary>Pause between later transmission rounds of one payload.</summary>
+    [ConfigurationKeyName("retransmit_interval")]
+    public TimeSpan RetransmitInterval { get; init; } = DefaultRetransmitInterval;
+
+    /// <summary>Cap of payloads waiting for later transmissions; the oldest is dropped beyond it.</summary>
+    [ConfigurationKeyName("max_pending")]
+    public int MaxPending { get; init; } = DefaultMaxPending;
+
+    /// <summary>Payload ids remembered (least recently seen forgotten first); at least <see cref="MaxPending"/>.</summary>
+    [ConfigurationKeyName("seen_capacity")]
+    public int SeenCapacity { get; init; } = DefaultSeenCapacity;
+
+    /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>
+    public BroadcastOptions Validate()
+    {
+        if (Fanout < 1 || NearestRing < 0 || RetransmitMult < 1)
+        {
+            throw new ArgumentException(
+                $"gossip.broadcast: need fanout >= 1, nearest_ring >= 0, retransmit_mult >= 1; got {Fanout}, {NearestRing}, {RetransmitMult}");
+        }
+
+        if (RetransmitInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"gossip.broadcast.retransmit_interval must be positive, got {RetransmitInterval}");
+        }
+
+        if (MaxPending < 1 || SeenCapacity < MaxPending)
+        {
+            throw new ArgumentException(
+                $"gossip.broadcast: need 1 <= max_pending <= seen_capacity, got {MaxPending} and {SeenCapacity}");
+        }
+
+        return this;
+    }
+}

@@ -1,0 +1,460 @@
+using System.Net;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Replication.Broadcast;
+
+/// <summary>
+/// Sans-IO broadcast scheduling (DESIGN.md §5): decides which payloads go to which peers. A new local
+/// payload goes at once to the nearest ring (lowest known RTT) and <see cref="BroadcastOptions.Fanout"/>
+/// random live members; a payload first seen from a peer is re-broadcast the same way (without the
+/// ring), never back to that peer; duplicates are dropped. Each payload is sent at most
+/// <c>retransmit_mult × ceil(log10(n + 1))</c> times (n = live members including this node, when the
+/// payload arrived), never twice to one peer; the rest of that budget is spent on later
+/// <see cref="Tick"/>s to other random members until it is gone or every live member has the payload.
+/// No sockets, timers or clocks inside; randomness comes from the injected <see cref="Random"/>.
+/// Not thread-safe: one caller (the gossip actor) at a time.
+/// </summary>
+/// <remarks>
+/// Driving it from a shell: forward membership up/down (and RTTs) as they are published; on
+/// <c>ChangesCommitted</c> call <see cref="Local"/> with <see cref="PayloadId.Of"/> of each chunk and its
+/// encoded frame; on a broadcast frame call <see cref="Received"/> and merge only when it is not a
+/// duplicate; on a sync answer call <see cref="MarkSeen"/>; call <see cref="Tick"/> every
+/// <see cref="BroadcastOptions.RetransmitInterval"/> or so; hand every <see cref="BroadcastSend"/> to the
+/// transport at once (the transport coalesces) and export <see cref="Counters"/> as metrics.
+/// </remarks>
+public sealed class BroadcastPlanner
+{
+    private static readonly IReadOnlyList<BroadcastSend> NoSends = [];
+
+    private readonly Random _random;
+    private readonly Dictionary<ActorId, Member> _members = [];
+    private readonly List<ActorId> _live = [];
+    private readonly Dictionary<ActorId, int> _liveIndex = [];
+    private readonly SeenPayloads _seen;
+    private readonly Dictionary<PayloadId, Pending> _pending = [];
+    private readonly LinkedList<Pending> _pendingOrder = new();
+    private readonly List<ActorId> _chosen = [];
+    private readonly List<ActorId> _scratch = [];
+    private readonly List<ActorId> _nearest = [];
+    private bool _nearestDirty;
+    private readonly long _retransmitIntervalMs;
+
+    /// <summary>Creates the planner for this node.</summary>
+    /// <param name="self">This node's actor id (never a target).</param>
+    /// <param name="options">Tuning; validated here.</param>
+    /// <param name="random">Seeded source of randomness (target choice).</param>
+    public BroadcastPlanner(ActorId self, BroadcastOptions options, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(random);
+        Self = self;
+        Options = options.Validate();
+        _random = random;
+        _seen = new SeenPayloads(options.SeenCapacity);
+        _retransmitIntervalMs = Math.Max(1, (long)options.RetransmitInterval.TotalMilliseconds);
+    }
+
+    /// <summary>This node's actor id.</summary>
+    public ActorId Self { get; }
+
+    /// <summary>The options in use.</summary>
+    public BroadcastOptions Options { get; }
+
+    /// <summary>Counters of what was sent and dropped.</summary>
+    public BroadcastCounters Counters { get; } = new();
+
+    /// <summary>Live members other than this node.</summary>
+    public int LiveMemberCount => _live.Count;
+
+    /// <summary>Payloads waiting for later transmissions.</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>The per-payload send budget, <c>mult × ceil(log10(clusterSize + 1))</c>.</summary>
+    /// <param name="clusterSize">Live members including this node.</param>
+    /// <param name="retransmitMult">The retransmit multiplier.</param>
+    public static int TransmissionBudget(int clusterSize, int retransmitMult)
+    {
+        // ceil(log10(m)) is the smallest k with 10^k >= m; integer arithmetic avoids rounding surprises.
+        long m = Math.Max(1, clusterSize + 1L);
+        var k = 0;
+        for (long power = 1; power < m; power *= 10)
+        {
+            k++;
+        }
+
+        return retransmitMult * k;
+    }
+
+    /// <summary>The budget a payload accepted now would get.</summary>
+    public int CurrentBudget => TransmissionBudget(_live.Count + 1, Options.RetransmitMult);
+
+    /// <summary>A member is up (or moved to a new address); it becomes a target for new and pending payloads.</summary>
+    public void MemberUp(ActorId id, EndPoint address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (id == Self)
+        {
+            return;
+        }
+
+        if (_members.TryGetValue(id, out var member))
+        {
+            member.Address = address;
+            return;
+        }
+
+        _members[id] = new Member(address);
+        _nearestDirty = true;
+        _liveIndex[id] = _live.Count;
+        _live.Add(id);
+    }
+
+    /// <summary>A member is down or left: it is never chosen again until it is up again (its RTT is forgotten).</summary>
+    public void MemberDown(ActorId id)
+    {
+        if (!_members.Remove(id))
+        {
+            return;
+        }
+
+        _nearestDirty = true;
+
+        // Swap-remove keeps removal O(1); order of the live list carries no meaning.
+        var index = _liveIndex[id];
+        var last = _live[^1];
+        _live[index] = last;
+        _liveIndex[last] = index;
+        _live.RemoveAt(_live.Count - 1);
+        _liveIndex.Remove(id);
+    }
+
+    /// <summary>Records a round-trip time to a live member, used to pick the nearest ring.</summary>
+    public void ObserveRtt(ActorId id, TimeSpan rtt)
+    {
+        if (_members.TryGetValue(id, out var member))
+        {
+            _nearestDirty |= member.Rtt != rtt;
+            member.Rtt = rtt;
+        }
+    }
+
+    /// <summary>True when a payload with this id was seen lately (local, received or marked).</summary>
+    public bool HasSeen(PayloadId id) => _seen.Contains(id) || _pending.ContainsKey(id);
+
+    /// <summary>
+    /// Remembers a payload obtained without broadcast (a sync answer): later broadcasts of it are
+    /// duplicates, and it is not re-sent. False when it was already seen.
+    /// </summary>
+    public bool MarkSeen(PayloadId id)
+    {
+        if (IsDuplicate(id, from: null))
+        {
+            return false;
+        }
+
+        _seen.Add(id);
+        return true;
+    }
+
+    /// <summary>
+    /// A new local payload: the sends to make now. A repeated id is counted as a duplicate and not sent.
+    /// The planner keeps <paramref name="data"/> (not a copy) until the payload is retired: do not reuse its buffer.
+    /// </summary>
+    public IReadOnlyList<BroadcastSend> Local(PayloadId id, ReadOnlyMemory<byte> data, long nowMs)
+    {
+        if (IsDuplicate(id, from: null))
+        {
+            return NoSends;
+        }
+
+        Counters.LocalPayloads++;
+        _seen.Add(id);
+        var pending = new Pending(id, data, CurrentBudget, from: null);
+        _chosen.Clear();
+        ChooseNearest(pending, Math.Min(Options.NearestRing, pending.Budget));
+        ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget - _chosen.Count));
+        var sends = Emit(pending, retransmission: false);
+        Keep(pending, nowMs);
+        return sends;
+    }
+
+    /// <summary>
+    /// A payload arrived from <paramref name="from"/>. Seen before: a duplicate, nothing is sent (and
+    /// <paramref name="from"/> is known to have it). First seen: re-broadcast to random live members other than the sender.
+    /// </summary>
+    public BroadcastReceipt Received(PayloadId id, ActorId from, ReadOnlyMemory<byte> data, long nowMs)
+    {
+        if (IsDuplicate(id, from))
+        {
+            return new BroadcastReceipt(true, NoSends);
+        }
+
+        Counters.ReceivedNew++;
+        _seen.Add(id);
+        var pending = new Pending(id, data, CurrentBudget, from);
+        _chosen.Clear();
+        ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget));
+        var sends = Emit(pending, retransmission: false);
+        Keep(pending, nowMs);
+        return new BroadcastReceipt(false, sends);
+    }
+
+    /// <summary>Later transmissions due at <paramref name="nowMs"/>: each due payload goes to up to fanout more members.</summary>
+    public IReadOnlyList<BroadcastSend> Tick(long nowMs)
+    {
+        List<BroadcastSend>? sends = null;
+        var node = _pendingOrder.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            var pending = node.Value;
+            if (pending.NextAtMs <= nowMs)
+            {
+                _chosen.Clear();
+                ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget - pending.Sent));
+                if (_chosen.Count > 0)
+                {
+                    sends ??= [];
+                    sends.AddRange(Emit(pending, retransmission: true));
+                }
+
+                if (!Retire(pending))
+                {
+                    pending.NextAtMs = nowMs + _retransmitIntervalMs;
+                }
+            }
+
+            node = next;
+        }
+
+        return sends ?? NoSends;
+    }
+
+    private bool IsDuplicate(PayloadId id, ActorId? from)
+    {
+        var pendingHit = _pending.TryGetValue(id, out var pending);
+        if (!_seen.Touch(id) && !pendingHit)
+        {
+            return false;
+        }
+
+        Counters.Duplicates++;
+        if (pendingHit && from is { } sender)
+        {
+            // The sender has it: no need to spend budget on it.
+            pending!.Have.Add(sender);
+            Retire(pending);
+        }
+
+        return true;
+    }
+
+    private void Keep(Pending pending, long nowMs)
+    {
+        if (Retire(pending, enqueued: false))
+        {
+            return;
+        }
+
+        if (_pending.Count >= Options.MaxPending && _pendingOrder.First is { } oldest)
+        {
+            Counters.DroppedPending++;
+            Remove(oldest.Value);
+        }
+
+        pending.NextAtMs = nowMs + _retransmitIntervalMs;
+        pending.Node = _pendingOrder.AddLast(pending);
+        _pending[pending.Id] = pending;
+    }
+
+    /// <summary>Drops a payload whose budget is spent or which every live member has; true when it did.</summary>
+    private bool Retire(Pending pending, bool enqueued = true)
+    {
+        if (pending.Sent >= pending.Budget)
+        {
+            Counters.BudgetSpent++;
+        }
+        else if (_live.Count > 0 && LiveWithout(pending) == 0)
+        {
+            Counters.ReachedAll++;
+        }
+        else
+        {
+            return false;
+        }
+
+        if (enqueued)
+        {
+            Remove(pending);
+        }
+
+        return true;
+    }
+
+    private void Remove(Pending pending)
+    {
+        _pending.Remove(pending.Id);
+        if (pending.Node is not null)
+        {
+            _pendingOrder.Remove(pending.Node);
+            pending.Node = null;
+        }
+    }
+
+    /// <summary>How many live members do not have the payload yet.</summary>
+    private int LiveWithout(Pending pending)
+    {
+        var liveWith = 0;
+        foreach (var id in pending.Have)
+        {
+            if (_liveIndex.ContainsKey(id))
+            {
+                liveWith++;
+            }
+        }
+
+        return _live.Count - liveWith;
+    }
+
+    private void ChooseNearest(Pending pending, int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        if (_nearestDirty)
+        {
+            // Rebuilt only after RTT or membership changes, not for every payload.
+            _nearest.Clear();
+            foreach (var id in _live)
+            {
+                if (_members[id].Rtt is not null)
+                {
+                    _nearest.Add(id);
+                }
+            }
+
+            // Ties broken by id so the choice does not depend on the live list's order.
+            _nearest.Sort((a, b) =>
+            {
+                var c = _members[a].Rtt!.Value.CompareTo(_members[b].Rtt!.Value);
+                return c != 0 ? c : a.CompareTo(b);
+            });
+            _nearestDirty = false;
+        }
+
+        for (var i = 0; i < _nearest.Count && _chosen.Count < count; i++)
+        {
+            if (!pending.Have.Contains(_nearest[i]))
+            {
+                _chosen.Add(_nearest[i]);
+            }
+        }
+    }
+
+    private void ChooseRandom(Pending pending, int count)
+    {
+        if (count <= 0 || _live.Count == 0)
+        {
+            return;
+        }
+
+        var wanted = _chosen.Count + count;
+        // In a large cluster, sampling with rejection avoids copying the live list for every payload.
+        if (_live.Count >= 64 && (pending.Have.Count + wanted) * 4 <= _live.Count)
+        {
+            for (var attempts = 0; _chosen.Count < wanted && attempts < count * 16; attempts++)
+            {
+                var id = _live[_random.Next(_live.Count)];
+                if (!pending.Have.Contains(id) && !_chosen.Contains(id))
+                {
+                    _chosen.Add(id);
+                }
+            }
+
+            if (_chosen.Count == wanted)
+            {
+                return;
+            }
+        }
+
+        _scratch.Clear();
+        foreach (var id in _live)
+        {
+            if (!pending.Have.Contains(id) && !_chosen.Contains(id))
+            {
+                _scratch.Add(id);
+            }
+        }
+
+        var take = Math.Min(wanted - _chosen.Count, _scratch.Count);
+        for (var i = 0; i < take; i++)
+        {
+            var j = i + _random.Next(_scratch.Count - i);
+            (_scratch[i], _scratch[j]) = (_scratch[j], _scratch[i]);
+            _chosen.Add(_scratch[i]);
+        }
+    }
+
+    private IReadOnlyList<BroadcastSend> Emit(Pending pending, bool retransmission)
+    {
+        if (_chosen.Count == 0)
+        {
+            return NoSends;
+        }
+
+        var sends = new BroadcastSend[_chosen.Count];
+        for (var i = 0; i < _chosen.Count; i++)
+        {
+            var peer = _chosen[i];
+            pending.Have.Add(peer);
+            pending.Sent++;
+            sends[i] = new BroadcastSend(peer, _members[peer].Address, pending.Id, pending.Data);
+        }
+
+        Counters.Sends += sends.Length;
+        if (retransmission)
+        {
+            Counters.Retransmissions += sends.Length;
+        }
+
+        return sends;
+    }
+
+    private sealed class Member(EndPoint address)
+    {
+        public EndPoint Address { get; set; } = address;
+
+        public TimeSpan? Rtt { get; set; }
+    }
+
+    /// <summary>A payload with budget left; <see cref="Have"/> holds the peers known to have it (sent to, or sent it to us).</summary>
+    private sealed class Pending
+    {
+        public Pending(PayloadId id, ReadOnlyMemory<byte> data, int budget, ActorId? from)
+        {
+            Id = id;
+            Data = data;
+            Budget = budget;
+            if (from is { } sender)
+            {
+                Have.Add(sender);
+            }
+        }
+
+        public PayloadId Id { get; }
+
+        public ReadOnlyMemory<byte> Data { get; }
+
+        public int Budget { get; }
+
+        public int Sent { get; set; }
+
+        public HashSet<ActorId> Have { get; } = [];
+
+        public long NextAtMs { get; set; }
+
+        public LinkedListNode<Pending>? Node { get; set; }
+    }
+}

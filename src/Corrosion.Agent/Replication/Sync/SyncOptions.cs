@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Corrosion.Agent.Replication.Sync;
+
+/// <summary>
+/// Anti-entropy tuning (DESIGN.md §5), bound from the <c>gossip.sync</c> section (keys as in reference.conf). Every value can be
+/// overridden with <c>with</c>; <see cref="Validate"/> checks them at start-up.
+/// </summary>
+public sealed record SyncOptions
+{
+    /// <summary>Default shortest pause between sync rounds (after a round that found something missing).</summary>
+    public static readonly TimeSpan DefaultMinInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default longest pause between sync rounds (reached after rounds that found nothing).</summary>
+    public static readonly TimeSpan DefaultMaxInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>Default cap of whole versions in one requested range.</summary>
+    public const int DefaultMaxVersionsPerRequest = 100;
+
+    /// <summary>Default fewest peers per round (when the cluster has that many).</summary>
+    public const int DefaultMinPeers = 3;
+
+    /// <summary>Default most peers per round.</summary>
+    public const int DefaultMaxPeers = 10;
+
+    /// <summary>Default cap of sync sessions this node serves at once.</summary>
+    public const int DefaultMaxIncoming = 5;
+
+    /// <summary>Default cap of sync sessions this node runs at once (at least <see cref="DefaultMaxPeers"/>).</summary>
+    public const int DefaultMaxOutgoing = 10;
+
+    /// <summary>Shortest pause between rounds.</summary>
+    [ConfigurationKeyName("min_interval")]
+    public TimeSpan MinInterval { get; init; } = DefaultMinInterval;
+
+    /// <summary>Longest pause between rounds.</summary>
+    [ConfigurationKeyName("max_interval")]
+    public TimeSpan MaxInterval { get; init; } = DefaultMaxInterval;
+
+    /// <summary>Cap of whole versions in one requested range.</summary>
+    [ConfigurationKeyName("max_versions_per_request")]
+    public int MaxVersionsPerRequest { get; init; } = DefaultMaxVersionsPerRequest;
+
+    /// <summary>Fewest peers per round (<c>clamp(n / 100, MinPeers, MaxPeers)</c>).</summary>
+    [ConfigurationKeyName("min_peers")]
+    public int MinPeers { get; init; } = DefaultMinPeers;
+
+    /// <summary>Most peers per round.</summary>
+    [ConfigurationKeyName("max_peers")]
+    public int MaxPeers { get; init; } = DefaultMaxPeers;
+
+    /// <summary>Cap of sync sessions served at once; more are refused.</summary>
+    [ConfigurationKeyName("max_incoming")]
+    public int MaxIncoming { get; init; } = DefaultMaxIncoming;
+
+    /// <summary>Cap of sync sessions run at once.</summary>
+    [ConfigurationKeyName("max_outgoing")]
+    public int MaxOutgoing { get; init; } = DefaultMaxOutgoing;
+
+    /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>
+    public SyncOptions Validate()
+    {
+        if (MinInterval <= TimeSpan.Zero || MaxInterval < MinInterval)
+        {
+            throw new ArgumentException(
+                $"gossip.sync: need 0 < min_interval <= max_interval, got {MinInterval} and {MaxInterval}");
+        }
+
+        if (MaxVersionsPerRequest < 1)
+        {
+            throw new ArgumentException($"gossip.sync.max_versions_per_request must be at least 1, got {MaxVersionsPerRequest}");
+        }
+
+        if (MinPeers < 1 || MaxPeers < MinPeers)
+        {
+            throw new ArgumentException($"gossip.sync: need 1 <= min_peers <= max_peers, got {MinPeers} and {MaxPeers}");
+        }
+
+        if (MaxIncoming < 0 || MaxOutgoing < 1)
+        {
+            throw new ArgumentException(
+                $"gossip.sync: need max_incoming >= 0 and max_outgoing >= 1, got {MaxIncoming} and {MaxOutgoing}");
+        }
+
+        return this;
+    }
+}

@@ -1,0 +1,102 @@
+using Corrosion.Agent.Replication.Broadcast;
+using Xunit.Abstractions;
+using static Corrosion.Agent.Tests.Replication.Planners.PlannerBuilders;
+
+namespace Corrosion.Agent.Tests.Replication.Planners;
+
+/// <summary>Many planners wired through an in-memory, optionally lossy network on virtual time.</summary>
+public sealed class BroadcastDisseminationTests(ITestOutputHelper output)
+{
+    private sealed record Outcome(int Reached, long Sends, long ReachedAllAtMs);
+
+    private static Outcome Spread(int nodes, double loss, int seed)
+    {
+        var r = new Random(seed);
+        var planners = Enumerable.Range(0, nodes).Select(i =>
+        {
+            var p = new BroadcastPlanner(NodeId(i), new BroadcastOptions(), new Random(seed * 1_000 + i));
+            for (var j = 0; j < nodes; j++)
+            {
+                p.MemberUp(NodeId(j), AddressOf(j));
+            }
+
+            return p;
+        }).ToList();
+        var has = new bool[nodes];
+        var inFlight = new Queue<(int From, BroadcastSend Send)>();
+        long now = 0, sends = 0, reachedAllAt = -1;
+        const long step = 200;
+
+        void Post(int from, IEnumerable<BroadcastSend> batch)
+        {
+            foreach (var s in batch)
+            {
+                sends++;
+                if (r.NextDouble() >= loss)
+                {
+                    inFlight.Enqueue((from, s));
+                }
+            }
+        }
+
+        has[0] = true;
+        Post(0, planners[0].Local(Payload(1), Data, now));
+        for (var round = 0; round < 100 && (inFlight.Count > 0 || planners.Any(p => p.PendingCount > 0)); round++)
+        {
+            while (inFlight.TryDequeue(out var message))
+            {
+                var to = PeerIndex(message.Send.Peer);
+                has[to] = true;
+                Post(to, planners[to].Received(message.Send.Payload, NodeId(message.From), message.Send.Data, now).Sends);
+            }
+
+            if (reachedAllAt < 0 && has.All(h => h))
+            {
+                reachedAllAt = now;
+            }
+
+            now += step;
+            for (var i = 0; i < nodes; i++)
+            {
+                Post(i, planners[i].Tick(now));
+            }
+        }
+
+        return new Outcome(has.Count(h => h), sends, reachedAllAt);
+    }
+
+    private static int PeerIndex(Corrosion.Agent.Storage.ActorId id)
+    {
+        var bytes = id.ToByteArray();
+        return (bytes[14] << 8) | bytes[15];
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(100)]
+    [InlineData(500)]
+    public void Without_loss_a_local_payload_reaches_every_node_within_two_retransmit_rounds(int nodes)
+    {
+        var outcome = Spread(nodes, loss: 0, seed: 11);
+        output.WriteLine($"{nodes} nodes, no loss: reached {outcome.Reached}, {outcome.Sends} sends, all by {outcome.ReachedAllAtMs} ms");
+
+        Assert.Equal(nodes, outcome.Reached);
+        Assert.InRange(outcome.ReachedAllAtMs, 0, 400);
+        var budget = BroadcastPlanner.TransmissionBudget(nodes, BroadcastOptions.DefaultRetransmitMult);
+        Assert.True(outcome.Sends <= (long)nodes * budget);
+    }
+
+    [Theory]
+    [InlineData(100, 0.2, 100)]
+    [InlineData(100, 0.5, 95)] // what heavy loss leaves behind is sync's to repair
+    public void With_loss_later_transmissions_reach_nearly_every_node(int nodes, double loss, int atLeast)
+    {
+        for (var seed = 1; seed <= 5; seed++)
+        {
+            var outcome = Spread(nodes, loss, seed);
+            output.WriteLine($"{nodes} nodes, loss {loss:P0}, seed {seed}: reached {outcome.Reached}, {outcome.Sends} sends, all by {outcome.ReachedAllAtMs} ms");
+
+            Assert.InRange(outcome.Reached, atLeast, nodes);
+        }
+    }
+}
