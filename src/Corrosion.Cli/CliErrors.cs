@@ -9,6 +9,7 @@ public static class CliErrors
     public static bool IsUserError(Exception e) => e is CliException
         or CorrosionException
         or Corrosion.Hocon.HoconException
+        or Corrosion.Agent.Node.ConfigurationException
         or Corrosion.Agent.Storage.SqlException
         or Corrosion.Agent.Storage.SchemaException
         or InvalidOperationException

@@ -56,4 +56,38 @@ public static class HoconConfigurationExtensions
         ArgumentNullException.ThrowIfNull(prefix);
         return builder.Add(new PrefixedEnvironmentVariablesSource(prefix));
     }
+
+    /// <summary>
+    /// Where the value of <paramref name="key"/> (<c>api:addr</c> or <c>api.addr</c>) that wins in
+    /// <paramref name="configuration"/> was set: <c>file:line:column</c> for HOCON sources, the variable's
+    /// name for the environment, or null when unknown.
+    /// </summary>
+    public static string? OriginOf(this IConfiguration configuration, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (configuration is not IConfigurationRoot root)
+        {
+            return null;
+        }
+
+        var normalized = key.Replace('.', ':');
+        foreach (var provider in root.Providers.Reverse())
+        {
+            if (!provider.TryGet(normalized, out _))
+            {
+                continue;
+            }
+
+            return provider switch
+            {
+                IConfigurationOrigins origins when origins.TryGetOrigin(normalized, out var origin) => origin,
+                IConfigurationOrigins => null,
+                _ when provider.GetType().Name.Contains("Environment", StringComparison.Ordinal) =>
+                    "environment variable CORROSION_" + normalized.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant(),
+                _ => provider.ToString(),
+            };
+        }
+
+        return null;
+    }
 }

@@ -136,40 +136,44 @@ public sealed class HoconObject : HoconValue, IReadOnlyDictionary<string, HoconV
     /// Flattens the tree into configuration key/value pairs: levels joined by <c>:</c>, array elements
     /// as <c>key:0</c>, <c>key:1</c>; null values and empty objects or arrays give a <see langword="null"/> value.
     /// </summary>
-    public IEnumerable<KeyValuePair<string, string?>> Flatten()
+    public IEnumerable<KeyValuePair<string, string?>> Flatten() =>
+        FlattenWithOrigins().Select(entry => new KeyValuePair<string, string?>(entry.Key, entry.Value)).ToList();
+
+    /// <summary>As <see cref="Flatten"/>, with the <c>file:line:column</c> each value came from.</summary>
+    public IEnumerable<(string Key, string? Value, string? Origin)> FlattenWithOrigins()
     {
-        var result = new List<KeyValuePair<string, string?>>();
+        var result = new List<(string, string?, string?)>();
         foreach (var key in order)
         {
-            FlattenInto(result, key, fields[key]);
+            FlattenWithOriginsInto(result, key, fields[key]);
         }
 
         return result;
     }
 
-    private static void FlattenInto(List<KeyValuePair<string, string?>> result, string prefix, HoconValue value)
+    private static void FlattenWithOriginsInto(List<(string, string?, string?)> result, string prefix, HoconValue value)
     {
         switch (value)
         {
             case HoconObject obj when obj.Count > 0:
                 foreach (var key in obj.order)
                 {
-                    FlattenInto(result, prefix + ":" + key, obj.fields[key]);
+                    FlattenWithOriginsInto(result, prefix + ":" + key, obj.fields[key]);
                 }
 
                 break;
             case HoconArray arr when arr.Count > 0:
                 for (var i = 0; i < arr.Count; i++)
                 {
-                    FlattenInto(result, prefix + ":" + i.ToString(CultureInfo.InvariantCulture), arr[i]);
+                    FlattenWithOriginsInto(result, prefix + ":" + i.ToString(CultureInfo.InvariantCulture), arr[i]);
                 }
 
                 break;
             case HoconScalar scalar:
-                result.Add(new(prefix, scalar.Text));
+                result.Add((prefix, scalar.Text, scalar.Origin));
                 break;
             default:
-                result.Add(new(prefix, null));
+                result.Add((prefix, null, value.Origin));
                 break;
         }
     }

@@ -1,4 +1,5 @@
 using Corrosion.Actors;
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;
 
@@ -9,8 +10,10 @@ namespace Corrosion.Agent.Api;
 /// <param name="Store">The store, used here only for its read pool and identity.</param>
 /// <param name="Options">The node's options.</param>
 /// <param name="Health">Live figures for <c>/v1/health</c> (members, gaps, queues), filled in by the node.</param>
+/// <param name="Membership">The membership actor for <c>/v1/members</c>; null when the node runs without one.</param>
 public sealed record ApiContext(
     ActorRef<StorageCommand> Storage,
     CrdtStore Store,
     NodeOptions Options,
-    Func<CancellationToken, Task<HealthReport>> Health);
+    Func<CancellationToken, Task<HealthReport>> Health,
+    ActorRef<MembershipCommand>? Membership = null);

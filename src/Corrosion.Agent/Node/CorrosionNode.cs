@@ -1,5 +1,6 @@
 using Corrosion.Actors;
 using Corrosion.Agent.Api;
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -75,9 +76,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 TimeProvider = time ?? TimeProvider.System,
             });
-            var supervisor = system.Spawn(() => new NodeSupervisor(store), "node");
+            var supervisor = system.Spawn(() => new NodeSupervisor(store, options), "node");
             var actors = await supervisor.Ask<NodeActors>(reply => new GetNodeActors(reply), TimeSpan.FromSeconds(30));
-            var context = new ApiContext(actors.Storage, store, options, _ => Task.FromResult(SingleNodeHealth(store)));
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, ct), actors.Membership);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
             var node = new CorrosionNode(options, store, system, actors, api, log);
@@ -96,11 +97,25 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
     }
 
-    private static HealthReport SingleNodeHealth(CrdtStore store)
+    private static async Task<HealthReport> HealthAsync(CrdtStore store, ActorRef<MembershipCommand>? membership, CancellationToken cancellationToken)
     {
         var state = store.GetSyncState();
         var gaps = state.Needs.Values.Sum(ranges => ranges.Sum(r => r.Count));
-        return new HealthReport(Members: 1, Gaps: gaps, QueueSize: 0, P99Lag: 0);
+        var members = 1;
+        if (membership is not null)
+        {
+            try
+            {
+                var snapshot = await membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), TimeSpan.FromSeconds(5), cancellationToken);
+                members = snapshot.LiveCount;
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+            {
+                // Membership is restarting: health still answers, counting this node alone.
+            }
+        }
+
+        return new HealthReport(Members: members, Gaps: gaps, QueueSize: 0, P99Lag: 0);
     }
 
     internal static StoreOptions StoreOptionsFor(DbOptions db, ushort clusterId)

@@ -1,4 +1,5 @@
 using Corrosion.Actors;
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Node;
@@ -12,4 +13,5 @@ public sealed record GetNodeActors(ActorRef<NodeActors> ReplyTo) : NodeCommand;
 
 /// <summary>The node's actors.</summary>
 /// <param name="Storage">The writer.</param>
-public sealed record NodeActors(ActorRef<StorageCommand> Storage);
+/// <param name="Membership">SWIM membership, or null when the node runs without it.</param>
+public sealed record NodeActors(ActorRef<StorageCommand> Storage, ActorRef<MembershipCommand>? Membership = null);

@@ -1,10 +1,13 @@
+using System.Text.RegularExpressions;
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Transport;
+using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
 
 namespace Corrosion.Agent.Node;
 
 /// <summary>Everything a node reads from configuration, bound from HOCON (see hocon/reference.conf).</summary>
-public sealed class NodeOptions
+public sealed partial class NodeOptions
 {
     /// <summary>The <c>db</c> section.</summary>
     public DbOptions Db { get; set; } = new();
@@ -15,6 +18,9 @@ public sealed class NodeOptions
     /// <summary>The <c>gossip</c> section: transport, address, cluster id, TLS.</summary>
     public TransportOptions Gossip { get; set; } = new();
 
+    /// <summary>The <c>membership</c> section: SWIM tuning, bootstrap list, advertised address.</summary>
+    public MembershipOptions Membership { get; set; } = new();
+
     /// <summary>The cluster id (<c>gossip.cluster_id</c>); nodes of different clusters ignore each other.</summary>
     public ushort ClusterId => Gossip.ClusterId;
 
@@ -23,15 +29,48 @@ public sealed class NodeOptions
     public static NodeOptions Bind(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = new NodeOptions
+        try
         {
-            Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
-            Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
-            Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
-        };
-        options.Validate();
-        return options;
+            var options = new NodeOptions
+            {
+                Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
+                Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
+                Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
+                Membership = MembershipOptions.FromConfiguration(configuration.GetSection("membership")),
+            };
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new ConfigurationException(WithOrigin(configuration, e.Message), e);
+        }
     }
+
+    /// <summary>Prefixes a message about a key with the file, line and column that set the key.</summary>
+    private static string WithOrigin(IConfiguration configuration, string message)
+    {
+        var quoted = BinderKey().Match(message);
+        var candidates = quoted.Success
+            ? [quoted.Groups[1].Value]
+            : DottedKey().Matches(message).Select(m => m.Value);
+        foreach (var key in candidates)
+        {
+            if (configuration.OriginOf(key) is { } origin)
+            {
+                var dotted = key.Replace(':', '.');
+                return message.Contains(dotted, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {dotted}: {message}";
+            }
+        }
+
+        return message;
+    }
+
+    [GeneratedRegex(@"at '([^']+)'")]
+    private static partial Regex BinderKey();
+
+    [GeneratedRegex(@"\b[a-z_]+(?:[.:][a-z_0-9]+)+\b")]
+    private static partial Regex DottedKey();
 
     /// <summary>Checks values that binding alone cannot.</summary>
     public void Validate()
@@ -44,6 +83,12 @@ public sealed class NodeOptions
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
         Gossip.Validate();
+        Membership.Validate();
+        var bind = Gossip.BindEndPoint.Address;
+        Require(
+            Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),
+            "membership.advertise_addr",
+            $"must be set when gossip.addr binds the wildcard address {Gossip.BindEndPoint}");
     }
 
     private static void Require(bool condition, string key, string problem)

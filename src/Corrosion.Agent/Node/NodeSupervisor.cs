@@ -1,4 +1,5 @@
 using Corrosion.Actors;
+using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Node;
@@ -10,10 +11,18 @@ namespace Corrosion.Agent.Node;
 public sealed class NodeSupervisor : Actor<NodeCommand>
 {
     private readonly CrdtStore _store;
+    private readonly NodeOptions? _options;
     private ActorRef<StorageCommand>? _storage;
+    private ActorRef<MembershipCommand>? _membership;
 
     /// <summary>Creates the supervisor over the node's store.</summary>
-    public NodeSupervisor(CrdtStore store) => _store = store;
+    /// <param name="store">The node's database.</param>
+    /// <param name="options">The node's options; null runs storage alone (no membership).</param>
+    public NodeSupervisor(CrdtStore store, NodeOptions? options = null)
+    {
+        _store = store;
+        _options = options;
+    }
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy => NodeSupervisorStrategy.Create();
@@ -22,6 +31,14 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
     protected override ValueTask PreStart()
     {
         _storage = Context.Spawn(() => new StorageActor(_store), "storage", new MailboxOptions(4096, MailboxFullMode.Wait));
+        if (_options is { } options)
+        {
+            var storage = _storage;
+            _membership = Context.Spawn(
+                () => new MembershipActor(_store.SiteId, options.Gossip.BindEndPoint, options.ClusterId, options.Membership, storage),
+                "membership",
+                MembershipActor.Mailbox);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -31,7 +48,7 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
         switch (message)
         {
             case GetNodeActors get:
-                get.ReplyTo.Tell(new NodeActors(_storage!));
+                get.ReplyTo.Tell(new NodeActors(_storage!, _membership));
                 break;
         }
 

@@ -37,6 +37,12 @@ public sealed partial class StorageActor : Actor<StorageCommand>
             case SubscribeStorageEvents subscribe:
                 _listeners.Add(subscribe.Listener);
                 break;
+            case SaveMembers save:
+                SaveMembers(save);
+                break;
+            case LoadMembers load:
+                load.ReplyTo.Tell(_store.LoadMembers());
+                break;
         }
 
         return ValueTask.CompletedTask;
@@ -85,6 +91,19 @@ public sealed partial class StorageActor : Actor<StorageCommand>
         apply.ReplyTo?.Tell(outcome);
     }
 
+    private void SaveMembers(SaveMembers save)
+    {
+        try
+        {
+            _store.SaveMembers(save.Members);
+        }
+        catch (Exception e) when (e is SqlException or SqliteException)
+        {
+            // Losing a member snapshot only slows a later rejoin; the next snapshot replaces it.
+            LogMembersNotSaved(Context.Log, save.Members.Count, e);
+        }
+    }
+
     private void Publish(StorageEvent e)
     {
         foreach (var listener in _listeners)
@@ -92,6 +111,9 @@ public sealed partial class StorageActor : Actor<StorageCommand>
             listener.TryTell(e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not persist {Count} cluster members")]
+    private static partial void LogMembersNotSaved(ILogger logger, int count, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "merge of {Count} changesets failed")]
     private static partial void LogMergeFailed(ILogger logger, int count, Exception error);

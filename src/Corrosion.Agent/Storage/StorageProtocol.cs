@@ -57,3 +57,26 @@ public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList
 /// <summary>Remote changesets were merged.</summary>
 /// <param name="Result">What the merge applied.</param>
 public sealed record ChangesMerged(MergeResult Result) : StorageEvent;
+
+/// <summary>
+/// Replaces the persisted cluster members (table <c>__corro_members</c>) so a restarted node can
+/// rejoin without its bootstrap list. Fire and forget.
+/// </summary>
+/// <param name="Members">Every member worth remembering, this node excluded.</param>
+public sealed record SaveMembers(IReadOnlyList<StoredMember> Members) : StorageCommand;
+
+/// <summary>Reads the persisted cluster members.</summary>
+/// <param name="ReplyTo">Receives them (empty when none were saved).</param>
+public sealed record LoadMembers(ActorRef<IReadOnlyList<StoredMember>> ReplyTo) : StorageCommand;
+
+/// <summary>
+/// One remembered cluster member, in plain storage terms (the membership folder maps it to and from
+/// its own identity type).
+/// </summary>
+/// <param name="Id">The member's actor id.</param>
+/// <param name="Address">Its gossip address, <c>host:port</c>.</param>
+/// <param name="Incarnation">The last incarnation seen.</param>
+/// <param name="ClusterId">Its cluster id.</param>
+/// <param name="StartedAtMs">Start time of the life seen (Unix ms).</param>
+/// <param name="State">The state last seen (alive, suspect, down), for operators reading the table.</param>
+public sealed record StoredMember(ActorId Id, string Address, long Incarnation, ushort ClusterId, long StartedAtMs, string State);

@@ -73,17 +73,21 @@ public sealed class ReferenceConfTests
     }
 
     [Theory]
-    [InlineData("api.addr = \"nowhere\"", "api.addr")]
-    [InlineData("db.read_pool_size = 0", "db.read_pool_size")]
-    [InlineData("db.synchronous = \"SOMETIMES\"", "db.synchronous")]
-    public void An_invalid_value_is_refused_naming_the_key(string line, string key)
+    [InlineData("api.addr = \"nowhere\"", "api.addr", 3)]
+    [InlineData("db.read_pool_size = 0", "db.read_pool_size", 3)]
+    [InlineData("db.synchronous = \"SOMETIMES\"", "db.synchronous", 3)]
+    [InlineData("api.max_body_size = lots", "api.max_body_size", 3)]
+    [InlineData("api { default_timeout = forever }", "api.default_timeout", 3)]
+    [InlineData("gossip.max_frame_size = 10", "gossip.max_frame_size", 3)]
+    public void An_invalid_value_is_refused_naming_file_line_and_key(string line, string key, int lineNumber)
     {
         using var dir = new Support.TempDirectory();
         var file = dir.File("node.conf");
-        File.WriteAllText(file, line + "\n");
+        File.WriteAllText(file, "# a node\n\n" + line + "\n");
 
-        var error = Assert.ThrowsAny<Exception>(() => NodeConfiguration.Load(file));
+        var error = Assert.Throws<ConfigurationException>(() => NodeConfiguration.Load(file));
 
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{file}:{lineNumber}:", error.Message, StringComparison.Ordinal);
     }
 }

@@ -46,7 +46,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts an agent with a config whose body is given (db path and api addr are filled in).</summary>
+    /// <summary>Starts an agent with a config whose body is given (db path, api addr and gossip addr on free ports are filled in; extraConfig may override them).</summary>
     public static async Task<AgentProcess> StartAsync(string directory, string extraConfig = "", TimeSpan? deadline = null)
     {
         System.IO.Directory.CreateDirectory(directory);
@@ -54,6 +54,7 @@ public sealed class AgentProcess : IAsyncDisposable
         await File.WriteAllTextAsync(config, $$"""
             db.path = "{{Path.Combine(directory, "node.db").Replace("\\", "/", StringComparison.Ordinal)}}"
             api.addr = "127.0.0.1:0"
+            gossip.addr = "127.0.0.1:0"
             {{extraConfig}}
             """);
         var process = Process.Start(CorrosionProcess.StartInfo("agent", "-c", config))!;
@@ -103,6 +104,16 @@ public sealed class AgentProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(deadline);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>Kills the process with SIGKILL (no graceful leave), keeping its directory for a restart.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,464 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Corrosion.Actors;
+using Corrosion.Agent.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Corrosion.Agent.Membership;
+
+/// <summary>
+/// The shell around the sans-IO <see cref="Swim"/> core: owns the UDP socket on the gossip address, feeds
+/// datagrams and timer ticks to the core, sends what it produces, publishes member events, joins through
+/// the bootstrap list (resolved by DNS here) and keeps the member list in the database so a restarted
+/// node can rejoin without it. Leaves gracefully when stopped.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The socket and its token are released in PostStop and PreRestart, the actor's end of life.")]
+public sealed partial class MembershipActor : Actor<MembershipCommand>
+{
+    /// <summary>Datagrams queued in the mailbox before the receive loop drops new ones (room stays for timer ticks).</summary>
+    public const int MaxQueuedDatagrams = 1_024;
+
+    /// <summary>Mailbox the node gives this actor: datagrams are capped below it, so timer ticks always fit.</summary>
+    public static readonly MailboxOptions Mailbox = new(MaxQueuedDatagrams * 2, MailboxFullMode.Wait);
+
+    private static readonly TimeSpan PersistDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(10);
+    private static readonly object PersistKey = new();
+    private static readonly object ResolveKey = new();
+    private static readonly object PeriodicPersistKey = new();
+
+    private readonly ActorId _id;
+    private readonly IPEndPoint _bind;
+    private readonly ushort _clusterId;
+    private readonly MembershipOptions _options;
+    private readonly ActorRef<StorageCommand>? _storage;
+    private readonly int? _seed;
+    private readonly List<ActorRef<MemberEvent>> _subscribers = [];
+    private readonly Runtime _runtime;
+    private Swim? _core;
+    private Socket? _socket;
+    private CancellationTokenSource? _stopping;
+    private long _clockOrigin;
+    private long _timerKey;
+    private int _queuedDatagrams;
+    private long _droppedDatagrams;
+    private long _sendErrors;
+    private int _resolveAttempt;
+
+    /// <summary>Creates the actor.</summary>
+    /// <param name="id">This node's actor id (the store's site id).</param>
+    /// <param name="bind">The UDP address to bind (<c>gossip.addr</c>; port 0 picks one).</param>
+    /// <param name="clusterId">The cluster id (<c>gossip.cluster_id</c>).</param>
+    /// <param name="options">The <c>membership</c> section.</param>
+    /// <param name="storage">Where members are persisted; null keeps them in memory only.</param>
+    /// <param name="seed">Seed of the core's Random; null derives one from the id and the start time.</param>
+    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(options);
+        _id = id;
+        _bind = bind;
+        _clusterId = clusterId;
+        _options = options;
+        _storage = storage;
+        _seed = seed;
+        _runtime = new Runtime(this);
+    }
+
+    private long NowMs => (long)Context.Time.GetElapsedTime(_clockOrigin).TotalMilliseconds;
+
+    private Swim Core => _core ?? throw new InvalidOperationException("membership is not started");
+
+    /// <inheritdoc />
+    protected override async ValueTask PreStart()
+    {
+        _options.Validate();
+        _clockOrigin = Context.Time.GetTimestamp();
+        var socket = new Socket(_bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(_bind);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException($"membership cannot bind UDP {_bind} (gossip.addr): {e.Message}", e);
+        }
+
+        _socket = socket;
+        var bound = (IPEndPoint)socket.LocalEndPoint!;
+        var address = _options.AdvertiseAddr.Length > 0 ? NodeAddress.Parse(_options.AdvertiseAddr) : NodeAddress.FromEndPoint(bound);
+        if (address.Host.Equals(IPAddress.Any) || address.Host.Equals(IPAddress.IPv6Any))
+        {
+            throw new InvalidOperationException($"configuration key membership.advertise_addr must be set when gossip.addr binds the wildcard address {bound}");
+        }
+
+        var startedAt = Context.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var identity = new MemberIdentity(_id, address, 0, _clusterId, startedAt);
+        var random = new Random(_seed ?? HashCode.Combine(_id, startedAt));
+        _core = new Swim(identity, _options.Swim, random);
+        _core.Join([], NowMs, _runtime);
+
+        var restored = await LoadPersistedAsync(address);
+        if (restored.Count > 0)
+        {
+            _core.Restore(restored, NowMs, _runtime);
+        }
+
+        if (_storage is not null)
+        {
+            // Notifications trigger a save; this also drops members the core forgot quietly after down_retention.
+            Context.Timers.StartPeriodicTimer(PeriodicPersistKey, new PersistMembers(), TimeSpan.FromMilliseconds(_options.Swim.DownRetentionMs));
+        }
+
+        _stopping = new CancellationTokenSource();
+        _ = ReceiveLoopAsync(socket, Context.Self, _stopping.Token);
+        LogStarted(Context.Log, _id, address, bound, _options.Profile, restored.Count, _options.Bootstrap.Count);
+        if (_options.Bootstrap.Count > 0)
+        {
+            StartResolving();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask OnReceive(MembershipCommand message)
+    {
+        switch (message)
+        {
+            case DatagramReceived datagram:
+                Interlocked.Decrement(ref _queuedDatagrams);
+                Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
+                break;
+            case SwimTimerFired fired:
+                Core.HandleTimer(fired.Timer, NowMs, _runtime);
+                break;
+            case GetMembers get:
+                get.ReplyTo.Tell(Snapshot());
+                break;
+            case SubscribeMembers subscribe:
+                _subscribers.Add(subscribe.Subscriber);
+                foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
+                {
+                    subscribe.Subscriber.TryTell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
+                }
+
+                break;
+            case BootstrapResolved resolved:
+                OnBootstrapResolved(resolved);
+                break;
+            case ResolveBootstrap:
+                if (Core.ActiveMemberCount == 0)
+                {
+                    StartResolving();
+                }
+
+                break;
+            case PersistMembers:
+                Persist();
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask PostStop()
+    {
+        if (_core is { HasLeft: false } core && _socket is not null)
+        {
+            // Tell a few members at once, so the cluster marks this node left instead of suspecting it.
+            core.Leave(NowMs, _runtime);
+            LogLeft(Context.Log, _id, core.Identity.Address);
+        }
+
+        Persist();
+        CloseSocket();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask PreRestart(Exception cause)
+    {
+        // A restart is a new life of this node at the same address: the others replace the old one.
+        CloseSocket();
+        return ValueTask.CompletedTask;
+    }
+
+    private MembersSnapshot Snapshot()
+    {
+        var core = Core;
+        var self = new MemberInfo(core.Identity, MemberState.Alive, null);
+        return new MembersSnapshot(self, core.Members, core.Counters.PacketsReceived, core.Counters.TotalRejected, Interlocked.Read(ref _droppedDatagrams));
+    }
+
+    private async Task<List<MemberIdentity>> LoadPersistedAsync(NodeAddress self)
+    {
+        var restored = new List<MemberIdentity>();
+        if (_storage is null)
+        {
+            return restored;
+        }
+
+        IReadOnlyList<StoredMember> stored;
+        try
+        {
+            stored = await _storage.Ask<IReadOnlyList<StoredMember>>(reply => new LoadMembers(reply), LoadTimeout);
+        }
+        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+        {
+            LogLoadFailed(Context.Log, e);
+            return restored;
+        }
+
+        foreach (var member in stored)
+        {
+            if (member.Id == _id || member.ClusterId != _clusterId || !NodeAddress.TryParse(member.Address, out var address) || address == self)
+            {
+                continue;
+            }
+
+            restored.Add(new MemberIdentity(member.Id, address, member.Incarnation, member.ClusterId, member.StartedAtMs));
+        }
+
+        return restored;
+    }
+
+    private void Persist()
+    {
+        if (_storage is null || _core is null)
+        {
+            return;
+        }
+
+        var members = _core.Members
+            .Where(m => m.State != MemberState.Left)
+            .Select(m => new StoredMember(m.Id, m.Address.ToString(), m.Incarnation, m.Identity.ClusterId, m.Identity.StartedAtMs, StateName(m.State)))
+            .ToList();
+        _storage.TryTell(new SaveMembers(members));
+    }
+
+    private void StartResolving()
+    {
+        var self = Context.Self;
+        var family = _bind.AddressFamily;
+        var entries = _options.Bootstrap;
+        var token = _stopping?.Token ?? CancellationToken.None;
+        _ = Task.Run(
+            async () =>
+            {
+                var (addresses, error) = await ResolveAsync(entries, family, token);
+                self.TryTell(new BootstrapResolved(addresses, error));
+            },
+            token);
+    }
+
+    private static async Task<(IReadOnlyList<NodeAddress> Addresses, string? Error)> ResolveAsync(
+        IReadOnlyList<string> entries, AddressFamily family, CancellationToken cancellationToken)
+    {
+        var addresses = new List<NodeAddress>();
+        var errors = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (!MembershipOptions.TrySplitHostPort(entry, out var host, out var port))
+            {
+                errors.Add($"{entry}: not host:port");
+                continue;
+            }
+
+            if (IPAddress.TryParse(host, out var literal))
+            {
+                addresses.Add(new NodeAddress(literal, port));
+                continue;
+            }
+
+            try
+            {
+                var found = await Dns.GetHostAddressesAsync(host, cancellationToken);
+                var usable = found.Where(a => a.AddressFamily == family).ToList();
+                if (usable.Count == 0)
+                {
+                    errors.Add($"{host}: no {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address");
+                }
+
+                addresses.AddRange(usable.Select(a => new NodeAddress(a, port)));
+            }
+            catch (SocketException e)
+            {
+                errors.Add($"{host}: {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return (addresses.Distinct().ToList(), errors.Count == 0 ? null : string.Join("; ", errors));
+    }
+
+    private void OnBootstrapResolved(BootstrapResolved resolved)
+    {
+        if (resolved.Error is not null)
+        {
+            LogResolveFailed(Context.Log, resolved.Error);
+        }
+
+        if (resolved.Addresses.Count > 0)
+        {
+            // The core announces now and again with back-off until a member answers.
+            _resolveAttempt = 0;
+            Core.Join(resolved.Addresses, NowMs, _runtime);
+            return;
+        }
+
+        // Nothing to announce to yet (DNS not ready): resolve again with back-off.
+        _resolveAttempt = Math.Min(_resolveAttempt + 1, 16);
+        var delay = Math.Min(_options.Swim.JoinRetryMaxMs, _options.Swim.ProbeIntervalMs << _resolveAttempt);
+        Context.Timers.StartSingleTimer(ResolveKey, new ResolveBootstrap(), TimeSpan.FromMilliseconds(delay));
+    }
+
+    private void OnNotification(MemberNotification notification)
+    {
+        LogMemberChanged(Context.Log, KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
+        var e = new MemberEvent(notification.Kind, notification.Member);
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.TryTell(e);
+        }
+
+        if (_storage is not null && !Context.Timers.IsActive(PersistKey))
+        {
+            Context.Timers.StartSingleTimer(PersistKey, new PersistMembers(), PersistDelay);
+        }
+    }
+
+    private void SetTimer(SwimTimer timer, long delayMs)
+    {
+        // SWIM timers are never cancelled (stale ones are ignored by the core), so each gets its own key.
+        Context.Timers.StartSingleTimer(++_timerKey, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
+    }
+
+    private void Send(NodeAddress to, ReadOnlySpan<byte> packet)
+    {
+        var socket = _socket;
+        if (socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.SendTo(packet, SocketFlags.None, to.ToEndPoint());
+        }
+        catch (SocketException e)
+        {
+            // UDP is lossy anyway; SWIM treats an unsent probe like a lost one.
+            if (_sendErrors++ % 100 == 0)
+            {
+                LogSendFailed(Context.Log, to, e.SocketErrorCode);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket, ActorRef<MembershipCommand> self, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65_536];
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Shutdown or SocketError.NotSocket)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // An ICMP error for an earlier send (port unreachable): not about this socket. The pause
+                // keeps a persistent error from spinning a core.
+                await Task.Delay(1, CancellationToken.None);
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _queuedDatagrams) > MaxQueuedDatagrams)
+            {
+                // Overloaded: drop here (the sender will retry or suspect us) and keep room for timer ticks.
+                Interlocked.Decrement(ref _queuedDatagrams);
+                Interlocked.Increment(ref _droppedDatagrams);
+                continue;
+            }
+
+            var data = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
+            var from = NodeAddress.FromEndPoint((IPEndPoint)received.RemoteEndPoint);
+            try
+            {
+                await self.TellAsync(new DatagramReceived(data, from), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void CloseSocket()
+    {
+        _stopping?.Cancel();
+        _stopping?.Dispose();
+        _stopping = null;
+        _socket?.Dispose();
+        _socket = null;
+    }
+
+    private static string StateName(MemberState state) => state.ToString().ToLowerInvariant();
+
+    private static string KindName(MemberNotificationKind kind) => kind switch
+    {
+        MemberNotificationKind.MemberUp => "up",
+        MemberNotificationKind.MemberSuspect => "suspect",
+        MemberNotificationKind.MemberDown => "down",
+        MemberNotificationKind.MemberLeft => "left",
+        _ => kind.ToString(),
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "membership {ActorId} on {Address} (bound {Bound}, profile {Profile}): restored {Restored} members, {Bootstrap} bootstrap entries")]
+    private static partial void LogStarted(ILogger logger, ActorId actorId, NodeAddress address, IPEndPoint bound, string profile, int restored, int bootstrap);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {Kind}: {ActorId} at {Address} (incarnation {Incarnation})")]
+    private static partial void LogMemberChanged(ILogger logger, string kind, ActorId actorId, NodeAddress address, long incarnation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "membership {ActorId} at {Address} left the cluster")]
+    private static partial void LogLeft(ILogger logger, ActorId actorId, NodeAddress address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not resolve bootstrap members: {Error}")]
+    private static partial void LogResolveFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not load persisted members")]
+    private static partial void LogLoadFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "UDP send to {To} failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, NodeAddress to, SocketError error);
+
+    private sealed class Runtime(MembershipActor actor) : ISwimRuntime
+    {
+        public void Send(NodeAddress to, ReadOnlySpan<byte> packet) => actor.Send(to, packet);
+
+        public void SetTimer(SwimTimer timer, long delayMs) => actor.SetTimer(timer, delayMs);
+
+        public void Notify(MemberNotification notification) => actor.OnNotification(notification);
+    }
+}

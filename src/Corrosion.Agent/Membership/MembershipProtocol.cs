@@ -1,0 +1,49 @@
+using Corrosion.Actors;
+
+namespace Corrosion.Agent.Membership;
+
+/// <summary>A message to <see cref="MembershipActor"/>.</summary>
+public abstract record MembershipCommand;
+
+/// <summary>
+/// Adds a subscriber to member events. It first receives a <see cref="MemberEvent"/> of kind
+/// <see cref="MemberNotificationKind.MemberUp"/> for every member alive or suspect now, then every change.
+/// </summary>
+/// <param name="Subscriber">Receives the events (sent with TryTell: a full subscriber loses events, never blocks SWIM).</param>
+public sealed record SubscribeMembers(ActorRef<MemberEvent> Subscriber) : MembershipCommand;
+
+/// <summary>Asks for the current view of the cluster.</summary>
+/// <param name="ReplyTo">Receives the snapshot.</param>
+public sealed record GetMembers(ActorRef<MembersSnapshot> ReplyTo) : MembershipCommand;
+
+/// <summary>A member changed state.</summary>
+/// <param name="Kind">Up, suspect, down or left.</param>
+/// <param name="Member">The member, with the incarnation the change was seen at.</param>
+public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Member);
+
+/// <summary>This node's view of the cluster.</summary>
+/// <param name="Self">This node (always alive in its own view).</param>
+/// <param name="Members">The other members known, down and left ones included while remembered.</param>
+/// <param name="PacketsReceived">Datagrams accepted by the SWIM core.</param>
+/// <param name="PacketsRejected">Datagrams dropped by the core as malformed, foreign or late.</param>
+/// <param name="DatagramsDropped">Datagrams dropped unread because too many were already queued (overload).</param>
+public sealed record MembersSnapshot(MemberInfo Self, IReadOnlyList<MemberInfo> Members, long PacketsReceived, long PacketsRejected, long DatagramsDropped = 0)
+{
+    /// <summary>Members alive or suspect, this node included (what <c>/v1/health</c> reports).</summary>
+    public int LiveCount => 1 + Members.Count(m => m.State is MemberState.Alive or MemberState.Suspect);
+}
+
+/// <summary>A datagram arrived on the gossip socket.</summary>
+internal sealed record DatagramReceived(byte[] Data, NodeAddress From) : MembershipCommand;
+
+/// <summary>A timer the SWIM core set has fired.</summary>
+internal sealed record SwimTimerFired(SwimTimer Timer) : MembershipCommand;
+
+/// <summary>Bootstrap names were resolved (possibly to nothing).</summary>
+internal sealed record BootstrapResolved(IReadOnlyList<NodeAddress> Addresses, string? Error) : MembershipCommand;
+
+/// <summary>Time to resolve the bootstrap list again, if the node is still alone.</summary>
+internal sealed record ResolveBootstrap : MembershipCommand;
+
+/// <summary>Time to write the member list to the database.</summary>
+internal sealed record PersistMembers : MembershipCommand;

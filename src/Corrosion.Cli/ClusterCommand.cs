@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Corrosion.Cli;
+
+/// <summary><c>corrosion cluster members</c>: prints the node's view of the cluster (from <c>GET /v1/members</c>) as a table.</summary>
+public static class ClusterCommand
+{
+    /// <summary>Builds the <c>cluster</c> command and its subcommands.</summary>
+    public static Command Create(GlobalOptions globals, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(globals);
+        var cluster = new Command("cluster", "Inspect the cluster through a node's API");
+        var members = new Command("members", "List the members this node knows: id, address, state, incarnation, round trip");
+        members.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var (address, token) = globals.ResolveApi(parse);
+                var rows = await FetchAsync(address, token, cancellationToken);
+                Render(rows, stdout);
+                return 0;
+            }
+            catch (Exception e) when (CliErrors.IsUserError(e) || e is HttpRequestException or JsonException or TaskCanceledException)
+            {
+                await stderr.WriteLineAsync($"corrosion cluster members: {e.Message}");
+                return 1;
+            }
+        });
+        cluster.Subcommands.Add(members);
+        return cluster;
+    }
+
+    private static async Task<List<JsonElement>> FetchAsync(Uri address, string? token, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/members");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        using var document = JsonDocument.Parse(body);
+        if (!response.IsSuccessStatusCode)
+        {
+            var message = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error)
+                ? error.GetString()
+                : body;
+            throw new CliException($"{(int)response.StatusCode} {message}");
+        }
+
+        return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static void Render(List<JsonElement> members, TextWriter stdout)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(stdout),
+        });
+
+        // Redirected output would otherwise be cut at 80 columns, wrapping ids and addresses.
+        console.Profile.Width = 200;
+        var table = new Table().Border(TableBorder.Simple);
+        table.AddColumn("id");
+        table.AddColumn("address");
+        table.AddColumn("state");
+        table.AddColumn(new TableColumn("incarnation").RightAligned());
+        table.AddColumn(new TableColumn("rtt").RightAligned());
+        foreach (var member in members)
+        {
+            var self = member.TryGetProperty("self", out var s) && s.ValueKind == JsonValueKind.True;
+            var rtt = member.TryGetProperty("rtt_ms", out var r) && r.ValueKind == JsonValueKind.Number
+                ? string.Create(CultureInfo.InvariantCulture, $"{r.GetInt64()} ms")
+                : "-";
+            table.AddRow(
+                Markup.Escape(Text(member, "id") + (self ? " (self)" : string.Empty)),
+                Markup.Escape(Text(member, "addr")),
+                Markup.Escape(Text(member, "state")),
+                Markup.Escape(member.TryGetProperty("incarnation", out var i) ? i.GetRawText() : "-"),
+                Markup.Escape(rtt));
+        }
+
+        console.Write(table);
+    }
+
+    private static string Text(JsonElement member, string name) =>
+        member.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "-";
+}
