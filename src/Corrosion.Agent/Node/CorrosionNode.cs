@@ -1,6 +1,7 @@
 using Corrosion.Actors;
 using Corrosion.Agent.Api;
 using Corrosion.Agent.Membership;
+using Corrosion.Agent.Transport;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,6 +28,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         _api = api;
         _log = log;
     }
+
+    /// <summary>The gossip transport, or null when replication is off.</summary>
+    public IGossipTransport? Transport { get; private init; }
 
     /// <summary>The options the node runs with.</summary>
     public NodeOptions Options { get; }
@@ -69,19 +73,26 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         var log = loggerFactory.CreateLogger<CorrosionNode>();
         var store = CrdtStore.Open(StoreOptionsFor(options.Db, options.ClusterId), loggerFactory.CreateLogger<CrdtStore>(), time);
         ActorSystem? system = null;
+        IGossipTransport? transport = null;
         try
         {
+            if (options.EnableReplication)
+            {
+                transport = GossipTransportFactory.Create(options.Gossip, loggerFactory, time);
+                await transport.StartAsync(CancellationToken.None);
+            }
+
             system = ActorSystem.Create("corrosion", new ActorSystemOptions
             {
                 LoggerFactory = loggerFactory,
                 TimeProvider = time ?? TimeProvider.System,
             });
-            var supervisor = system.Spawn(() => new NodeSupervisor(store, options), "node");
+            var supervisor = system.Spawn(() => new NodeSupervisor(store, options, transport), "node");
             var actors = await supervisor.Ask<NodeActors>(reply => new GetNodeActors(reply), TimeSpan.FromSeconds(30));
             var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, ct), actors.Membership);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, actors, api, log);
+            var node = new CorrosionNode(options, store, system, actors, api, log) { Transport = transport };
             LogStarted(log, store.SiteId, configureWebHost is null ? node.ApiAddress.ToString() : "test server", options.Db.Path);
             return node;
         }
@@ -90,6 +101,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             if (system is not null)
             {
                 await system.TerminateAsync();
+            }
+
+            if (transport is not null)
+            {
+                await transport.DisposeAsync();
             }
 
             store.Dispose();
@@ -154,6 +170,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         await _api.StopAsync();
         await _api.DisposeAsync();
         await System.TerminateAsync();
+        if (Transport is not null)
+        {
+            await Transport.DisposeAsync();
+        }
+
         Store.Dispose();
         LogStopped(_log, Store.SiteId);
     }

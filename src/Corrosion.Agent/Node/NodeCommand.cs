@@ -14,4 +14,8 @@ public sealed record GetNodeActors(ActorRef<NodeActors> ReplyTo) : NodeCommand;
 /// <summary>The node's actors.</summary>
 /// <param name="Storage">The writer.</param>
 /// <param name="Membership">SWIM membership, or null when the node runs without it.</param>
-public sealed record NodeActors(ActorRef<StorageCommand> Storage, ActorRef<MembershipCommand>? Membership = null);
+/// <param name="Gossip">Replication, or null when the node runs without it.</param>
+public sealed record NodeActors(
+    ActorRef<StorageCommand> Storage,
+    ActorRef<MembershipCommand>? Membership = null,
+    ActorRef<Replication.GossipCommand>? Gossip = null);

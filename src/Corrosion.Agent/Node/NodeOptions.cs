@@ -1,5 +1,8 @@
 using System.Text.RegularExpressions;
 using Corrosion.Agent.Membership;
+using Corrosion.Agent.Replication;
+using Corrosion.Agent.Replication.Broadcast;
+using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Transport;
 using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +24,18 @@ public sealed partial class NodeOptions
     /// <summary>The <c>membership</c> section: SWIM tuning, bootstrap list, advertised address.</summary>
     public MembershipOptions Membership { get; set; } = new();
 
+    /// <summary>The <c>gossip.broadcast</c> section.</summary>
+    public BroadcastOptions Broadcast { get; set; } = new();
+
+    /// <summary>The <c>gossip.sync</c> section.</summary>
+    public SyncOptions Sync { get; set; } = new();
+
+    /// <summary>The <c>gossip.replication</c> section.</summary>
+    public GossipOptions Replication { get; set; } = new();
+
+    /// <summary>Run replication (the gossip transport and actor); tests of the API alone turn it off.</summary>
+    public bool EnableReplication { get; set; } = true;
+
     /// <summary>The cluster id (<c>gossip.cluster_id</c>); nodes of different clusters ignore each other.</summary>
     public ushort ClusterId => Gossip.ClusterId;
 
@@ -37,6 +52,9 @@ public sealed partial class NodeOptions
                 Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
                 Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
                 Membership = MembershipOptions.FromConfiguration(configuration.GetSection("membership")),
+                Broadcast = configuration.GetSection("gossip:broadcast").Get<BroadcastOptions>() ?? new BroadcastOptions(),
+                Sync = configuration.GetSection("gossip:sync").Get<SyncOptions>() ?? new SyncOptions(),
+                Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
             };
             options.Validate();
             return options;
@@ -84,6 +102,9 @@ public sealed partial class NodeOptions
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
         Gossip.Validate();
         Membership.Validate();
+        Broadcast.Validate();
+        Sync.Validate();
+        Replication.Validate();
         var bind = Gossip.BindEndPoint.Address;
         Require(
             Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),

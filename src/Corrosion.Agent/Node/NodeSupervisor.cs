@@ -1,6 +1,8 @@
 using Corrosion.Actors;
 using Corrosion.Agent.Membership;
+using Corrosion.Agent.Replication;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Transport;
 
 namespace Corrosion.Agent.Node;
 
@@ -13,15 +15,19 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
     private readonly CrdtStore _store;
     private readonly NodeOptions? _options;
     private ActorRef<StorageCommand>? _storage;
+    private readonly IGossipTransport? _transport;
     private ActorRef<MembershipCommand>? _membership;
+    private ActorRef<GossipCommand>? _gossip;
 
     /// <summary>Creates the supervisor over the node's store.</summary>
     /// <param name="store">The node's database.</param>
     /// <param name="options">The node's options; null runs storage alone (no membership).</param>
-    public NodeSupervisor(CrdtStore store, NodeOptions? options = null)
+    /// <param name="transport">The started gossip transport (the node owns it); null runs without replication.</param>
+    public NodeSupervisor(CrdtStore store, NodeOptions? options = null, IGossipTransport? transport = null)
     {
         _store = store;
         _options = options;
+        _transport = transport;
     }
 
     /// <inheritdoc />
@@ -34,11 +40,25 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
         if (_options is { } options)
         {
             var storage = _storage;
+            // SWIM's UDP socket takes the transport's port, so a member's address is also its gossip address.
+            var bind = _transport?.LocalEndPoint is System.Net.IPEndPoint bound ? bound : options.Gossip.BindEndPoint;
             _membership = Context.Spawn(
-                () => new MembershipActor(_store.SiteId, options.Gossip.BindEndPoint, options.ClusterId, options.Membership, storage),
+                () => new MembershipActor(_store.SiteId, bind, options.ClusterId, options.Membership, storage),
                 "membership",
                 MembershipActor.Mailbox);
+            if (_transport is { } transport)
+            {
+                var seed = Random.Shared.Next();
+                _gossip = Context.Spawn(
+                    () => new GossipActor(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication),
+                    "gossip",
+                    new MailboxOptions(4096, MailboxFullMode.Wait));
+                var membership = _membership;
+                var gossip = _gossip;
+                Context.Spawn(() => new MemberGossipBridge(membership, gossip), "member-gossip-bridge", new MailboxOptions(1024, MailboxFullMode.DropOldest));
+            }
         }
+
         return ValueTask.CompletedTask;
     }
 
@@ -48,7 +68,7 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
         switch (message)
         {
             case GetNodeActors get:
-                get.ReplyTo.Tell(new NodeActors(_storage!, _membership));
+                get.ReplyTo.Tell(new NodeActors(_storage!, _membership, _gossip));
                 break;
         }
 

@@ -11,7 +11,7 @@ namespace Corrosion.Agent.Transport;
 /// <summary>
 /// Gossip over TCP (DESIGN.md §7): one persistent framed connection per peer for broadcasts, a
 /// fresh connection per sync session, TLS through <see cref="SslStream"/> (mutual when a CA is
-/// configured). Plaintext only with <c>gossip.plaintext = true</c>.
+/// configured, else a self-signed one with a warning). Plaintext only with <c>gossip.plaintext = true</c>.
 /// </summary>
 public sealed class TcpGossipTransport : IGossipTransport
 {
@@ -26,6 +26,9 @@ public sealed class TcpGossipTransport : IGossipTransport
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private TransportTls? _tls;
+
+    /// <summary>True once started with TLS (configured, or the self-signed fallback); false for plaintext.</summary>
+    public bool IsEncrypted => _tls is not null;
     private Task? _acceptLoop;
     private int _disposed;
 
@@ -58,7 +61,6 @@ public sealed class TcpGossipTransport : IGossipTransport
     public ChannelReader<ISyncSession> IncomingSessions => _sessions.Reader;
 
     /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">No certificate is configured and plaintext is not allowed.</exception>
     public Task StartAsync(CancellationToken ct)
     {
         _options.Validate();
@@ -68,14 +70,9 @@ public sealed class TcpGossipTransport : IGossipTransport
             throw new InvalidOperationException("the transport is already started");
         }
 
-        _tls = TransportTls.FromOptions(_options);
-        if (_tls is null && !_options.Plaintext)
-        {
-            throw new InvalidOperationException(
-                "gossip over TCP needs TLS: set gossip.tls.cert_file and gossip.tls.key_file (and gossip.tls.ca_file for mutual TLS; "
-                + "`corrosion tls` makes them), or set gossip.plaintext = true to run unencrypted");
-        }
-
+        // Without configured certificates the link is still encrypted (a self-signed certificate, as
+        // Corrosion's QUIC does), unless plaintext is asked for explicitly; both say so loudly.
+        _tls = TransportTls.FromOptions(_options) ?? (_options.Plaintext ? null : TransportTls.SelfSigned(_logger));
         if (_tls is null)
         {
             TransportLog.PlaintextWarning(_logger);

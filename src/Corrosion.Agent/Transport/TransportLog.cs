@@ -12,7 +12,7 @@ internal static partial class TransportLog
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "gossip transport: {Kind} chosen because {Reason}")]
     public static partial void Chosen(ILogger logger, TransportKind kind, string reason);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "gossip: NO TLS CERTIFICATE CONFIGURED. QUIC runs with a self-signed certificate and accepts ANY peer certificate; traffic is encrypted but peers are NOT authenticated. Configure gossip.tls.cert_file, key_file and ca_file (see `corrosion tls`).")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "gossip: NO TLS CERTIFICATE CONFIGURED. gossip runs with a self-signed certificate and accepts ANY peer certificate; traffic is encrypted but peers are NOT authenticated. Configure gossip.tls.cert_file, key_file and ca_file (see `corrosion tls`).")]
     public static partial void SelfSignedCertificate(ILogger logger);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "gossip: plaintext TCP (gossip.plaintext = true): traffic is neither encrypted nor authenticated")]

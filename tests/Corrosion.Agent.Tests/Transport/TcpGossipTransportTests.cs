@@ -38,12 +38,23 @@ public sealed class TcpGossipTransportTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Without_certificates_or_plaintext_it_refuses_to_start_with_a_clear_error()
+    public async Task Without_certificates_or_plaintext_it_encrypts_with_a_self_signed_certificate()
     {
-        await using var transport = new TcpGossipTransport(Options);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => transport.StartAsync(CancellationToken.None));
-        Assert.Contains("gossip.plaintext = true", error.Message, StringComparison.Ordinal);
-        Assert.Contains("gossip.tls.cert_file", error.Message, StringComparison.Ordinal);
+        var a = await StartAsync(Options with { Plaintext = false });
+        var b = await StartAsync(Options with { Plaintext = false });
+
+        Assert.True(a.TrySend(b.LocalEndPoint, TestFrames.Make(3, 64)));
+        Assert.Equal(3, TestFrames.IndexOf((await ReceiveOneAsync(b)).Frame.Span));
+        Assert.True(a.IsEncrypted);
+        Assert.True(b.IsEncrypted);
+    }
+
+    [Fact]
+    public async Task With_plaintext_set_it_does_not_encrypt()
+    {
+        var a = await StartAsync(Options with { Plaintext = true });
+
+        Assert.False(a.IsEncrypted);
     }
 
     [Fact]
