@@ -43,7 +43,11 @@ public sealed partial class CrdtStore
             _localWrite = false;
             long? version = null;
             IReadOnlyList<ChangesetFull> changesets = Array.Empty<ChangesetFull>();
-            if (_nextSeq > 0)
+            // A drawn seq does not prove a write (a sentinel upsert that found the wanted causal
+            // length draws one and writes nothing; ROLLBACK TO undoes writes): the version exists
+            // only when cells carry it.
+            var changes = _nextSeq > 0 ? CollectVersion(CrrTable.LocalSite, _pendingVersion, SiteId) : null;
+            if (changes is { Count: > 0 })
             {
                 var v = _pendingVersion;
                 var lastSeq = _nextSeq - 1;
@@ -51,7 +55,6 @@ public sealed partial class CrdtStore
                 Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
                     .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
                 MarkApplied(SiteId, v, v);
-                var changes = CollectVersion(CrrTable.LocalSite, v, SiteId);
                 changesets = Chunk(SiteId, v, changes, lastSeq, ts);
                 version = v;
             }

@@ -73,15 +73,21 @@ internal sealed class CrrTable : IDisposable
     private string EnsureKey(string source) =>
         $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) SELECT {string.Join(", ", PkNames.Select(p => $"{source}.{SchemaLoader.Quote(p)}"))} WHERE true ON CONFLICT DO NOTHING;";
 
+    // The sentinel moves to the next odd (alive) or even (deleted) causal length, or is created at
+    // 1 or 2; one upsert whose source does not read the clock table, so SQLite need not
+    // materialise the SELECT into a temporary b-tree per row (which a NOT EXISTS on the clock did).
+    // When the causal length already has the wanted parity nothing is written, but a seq is
+    // drawn: a gap, which versions tolerate (Execute only counts versions with changes).
+    private string SentinelUpsert(string source, bool alive) =>
+        $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', {(alive ? 1 : 2)}, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = {(alive ? 0 : 1)};";
+
     // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
     // row (no delete trigger without recursive triggers) keeps it. Every value column gets +1.
     private string InsertBody(string source)
     {
-        var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 0;");
-        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
+        body.AppendLine(SentinelUpsert(source, alive: true));
         foreach (var column in Schema.ValueColumns)
         {
             body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
@@ -96,8 +102,7 @@ internal sealed class CrrTable : IDisposable
         var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 1;");
-        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
+        body.AppendLine(SentinelUpsert(source, alive: false));
         body.AppendLine(CultureInfo.InvariantCulture, $"DELETE FROM {Clock} WHERE key = {key} AND cid <> '-1';");
         return body.ToString();
     }
