@@ -81,6 +81,21 @@ internal sealed class CrrTable : IDisposable
     private string SentinelUpsert(string source, bool alive) =>
         $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', {(alive ? 1 : 2)}, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = {(alive ? 0 : 1)};";
 
+    // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
+    // one statement: the key is looked up per column but the statement runs once per row. The
+    // VALUES list is the outer loop so SQLite runs it as a co-routine in column order (seqs follow
+    // the schema's column order) instead of materialising it into a temporary b-tree.
+    private string ColumnsUpsert(string source, Func<string, string>? changed)
+    {
+        if (Schema.ValueColumns.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var rows = string.Join(", ", Schema.ValueColumns.Select(c => changed is null ? $"({Literal(c.Name)}, 1)" : $"({Literal(c.Name)}, {changed(c.Name)})"));
+        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v CROSS JOIN {Pks} k WHERE v.column2 AND {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
+    }
+
     // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
     // row (no delete trigger without recursive triggers) keeps it. Every value column gets +1.
     private string InsertBody(string source)
@@ -88,11 +103,7 @@ internal sealed class CrrTable : IDisposable
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
         body.AppendLine(SentinelUpsert(source, alive: true));
-        foreach (var column in Schema.ValueColumns)
-        {
-            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
-        }
-
+        body.Append(ColumnsUpsert(source, null));
         return body.ToString();
     }
 
@@ -112,16 +123,10 @@ internal sealed class CrrTable : IDisposable
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
-        var update = new StringBuilder();
-        foreach (var column in Schema.ValueColumns)
-        {
-            var q = SchemaLoader.Quote(column.Name);
-            update.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", "NEW")} AND OLD.{q} IS NOT NEW.{q} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
-        }
-
+        var update = ColumnsUpsert("NEW", column => $"OLD.{SchemaLoader.Quote(column)} IS NOT NEW.{SchemaLoader.Quote(column)}");
         if (update.Length == 0)
         {
-            update.AppendLine("SELECT 1;");
+            update = "SELECT 1;\n";
         }
 
         return $"""
