@@ -23,7 +23,9 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _deleteColumnClocks;
     private NativeStatement? _deleteRow;
     private NativeStatement? _insertRow;
-    private NativeStatement? _versionChanges;
+    private NativeStatement? _versionCells;
+    private NativeStatement? _versionRow;
+    private byte[][]? _cidUtf8;
 
     public CrrTable(sqlite3 db, TableSchema schema)
     {
@@ -292,43 +294,87 @@ internal sealed class CrrTable : IDisposable
     /// </summary>
     public void CollectVersion(long site, long version, ActorId actor, List<Change> into)
     {
-        var stmt = Lazy(ref _versionChanges, () =>
+        // The version index yields a row's cells together (ordered by key), so the row (key values,
+        // causal length, current values) is read once per row rather than joined once per cell.
+        var cells = Lazy(ref _versionCells, () => $"SELECT key, cid, col_version, db_version, seq FROM {Clock} WHERE site = ?1 AND db_version = ?2");
+        var row = Lazy(ref _versionRow, () =>
         {
             var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
-            var value = Schema.ValueColumns.Count == 0
-                ? "NULL"
-                : "CASE c.cid " + string.Concat(Schema.ValueColumns.Select(col => $"WHEN {Literal(col.Name)} THEN t.{SchemaLoader.Quote(col.Name)} ")) + "ELSE NULL END";
+            var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
             var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
-            return $"SELECT c.cid, c.col_version, c.db_version, c.seq, coalesce(s.col_version, 1), {value}, {pkSelect} FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Clock} s ON s.key = c.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE c.site = ?1 AND c.db_version = ?2";
+            return $"SELECT coalesce(s.col_version, 1), {pkSelect}{values} FROM {Pks} p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE p.key = ?1";
         });
-        stmt.Bind(1, site).Bind(2, version);
+        var firstValue = 1 + PkNames.Count;
+        cells.Bind(1, site).Bind(2, version);
+        long? current = null;
+        var found = false;
+        SqlValue[] pk = [];
+        long cl = 0;
         try
         {
-            while (stmt.Step())
+            while (cells.Step())
             {
-                var pk = new SqlValue[PkNames.Count];
-                for (var i = 0; i < pk.Length; i++)
+                var key = cells.GetInt64(0);
+                if (key != current)
                 {
-                    pk[i] = stmt.GetValue(6 + i);
+                    row.Reset();
+                    current = key;
+                    row.Bind(1, key);
+                    found = row.Step();
+                    if (found)
+                    {
+                        cl = row.GetInt64(0);
+                        pk = new SqlValue[PkNames.Count];
+                        for (var i = 0; i < pk.Length; i++)
+                        {
+                            pk[i] = row.GetValue(1 + i);
+                        }
+                    }
                 }
 
-                var cid = stmt.GetText(0);
-                into.Add(new Change(
-                    Name,
-                    pk,
-                    cid,
-                    cid == Change.SentinelCid ? SqlValue.Null : stmt.GetValue(5),
-                    stmt.GetInt64(1),
-                    stmt.GetInt64(2),
-                    actor,
-                    stmt.GetInt64(4),
-                    stmt.GetInt64(3)));
+                if (!found)
+                {
+                    continue;
+                }
+
+                var column = ColumnIndex(cells.GetUtf8(1));
+                var (cid, value) = column switch
+                {
+                    SentinelColumn => (Change.SentinelCid, SqlValue.Null),
+                    UnknownColumn => (cells.GetText(1), SqlValue.Null),
+                    _ => (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column)),
+                };
+                into.Add(new Change(Name, pk, cid, value, cells.GetInt64(2), cells.GetInt64(3), actor, cl, cells.GetInt64(4)));
             }
         }
         finally
         {
-            stmt.Reset();
+            cells.Reset();
+            row.Reset();
         }
+    }
+
+    private const int SentinelColumn = -1;
+    private const int UnknownColumn = -2;
+
+    /// <summary>The value column a clock cid names (compared as UTF-8, without decoding a string).</summary>
+    private int ColumnIndex(ReadOnlySpan<byte> cid)
+    {
+        if (cid.SequenceEqual("-1"u8))
+        {
+            return SentinelColumn;
+        }
+
+        _cidUtf8 ??= Schema.ValueColumns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
+        for (var i = 0; i < _cidUtf8.Length; i++)
+        {
+            if (cid.SequenceEqual(_cidUtf8[i]))
+            {
+                return i;
+            }
+        }
+
+        return UnknownColumn;
     }
 
     public void Dispose()
@@ -345,6 +391,7 @@ internal sealed class CrrTable : IDisposable
         _deleteColumnClocks?.Dispose();
         _deleteRow?.Dispose();
         _insertRow?.Dispose();
-        _versionChanges?.Dispose();
+        _versionCells?.Dispose();
+        _versionRow?.Dispose();
     }
 }

@@ -199,6 +199,9 @@ internal sealed class NativeStatement : IDisposable
 
     public string GetText(int i) => raw.sqlite3_column_text(_stmt, i).utf8_to_string();
 
+    /// <summary>The column as UTF-8 bytes, valid until the next step or reset.</summary>
+    public ReadOnlySpan<byte> GetUtf8(int i) => raw.sqlite3_column_blob(_stmt, i);
+
     public byte[] GetBlob(int i) => raw.sqlite3_column_blob(_stmt, i).ToArray();
 
     public SqlValue GetValue(int i) => raw.sqlite3_column_type(_stmt, i) switch
