@@ -265,6 +265,18 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         ranges.Reset();
+        // Local versions are serial and each has its __corro_versions row, written in its own
+        // transaction, so 1..max of them are applied; they are not repeated in __corro_bookkeeping
+        // (one page fewer per local commit).
+        var latest = Prepared("SELECT max(version) FROM __corro_versions WHERE site_id = ?1");
+        latest.BindBlob(1, SiteId.ToByteArray());
+        var ownMax = latest.Step() && !latest.IsNull(0) ? latest.GetInt64(0) : 0;
+        latest.Reset();
+        if (ownMax > 0)
+        {
+            AppliedOf(SiteId).Add(1, ownMax);
+        }
+
         CurrentVersion = _applied.TryGetValue(SiteId, out var own) ? own.Max : 0;
         var ts = Prepared("SELECT max(ts) FROM __corro_versions");
         _hlc = ts.Step() && !ts.IsNull(0) ? (ulong)ts.GetInt64(0) : 0;

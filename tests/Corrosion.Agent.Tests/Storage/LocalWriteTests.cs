@@ -94,4 +94,30 @@ public class LocalWriteTests
         Assert.Equal(new[] { "-1", "name", "qty", "data" }, moved.Select(c => c.Cid));
         Assert.Equal(SqlValue.FromText("b"), moved.Single(c => c.Cid == "name").Value);
     }
+
+    [Fact]
+    public void Local_versions_survive_a_restart_as_applied_and_serial()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var options = builder.Options("restart");
+        var first = builder.Open(options);
+        var site = first.SiteId;
+        first.Exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+        first.Exec("INSERT INTO items (id, name) VALUES (2, 'b')");
+        first.Exec("DELETE FROM items WHERE id = 1");
+        first.Dispose();
+        var store = builder.Open(options);
+        Assert.Equal(site, store.SiteId);
+        Assert.Equal(3, store.CurrentVersion);
+        Assert.True(store.IsApplied(site, 1));
+        Assert.True(store.IsApplied(site, 3));
+        Assert.False(store.IsApplied(site, 4));
+        var state = store.GetSyncState();
+        Assert.Equal(3, state.Heads[site]);
+        Assert.False(state.Needs.ContainsKey(site));
+        var changes = store.ChangesFor(site, new VersionRange(1, 3));
+        Assert.Equal(new long[] { 2, 3 }, changes.OfType<ChangesetFull>().Select(c => c.Version));
+        Assert.Equal(new VersionRange(1, 1), Assert.Single(changes.OfType<ChangesetEmpty>()).Versions);
+        Assert.Equal(4, store.Exec("INSERT INTO items (id) VALUES (3)").Version);
+    }
 }
