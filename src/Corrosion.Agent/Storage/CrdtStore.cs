@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SQLitePCL;
@@ -32,7 +31,6 @@ public sealed partial class CrdtStore : IDisposable
     private readonly StoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SqliteConnection _writer;
     private readonly sqlite3 _db;
     private readonly Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<ActorId, long> _siteOrdinals = new();
@@ -65,10 +63,17 @@ public sealed partial class CrdtStore : IDisposable
             Directory.CreateDirectory(directory);
         }
 
-        var builder = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
-        _writer = new SqliteConnection(builder.ToString());
-        _writer.Open();
-        _db = _writer.Handle!;
+        // Opened without SQLite's per-connection mutex: only the owning thread uses the writer
+        // (see the class remarks), and the hot path makes many small API calls that would each
+        // take and release it.
+        var opened = raw.sqlite3_open_v2(full, out _db, raw.SQLITE_OPEN_READWRITE | raw.SQLITE_OPEN_CREATE | raw.SQLITE_OPEN_NOMUTEX, null);
+        if (opened != raw.SQLITE_OK)
+        {
+            var message = _db is null ? $"cannot open {full} (code {opened})" : raw.sqlite3_errmsg(_db).utf8_to_string();
+            _db?.Dispose();
+            throw new SqlException(message);
+        }
+
         _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
         _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
         _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
@@ -93,7 +98,7 @@ public sealed partial class CrdtStore : IDisposable
         catch
         {
             DisposeStatements();
-            _writer.Dispose();
+            _db.Dispose();
             throw;
         }
     }
@@ -394,6 +399,6 @@ public sealed partial class CrdtStore : IDisposable
         _disposed = true;
         _readers.Dispose();
         DisposeStatements();
-        _writer.Dispose();
+        _db.Dispose();
     }
 }
