@@ -84,9 +84,10 @@ internal sealed class CrrTable : IDisposable
         $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', {(alive ? 1 : 2)}, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = {(alive ? 0 : 1)};";
 
     // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
-    // one statement: the key is looked up per column but the statement runs once per row. The
-    // VALUES list is the outer loop so SQLite runs it as a co-routine in column order (seqs follow
-    // the schema's column order) instead of materialising it into a temporary b-tree.
+    // one statement per row. The VALUES list is the only loop, so SQLite runs it as a co-routine in
+    // column order (seqs follow the schema's column order) instead of materialising it into a
+    // temporary b-tree; the key is a scalar subquery on NEW/OLD only, which SQLite evaluates once
+    // per statement rather than once per column.
     private string ColumnsUpsert(string source, Func<string, string>? changed)
     {
         if (Schema.ValueColumns.Count == 0)
@@ -95,7 +96,8 @@ internal sealed class CrrTable : IDisposable
         }
 
         var rows = string.Join(", ", Schema.ValueColumns.Select(c => changed is null ? $"({Literal(c.Name)}, 1)" : $"({Literal(c.Name)}, {changed(c.Name)})"));
-        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v CROSS JOIN {Pks} k WHERE v.column2 AND {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
+        var key = KeyOf(source);
+        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {key}, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v WHERE v.column2 AND {key} IS NOT NULL ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
     }
 
     // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
