@@ -26,6 +26,7 @@ public sealed partial class CrdtStore
             raw.sqlite3_progress_handler(_db, 1000, progress, null);
         }
 
+        var tStart = Stopwatch.GetTimestamp();
         Begin();
         _localWrite = true;
         _pendingVersion = CurrentVersion + 1;
@@ -41,22 +42,30 @@ public sealed partial class CrdtStore
             }
 
             _localWrite = false;
+            var t1 = Stopwatch.GetTimestamp(); Prof[0] += t1 - tStart;
             long? version = null;
             IReadOnlyList<ChangesetFull> changesets = Array.Empty<ChangesetFull>();
-            if (_nextSeq > 0)
+            // A drawn seq does not prove a write (a sentinel upsert that found the wanted causal
+            // length draws one and writes nothing; ROLLBACK TO undoes writes): the version exists
+            // only when cells carry it.
+            var changes = _nextSeq > 0 ? CollectVersion(CrrTable.LocalSite, _pendingVersion, SiteId) : null;
+            var t2 = Stopwatch.GetTimestamp(); Prof[1] += t2 - t1;
+            if (changes is { Count: > 0 })
             {
                 var v = _pendingVersion;
                 var lastSeq = _nextSeq - 1;
                 var ts = NextTimestamp();
                 Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
                     .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
-                MarkApplied(SiteId, v, v);
-                var changes = CollectVersion(CrrTable.LocalSite, v, SiteId);
+                // In memory only: LoadState derives local versions from __corro_versions.
+                AppliedOf(SiteId).Add(v, v);
                 changesets = Chunk(SiteId, v, changes, lastSeq, ts);
                 version = v;
             }
 
+            var t3 = Stopwatch.GetTimestamp(); Prof[2] += t3 - t2;
             Commit();
+            Prof[3] += Stopwatch.GetTimestamp() - t3;
             if (version is { } committed)
             {
                 CurrentVersion = committed;
@@ -87,6 +96,7 @@ public sealed partial class CrdtStore
         }
     }
 
+    internal static readonly long[] Prof = new long[4];
     private const int StatementCacheSize = 128;
 
     private readonly Dictionary<string, NativeStatement> _userStatements = new(StringComparer.Ordinal);

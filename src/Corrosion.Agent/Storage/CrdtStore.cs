@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SQLitePCL;
@@ -32,7 +31,6 @@ public sealed partial class CrdtStore : IDisposable
     private readonly StoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SqliteConnection _writer;
     private readonly sqlite3 _db;
     private readonly Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<ActorId, long> _siteOrdinals = new();
@@ -65,10 +63,17 @@ public sealed partial class CrdtStore : IDisposable
             Directory.CreateDirectory(directory);
         }
 
-        var builder = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
-        _writer = new SqliteConnection(builder.ToString());
-        _writer.Open();
-        _db = _writer.Handle!;
+        // Opened without SQLite's per-connection mutex: only the owning thread uses the writer
+        // (see the class remarks), and the hot path makes many small API calls that would each
+        // take and release it.
+        var opened = raw.sqlite3_open_v2(full, out _db, raw.SQLITE_OPEN_READWRITE | raw.SQLITE_OPEN_CREATE | raw.SQLITE_OPEN_NOMUTEX, null);
+        if (opened != raw.SQLITE_OK)
+        {
+            var message = _db is null ? $"cannot open {full} (code {opened})" : raw.sqlite3_errmsg(_db).utf8_to_string();
+            _db?.Dispose();
+            throw new SqlException(message);
+        }
+
         _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
         _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
         _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
@@ -93,7 +98,7 @@ public sealed partial class CrdtStore : IDisposable
         catch
         {
             DisposeStatements();
-            _writer.Dispose();
+            _db.Dispose();
             throw;
         }
     }
@@ -265,6 +270,18 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         ranges.Reset();
+        // Local versions are serial and each has its __corro_versions row, written in its own
+        // transaction, so 1..max of them are applied; they are not repeated in __corro_bookkeeping
+        // (one page fewer per local commit).
+        var latest = Prepared("SELECT max(version) FROM __corro_versions WHERE site_id = ?1");
+        latest.BindBlob(1, SiteId.ToByteArray());
+        var ownMax = latest.Step() && !latest.IsNull(0) ? latest.GetInt64(0) : 0;
+        latest.Reset();
+        if (ownMax > 0)
+        {
+            AppliedOf(SiteId).Add(1, ownMax);
+        }
+
         CurrentVersion = _applied.TryGetValue(SiteId, out var own) ? own.Max : 0;
         var ts = Prepared("SELECT max(ts) FROM __corro_versions");
         _hlc = ts.Step() && !ts.IsNull(0) ? (ulong)ts.GetInt64(0) : 0;
@@ -382,6 +399,6 @@ public sealed partial class CrdtStore : IDisposable
         _disposed = true;
         _readers.Dispose();
         DisposeStatements();
-        _writer.Dispose();
+        _db.Dispose();
     }
 }

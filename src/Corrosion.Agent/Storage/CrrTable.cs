@@ -23,7 +23,9 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _deleteColumnClocks;
     private NativeStatement? _deleteRow;
     private NativeStatement? _insertRow;
-    private NativeStatement? _versionChanges;
+    private NativeStatement? _versionCells;
+    private NativeStatement? _versionRow;
+    private byte[][]? _cidUtf8;
 
     public CrrTable(sqlite3 db, TableSchema schema)
     {
@@ -73,20 +75,39 @@ internal sealed class CrrTable : IDisposable
     private string EnsureKey(string source) =>
         $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) SELECT {string.Join(", ", PkNames.Select(p => $"{source}.{SchemaLoader.Quote(p)}"))} WHERE true ON CONFLICT DO NOTHING;";
 
+    // The sentinel moves to the next odd (alive) or even (deleted) causal length, or is created at
+    // 1 or 2; one upsert whose source does not read the clock table, so SQLite need not
+    // materialise the SELECT into a temporary b-tree per row (which a NOT EXISTS on the clock did).
+    // When the causal length already has the wanted parity nothing is written, but a seq is
+    // drawn: a gap, which versions tolerate (Execute only counts versions with changes).
+    private string SentinelUpsert(string source, bool alive) =>
+        $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', {(alive ? 1 : 2)}, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = {(alive ? 0 : 1)};";
+
+    // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
+    // one statement per row. The VALUES list is the only loop, so SQLite runs it as a co-routine in
+    // column order (seqs follow the schema's column order) instead of materialising it into a
+    // temporary b-tree; the key is a scalar subquery on NEW/OLD only, which SQLite evaluates once
+    // per statement rather than once per column.
+    private string ColumnsUpsert(string source, Func<string, string>? changed)
+    {
+        if (Schema.ValueColumns.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var rows = string.Join(", ", Schema.ValueColumns.Select(c => changed is null ? $"({Literal(c.Name)}, 1)" : $"({Literal(c.Name)}, {changed(c.Name)})"));
+        var key = KeyOf(source);
+        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {key}, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v WHERE v.column2 AND {key} IS NOT NULL ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
+    }
+
     // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
     // row (no delete trigger without recursive triggers) keeps it. Every value column gets +1.
     private string InsertBody(string source)
     {
-        var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 0;");
-        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
-        foreach (var column in Schema.ValueColumns)
-        {
-            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
-        }
-
+        body.AppendLine(SentinelUpsert(source, alive: true));
+        body.Append(ColumnsUpsert(source, null));
         return body.ToString();
     }
 
@@ -96,8 +117,7 @@ internal sealed class CrrTable : IDisposable
         var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET col_version = col_version + 1, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {key} AND cid = '-1' AND col_version % 2 = 1;");
-        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} AND NOT EXISTS (SELECT 1 FROM {Clock} c WHERE c.key = k.key AND c.cid = '-1');");
+        body.AppendLine(SentinelUpsert(source, alive: false));
         body.AppendLine(CultureInfo.InvariantCulture, $"DELETE FROM {Clock} WHERE key = {key} AND cid <> '-1';");
         return body.ToString();
     }
@@ -107,16 +127,10 @@ internal sealed class CrrTable : IDisposable
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
-        var update = new StringBuilder();
-        foreach (var column in Schema.ValueColumns)
-        {
-            var q = SchemaLoader.Quote(column.Name);
-            update.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, {Literal(column.Name)}, 1, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", "NEW")} AND OLD.{q} IS NOT NEW.{q} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
-        }
-
+        var update = ColumnsUpsert("NEW", column => $"OLD.{SchemaLoader.Quote(column)} IS NOT NEW.{SchemaLoader.Quote(column)}");
         if (update.Length == 0)
         {
-            update.AppendLine("SELECT 1;");
+            update = "SELECT 1;\n";
         }
 
         return $"""
@@ -282,43 +296,87 @@ internal sealed class CrrTable : IDisposable
     /// </summary>
     public void CollectVersion(long site, long version, ActorId actor, List<Change> into)
     {
-        var stmt = Lazy(ref _versionChanges, () =>
+        // The version index yields a row's cells together (ordered by key), so the row (key values,
+        // causal length, current values) is read once per row rather than joined once per cell.
+        var cells = Lazy(ref _versionCells, () => $"SELECT key, cid, col_version, db_version, seq FROM {Clock} WHERE site = ?1 AND db_version = ?2");
+        var row = Lazy(ref _versionRow, () =>
         {
             var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
-            var value = Schema.ValueColumns.Count == 0
-                ? "NULL"
-                : "CASE c.cid " + string.Concat(Schema.ValueColumns.Select(col => $"WHEN {Literal(col.Name)} THEN t.{SchemaLoader.Quote(col.Name)} ")) + "ELSE NULL END";
+            var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
             var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
-            return $"SELECT c.cid, c.col_version, c.db_version, c.seq, coalesce(s.col_version, 1), {value}, {pkSelect} FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Clock} s ON s.key = c.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE c.site = ?1 AND c.db_version = ?2";
+            return $"SELECT coalesce(s.col_version, 1), {pkSelect}{values} FROM {Pks} p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE p.key = ?1";
         });
-        stmt.Bind(1, site).Bind(2, version);
+        var firstValue = 1 + PkNames.Count;
+        cells.Bind(1, site).Bind(2, version);
+        long? current = null;
+        var found = false;
+        SqlValue[] pk = [];
+        long cl = 0;
         try
         {
-            while (stmt.Step())
+            while (cells.Step())
             {
-                var pk = new SqlValue[PkNames.Count];
-                for (var i = 0; i < pk.Length; i++)
+                var key = cells.GetInt64(0);
+                if (key != current)
                 {
-                    pk[i] = stmt.GetValue(6 + i);
+                    row.Reset();
+                    current = key;
+                    row.Bind(1, key);
+                    found = row.Step();
+                    if (found)
+                    {
+                        cl = row.GetInt64(0);
+                        pk = new SqlValue[PkNames.Count];
+                        for (var i = 0; i < pk.Length; i++)
+                        {
+                            pk[i] = row.GetValue(1 + i);
+                        }
+                    }
                 }
 
-                var cid = stmt.GetText(0);
-                into.Add(new Change(
-                    Name,
-                    pk,
-                    cid,
-                    cid == Change.SentinelCid ? SqlValue.Null : stmt.GetValue(5),
-                    stmt.GetInt64(1),
-                    stmt.GetInt64(2),
-                    actor,
-                    stmt.GetInt64(4),
-                    stmt.GetInt64(3)));
+                if (!found)
+                {
+                    continue;
+                }
+
+                var column = ColumnIndex(cells.GetUtf8(1));
+                var (cid, value) = column switch
+                {
+                    SentinelColumn => (Change.SentinelCid, SqlValue.Null),
+                    UnknownColumn => (cells.GetText(1), SqlValue.Null),
+                    _ => (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column)),
+                };
+                into.Add(new Change(Name, pk, cid, value, cells.GetInt64(2), cells.GetInt64(3), actor, cl, cells.GetInt64(4)));
             }
         }
         finally
         {
-            stmt.Reset();
+            cells.Reset();
+            row.Reset();
         }
+    }
+
+    private const int SentinelColumn = -1;
+    private const int UnknownColumn = -2;
+
+    /// <summary>The value column a clock cid names (compared as UTF-8, without decoding a string).</summary>
+    private int ColumnIndex(ReadOnlySpan<byte> cid)
+    {
+        if (cid.SequenceEqual("-1"u8))
+        {
+            return SentinelColumn;
+        }
+
+        _cidUtf8 ??= Schema.ValueColumns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
+        for (var i = 0; i < _cidUtf8.Length; i++)
+        {
+            if (cid.SequenceEqual(_cidUtf8[i]))
+            {
+                return i;
+            }
+        }
+
+        return UnknownColumn;
     }
 
     public void Dispose()
@@ -335,6 +393,7 @@ internal sealed class CrrTable : IDisposable
         _deleteColumnClocks?.Dispose();
         _deleteRow?.Dispose();
         _insertRow?.Dispose();
-        _versionChanges?.Dispose();
+        _versionCells?.Dispose();
+        _versionRow?.Dispose();
     }
 }

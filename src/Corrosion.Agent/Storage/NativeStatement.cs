@@ -87,11 +87,16 @@ internal sealed class NativeStatement : IDisposable
         return true;
     }
 
-    public bool IsReadOnly => raw.sqlite3_stmt_readonly(_stmt) != 0;
+    private int _readOnly = -1;
+    private int _parameterCount = -1;
+
+    // Both are fixed when the statement is compiled (a re-prepare keeps the SQL text), so a
+    // statement reused per row asks SQLite once.
+    public bool IsReadOnly => (_readOnly < 0 ? _readOnly = raw.sqlite3_stmt_readonly(_stmt) != 0 ? 1 : 0 : _readOnly) == 1;
 
     public string Sql => raw.sqlite3_sql(_stmt).utf8_to_string();
 
-    public int ParameterCount => raw.sqlite3_bind_parameter_count(_stmt);
+    public int ParameterCount => _parameterCount < 0 ? _parameterCount = raw.sqlite3_bind_parameter_count(_stmt) : _parameterCount;
 
     public int ParameterIndex(string name) => raw.sqlite3_bind_parameter_index(_stmt, name);
 
@@ -198,6 +203,9 @@ internal sealed class NativeStatement : IDisposable
     public long GetInt64(int i) => raw.sqlite3_column_int64(_stmt, i);
 
     public string GetText(int i) => raw.sqlite3_column_text(_stmt, i).utf8_to_string();
+
+    /// <summary>The column as UTF-8 bytes, valid until the next step or reset.</summary>
+    public ReadOnlySpan<byte> GetUtf8(int i) => raw.sqlite3_column_blob(_stmt, i);
 
     public byte[] GetBlob(int i) => raw.sqlite3_column_blob(_stmt, i).ToArray();
 

@@ -1,0 +1,123 @@
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Tests.Storage;
+
+/// <summary>Clock maintenance of local writes, around the edges the fast trigger path must keep.</summary>
+public class LocalWriteTests
+{
+    private const string Schema = """
+        CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER DEFAULT 0 NOT NULL, data ANY);
+        CREATE TABLE tags (tag TEXT NOT NULL PRIMARY KEY);
+        """;
+
+    [Fact]
+    public void Replacing_a_live_row_of_a_key_only_table_has_no_version()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        Assert.Equal(1, store.Exec("INSERT INTO tags (tag) VALUES ('x')").Version);
+        var again = store.Exec("INSERT OR REPLACE INTO tags (tag) VALUES ('x')");
+        Assert.Null(again.Version);
+        Assert.Empty(again.Changesets);
+        Assert.Equal(1, store.Scalar("SELECT col_version FROM tags__corro_clock WHERE cid = '-1'").AsInteger);
+    }
+
+    [Fact]
+    public void Delete_and_reinsert_step_the_causal_length_through_even_and_odd()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        store.Exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+        var delete = store.Exec("DELETE FROM items WHERE id = 1");
+        var sentinel = Assert.Single(Assert.Single(delete.Changesets).Changes);
+        Assert.Equal(Change.SentinelCid, sentinel.Cid);
+        Assert.Equal(2, sentinel.Cl);
+        Assert.Equal(2, sentinel.ColVersion);
+        Assert.Equal(0, store.Scalar("SELECT count(*) FROM items__corro_clock WHERE cid <> '-1'").AsInteger);
+        var back = Assert.Single(store.Exec("INSERT INTO items (id, name) VALUES (1, 'b')").Changesets);
+        Assert.Equal(new[] { "-1", "name", "qty", "data" }, back.Changes.Select(c => c.Cid));
+        Assert.All(back.Changes, c => Assert.Equal(3, c.Cl));
+        Assert.Equal(3, back.Changes[0].ColVersion);
+        Assert.Equal(SqlValue.FromText("b"), back.Changes[1].Value);
+    }
+
+    [Fact]
+    public void Replacing_a_live_row_keeps_its_causal_length_and_bumps_every_column()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        store.Exec("INSERT INTO items (id, name, qty) VALUES (1, 'a', 5)");
+        var replaced = Assert.Single(store.Exec("INSERT OR REPLACE INTO items (id, name) VALUES (1, 'b')").Changesets);
+        Assert.Equal(new[] { "name", "qty", "data" }, replaced.Changes.Select(c => c.Cid));
+        Assert.All(replaced.Changes, c => Assert.Equal(1, c.Cl));
+        Assert.All(replaced.Changes, c => Assert.Equal(2, c.ColVersion));
+        Assert.Equal(SqlValue.FromInteger(0), replaced.Changes[1].Value);
+        Assert.Equal(0, replaced.Seqs.Start);
+        Assert.Equal(replaced.LastSeq, replaced.Seqs.End);
+    }
+
+    [Fact]
+    public void Writes_undone_by_rollback_to_a_savepoint_have_no_version()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        var result = store.Execute(new[]
+        {
+            new Statement("SAVEPOINT s"),
+            new Statement("INSERT INTO items (id, name) VALUES (1, 'a')"),
+            new Statement("ROLLBACK TO s"),
+            new Statement("RELEASE s"),
+        });
+        Assert.Null(result.Version);
+        Assert.Empty(result.Changesets);
+        Assert.Equal(0, store.CurrentVersion);
+        Assert.Equal(1, store.Exec("INSERT INTO items (id) VALUES (2)").Version);
+    }
+
+    [Fact]
+    public void Cells_written_twice_in_one_transaction_travel_once_with_the_last_value()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        var result = store.Execute(new[]
+        {
+            new Statement("INSERT INTO items (id, name) VALUES (1, 'a')"),
+            new Statement("UPDATE items SET name = 'b' WHERE id = 1"),
+            new Statement("UPDATE items SET id = 2 WHERE id = 1"),
+        });
+        var changes = result.Changesets.SelectMany(c => c.Changes).ToList();
+        Assert.Equal(changes.Select(c => c.Seq).Order(), changes.Select(c => c.Seq));
+        var old = changes.Where(c => c.Pk[0] == SqlValue.FromInteger(1)).ToList();
+        Assert.Equal(Change.SentinelCid, Assert.Single(old).Cid);
+        Assert.Equal(2, old[0].Cl);
+        var moved = changes.Where(c => c.Pk[0] == SqlValue.FromInteger(2)).ToList();
+        Assert.Equal(new[] { "-1", "name", "qty", "data" }, moved.Select(c => c.Cid));
+        Assert.Equal(SqlValue.FromText("b"), moved.Single(c => c.Cid == "name").Value);
+    }
+
+    [Fact]
+    public void Local_versions_survive_a_restart_as_applied_and_serial()
+    {
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var options = builder.Options("restart");
+        var first = builder.Open(options);
+        var site = first.SiteId;
+        first.Exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+        first.Exec("INSERT INTO items (id, name) VALUES (2, 'b')");
+        first.Exec("DELETE FROM items WHERE id = 1");
+        first.Dispose();
+        var store = builder.Open(options);
+        Assert.Equal(site, store.SiteId);
+        Assert.Equal(3, store.CurrentVersion);
+        Assert.True(store.IsApplied(site, 1));
+        Assert.True(store.IsApplied(site, 3));
+        Assert.False(store.IsApplied(site, 4));
+        var state = store.GetSyncState();
+        Assert.Equal(3, state.Heads[site]);
+        Assert.False(state.Needs.ContainsKey(site));
+        var changes = store.ChangesFor(site, new VersionRange(1, 3));
+        Assert.Equal(new long[] { 2, 3 }, changes.OfType<ChangesetFull>().Select(c => c.Version));
+        Assert.Equal(new VersionRange(1, 1), Assert.Single(changes.OfType<ChangesetEmpty>()).Versions);
+        Assert.Equal(4, store.Exec("INSERT INTO items (id) VALUES (3)").Version);
+    }
+}
