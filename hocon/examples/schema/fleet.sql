@@ -1,4 +1,5 @@
--- Fleet state: which machine runs where, which service is healthy.
+-- Fleet state: which machine runs where, which service is healthy. Also the demo schema a node
+-- uses when db.schema_paths is empty and db.demo_schema is true.
 CREATE TABLE machines (
     id TEXT NOT NULL PRIMARY KEY,
     region TEXT NOT NULL DEFAULT '',
