@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Corrosion.Bench.Replication;
+
+/// <summary>
+/// `propagation` suite: in-process clusters of whole nodes; a steady stream of single-row writes to
+/// random nodes; latency from the origin's HTTP response to the version being applied on every node.
+/// Arguments: [rate per second = 50] [seconds = 20] [sizes = 3,10].
+/// </summary>
+internal static class PropagationSuite
+{
+    public static int Run(string[] args)
+    {
+        var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+        var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var sizes = args.Length > 2 ? args[2].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [3, 10];
+        Console.WriteLine($"## propagation: {rate} single-row writes/s to random nodes for {seconds} s, in-process nodes over loopback");
+        Console.WriteLine();
+        foreach (var size in sizes)
+        {
+            RunOneAsync(size, rate, seconds).GetAwaiter().GetResult();
+        }
+
+        Console.WriteLine();
+        return 0;
+    }
+
+    private static async Task RunOneAsync(int size, int rate, int seconds)
+    {
+        await using var cluster = await BenchCluster.StartAsync(size);
+        var random = new Random(7);
+        var writes = new List<Task<(Corrosion.Agent.Storage.ActorId Origin, long Version, long CommittedAt)>>();
+        var interval = TimeSpan.FromSeconds(1.0 / rate);
+        var started = Stopwatch.GetTimestamp();
+        var total = rate * seconds;
+        for (var i = 0; i < total; i++)
+        {
+            // Open loop: each write starts on schedule whether or not earlier ones finished.
+            var due = started + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+            var wait = due - Stopwatch.GetTimestamp();
+            if (wait > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
+            }
+
+            var node = random.Next(size);
+            writes.Add(Task.Run(() => cluster.WriteAsync(node)));
+        }
+
+        var done = await Task.WhenAll(writes);
+        var drainDeadline = Stopwatch.StartNew();
+        while (drainDeadline.Elapsed < TimeSpan.FromSeconds(30) && done.Any(w => cluster.VisibleEverywhereAt(w.Origin, w.Version) is null))
+        {
+            await Task.Delay(50);
+        }
+
+        var latencies = new List<double>(done.Length);
+        var missing = 0;
+        foreach (var w in done)
+        {
+            if (cluster.VisibleEverywhereAt(w.Origin, w.Version) is { } at)
+            {
+                latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(w.CommittedAt, at).TotalMilliseconds));
+            }
+            else
+            {
+                missing++;
+            }
+        }
+
+        Console.WriteLine(FormattableString.Invariant($"- N = {size}: commit to visible on all nodes: {Percentiles.Summary(latencies)}; missing after 30 s drain: {missing}"));
+    }
+}
