@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["store"] = a => { StoreBench.Run(Console.Out, rows: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000); return 0; },
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
+    ["wan"] = WanSuite.Run,
     ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
 };
 
