@@ -39,7 +39,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public IReadOnlyList<CorrosionNode> Nodes => _nodes;
 
-    public static async Task<BenchCluster> StartAsync(int size)
+    public static async Task<BenchCluster> StartAsync(int size, Action<NodeOptions>? configure = null)
     {
         var cluster = new BenchCluster();
         var schema = cluster._dir.File("schema.sql");
@@ -53,6 +53,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             options.Api.Addr = "127.0.0.1:0";
             options.Gossip = new TransportOptions { Plaintext = true, BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
             options.Membership = new MembershipOptions { Swim = FastSwim, Bootstrap = seed is null ? [] : [seed] };
+            configure?.Invoke(options);
             var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
             seed ??= node.Transport!.LocalEndPoint.ToString();
             cluster._nodes.Add(node);

@@ -6,7 +6,7 @@ namespace Corrosion.Bench.Replication;
 /// <summary>
 /// `propagation` suite: in-process clusters of whole nodes; a steady stream of single-row writes to
 /// random nodes; latency from the origin's HTTP response to the version being applied on every node.
-/// Arguments: [rate per second = 50] [seconds = 20] [sizes = 3,10].
+/// Arguments: [rate per second = 50] [seconds = 20] [sizes = 3,10] [broadcast fanout] [retransmit interval ms].
 /// </summary>
 internal static class PropagationSuite
 {
@@ -15,20 +15,25 @@ internal static class PropagationSuite
         var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
         var sizes = args.Length > 2 ? args[2].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [3, 10];
-        Console.WriteLine($"## propagation: {rate} single-row writes/s to random nodes for {seconds} s, in-process nodes over loopback");
+        var fanout = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : Agent.Replication.Broadcast.BroadcastOptions.DefaultFanout;
+        var retransmit = args.Length > 4
+            ? TimeSpan.FromMilliseconds(int.Parse(args[4], CultureInfo.InvariantCulture))
+            : Agent.Replication.Broadcast.BroadcastOptions.DefaultRetransmitInterval;
+        void Configure(Agent.Node.NodeOptions o) => o.Broadcast = new Agent.Replication.Broadcast.BroadcastOptions { Fanout = fanout, RetransmitInterval = retransmit };
+        Console.WriteLine($"## propagation: {rate} single-row writes/s to random nodes for {seconds} s, in-process nodes over loopback, broadcast fanout {fanout}, retransmit every {retransmit.TotalMilliseconds} ms");
         Console.WriteLine();
         foreach (var size in sizes)
         {
-            RunOneAsync(size, rate, seconds).GetAwaiter().GetResult();
+            RunOneAsync(size, rate, seconds, Configure).GetAwaiter().GetResult();
         }
 
         Console.WriteLine();
         return 0;
     }
 
-    private static async Task RunOneAsync(int size, int rate, int seconds)
+    private static async Task RunOneAsync(int size, int rate, int seconds, Action<Agent.Node.NodeOptions> configure)
     {
-        await using var cluster = await BenchCluster.StartAsync(size);
+        await using var cluster = await BenchCluster.StartAsync(size, configure);
         var random = new Random(7);
         var writes = new List<Task<(Corrosion.Agent.Storage.ActorId Origin, long Version, long CommittedAt)>>();
         var interval = TimeSpan.FromSeconds(1.0 / rate);
