@@ -12,6 +12,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
     ["wan"] = WanSuite.Run,
+    ["propagation-processes"] = PropagationSuite.RunProcesses,
+    ["replica-node"] = ProcessCluster.RunNode,
     ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
 };
 

@@ -16,9 +16,9 @@ namespace Corrosion.Bench.Replication;
 /// N whole nodes in this process (Kestrel and gossip on loopback, fast SWIM), each with a listener
 /// that timestamps when a (origin actor, version) becomes visible in its store.
 /// </summary>
-internal sealed class BenchCluster : IAsyncDisposable
+internal sealed class BenchCluster : IBenchCluster
 {
-    private const string Schema = "CREATE TABLE kv (k TEXT NOT NULL PRIMARY KEY, v TEXT);";
+    public const string Schema = "CREATE TABLE kv (k TEXT NOT NULL PRIMARY KEY, v TEXT);";
 
     private static readonly SwimOptions FastSwim = SwimOptions.Lan with
     {
@@ -39,6 +39,18 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public IReadOnlyList<CorrosionNode> Nodes => _nodes;
 
+    /// <summary>A node on loopback ports chosen by the OS, plaintext gossip, fast SWIM, joining <paramref name="seed"/>.</summary>
+    public static NodeOptions NodeOptionsFor(string dbPath, string schemaPath, string? seed)
+    {
+        var options = new NodeOptions();
+        options.Db.Path = dbPath;
+        options.Db.SchemaPaths.Add(schemaPath);
+        options.Api.Addr = "127.0.0.1:0";
+        options.Gossip = new TransportOptions { Plaintext = true, BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        options.Membership = new MembershipOptions { Swim = FastSwim, Bootstrap = seed is null ? [] : [seed] };
+        return options;
+    }
+
     public static async Task<BenchCluster> StartAsync(int size, Action<NodeOptions>? configure = null)
     {
         var cluster = new BenchCluster();
@@ -47,12 +59,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         string? seed = null;
         for (var i = 0; i < size; i++)
         {
-            var options = new NodeOptions();
-            options.Db.Path = cluster._dir.File($"node{i}.db");
-            options.Db.SchemaPaths.Add(schema);
-            options.Api.Addr = "127.0.0.1:0";
-            options.Gossip = new TransportOptions { Plaintext = true, BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
-            options.Membership = new MembershipOptions { Swim = FastSwim, Bootstrap = seed is null ? [] : [seed] };
+            var options = NodeOptionsFor(cluster._dir.File($"node{i}.db"), schema, seed);
             configure?.Invoke(options);
             var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
             seed ??= node.Transport!.LocalEndPoint.ToString();
@@ -60,8 +67,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             cluster._clients.Add(new HttpClient { BaseAddress = node.ApiAddress });
             var visible = new ConcurrentDictionary<(ActorId, long), long>();
             cluster._visible.Add(visible);
-            var listener = node.System.Spawn(() => new VisibilityListener(visible), "bench-visibility", new MailboxOptions(1 << 16, MailboxFullMode.Wait));
-            node.Actors.Storage.Tell(new SubscribeStorageEvents(listener));
+            VisibilityListener.Attach(node, (actor, version, at) => visible.TryAdd((actor, version), at));
         }
 
         await cluster.WaitForMembershipAsync(TimeSpan.FromSeconds(60));
@@ -69,19 +75,8 @@ internal sealed class BenchCluster : IAsyncDisposable
     }
 
     /// <summary>Writes one fresh row on node <paramref name="node"/>; returns (origin, version, response timestamp).</summary>
-    public async Task<(ActorId Origin, long Version, long CommittedAt)> WriteAsync(int node)
-    {
-        var key = Interlocked.Increment(ref _keys);
-        var body = JsonSerializer.Serialize(new object[] { new object[] { "INSERT INTO kv (k, v) VALUES (?, ?)", new[] { $"k{key}", "v" } } });
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _clients[node].PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
-        var json = await response.Content.ReadAsByteArrayAsync();
-        var committedAt = Stopwatch.GetTimestamp();
-        response.EnsureSuccessStatusCode();
-        using var doc = JsonDocument.Parse(json);
-        var version = FindVersion(doc.RootElement) ?? throw new InvalidOperationException("no version in response: " + Encoding.UTF8.GetString(json));
-        return (_nodes[node].ActorId, version, committedAt);
-    }
+    public Task<(ActorId Origin, long Version, long CommittedAt)> WriteAsync(int node) =>
+        RowWriter.WriteAsync(_clients[node], _nodes[node].ActorId, Interlocked.Increment(ref _keys));
 
     /// <summary>When every node has held the version (latest of them), or null if some node lacks it.</summary>
     public long? VisibleEverywhereAt(ActorId origin, long version)
@@ -115,37 +110,6 @@ internal sealed class BenchCluster : IAsyncDisposable
         _dir.Dispose();
     }
 
-    private static long? FindVersion(JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in element.EnumerateObject())
-            {
-                if (property.NameEquals("version") && property.Value.ValueKind == JsonValueKind.Number)
-                {
-                    return property.Value.GetInt64();
-                }
-
-                if (FindVersion(property.Value) is { } nested)
-                {
-                    return nested;
-                }
-            }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in element.EnumerateArray())
-            {
-                if (FindVersion(item) is { } nested)
-                {
-                    return nested;
-                }
-            }
-        }
-
-        return null;
-    }
-
     private async Task WaitForMembershipAsync(TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
@@ -169,32 +133,5 @@ internal sealed class BenchCluster : IAsyncDisposable
         }
 
         throw new TimeoutException($"membership did not converge on {_nodes.Count} nodes");
-    }
-
-    /// <summary>Timestamps each (actor, version) the first time the store reports it applied.</summary>
-    private sealed class VisibilityListener(ConcurrentDictionary<(ActorId, long), long> visible) : Actor<StorageEvent>
-    {
-        protected override ValueTask OnReceive(StorageEvent message)
-        {
-            var now = Stopwatch.GetTimestamp();
-            switch (message)
-            {
-                case ChangesCommitted committed:
-                    visible.TryAdd((committed.Actor, committed.Version), now);
-                    break;
-                case ChangesMerged merged:
-                    foreach (var applied in merged.Result.Applied)
-                    {
-                        for (var v = applied.Versions.Start; v <= applied.Versions.End; v++)
-                        {
-                            visible.TryAdd((applied.Actor, v), now);
-                        }
-                    }
-
-                    break;
-            }
-
-            return ValueTask.CompletedTask;
-        }
     }
 }

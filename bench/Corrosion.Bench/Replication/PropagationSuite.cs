@@ -7,6 +7,7 @@ namespace Corrosion.Bench.Replication;
 /// `propagation` suite: in-process clusters of whole nodes; a steady stream of single-row writes to
 /// random nodes; latency from the origin's HTTP response to the version being applied on every node.
 /// Arguments: [rate per second = 50] [seconds = 20] [sizes = 3,10] [broadcast fanout] [retransmit interval ms].
+/// `propagation-processes` runs each node in its own process instead (default broadcast settings).
 /// </summary>
 internal static class PropagationSuite
 {
@@ -31,18 +32,38 @@ internal static class PropagationSuite
         return 0;
     }
 
-    private static async Task RunOneAsync(int size, int rate, int seconds, Action<Agent.Node.NodeOptions> configure)
+    /// <summary>As <see cref="Run"/> with one process per node. Arguments: [rate = 50] [seconds = 20] [sizes = 3].</summary>
+    public static int RunProcesses(string[] args)
     {
-        await using var cluster = await BenchCluster.StartAsync(size, configure);
+        var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+        var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var sizes = args.Length > 2 ? args[2].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [3];
+        Console.WriteLine($"## propagation-processes: {rate} single-row writes/s to random nodes for {seconds} s, one process per node over loopback");
+        Console.WriteLine();
+        foreach (var size in sizes)
+        {
+            MeasureAsync(ProcessCluster.StartAsync(size).GetAwaiter().GetResult(), size, rate, seconds).GetAwaiter().GetResult();
+        }
+
+        Console.WriteLine();
+        return 0;
+    }
+
+    private static async Task RunOneAsync(int size, int rate, int seconds, Action<Agent.Node.NodeOptions> configure) =>
+        await MeasureAsync(await BenchCluster.StartAsync(size, configure), size, rate, seconds);
+
+    private static async Task MeasureAsync(IBenchCluster started, int size, int rate, int seconds)
+    {
+        await using var cluster = started;
         var random = new Random(7);
         var writes = new List<Task<(Corrosion.Agent.Storage.ActorId Origin, long Version, long CommittedAt)>>();
         var interval = TimeSpan.FromSeconds(1.0 / rate);
-        var started = Stopwatch.GetTimestamp();
+        var begin = Stopwatch.GetTimestamp();
         var total = rate * seconds;
         for (var i = 0; i < total; i++)
         {
             // Open loop: each write starts on schedule whether or not earlier ones finished.
-            var due = started + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+            var due = begin + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
             var wait = due - Stopwatch.GetTimestamp();
             if (wait > 0)
             {
