@@ -2,12 +2,18 @@
 // Each suite owns its arguments; results go to bench/RESULTS.md.
 using System.Globalization;
 using Corrosion.Bench;
+using Corrosion.Bench.Replication;
 using Corrosion.Bench.Swim;
 
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["swim"] = SwimSuite.Run,
     ["store"] = a => { StoreBench.Run(Console.Out, rows: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000); return 0; },
+    ["propagation"] = PropagationSuite.Run,
+    ["throughput"] = ThroughputSuite.Run,
+    ["wan"] = WanSuite.Run,
+    ["propagation-processes"] = PropagationSuite.RunProcesses,
+    ["replica-node"] = ProcessCluster.RunNode,
     ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
 };
 
