@@ -162,9 +162,17 @@ public sealed class ReplicationProcessTests : IAsyncLifetime
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"join {(joined - started).TotalSeconds:F1}s, {written} writes ({failedAttempts} refused attempts) {(writesDone - joined).TotalSeconds:F1}s, convergence {(converged - writesDone).TotalSeconds:F1}s; events rows {rows[0]}"));
 
-        // The events table holds exactly the inserts the clients made (a third of the writes, roughly).
         Assert.True(int.Parse(rows[0], CultureInfo.InvariantCulture) > 0);
         Assert.Single(digests.Distinct());
+
+        // The CLI prints the same sync state as the API: every node's head, nothing needed.
+        var cli = await CorrosionProcess.RunAsync(StartDeadline, "sync", "generate", "--api-addr", Agent(Victim).ApiAddr);
+        Assert.True(cli.ExitCode == 0, cli.Stderr);
+        using var printed = JsonDocument.Parse(cli.Stdout);
+        var api = await GetJsonAsync(Victim, "v1/sync/state");
+        Assert.Equal(api.GetProperty("heads").EnumerateObject().Count(), printed.RootElement.GetProperty("heads").EnumerateObject().Count());
+        Assert.Equal(Nodes, printed.RootElement.GetProperty("heads").EnumerateObject().Count());
+        Assert.Empty(printed.RootElement.GetProperty("need").EnumerateObject());
     }
 
     private static string Sql(FormattableString sql) => sql.ToString(CultureInfo.InvariantCulture);
