@@ -1,6 +1,7 @@
 using Corrosion.Actors;
 using Corrosion.Agent.Api;
 using Corrosion.Agent.Membership;
+using Corrosion.Agent.Replication;
 using Corrosion.Agent.Transport;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -89,7 +90,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             });
             var supervisor = system.Spawn(() => new NodeSupervisor(store, options, transport), "node");
             var actors = await supervisor.Ask<NodeActors>(reply => new GetNodeActors(reply), TimeSpan.FromSeconds(30));
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, ct), actors.Membership);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
             var node = new CorrosionNode(options, store, system, actors, api, log) { Transport = transport };
@@ -113,7 +114,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
     }
 
-    private static async Task<HealthReport> HealthAsync(CrdtStore store, ActorRef<MembershipCommand>? membership, CancellationToken cancellationToken)
+    private static async Task<HealthReport> HealthAsync(
+        CrdtStore store,
+        ActorRef<MembershipCommand>? membership,
+        ActorRef<GossipCommand>? gossip,
+        CancellationToken cancellationToken)
     {
         var state = store.GetSyncState();
         var gaps = state.Needs.Values.Sum(ranges => ranges.Sum(r => r.Count));
@@ -131,7 +136,21 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             }
         }
 
-        return new HealthReport(Members: members, Gaps: gaps, QueueSize: 0, P99Lag: 0);
+        long queueSize = 0;
+        if (gossip is not null)
+        {
+            try
+            {
+                var stats = await gossip.Ask<GossipStats>(reply => new GetGossipStats(reply), TimeSpan.FromSeconds(5), cancellationToken);
+                queueSize = stats.PendingBroadcasts;
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+            {
+                // Gossip is restarting: its queue is being rebuilt, so none is reported.
+            }
+        }
+
+        return new HealthReport(Members: members, Gaps: gaps, QueueSize: queueSize, P99Lag: 0);
     }
 
     internal static StoreOptions StoreOptionsFor(DbOptions db, ushort clusterId)
