@@ -15,6 +15,13 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["propagation-processes"] = PropagationSuite.RunProcesses,
     ["replica-node"] = ProcessCluster.RunNode,
     ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
+    // The single-node issue's figures in one run on one machine: store, then HTTP.
+    ["single-node"] = _ =>
+    {
+        StoreBench.Run(Console.Out, rows: 20_000);
+        HttpBench.RunAsync(Console.Out, requests: 3_000).GetAwaiter().GetResult();
+        return 0;
+    },
 };
 
 if (args.Length == 0 || !suites.TryGetValue(args[0], out var suite))
