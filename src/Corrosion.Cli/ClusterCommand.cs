@@ -1,6 +1,6 @@
 using System.CommandLine;
+using Corrosion.Client;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -20,7 +20,8 @@ public static class ClusterCommand
             try
             {
                 var (address, token) = globals.ResolveApi(parse);
-                var rows = await FetchAsync(address, token, cancellationToken);
+                using var client = new CorrosionClient(address, token);
+                var rows = (await client.GetJsonAsync("v1/members", cancellationToken)).EnumerateArray().ToList();
                 Render(rows, stdout);
                 return 0;
             }
@@ -32,29 +33,6 @@ public static class ClusterCommand
         });
         cluster.Subcommands.Add(members);
         return cluster;
-    }
-
-    private static async Task<List<JsonElement>> FetchAsync(Uri address, string? token, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/members");
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        using var response = await http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        using var document = JsonDocument.Parse(body);
-        if (!response.IsSuccessStatusCode)
-        {
-            var message = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error)
-                ? error.GetString()
-                : body;
-            throw new CliException($"{(int)response.StatusCode} {message}");
-        }
-
-        return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 
     private static void Render(List<JsonElement> members, TextWriter stdout)

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
+using Corrosion.Client;
 using System.Text.Json;
 
 namespace Corrosion.Cli;
@@ -25,7 +25,8 @@ public static class SyncCommand
             try
             {
                 var (address, token) = globals.ResolveApi(parse);
-                var state = await FetchAsync(address, token, cancellationToken);
+                using var client = new CorrosionClient(address, token);
+                var state = await client.GetJsonAsync("v1/sync/state", cancellationToken);
                 await stdout.WriteLineAsync(JsonSerializer.Serialize(state, Indented));
                 return 0;
             }
@@ -37,28 +38,5 @@ public static class SyncCommand
         });
         sync.Subcommands.Add(generate);
         return sync;
-    }
-
-    private static async Task<JsonElement> FetchAsync(Uri address, string? token, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/sync/state");
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        using var response = await http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        using var document = JsonDocument.Parse(body);
-        if (!response.IsSuccessStatusCode)
-        {
-            var message = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error)
-                ? error.GetString()
-                : body;
-            throw new CliException($"{(int)response.StatusCode} {message}");
-        }
-
-        return document.RootElement.Clone();
     }
 }

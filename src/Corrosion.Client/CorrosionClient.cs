@@ -91,6 +91,21 @@ public sealed class CorrosionClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a JSON document from a GET endpoint of the node (for example <c>v1/members</c> or
+    /// <c>v1/sync/state</c>). Safe to retry: it changes nothing.
+    /// </summary>
+    /// <exception cref="CorrosionException">the node answered with an error, or was unreachable.</exception>
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var request = NewRequest(HttpMethod.Get, path, null);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var document = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        return document.RootElement.Clone();
+    }
+
     private static async IAsyncEnumerable<QueryRow> ReadRows(HttpResponseMessage response, StreamReader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using (response)
