@@ -11,9 +11,11 @@ namespace Corrosion.Agent.Api;
 /// <param name="Options">The node's options.</param>
 /// <param name="Health">Live figures for <c>/v1/health</c> (members, gaps, queues), filled in by the node.</param>
 /// <param name="Membership">The membership actor for <c>/v1/members</c>; null when the node runs without one.</param>
+/// <param name="Subscriptions">The subscription actor for <c>/v1/subscriptions</c> and <c>/v1/updates</c>; null when the node runs without one.</param>
 public sealed record ApiContext(
     ActorRef<StorageCommand> Storage,
     CrdtStore Store,
     NodeOptions Options,
     Func<CancellationToken, Task<HealthReport>> Health,
-    ActorRef<MembershipCommand>? Membership = null);
+    ActorRef<MembershipCommand>? Membership = null,
+    ActorRef<Subscriptions.SubscriptionCommand>? Subscriptions = null);

@@ -15,7 +15,9 @@ public sealed record GetNodeActors(ActorRef<NodeActors> ReplyTo) : NodeCommand;
 /// <param name="Storage">The writer.</param>
 /// <param name="Membership">SWIM membership, or null when the node runs without it.</param>
 /// <param name="Gossip">Replication, or null when the node runs without it.</param>
+/// <param name="Subscriptions">Live queries and table watchers, or null when the node runs without them.</param>
 public sealed record NodeActors(
     ActorRef<StorageCommand> Storage,
     ActorRef<MembershipCommand>? Membership = null,
-    ActorRef<Replication.GossipCommand>? Gossip = null);
+    ActorRef<Replication.GossipCommand>? Gossip = null,
+    ActorRef<Subscriptions.SubscriptionCommand>? Subscriptions = null);

@@ -1,0 +1,44 @@
+using Corrosion.Actors;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Subscriptions;
+
+/// <summary>A message to <c>SubscriptionActor</c>, which owns every live query of the node.</summary>
+public abstract record SubscriptionCommand;
+
+/// <summary>
+/// Subscribes to a read-only statement: reuses the subscription of the same statement (same SQL text
+/// and parameters) when one exists, otherwise creates it, then attaches a listener that receives the
+/// current rows and every change after them.
+/// </summary>
+/// <param name="Statement">One read-only statement, with its parameters.</param>
+/// <param name="SkipRows">True to leave the current rows out of the stream (the end-of-query mark stays).</param>
+/// <param name="ReplyTo">Receives the stream, or why there is none.</param>
+public sealed record Subscribe(Statement Statement, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo) : SubscriptionCommand;
+
+/// <summary>
+/// Re-attaches to an existing subscription. With <paramref name="From"/>, the stream replays every
+/// change after that change id (no rows); without it, the stream starts like <see cref="Subscribe"/>.
+/// </summary>
+/// <param name="QueryId">The subscription's id (header <c>corro-query-id</c>).</param>
+/// <param name="From">The last change id the listener has seen, or null for a fresh start.</param>
+/// <param name="SkipRows">True to leave the current rows out (when <paramref name="From"/> is null).</param>
+/// <param name="ReplyTo">Receives the stream, or why there is none.</param>
+public sealed record AttachSubscription(string QueryId, long? From, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo) : SubscriptionCommand;
+
+/// <summary>A listener went away (its stream was disposed). Fire and forget.</summary>
+/// <param name="QueryId">The subscription.</param>
+/// <param name="ListenerId">The listener, from <see cref="SubscriptionStream.ListenerId"/>.</param>
+public sealed record DetachSubscription(string QueryId, long ListenerId) : SubscriptionCommand;
+
+/// <summary>
+/// Watches a replicated table for changed primary keys (<c>/v1/updates/{table}</c>).
+/// </summary>
+/// <param name="Table">The replicated table.</param>
+/// <param name="ReplyTo">Receives the stream, or why there is none.</param>
+public sealed record WatchTable(string Table, ActorRef<WatchOutcome> ReplyTo) : SubscriptionCommand;
+
+/// <summary>A table watcher went away. Fire and forget.</summary>
+/// <param name="Table">The table.</param>
+/// <param name="ListenerId">The listener, from <see cref="UpdateStream.ListenerId"/>.</param>
+public sealed record UnwatchTable(string Table, long ListenerId) : SubscriptionCommand;
