@@ -55,10 +55,19 @@ internal sealed class MaterializedResult
                 key[i] = cells[keyColumns[i]];
             }
 
-            var plain = RowCodec.Encode(key);
-            occurrences.TryGetValue(plain, out var seen);
-            occurrences[plain] = seen + 1;
-            var identity = RowCodec.Encode(key, seen);
+            // The first row with a key is identified by the key alone; later ones by key and
+            // occurrence number (a count-prefixed encoding plus a suffix never equals a plain one).
+            var identity = RowCodec.Encode(key);
+            if (occurrences.TryGetValue(identity, out var seen))
+            {
+                occurrences[identity] = seen + 1;
+                identity = RowCodec.Encode(key, seen);
+            }
+            else
+            {
+                occurrences[identity] = 1;
+            }
+
             MaterializedRow row;
             if (previous.Remove(identity, out var old))
             {

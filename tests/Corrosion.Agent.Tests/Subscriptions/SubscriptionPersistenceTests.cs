@@ -69,6 +69,26 @@ public sealed class SubscriptionPersistenceTests
     }
 
     [Fact]
+    public async Task A_statement_with_named_parameters_survives_a_restart_and_keeps_following_changes()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        var statement = new Statement("SELECT id, name FROM items WHERE team = :team", null, new Dictionary<string, SqlValue> { ["team"] = SqlValue.FromText("red") });
+        var first = await h.Subscriptions.Ask<SubscribeOutcome>(r => new Subscribe(statement, false, r), SubscriptionHarness.Timeout);
+        await first.Stream!.DisposeAsync();
+        await h.StopAsync();
+
+        await h.StartAgainAsync();
+        var again = await h.Subscriptions.Ask<SubscribeOutcome>(r => new Subscribe(statement, false, r), SubscriptionHarness.Timeout);
+        await using var stream = again.Stream!;
+        await h.WriteAsync("INSERT INTO items (id, name, team) VALUES (1, 'a', 'red'), (2, 'b', 'blue')");
+
+        Assert.Equal(first.Stream!.QueryId, stream.QueryId);
+        Assert.Equal(first.Stream.QueryHash, stream.QueryHash);
+        var change = Assert.Single(await stream.TakeAsync(1));
+        Assert.Equal(1L, change.Cells[0].AsInteger);
+    }
+
+    [Fact]
     public async Task The_change_log_is_pruned_by_count_and_older_ids_are_expired_with_the_oldest_kept()
     {
         await using var h = await SubscriptionHarness.StartAsync(new SubscriptionOptions { BatchWindow = TimeSpan.Zero, MaxChangeLog = 3 });
