@@ -84,8 +84,8 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
         var self = Context.Self;
         var forwarder = Context.Spawn(() => new SubscriptionStorageForwarder(self), "storage-events", new MailboxOptions(8192, MailboxFullMode.Wait));
-        // SubscribeStorageEvents has no unsubscribe: after a restart of this actor the old forwarder
-        // stays in the writer's list as a stopped actor (its events are counted dead letters).
+        // The writer watches its listeners: when this actor restarts, the old forwarder (a child)
+        // stops and leaves the writer's list.
         await _storage.TellAsync(new SubscribeStorageEvents(forwarder));
         // The writer handles its mailbox in order: once this answers, every later commit is
         // published to the forwarder, so an evaluation from now on misses nothing.
@@ -294,6 +294,10 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 break;
             case ChangesMerged merged:
                 MarkDirty(merged.Result.Changed);
+                break;
+            case StorageEventsDropped:
+                // The writer could not reach the forwarder for a while: anything may have changed.
+                MarkAllDirty();
                 break;
         }
     }
