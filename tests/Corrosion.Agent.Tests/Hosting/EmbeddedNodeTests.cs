@@ -118,6 +118,36 @@ public sealed class EmbeddedNodeTests
     }
 
     [Fact]
+    public async Task A_json_section_of_the_service_configuration_configures_the_node()
+    {
+        using var dir = new TempDirectory();
+        var schema = dir.File("schema.sql");
+        await File.WriteAllTextAsync(schema, "CREATE TABLE things (id INTEGER NOT NULL PRIMARY KEY, name TEXT);");
+        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Corrosion"] = new Dictionary<string, object>
+            {
+                ["db"] = new Dictionary<string, object> { ["path"] = dir.File("json.db"), ["schema_paths"] = new[] { schema } },
+                ["api"] = new Dictionary<string, object> { ["addr"] = "127.0.0.1:0" },
+                ["gossip"] = new Dictionary<string, object> { ["addr"] = "127.0.0.1:0" },
+                ["embedded"] = new Dictionary<string, object> { ["http_api"] = false },
+            },
+        });
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+        await using var host = EmbeddedHost.Build(
+            dir: dir,
+            configureConfiguration: c => c.AddJsonStream(stream),
+            nodeSection: c => c.GetSection("Corrosion"));
+
+        await host.Host.StartAsync();
+
+        Assert.Equal(dir.File("json.db"), host.Node.Options.Db.Path);
+        Assert.Equal(["things"], host.Node.Store.Tables);
+        Assert.False(host.Host.Services.GetRequiredService<CorrosionNodeHost>().HostingOptions!.HttpApi);
+        Assert.Equal(TimeSpan.FromSeconds(30), host.Node.Options.Api.DefaultTimeout);
+    }
+
+    [Fact]
     public async Task A_bad_value_fails_the_host_start_with_the_key_and_the_file_that_set_it()
     {
         using var dir = new TempDirectory();
