@@ -41,7 +41,7 @@ public static class EmbeddedNodeConfiguration
             {
                 options.Validate();
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
                 throw new ConfigurationException($"after the configure callback: {e.Message}", e);
             }
