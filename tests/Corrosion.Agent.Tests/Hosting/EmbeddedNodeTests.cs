@@ -269,6 +269,17 @@ public sealed class EmbeddedNodeTests
     }
 
     [Fact]
+    public async Task The_service_is_stopped_when_the_node_actors_stop_on_their_own()
+    {
+        await using var host = await EmbeddedHost.StartAsync();
+        var lifetime = host.Host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+        await host.Node.System.TerminateAsync();
+
+        await Wait.UntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the host to be asked to stop");
+    }
+
+    [Fact]
     public void A_service_collection_embeds_one_node()
     {
         var services = new ServiceCollection();
