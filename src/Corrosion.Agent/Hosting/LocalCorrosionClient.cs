@@ -10,6 +10,8 @@ namespace Corrosion.Agent.Hosting;
 /// Talks to a node in the same process through its actors and its read pool: no HTTP, no JSON.
 /// Writes go to <c>StorageActor</c> (the single writer), queries to the store's read-only
 /// connections, subscriptions and table watches to <c>SubscriptionActor</c>. Thread-safe.
+/// Cancelling a write stops the wait, not the write: a transaction already handed to the writer
+/// may still commit.
 /// </summary>
 public sealed class LocalCorrosionClient
 {
