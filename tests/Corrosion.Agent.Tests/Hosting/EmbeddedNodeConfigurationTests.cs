@@ -1,3 +1,4 @@
+using System.Reflection;
 using Corrosion.Agent.Hosting;
 using Corrosion.Agent.Node;
 using Corrosion.Hocon;
@@ -70,5 +71,20 @@ public sealed class EmbeddedNodeConfigurationTests
             EmbeddedNodeConfiguration.LoadHostingOptions(Service(("embedded:http_api", "sometimes"))));
 
         Assert.Contains("embedded:http_api", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_hosting_option_has_its_default_in_reference_conf()
+    {
+        var keys = HoconParser.Parse(NodeConfiguration.ReferenceText(), "reference.conf").Flatten().Select(kv => kv.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var fromReference = EmbeddedNodeConfiguration.LoadHostingOptions(Service());
+        var inCode = new CorrosionHostingOptions();
+
+        foreach (var property in typeof(CorrosionHostingOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var key = $"{EmbeddedNodeConfiguration.HostingSection}:{property.GetCustomAttribute<ConfigurationKeyNameAttribute>()!.Name}";
+            Assert.True(keys.Contains(key), $"reference.conf has no default for {key.Replace(':', '.')}");
+            Assert.Equal(property.GetValue(inCode), property.GetValue(fromReference));
+        }
     }
 }
