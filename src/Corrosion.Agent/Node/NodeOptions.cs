@@ -3,6 +3,7 @@ using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
+using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Transport;
 using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
@@ -33,6 +34,9 @@ public sealed partial class NodeOptions
     /// <summary>The <c>gossip.replication</c> section.</summary>
     public GossipOptions Replication { get; set; } = new();
 
+    /// <summary>The <c>subscriptions</c> section: live queries.</summary>
+    public SubscriptionOptions Subscriptions { get; set; } = new();
+
     /// <summary>Run replication (the gossip transport and actor); tests of the API alone turn it off.</summary>
     public bool EnableReplication { get; set; } = true;
 
@@ -55,6 +59,7 @@ public sealed partial class NodeOptions
                 Broadcast = configuration.GetSection("gossip:broadcast").Get<BroadcastOptions>() ?? new BroadcastOptions(),
                 Sync = configuration.GetSection("gossip:sync").Get<SyncOptions>() ?? new SyncOptions(),
                 Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
+                Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
             };
             options.Validate();
             return options;
@@ -105,6 +110,7 @@ public sealed partial class NodeOptions
         Broadcast.Validate();
         Sync.Validate();
         Replication.Validate();
+        Subscriptions.Validate();
         var bind = Gossip.BindEndPoint.Address;
         Require(
             Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),

@@ -2,6 +2,7 @@ using Corrosion.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Transport;
 
 namespace Corrosion.Agent.Node;
@@ -18,6 +19,7 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
     private readonly IGossipTransport? _transport;
     private ActorRef<MembershipCommand>? _membership;
     private ActorRef<GossipCommand>? _gossip;
+    private ActorRef<SubscriptionCommand>? _subscriptions;
 
     /// <summary>Creates the supervisor over the node's store.</summary>
     /// <param name="store">The node's database.</param>
@@ -40,6 +42,11 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
         if (_options is { } options)
         {
             var storage = _storage;
+            var subscriptionsPath = options.Subscriptions.ResolvePath(options.Db.Path);
+            _subscriptions = Context.Spawn(
+                () => new SubscriptionActor(_store, storage, options.Subscriptions, subscriptionsPath),
+                "subscriptions",
+                SubscriptionActor.Mailbox);
             // SWIM's UDP socket takes the transport's port, so a member's address is also its gossip address.
             var bind = _transport?.LocalEndPoint is System.Net.IPEndPoint bound ? bound : options.Gossip.BindEndPoint;
             _membership = Context.Spawn(
@@ -68,7 +75,7 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
         switch (message)
         {
             case GetNodeActors get:
-                get.ReplyTo.Tell(new NodeActors(_storage!, _membership, _gossip));
+                get.ReplyTo.Tell(new NodeActors(_storage!, _membership, _gossip, _subscriptions));
                 break;
         }
 

@@ -1,0 +1,149 @@
+using SQLitePCL;
+
+namespace Corrosion.Agent.Storage;
+
+public sealed partial class CrdtStore
+{
+    // Action codes of sqlite3_set_authorizer (sqlite3.h) a plain SELECT compiles to.
+    private const int SqliteReadAction = 20;
+    private const int SqliteSelectAction = 21;
+    private const int SqliteFunctionAction = 31;
+    private const int SqliteRecursiveAction = 33;
+
+    /// <summary>
+    /// Runs one read-only statement for a live query on a pooled read connection, compiled under an
+    /// authorizer that records every table the statement reads (SQLite tells it, no SQL is parsed
+    /// here) and refuses anything but reads of replicated tables. Returns the rows with each result
+    /// column's origin, so callers can tell which cells identify a row. Thread-safe.
+    /// </summary>
+    /// <exception cref="NotReadOnlyException">The statement would write; nothing ran.</exception>
+    /// <exception cref="SqlException">Invalid SQL or parameters, or a read of a table that is not replicated.</exception>
+    internal LiveQueryResult EvaluateLiveQuery(Statement statement)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = _readers.Rent(ReadWait);
+        var handle = connection.Handle!;
+        var tables = new SortedSet<string>(StringComparer.Ordinal);
+        string? refusal = null;
+        delegate_authorizer authorizer = (_, action, param0, _, dbName, _) =>
+        {
+            switch (action)
+            {
+                case SqliteSelectAction or SqliteFunctionAction or SqliteRecursiveAction:
+                    return raw.SQLITE_OK;
+                case SqliteReadAction:
+                    var table = param0.utf8_to_string() ?? string.Empty;
+                    var database = dbName.utf8_to_string();
+                    if (database is not null && database != "main")
+                    {
+                        refusal ??= $"a live query may read only the main database, not {database}.{table}";
+                        return raw.SQLITE_DENY;
+                    }
+
+                    if (!_tables.TryGetValue(table, out var crr))
+                    {
+                        refusal ??= $"a live query may read only replicated tables; {table} is not one";
+                        return raw.SQLITE_DENY;
+                    }
+
+                    tables.Add(crr.Name);
+                    return raw.SQLITE_OK;
+                default:
+                    refusal ??= "a live query must be one read-only SELECT";
+                    return raw.SQLITE_DENY;
+            }
+        };
+
+        NativeStatement? stmt = null;
+        try
+        {
+            raw.sqlite3_set_authorizer(handle, authorizer, null);
+            try
+            {
+                stmt = NativeStatement.Prepare(handle, statement.Sql);
+            }
+            catch (SqlException) when (refusal is not null)
+            {
+                throw new SqlException(refusal);
+            }
+            finally
+            {
+                // The connection goes back to the pool for ordinary queries, which run unchecked.
+                raw.sqlite3_set_authorizer(handle, (delegate_authorizer?)null, null);
+                GC.KeepAlive(authorizer);
+            }
+
+            if (!stmt.IsReadOnly)
+            {
+                throw new NotReadOnlyException("only read-only statements can be subscribed to");
+            }
+
+            if (refusal is not null)
+            {
+                throw new SqlException(refusal);
+            }
+
+            if (tables.Count == 0)
+            {
+                throw new SqlException("a live query must read at least one replicated table");
+            }
+
+            BindParameters(stmt, statement, strict: true);
+            var columnCount = stmt.ColumnCount;
+            var columns = new LiveQueryColumn[columnCount];
+            for (var i = 0; i < columnCount; i++)
+            {
+                var originTable = raw.sqlite3_column_table_name(stmt.Handle, i).utf8_to_string();
+                var originColumn = raw.sqlite3_column_origin_name(stmt.Handle, i).utf8_to_string();
+                var isPk = false;
+                if (originTable is not null && originColumn is not null && _tables.TryGetValue(originTable, out var crr))
+                {
+                    // Names as declared, so origins compare with the table list below.
+                    originTable = crr.Name;
+                    var pk = crr.PkNames.FirstOrDefault(p => string.Equals(p, originColumn, StringComparison.OrdinalIgnoreCase));
+                    isPk = pk is not null;
+                    originColumn = pk ?? originColumn;
+                }
+
+                columns[i] = new LiveQueryColumn(stmt.ColumnName(i), originTable, originColumn, isPk);
+            }
+
+            var keys = tables.ToDictionary(t => t, t => _tables[t].PkNames, StringComparer.Ordinal);
+            var rows = new List<SqlValue[]>();
+            while (stmt.Step())
+            {
+                var cells = new SqlValue[columnCount];
+                for (var i = 0; i < columnCount; i++)
+                {
+                    cells[i] = stmt.GetValue(i);
+                }
+
+                rows.Add(cells);
+            }
+
+            return new LiveQueryResult(columns, keys, rows);
+        }
+        finally
+        {
+            stmt?.Dispose();
+            _readers.Return(connection);
+        }
+    }
+}
+
+/// <summary>A result column of a live query and where its values come from.</summary>
+/// <param name="Name">The column's name in the result.</param>
+/// <param name="OriginTable">The table the values are read from unchanged, or null for an expression.</param>
+/// <param name="OriginColumn">The column the values are read from unchanged, or null for an expression.</param>
+/// <param name="IsPrimaryKey">True when the origin is a primary-key column of a replicated table.</param>
+internal sealed record LiveQueryColumn(string Name, string? OriginTable, string? OriginColumn, bool IsPrimaryKey);
+
+/// <summary>One evaluation of a live query.</summary>
+/// <param name="Columns">The result columns and their origins.</param>
+/// <param name="Tables">Every replicated table the statement reads, with its primary-key columns.</param>
+/// <param name="Rows">The rows, in the statement's order.</param>
+internal sealed record LiveQueryResult(
+    IReadOnlyList<LiveQueryColumn> Columns,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Tables,
+    IReadOnlyList<SqlValue[]> Rows);

@@ -1,0 +1,45 @@
+using System.Threading.Channels;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Subscriptions;
+
+/// <summary>One live query inside <see cref="SubscriptionActor"/>: its result, its listeners, its log bounds.</summary>
+internal sealed class LiveSubscription(string id, Statement statement, string hash, IReadOnlyList<string> columns, MaterializedResult result, long prunedThrough)
+{
+    public string Id { get; } = id;
+
+    public Statement Statement { get; } = statement;
+
+    public string Hash { get; } = hash;
+
+    public IReadOnlyList<string> Columns { get; set; } = columns;
+
+    public MaterializedResult Result { get; } = result;
+
+    /// <summary>Changes up to this id are no longer kept (0 when none were pruned).</summary>
+    public long PrunedThrough { get; set; } = prunedThrough;
+
+    /// <summary>The replicated tables the statement reads (case-insensitive); empty until evaluated.</summary>
+    public HashSet<string> Tables { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<long, Listener> Listeners { get; } = [];
+
+    /// <summary>When the last listener left (or the subscription was loaded), for the idle timeout.</summary>
+    public DateTimeOffset IdleSince { get; set; }
+
+    /// <summary>A change touched one of its tables since its last evaluation.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>Seconds its last evaluation took (reported in the end-of-query mark).</summary>
+    public double LastEvaluationSeconds { get; set; }
+
+    /// <summary>One attached stream: its bounded channel and the last change put into it.</summary>
+    internal sealed class Listener(long id, ChannelWriter<SubscriptionChange> writer, long lastDelivered)
+    {
+        public long Id { get; } = id;
+
+        public ChannelWriter<SubscriptionChange> Writer { get; } = writer;
+
+        public long LastDelivered { get; set; } = lastDelivered;
+    }
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using Corrosion.Agent.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Corrosion.Agent.Subscriptions;
+
+/// <summary>
+/// The SQLite file beside the database that keeps every subscription across restarts: its
+/// statement and counters, its materialised rows, and its change log (for listeners resuming with
+/// <c>from=</c>). Each re-evaluation is recorded in one transaction, before its changes are sent, so
+/// a change id a listener has seen always survives a crash. Used by one actor at a time.
+/// </summary>
+internal sealed class SubscriptionFile : IDisposable
+{
+    private const string Ddl = """
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            id TEXT PRIMARY KEY,
+            sql TEXT NOT NULL,
+            params BLOB,
+            named_params BLOB,
+            hash TEXT NOT NULL,
+            columns BLOB NOT NULL,
+            last_row_id INTEGER NOT NULL,
+            last_change_id INTEGER NOT NULL,
+            pruned_through INTEGER NOT NULL,
+            last_listener_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS subscription_rows (
+            sub_id TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            cells BLOB NOT NULL,
+            PRIMARY KEY (sub_id, row_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS subscription_changes (
+            sub_id TEXT NOT NULL,
+            change_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            row_id INTEGER NOT NULL,
+            cells BLOB NOT NULL,
+            at_ms INTEGER NOT NULL,
+            PRIMARY KEY (sub_id, change_id)
+        ) WITHOUT ROWID;
+        """;
+
+    private readonly SqliteConnection _connection;
+
+    public SubscriptionFile(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var directory = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        Path = full;
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
+        _connection.Open();
+        Run(Ddl);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Every persisted subscription with its rows.</summary>
+    public List<StoredSubscription> LoadAll()
+    {
+        var subscriptions = new List<StoredSubscription>();
+        using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms FROM subscriptions ORDER BY id"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var positional = reader.IsDBNull(2) ? null : RowCodec.Decode((byte[])reader[2]);
+                IReadOnlyDictionary<string, SqlValue>? named = null;
+                if (!reader.IsDBNull(3))
+                {
+                    var pairs = RowCodec.Decode((byte[])reader[3]);
+                    var map = new Dictionary<string, SqlValue>(StringComparer.Ordinal);
+                    for (var i = 0; i + 1 < pairs.Length; i += 2)
+                    {
+                        map[pairs[i].AsText] = pairs[i + 1];
+                    }
+
+                    named = map;
+                }
+
+                subscriptions.Add(new StoredSubscription(
+                    reader.GetString(0),
+                    new Statement(reader.GetString(1), positional, named),
+                    reader.GetString(4),
+                    RowCodec.Decode((byte[])reader[5]).Select(v => v.AsText).ToArray(),
+                    reader.GetInt64(6),
+                    reader.GetInt64(7),
+                    reader.GetInt64(8),
+                    reader.GetInt64(9),
+                    []));
+            }
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            using var command = Command("SELECT row_id, key, cells FROM subscription_rows WHERE sub_id = $id ORDER BY row_id", ("$id", subscription.Id));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                subscription.Rows.Add(new MaterializedRow(reader.GetInt64(0), (byte[])reader[1], RowCodec.Decode((byte[])reader[2])));
+            }
+        }
+
+        return subscriptions;
+    }
+
+    /// <summary>Adds a new subscription with its first rows.</summary>
+    public void Create(StoredSubscription subscription, long nowMs)
+    {
+        using var tx = _connection.BeginTransaction();
+        object? named = null;
+        if (subscription.Statement.NamedParams is { } map)
+        {
+            named = RowCodec.Encode(map.OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => new[] { SqlValue.FromText(p.Key), p.Value }).ToArray());
+        }
+
+        Execute(
+            tx,
+            "INSERT INTO subscriptions (id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms) VALUES ($id, $sql, $params, $named, $hash, $columns, $row, $change, $pruned, $now)",
+            ("$id", subscription.Id),
+            ("$sql", subscription.Statement.Sql),
+            ("$params", subscription.Statement.Params is { } p ? RowCodec.Encode(p) : null),
+            ("$named", named),
+            ("$hash", subscription.Hash),
+            ("$columns", EncodeColumns(subscription.Columns)),
+            ("$row", subscription.LastRowId),
+            ("$change", subscription.LastChangeId),
+            ("$pruned", subscription.PrunedThrough),
+            ("$now", nowMs));
+        WriteRows(tx, subscription.Id, subscription.Rows, []);
+        tx.Commit();
+    }
+
+    /// <summary>Records one re-evaluation: the rows it changed, its change events and the counters.</summary>
+    public void Record(string id, ResultDelta delta, IReadOnlyList<string> columns, long lastRowId, long lastChangeId, long nowMs)
+    {
+        using var tx = _connection.BeginTransaction();
+        WriteRows(tx, id, delta.Upserted, delta.Deleted);
+        using (var insert = Command("INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ($id, $change, $kind, $row, $cells, $at)"))
+        {
+            insert.Transaction = tx;
+            var change = insert.Parameters.Add("$change", SqliteType.Integer);
+            var kind = insert.Parameters.Add("$kind", SqliteType.Integer);
+            var row = insert.Parameters.Add("$row", SqliteType.Integer);
+            var cells = insert.Parameters.Add("$cells", SqliteType.Blob);
+            insert.Parameters.AddWithValue("$id", id);
+            insert.Parameters.AddWithValue("$at", nowMs);
+            foreach (var c in delta.Changes)
+            {
+                change.Value = c.ChangeId;
+                kind.Value = (int)c.Kind;
+                row.Value = c.RowId;
+                cells.Value = RowCodec.Encode(c.Cells);
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        Execute(
+            tx,
+            "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id",
+            ("$id", id),
+            ("$columns", EncodeColumns(columns)),
+            ("$row", lastRowId),
+            ("$change", lastChangeId));
+        tx.Commit();
+    }
+
+    /// <summary>The kept changes after <paramref name="from"/>, in order.</summary>
+    public List<SubscriptionChange> ChangesAfter(string id, long from)
+    {
+        var changes = new List<SubscriptionChange>();
+        using var command = Command("SELECT change_id, kind, row_id, cells FROM subscription_changes WHERE sub_id = $id AND change_id > $from ORDER BY change_id", ("$id", id), ("$from", from));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            changes.Add(new SubscriptionChange((ChangeKind)reader.GetInt32(1), reader.GetInt64(2), RowCodec.Decode((byte[])reader[3]), reader.GetInt64(0)));
+        }
+
+        return changes;
+    }
+
+    /// <summary>Drops the changes up to and including <paramref name="through"/>.</summary>
+    public void PruneThrough(string id, long through)
+    {
+        using var tx = _connection.BeginTransaction();
+        Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id AND change_id <= $through", ("$id", id), ("$through", through));
+        Execute(tx, "UPDATE subscriptions SET pruned_through = max(pruned_through, $through) WHERE id = $id", ("$id", id), ("$through", through));
+        tx.Commit();
+    }
+
+    /// <summary>The last change id recorded before <paramref name="cutoffMs"/>, or null when none is kept.</summary>
+    public long? LastChangeBefore(string id, long cutoffMs)
+    {
+        using var command = Command("SELECT max(change_id) FROM subscription_changes WHERE sub_id = $id AND at_ms < $cutoff", ("$id", id), ("$cutoff", cutoffMs));
+        var result = command.ExecuteScalar();
+        return result is null or DBNull ? null : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Remembers when the subscription last had a listener.</summary>
+    public void TouchListener(string id, long nowMs)
+    {
+        using var tx = _connection.BeginTransaction();
+        Execute(tx, "UPDATE subscriptions SET last_listener_ms = $now WHERE id = $id", ("$id", id), ("$now", nowMs));
+        tx.Commit();
+    }
+
+    /// <summary>Removes a subscription with its rows and changes.</summary>
+    public void Delete(string id)
+    {
+        using var tx = _connection.BeginTransaction();
+        Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id", ("$id", id));
+        Execute(tx, "DELETE FROM subscription_rows WHERE sub_id = $id", ("$id", id));
+        Execute(tx, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
+        tx.Commit();
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private static byte[] EncodeColumns(IReadOnlyList<string> columns) => RowCodec.Encode(columns.Select(SqlValue.FromText).ToArray());
+
+    private void WriteRows(SqliteTransaction tx, string id, IReadOnlyList<MaterializedRow> upserted, IReadOnlyList<long> deleted)
+    {
+        if (deleted.Count > 0)
+        {
+            using var delete = Command("DELETE FROM subscription_rows WHERE sub_id = $id AND row_id = $row");
+            delete.Transaction = tx;
+            delete.Parameters.AddWithValue("$id", id);
+            var row = delete.Parameters.Add("$row", SqliteType.Integer);
+            foreach (var rowId in deleted)
+            {
+                row.Value = rowId;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        if (upserted.Count > 0)
+        {
+            using var upsert = Command("INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES ($id, $row, $key, $cells)");
+            upsert.Transaction = tx;
+            upsert.Parameters.AddWithValue("$id", id);
+            var row = upsert.Parameters.Add("$row", SqliteType.Integer);
+            var key = upsert.Parameters.Add("$key", SqliteType.Blob);
+            var cells = upsert.Parameters.Add("$cells", SqliteType.Blob);
+            foreach (var r in upserted)
+            {
+                row.Value = r.RowId;
+                key.Value = r.Key;
+                cells.Value = RowCodec.Encode(r.Cells);
+                upsert.ExecuteNonQuery();
+            }
+        }
+    }
+
+    private void Run(string sql)
+    {
+        using var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private void Execute(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        command.Transaction = tx;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+}
