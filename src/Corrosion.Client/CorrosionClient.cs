@@ -6,10 +6,18 @@ using System.Text.Json;
 namespace Corrosion.Client;
 
 /// <summary>
-/// A client for a Corrosion node's HTTP API: transactions, and queries streamed row by row.
-/// Thread-safe; reuse one instance.
+/// A client for a Corrosion node's HTTP API: transactions, queries streamed row by row (or mapped to
+/// records), live subscriptions that resume after a dropped connection, and primary-key update
+/// streams. Thread-safe; reuse one instance.
 /// </summary>
-public sealed class CorrosionClient : IDisposable
+/// <remarks>
+/// Reads are retried with <see cref="ReadRetry"/> when the node is unreachable or answers 502/503/504
+/// before any data arrived: opening a query, a subscription or an update stream, and re-attaching a
+/// subscription or update stream. Transactions are never retried: when a connection breaks after the
+/// request was sent, the client cannot tell whether the node committed it, and running the writes a
+/// second time could apply them twice.
+/// </remarks>
+public sealed partial class CorrosionClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -39,7 +47,19 @@ public sealed class CorrosionClient : IDisposable
     /// <summary>The bearer token sent with every request, or null.</summary>
     public string? BearerToken { get; }
 
-    /// <summary>Runs statements in one transaction on the node. Not retried: a write is not idempotent.</summary>
+    /// <summary>How reads are retried (see the class remarks); <see cref="RetryPolicy.Default"/> unless set.</summary>
+    public RetryPolicy ReadRetry { get; init; } = RetryPolicy.Default;
+
+    /// <summary>The source of retry jitter.</summary>
+    private Random Jitter { get; } = Random.Shared;
+
+    /// <summary>
+    /// Runs statements in one transaction on the node. Never retried: if the connection breaks after
+    /// the request was sent the node may have committed it, and a second run could apply it twice.
+    /// </summary>
+    /// <param name="statements">The statements, run in order in one transaction.</param>
+    /// <param name="timeout">How long the node may wait for its writer, or null for its default.</param>
+    /// <param name="cancellationToken">Cancels the request (the node may still commit it).</param>
     /// <exception cref="CorrosionException">the node refused the transaction (nothing was applied) or was unreachable.</exception>
     public async Task<ExecuteResult> ExecuteAsync(IEnumerable<ClientStatement> statements, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -64,37 +84,92 @@ public sealed class CorrosionClient : IDisposable
         return new ExecuteResult(rows, version, time, actor);
     }
 
-    /// <summary>Runs one statement in a transaction.</summary>
+    /// <summary>Runs one statement in a transaction (never retried, see <see cref="ExecuteAsync(IEnumerable{ClientStatement}, TimeSpan?, CancellationToken)"/>).</summary>
+    /// <param name="statement">The statement.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     public Task<ExecuteResult> ExecuteAsync(ClientStatement statement, CancellationToken cancellationToken = default) =>
         ExecuteAsync([statement], null, cancellationToken);
 
-    /// <summary>Runs a read-only query; rows stream as the node sends them.</summary>
+    /// <summary>
+    /// Runs a read-only query; rows stream as the node sends them. Opening is retried per
+    /// <see cref="ReadRetry"/>; a stream that breaks part way through is reported, not retried
+    /// (the rows already read would be read again).
+    /// </summary>
+    /// <param name="statement">One read-only statement.</param>
+    /// <param name="cancellationToken">Cancels opening and reading.</param>
     /// <exception cref="CorrosionException">the node refused the query, or reported an error mid-stream.</exception>
     public async Task<QueryResult> QueryAsync(ClientStatement statement, CancellationToken cancellationToken = default)
     {
+        var (stream, columns) = await OpenQueryAsync(statement, cancellationToken);
+        return new QueryResult(columns, ReadRows(stream, cancellationToken));
+    }
+
+    private Task<(NdjsonStream Stream, IReadOnlyList<string> Columns)> OpenQueryAsync(ClientStatement statement, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(statement);
-        using var request = NewRequest(HttpMethod.Post, "v1/queries", WriteStatement(statement));
-        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        try
+        var body = WriteStatement(statement);
+        return RetryAsync(
+            ReadRetry,
+            async ct =>
+            {
+                using var request = NewRequest(HttpMethod.Post, "v1/queries", body);
+                var opened = await OpenStreamAsync(request, ct);
+                try
+                {
+                    return (opened, await ReadColumnsAsync(opened, ct));
+                }
+                catch
+                {
+                    opened.Dispose();
+                    throw;
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a read-only query and maps each row to <typeparamref name="T"/>: columns bind to the
+    /// constructor parameters of the public constructor with the most parameters, then to settable
+    /// properties, by name ignoring case and underscores (<c>created_at</c> binds <c>CreatedAt</c>).
+    /// Supported member types: long, int, short, byte, uint, ulong, double, float, decimal, string,
+    /// bool (from 0/1), byte[], enums, <see cref="JsonElement"/>, and their nullable forms.
+    /// </summary>
+    /// <typeparam name="T">A record or class; its reflection is cached.</typeparam>
+    /// <param name="statement">One read-only statement.</param>
+    /// <param name="cancellationToken">Cancels opening and reading.</param>
+    /// <exception cref="RowMappingException">a parameter has no column, or a cell does not fit its member.</exception>
+    /// <exception cref="CorrosionException">the node refused the query, or reported an error mid-stream.</exception>
+    public async IAsyncEnumerable<T> QueryAsync<T>(ClientStatement statement, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (stream, columns) = await OpenQueryAsync(statement, cancellationToken);
+        using (stream)
         {
-            var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
-            var first = await reader.ReadLineAsync(cancellationToken) ?? throw new CorrosionException(0, "the node closed the stream before sending columns");
-            using var header = JsonDocument.Parse(first);
-            ThrowIfError(header.RootElement);
-            var columns = header.RootElement.GetProperty("columns").EnumerateArray().Select(c => c.GetString() ?? string.Empty).ToList();
-            return new QueryResult(columns, ReadRows(response, reader, cancellationToken));
+            var map = RowMapper<T>.Bind(columns);
+            await foreach (var row in ReadRows(stream, cancellationToken))
+            {
+                yield return map(row.Cells);
+            }
         }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
+    }
+
+    /// <summary>Maps cells of a result with the given columns to <typeparamref name="T"/>, as <see cref="QueryAsync{T}"/> does.</summary>
+    /// <typeparam name="T">A record or class.</typeparam>
+    /// <param name="columns">The result's column names.</param>
+    /// <param name="cells">One row's cells.</param>
+    /// <exception cref="RowMappingException">a parameter has no column, or a cell does not fit its member.</exception>
+    public static T MapRow<T>(IReadOnlyList<string> columns, IReadOnlyList<JsonElement> cells)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(cells);
+        return RowMapper<T>.Bind(columns)(cells);
     }
 
     /// <summary>
     /// Reads a JSON document from a GET endpoint of the node (for example <c>v1/members</c> or
-    /// <c>v1/sync/state</c>). Safe to retry: it changes nothing.
+    /// <c>v1/sync/state</c>). Not retried here; safe for callers to retry: it changes nothing.
     /// </summary>
+    /// <param name="path">The path relative to the node's address.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="CorrosionException">the node answered with an error, or was unreachable.</exception>
     public async Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken = default)
     {
@@ -106,30 +181,21 @@ public sealed class CorrosionClient : IDisposable
         return document.RootElement.Clone();
     }
 
-    private static async IAsyncEnumerable<QueryRow> ReadRows(HttpResponseMessage response, StreamReader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<QueryRow> ReadRows(NdjsonStream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using (response)
-        using (reader)
+        using (stream)
         {
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            while (await stream.ReadAsync(cancellationToken) is { } line)
             {
-                if (line.Length == 0)
+                switch (line.Kind)
                 {
-                    continue;
-                }
-
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                ThrowIfError(root);
-                if (root.TryGetProperty("eoq", out _))
-                {
-                    yield break;
-                }
-
-                if (root.TryGetProperty("row", out var row))
-                {
-                    var cells = row[1].EnumerateArray().Select(c => c.Clone()).ToList();
-                    yield return new QueryRow(row[0].GetInt64(), cells);
+                    case WireLineKind.Error:
+                        throw new CorrosionException(200, line.Text);
+                    case WireLineKind.EndOfQuery:
+                        yield break;
+                    case WireLineKind.Row:
+                        yield return new QueryRow(line.RowId, line.Cells);
+                        break;
                 }
             }
 
@@ -137,11 +203,40 @@ public sealed class CorrosionClient : IDisposable
         }
     }
 
-    private static void ThrowIfError(JsonElement root)
+    /// <summary>Reads the columns line that starts query and subscription streams.</summary>
+    private static async Task<IReadOnlyList<string>> ReadColumnsAsync(NdjsonStream stream, CancellationToken cancellationToken)
     {
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error))
+        var line = await stream.ReadAsync(cancellationToken) ?? throw new CorrosionException(0, "the node closed the stream before sending columns");
+        return line.Kind switch
         {
-            throw new CorrosionException(200, error.GetString() ?? "error");
+            WireLineKind.Columns => line.Columns,
+            WireLineKind.Error => throw new CorrosionException(200, line.Text),
+            _ => throw new CorrosionException(0, "the node's stream did not start with columns"),
+        };
+    }
+
+    /// <summary>Sends a request and opens its streamed response (headers read, body not yet).</summary>
+    private async Task<NdjsonStream> OpenStreamAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return await NdjsonStream.OpenAsync(response, cancellationToken);
+    }
+
+    /// <summary>Runs a read, retrying transient failures (unreachable, broken, 502/503/504) with backoff.</summary>
+    private async Task<T> RetryAsync<T>(RetryPolicy policy, Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        for (var retry = 1; ; retry++)
+        {
+            try
+            {
+                return await attempt(cancellationToken);
+            }
+            catch (CorrosionException e) when (e.IsTransient && retry <= policy.MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                // Retried below, after the backoff.
+            }
+
+            await Task.Delay(policy.DelayBefore(retry, Jitter), cancellationToken);
         }
     }
 
@@ -171,7 +266,11 @@ public sealed class CorrosionClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CorrosionException($"cannot reach the node at {_http.BaseAddress}: {e.Message}", e);
+            throw new CorrosionException(0, $"cannot reach the node at {_http.BaseAddress}: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new CorrosionException(0, $"the connection to the node at {_http.BaseAddress} broke: {e.Message}", e);
         }
 
         if (response.IsSuccessStatusCode)
@@ -181,14 +280,32 @@ public sealed class CorrosionClient : IDisposable
 
         using (response)
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            string text;
+            try
+            {
+                text = await response.Content.ReadAsStringAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                text = string.Empty;
+            }
+
             var message = text;
+            long? oldest = null;
             try
             {
                 using var document = JsonDocument.Parse(text);
-                if (document.RootElement.TryGetProperty("error", out var error))
+                if (document.RootElement.ValueKind == JsonValueKind.Object)
                 {
-                    message = error.GetString() ?? text;
+                    if (document.RootElement.TryGetProperty("error", out var error))
+                    {
+                        message = error.ValueKind == JsonValueKind.String ? error.GetString()! : error.GetRawText();
+                    }
+
+                    if (document.RootElement.TryGetProperty("oldest_change_id", out var o) && o.ValueKind == JsonValueKind.Number)
+                    {
+                        oldest = o.GetInt64();
+                    }
                 }
             }
             catch (JsonException)
@@ -196,7 +313,17 @@ public sealed class CorrosionClient : IDisposable
                 // Not JSON: keep the raw text.
             }
 
-            throw new CorrosionException((int)response.StatusCode, string.IsNullOrEmpty(message) ? response.ReasonPhrase ?? "error" : message);
+            if (string.IsNullOrEmpty(message))
+            {
+                message = response.ReasonPhrase ?? "error";
+            }
+
+            if (response.StatusCode == System.Net.HttpStatusCode.Gone)
+            {
+                throw new ChangeIdExpiredException(message, oldest);
+            }
+
+            throw new CorrosionException((int)response.StatusCode, message);
         }
     }
 
@@ -217,7 +344,7 @@ public sealed class CorrosionClient : IDisposable
         return buffer.ToArray();
     }
 
-    private static byte[] WriteStatement(ClientStatement statement)
+    internal static byte[] WriteStatement(ClientStatement statement)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
