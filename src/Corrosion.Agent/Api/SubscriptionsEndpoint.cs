@@ -71,7 +71,9 @@ internal static class SubscriptionsEndpoint
     {
         try
         {
-            return await subscriptions.Ask(create, AskTimeout, http.RequestAborted);
+            // Not cancelled when the client leaves: a stream handed out after that would never be
+            // disposed, and its listener would linger; the caller disposes it instead.
+            return await subscriptions.Ask(create, AskTimeout, CancellationToken.None);
         }
         catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
         {

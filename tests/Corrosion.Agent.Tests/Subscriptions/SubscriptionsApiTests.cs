@@ -244,6 +244,22 @@ public sealed class SubscriptionsApiTests
     }
 
     [Fact]
+    public async Task A_change_id_the_subscription_never_handed_out_is_400()
+    {
+        await using var node = await SubscriptionApiNode.StartAsync();
+        string id;
+        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        {
+            id = first.QueryId;
+        }
+
+        var (status, body) = await HttpJson.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=99");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("99", body.GetProperty("error").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_subscription_is_404()
     {
         await using var node = await SubscriptionApiNode.StartAsync();

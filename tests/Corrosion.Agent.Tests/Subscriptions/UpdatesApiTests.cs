@@ -1,4 +1,5 @@
 using System.Net;
+using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Api;
 
 namespace Corrosion.Agent.Tests.Subscriptions;
@@ -52,6 +53,37 @@ public sealed class UpdatesApiTests
     }
 
     [Fact]
+    public async Task Keys_changed_by_a_merge_from_another_node_are_notified()
+    {
+        await using var origin = await SubscriptionApiNode.StartAsync();
+        await using var node = await SubscriptionApiNode.StartAsync();
+        await using var stream = await node.WatchAsync("items");
+
+        await origin.WriteAsync("INSERT INTO items (id, name) VALUES (5, 'five')");
+        await MergeAsync(origin, node, 1);
+        var insert = await stream.NextAsync();
+        await origin.WriteAsync("DELETE FROM items WHERE id = 5");
+        await MergeAsync(origin, node, 2);
+        var delete = await stream.NextAsync();
+
+        Assert.Equal(("update", "[5]"), Notify(insert));
+        Assert.Equal(("delete", "[5]"), Notify(delete));
+    }
+
+    [Fact]
+    public async Task A_watcher_that_falls_behind_gets_an_error_and_the_stream_ends()
+    {
+        await using var node = await SubscriptionApiNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { SubscriberBuffer = 4 });
+        await using var stream = await node.WatchAsync("items");
+
+        await node.WriteAsync("INSERT INTO items (id, name) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) SELECT i, 'x' FROM n");
+        var lines = await stream.UntilAsync(l => l.TryGetProperty("error", out _));
+
+        Assert.InRange(lines.Count - 1, 0, 4);
+        Assert.Null(await stream.TryNextAsync());
+    }
+
+    [Fact]
     public async Task An_unknown_table_is_404()
     {
         await using var node = await SubscriptionApiNode.StartAsync();
@@ -60,5 +92,15 @@ public sealed class UpdatesApiTests
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
+    }
+
+    /// <summary>Applies <paramref name="version"/> of <paramref name="from"/> on <paramref name="to"/> through its writer, as sync would.</summary>
+    private static async Task MergeAsync(SubscriptionApiNode from, SubscriptionApiNode to, long version)
+    {
+        var changesets = await from.Node.Actors.Storage.Ask<IReadOnlyList<Changeset>>(
+            reply => new ReadChanges(from.Node.ActorId, VersionRange.Single(version), reply), SubscriptionApiStream.Deadline);
+        var outcome = await to.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(changesets, reply), SubscriptionApiStream.Deadline);
+        Assert.Null(outcome.Error);
+        Assert.NotEmpty(outcome.Result!.Changed);
     }
 }
