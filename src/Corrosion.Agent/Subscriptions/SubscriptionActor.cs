@@ -33,6 +33,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private SubscriptionFile? _file;
+    private TableWatchers? _watchers;
     private long _nextListenerId;
     private long _lastLocalVersion;
 
@@ -59,6 +60,8 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     }
 
     private SubscriptionFile File => _file ?? throw new InvalidOperationException("the subscription file is not open");
+
+    private TableWatchers Watchers => _watchers ??= new TableWatchers(UnwatchAction());
 
     private DateTimeOffset Now => Context.Time.GetUtcNow();
 
@@ -136,10 +139,10 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 Maintain();
                 break;
             case WatchTable watch:
-                // TODO: delegate to TableWatchers (engineer subsapi) once both branches are merged.
-                watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.Unavailable, "table watches are not available yet")));
+                Watch(watch);
                 break;
-            case UnwatchTable:
+            case UnwatchTable unwatch:
+                Watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
                 break;
         }
     }
@@ -244,6 +247,46 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         return (listener, channel.Reader);
     }
 
+    private void Watch(WatchTable watch)
+    {
+        var table = _store.Tables.FirstOrDefault(t => string.Equals(t, watch.Table, StringComparison.OrdinalIgnoreCase));
+        if (table is null)
+        {
+            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no replicated table {watch.Table}")));
+            return;
+        }
+
+        var keys = new List<string>();
+        try
+        {
+            using var query = _store.Query(new Statement("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [SqlValue.FromText(table)]));
+            foreach (var row in query.Rows)
+            {
+                keys.Add(row.Cells[0].AsText);
+            }
+        }
+        catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException)
+        {
+            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.Unavailable, $"the table's key could not be read: {e.Message}")));
+            return;
+        }
+
+        watch.ReplyTo.Tell(new WatchOutcome(Watchers.Watch(table, keys, _options.SubscriberBuffer), null));
+    }
+
+    private Action<UpdateStream> UnwatchAction()
+    {
+        var self = Context.Self;
+        return stream =>
+        {
+            var message = new UnwatchTable(stream.Table, stream.ListenerId);
+            if (!self.TryTell(message))
+            {
+                _ = self.TellAsync(message).AsTask();
+            }
+        };
+    }
+
     private Action<SubscriptionStream> DetachAction()
     {
         var self = Context.Self;
@@ -277,12 +320,15 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     {
         if (received.EarlierEventsLost)
         {
+            // Keys changed by the lost events cannot be named: watchers start over rather than miss them.
+            _watchers?.Close("changes were lost before reaching the watcher; watch again and re-read the table");
             MarkAllDirty();
         }
 
         switch (received.Event)
         {
             case ChangesCommitted committed:
+                Watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
                 if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
@@ -293,6 +339,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 MarkDirty(committed.Changesets.SelectMany(c => c.Changes));
                 break;
             case ChangesMerged merged:
+                Watchers.OnChanges(merged.Result.Changed);
                 MarkDirty(merged.Result.Changed);
                 break;
         }
@@ -511,6 +558,8 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
     private void Close(string reason)
     {
+        _watchers?.Close(reason);
+        _watchers = null;
         foreach (var subscription in _subscriptions.Values)
         {
             foreach (var listener in subscription.Listeners.Values)
