@@ -118,9 +118,14 @@ internal static class SubscriptionsEndpoint
             return false;
         }
 
-        return bool.TryParse(text.ToString(), out var skip)
-            ? skip
-            : throw new ApiInputException($"skip_rows must be true or false, not \"{text}\"");
+        // A bare flag (?skip_rows) means true, as query-string booleans usually do.
+        return text.ToString() switch
+        {
+            "" or "1" => true,
+            "0" => false,
+            var other when bool.TryParse(other, out var skip) => skip,
+            var other => throw new ApiInputException($"skip_rows must be true or false, not \"{other}\""),
+        };
     }
 
     private static async Task ServeAsync(HttpContext http, SubscribeOutcome? outcome)

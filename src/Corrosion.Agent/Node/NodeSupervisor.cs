@@ -14,6 +14,8 @@ namespace Corrosion.Agent.Node;
 public sealed class NodeSupervisor : Actor<NodeCommand>
 {
     private readonly CrdtStore _store;
+    // Outlives restarts of the writer, so gossip and subscriptions keep hearing about changes.
+    private readonly StorageListeners _storageListeners = new();
     private readonly NodeOptions? _options;
     private ActorRef<StorageCommand>? _storage;
     private readonly IGossipTransport? _transport;
@@ -38,7 +40,7 @@ public sealed class NodeSupervisor : Actor<NodeCommand>
     /// <inheritdoc />
     protected override ValueTask PreStart()
     {
-        _storage = Context.Spawn(() => new StorageActor(_store), "storage", new MailboxOptions(4096, MailboxFullMode.Wait));
+        _storage = Context.Spawn(() => new StorageActor(_store, _storageListeners), "storage", new MailboxOptions(4096, MailboxFullMode.Wait));
         if (_options is { } options)
         {
             var storage = _storage;

@@ -12,10 +12,42 @@ namespace Corrosion.Agent.Storage;
 public sealed partial class StorageActor : Actor<StorageCommand>
 {
     private readonly CrdtStore _store;
-    private readonly List<ActorRef<StorageEvent>> _listeners = [];
+    private readonly StorageListeners _listeners;
 
     /// <summary>Creates the actor over a store the node owns (a restart keeps the store).</summary>
-    public StorageActor(CrdtStore store) => _store = store;
+    /// <param name="store">The store.</param>
+    /// <param name="listeners">
+    /// The event listeners, owned by the parent so that they outlive a restart of this actor; null
+    /// keeps them in this instance.
+    /// </param>
+    public StorageActor(CrdtStore store, StorageListeners? listeners = null)
+    {
+        _store = store;
+        _listeners = listeners ?? new StorageListeners();
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask PreStart()
+    {
+        // After a restart, watch the listeners the previous incarnation had.
+        foreach (var listener in _listeners.All)
+        {
+            TryWatch(listener);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask OnSignal(Signal signal)
+    {
+        if (signal is Terminated terminated)
+        {
+            _listeners.Remove(terminated.Ref);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     /// <inheritdoc />
     protected override ValueTask OnReceive(StorageCommand message)
@@ -36,6 +68,13 @@ public sealed partial class StorageActor : Actor<StorageCommand>
                 break;
             case SubscribeStorageEvents subscribe:
                 _listeners.Add(subscribe.Listener);
+                TryWatch(subscribe.Listener);
+                break;
+            case UnsubscribeStorageEvents unsubscribe:
+                if (_listeners.Remove(unsubscribe.Listener))
+                {
+                    TryUnwatch(unsubscribe.Listener);
+                }
                 break;
             case SaveMembers save:
                 SaveMembers(save);
@@ -104,11 +143,28 @@ public sealed partial class StorageActor : Actor<StorageCommand>
         }
     }
 
-    private void Publish(StorageEvent e)
+    private void Publish(StorageEvent e) => _listeners.Publish(e);
+
+    // Only actors can be watched; a test probe stays a listener until it unsubscribes.
+    private void TryWatch(IActorRef listener)
     {
-        foreach (var listener in _listeners)
+        try
         {
-            listener.TryTell(e);
+            Context.Watch(listener);
+        }
+        catch (ArgumentException)
+        {
+        }
+    }
+
+    private void TryUnwatch(IActorRef listener)
+    {
+        try
+        {
+            Context.Unwatch(listener);
+        }
+        catch (ArgumentException)
+        {
         }
     }
 

@@ -45,6 +45,10 @@ public sealed record ReadSyncState(ActorRef<SyncState> ReplyTo) : StorageCommand
 /// <param name="Listener">Receives <see cref="StorageEvent"/>s.</param>
 public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
 
+/// <summary>Removes a listener added with <see cref="SubscribeStorageEvents"/> (a stopped listener is removed by itself).</summary>
+/// <param name="Listener">The listener.</param>
+public sealed record UnsubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
+
 /// <summary>Something the store did that other actors react to.</summary>
 public abstract record StorageEvent;
 
@@ -53,6 +57,16 @@ public abstract record StorageEvent;
 /// <param name="Version">The new local version.</param>
 /// <param name="Changesets">The changes, chunked.</param>
 public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent;
+
+/// <summary>
+/// Events for this listener were dropped because its mailbox was full; what changed since is
+/// unknown to it (subscriptions re-evaluate everything; gossip leaves it to sync).
+/// </summary>
+public sealed record StorageEventsDropped : StorageEvent
+{
+    /// <summary>The one instance.</summary>
+    public static StorageEventsDropped Instance { get; } = new();
+}
 
 /// <summary>Remote changesets were merged.</summary>
 /// <param name="Result">What the merge applied.</param>

@@ -30,10 +30,10 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     private readonly Random _random;
     private readonly int _parallelism = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private SubscriptionFile? _file;
-    private TableWatchers? _watchers;
     private long _nextListenerId;
     private long _lastLocalVersion;
 
@@ -61,8 +61,6 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
     private SubscriptionFile File => _file ?? throw new InvalidOperationException("the subscription file is not open");
 
-    private TableWatchers Watchers => _watchers ??= new TableWatchers(UnwatchAction());
-
     private DateTimeOffset Now => Context.Time.GetUtcNow();
 
     private long NowMs => Now.ToUnixTimeMilliseconds();
@@ -87,8 +85,8 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
         var self = Context.Self;
         var forwarder = Context.Spawn(() => new SubscriptionStorageForwarder(self), "storage-events", new MailboxOptions(8192, MailboxFullMode.Wait));
-        // SubscribeStorageEvents has no unsubscribe: after a restart of this actor the old forwarder
-        // stays in the writer's list as a stopped actor (its events are counted dead letters).
+        // The writer watches its listeners: when this actor restarts, the old forwarder (a child)
+        // stops and leaves the writer's list.
         await _storage.TellAsync(new SubscribeStorageEvents(forwarder));
         // The writer handles its mailbox in order: once this answers, every later commit is
         // published to the forwarder, so an evaluation from now on misses nothing.
@@ -142,7 +140,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 Watch(watch);
                 break;
             case UnwatchTable unwatch:
-                Watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
+                _watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
                 break;
         }
     }
@@ -247,46 +245,6 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         return (listener, channel.Reader);
     }
 
-    private void Watch(WatchTable watch)
-    {
-        var table = _store.Tables.FirstOrDefault(t => string.Equals(t, watch.Table, StringComparison.OrdinalIgnoreCase));
-        if (table is null)
-        {
-            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no replicated table {watch.Table}")));
-            return;
-        }
-
-        var keys = new List<string>();
-        try
-        {
-            using var query = _store.Query(new Statement("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [SqlValue.FromText(table)]));
-            foreach (var row in query.Rows)
-            {
-                keys.Add(row.Cells[0].AsText);
-            }
-        }
-        catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException)
-        {
-            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.Unavailable, $"the table's key could not be read: {e.Message}")));
-            return;
-        }
-
-        watch.ReplyTo.Tell(new WatchOutcome(Watchers.Watch(table, keys, _options.SubscriberBuffer), null));
-    }
-
-    private Action<UpdateStream> UnwatchAction()
-    {
-        var self = Context.Self;
-        return stream =>
-        {
-            var message = new UnwatchTable(stream.Table, stream.ListenerId);
-            if (!self.TryTell(message))
-            {
-                _ = self.TellAsync(message).AsTask();
-            }
-        };
-    }
-
     private Action<SubscriptionStream> DetachAction()
     {
         var self = Context.Self;
@@ -320,15 +278,13 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     {
         if (received.EarlierEventsLost)
         {
-            // Keys changed by the lost events cannot be named: watchers start over rather than miss them.
-            _watchers?.Close("changes were lost before reaching the watcher; watch again and re-read the table");
             MarkAllDirty();
         }
 
         switch (received.Event)
         {
             case ChangesCommitted committed:
-                Watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
+                _watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
                 if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
@@ -339,8 +295,14 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 MarkDirty(committed.Changesets.SelectMany(c => c.Changes));
                 break;
             case ChangesMerged merged:
-                Watchers.OnChanges(merged.Result.Changed);
+                _watchers.OnChanges(merged.Result.Changed);
                 MarkDirty(merged.Result.Changed);
+                break;
+            case StorageEventsDropped:
+                // The writer could not reach the forwarder for a while: anything may have changed.
+                // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
+                _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
+                MarkAllDirty();
                 break;
         }
     }
@@ -556,10 +518,30 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         File.Delete(subscription.Id);
     }
 
+    private void Watch(WatchTable watch)
+    {
+        if (!_store.TryGetTable(watch.Table, out var table, out var primaryKey))
+        {
+            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no such replicated table: {watch.Table}")));
+            return;
+        }
+
+        var self = Context.Self;
+        var stream = _watchers.Watch(table, primaryKey, _options.SubscriberBuffer, s =>
+        {
+            var message = new UnwatchTable(s.Table, s.ListenerId);
+            if (!self.TryTell(message))
+            {
+                // Disposal must not block; the unwatch waits for room in the background.
+                _ = self.TellAsync(message).AsTask();
+            }
+        });
+        watch.ReplyTo.Tell(new WatchOutcome(stream, null));
+    }
+
     private void Close(string reason)
     {
-        _watchers?.Close(reason);
-        _watchers = null;
+        _watchers.CloseAll(reason);
         foreach (var subscription in _subscriptions.Values)
         {
             foreach (var listener in subscription.Listeners.Values)

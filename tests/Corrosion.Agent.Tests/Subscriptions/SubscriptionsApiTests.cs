@@ -1,376 +1,261 @@
 using System.Net;
 using System.Text.Json;
-using Corrosion.Agent.Api;
+using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Api;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Agent.Tests.Subscriptions;
 
-/// <summary><c>POST /v1/subscriptions</c> and <c>GET /v1/subscriptions/{id}</c> on a whole node.</summary>
+/// <summary>/v1/subscriptions and /v1/updates over HTTP, against a real node on the test server.</summary>
 public sealed class SubscriptionsApiTests
 {
-    private const string ItemsQuery = "SELECT id, name FROM items ORDER BY id";
-
-    internal static bool IsEoq(JsonElement line) => line.TryGetProperty("eoq", out _);
-
-    internal static JsonElement Change(JsonElement line) => line.GetProperty("change");
-
-    internal static long ChangeId(JsonElement line) => Change(line)[3].GetInt64();
-
-    internal static string Kind(JsonElement line) => Change(line)[0].GetString()!;
-
-    internal static long RowId(JsonElement line) => Change(line)[1].GetInt64();
-
-    internal static string Cells(JsonElement line) => Change(line)[2].GetRawText();
+    private const string Machines = "\"SELECT id, region, state FROM machines ORDER BY id\"";
 
     [Fact]
-    public async Task Post_answers_with_query_headers_then_columns_rows_and_end_of_query()
+    public async Task Subscribe_streams_columns_rows_and_eoq_then_every_kind_of_change_with_stable_row_ids()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')", "INSERT INTO items (id, name) VALUES (2, 'two')");
+        await using var node = await TestNode.StartAsync();
+        await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m1', 'ams')"]""");
 
-        await using var stream = await node.SubscribeAsync(ItemsQuery);
+        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
 
         Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.Equal("application/x-ndjson", stream.ContentType);
-        Assert.True(Guid.TryParse(stream.QueryId, out _), stream.QueryId);
-        Assert.False(string.IsNullOrWhiteSpace(stream.QueryHash));
-        var lines = await stream.NextAsync(4);
-        Assert.Equal("""["id","name"]""", lines[0].GetProperty("columns").GetRawText());
-        Assert.Equal("""[1,"one"]""", lines[1].GetProperty("row")[1].GetRawText());
-        Assert.Equal("""[2,"two"]""", lines[2].GetProperty("row")[1].GetRawText());
-        Assert.NotEqual(lines[1].GetProperty("row")[0].GetInt64(), lines[2].GetProperty("row")[0].GetInt64());
-        var eoq = lines[3].GetProperty("eoq");
-        Assert.True(eoq.GetProperty("time").GetDouble() >= 0);
+        Assert.False(string.IsNullOrEmpty(stream.Header("corro-query-id")));
+        Assert.Equal(64, stream.Header("corro-query-hash")!.Length);
+        Assert.Equal("""["id","region","state"]""", (await stream.NextAsync()).GetProperty("columns").GetRawText());
+        var row = (await stream.NextAsync()).GetProperty("row");
+        var m1 = row[0].GetInt64();
+        Assert.Equal("""["m1","ams","created"]""", row[1].GetRawText());
+        var eoq = (await stream.NextAsync()).GetProperty("eoq");
         Assert.Equal(0, eoq.GetProperty("change_id").GetInt64());
+        Assert.True(eoq.GetProperty("time").GetDouble() >= 0);
+
+        await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m2', 'fra')"]""");
+        var insert = await stream.NextChangeAsync();
+        Assert.Equal(("insert", """["m2","fra","created"]""", 1L), (insert.Kind, insert.Cells, insert.ChangeId));
+        Assert.NotEqual(m1, insert.RowId);
+
+        await WriteAsync(node, """["UPDATE machines SET state = 'started' WHERE id = 'm1'"]""");
+        Assert.Equal(("update", m1, """["m1","ams","started"]""", 2L), await stream.NextChangeAsync());
+
+        await WriteAsync(node, """["DELETE FROM machines WHERE id = 'm2'"]""");
+        Assert.Equal(("delete", insert.RowId, """["m2","fra","created"]""", 3L), await stream.NextChangeAsync());
     }
 
     [Fact]
-    public async Task Inserts_updates_and_deletes_arrive_as_changes_that_keep_the_rows_id()
+    public async Task An_aggregate_with_group_by_updates_its_group_rows_in_place()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
-        await using var stream = await node.SubscribeAsync(ItemsQuery);
-        var initial = await stream.UntilAsync(IsEoq);
-        var rowOne = initial[1].GetProperty("row")[0].GetInt64();
+        await using var node = await TestNode.StartAsync();
+        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", "\"SELECT region, count(*) AS n FROM machines GROUP BY region\"");
+        await stream.NextAsync(); // columns
+        await stream.NextAsync(); // eoq
 
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (2, 'two')");
-        var insert = await stream.NextAsync();
-        await node.WriteAsync("UPDATE items SET name = 'uno' WHERE id = 1");
-        var update = await stream.NextAsync();
-        await node.WriteAsync("DELETE FROM items WHERE id = 2");
-        var delete = await stream.NextAsync();
+        await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m1', 'ams')"]""");
+        var first = await stream.NextChangeAsync();
+        Assert.Equal(("insert", """["ams",1]"""), (first.Kind, first.Cells));
 
-        Assert.Equal(("insert", """[2,"two"]""", 1L), (Kind(insert), Cells(insert), ChangeId(insert)));
-        Assert.Equal(("update", """[1,"uno"]""", 2L), (Kind(update), Cells(update), ChangeId(update)));
-        Assert.Equal(rowOne, RowId(update));
-        Assert.Equal(("delete", """[2,"two"]""", 3L), (Kind(delete), Cells(delete), ChangeId(delete)));
-        Assert.Equal(RowId(insert), RowId(delete));
+        await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m2', 'ams')"]""");
+        Assert.Equal(("update", first.RowId, """["ams",2]""", first.ChangeId + 1), await stream.NextChangeAsync());
+
+        await WriteAsync(node, """["DELETE FROM machines"]""");
+        Assert.Equal(("delete", first.RowId, """["ams",2]""", first.ChangeId + 2), await stream.NextChangeAsync());
     }
 
     [Fact]
-    public async Task A_group_by_aggregate_streams_updates_of_its_groups()
+    public async Task The_same_query_reuses_its_subscription_and_skip_rows_leaves_the_rows_out()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, qty, team) VALUES (1, 5, 'a')");
-        await using var stream = await node.SubscribeAsync("SELECT team, sum(qty) FROM items GROUP BY team");
-        await stream.UntilAsync(IsEoq);
+        await using var node = await TestNode.StartAsync();
+        await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m1', 'ams')"]""");
 
-        await node.WriteAsync("INSERT INTO items (id, qty, team) VALUES (2, 7, 'a')");
-        var update = await stream.NextAsync();
-        await node.WriteAsync("INSERT INTO items (id, qty, team) VALUES (3, 1, 'b')");
-        var insert = await stream.NextAsync();
+        await using var first = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
+        await using var second = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
 
-        Assert.Equal(("update", """["a",12]"""), (Kind(update), Cells(update)));
-        Assert.Equal(("insert", """["b",1]"""), (Kind(insert), Cells(insert)));
+        Assert.Equal(first.Header("corro-query-id"), second.Header("corro-query-id"));
+        Assert.Equal(first.Header("corro-query-hash"), second.Header("corro-query-hash"));
+        await second.NextAsync(); // columns
+        Assert.True((await second.NextAsync()).TryGetProperty("eoq", out _), "skip_rows goes straight to the end-of-query mark");
     }
 
     [Fact]
-    public async Task The_same_query_reuses_the_subscription_and_another_query_gets_its_own()
+    public async Task Resuming_from_a_change_id_replays_exactly_the_changes_missed_then_goes_live()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-
-        await using var first = await node.SubscribeAsync(ItemsQuery);
-        await using var second = await node.SubscribeAsync(ItemsQuery);
-        await using var other = await node.SubscribeAsync("SELECT name FROM teams");
-
-        Assert.Equal(first.QueryId, second.QueryId);
-        Assert.Equal(first.QueryHash, second.QueryHash);
-        Assert.NotEqual(first.QueryId, other.QueryId);
-        Assert.NotEqual(first.QueryHash, other.QueryHash);
-    }
-
-    [Fact]
-    public async Task Parameters_are_part_of_the_statement()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')", "INSERT INTO items (id, name) VALUES (2, 'two')");
-
-        await using var one = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions", """["SELECT name FROM items WHERE id = ?", [1]]""");
-        await using var two = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions", """{"query": "SELECT name FROM items WHERE id = :id", "named_params": {"id": 2}}""");
-
-        Assert.Equal("""["one"]""", (await one.NextAsync(2))[1].GetProperty("row")[1].GetRawText());
-        Assert.Equal("""["two"]""", (await two.NextAsync(2))[1].GetProperty("row")[1].GetRawText());
-        Assert.NotEqual(one.QueryId, two.QueryId);
-    }
-
-    [Fact]
-    public async Task Skip_rows_leaves_out_the_rows_but_keeps_the_end_of_query()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
-
-        await using var stream = await node.SubscribeAsync(ItemsQuery, "?skip_rows=true");
-        var lines = await stream.NextAsync(2);
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (2, 'two')");
-
-        Assert.True(lines[0].TryGetProperty("columns", out _));
-        Assert.True(IsEoq(lines[1]));
-        Assert.Equal("insert", Kind(await stream.NextAsync()));
-    }
-
-    [Fact]
-    public async Task Get_without_from_starts_like_a_new_subscriber()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
+        await using var node = await TestNode.StartAsync();
         string id;
-        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        await using (var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
         {
-            id = first.QueryId;
+            id = stream.Header("corro-query-id")!;
+            await stream.NextAsync();
+            await stream.NextAsync();
+            await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('a')"]""");
+            Assert.Equal(1, (await stream.NextChangeAsync()).ChangeId);
         }
 
-        await using var stream = await node.AttachAsync(id);
+        // Disconnected: two changes happen meanwhile.
+        await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('b')"]""");
+        await WriteAsync(node, """["UPDATE machines SET state = 'gone' WHERE id = 'a'"]""");
 
-        Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.Equal(id, stream.QueryId);
-        var lines = await stream.NextAsync(3);
-        Assert.Equal("""[1,"one"]""", lines[1].GetProperty("row")[1].GetRawText());
-        Assert.True(IsEoq(lines[2]));
+        await using var resumed = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
+        Assert.Equal(HttpStatusCode.OK, resumed.Status);
+        Assert.True((await resumed.NextAsync()).TryGetProperty("columns", out _));
+        // Both writes may land in one batch window, so their order is the diff's, not the writes'.
+        var missed = new[] { await resumed.NextChangeAsync(), await resumed.NextChangeAsync() };
+        Assert.Equal([2L, 3L], missed.Select(c => c.ChangeId));
+        var b = Assert.Single(missed, c => c.Kind == "insert");
+        Assert.Equal("""["b","","created"]""", b.Cells);
+        Assert.Equal("""["a","","gone"]""", Assert.Single(missed, c => c.Kind == "update").Cells);
+
+        await WriteAsync(node, """["DELETE FROM machines WHERE id = 'b'"]""");
+        Assert.Equal(("delete", b.RowId, 4L), ((await resumed.NextChangeAsync()) is var d ? (d.Kind, d.RowId, d.ChangeId) : default));
     }
 
     [Fact]
-    public async Task Get_with_from_after_a_disconnect_gives_exactly_the_missed_changes_then_live_ones()
+    public async Task A_change_id_older_than_the_log_is_gone_with_the_oldest_id_kept()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        // A second subscriber stays connected throughout: what it sees is what the first one missed
-        // (a burst of writes may be folded into fewer changes, so the writes alone do not say).
-        await using var observer = await node.SubscribeAsync(ItemsQuery);
-        await observer.UntilAsync(IsEoq);
-        string id;
-        long seen;
-        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        await using var node = await TestNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { MaxChangeLog = 2 });
+        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
+        var id = stream.Header("corro-query-id")!;
+        await stream.NextAsync();
+        await stream.NextAsync();
+        for (var i = 0; i < 5; i++)
         {
-            id = first.QueryId;
-            await first.UntilAsync(IsEoq);
-            await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
-            seen = ChangeId(await first.NextAsync());
-            await observer.NextAsync();
+            await WriteAsync(node, $$"""["INSERT INTO machines (id) VALUES ('m{{i}}')"]""");
+            await stream.NextChangeAsync();
         }
 
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (2, 'two')");
-        await node.WriteAsync("UPDATE items SET name = 'uno' WHERE id = 1");
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (3, 'three')");
-        await node.WriteAsync("DELETE FROM items WHERE id = 2");
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (9, 'last')");
-        // The last write's change comes with or after everything written before it.
-        var expected = await observer.UntilAsync(l => Cells(l) == """[9,"last"]""");
+        await using var stale = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=0");
+        var body = await stale.BodyAsync();
 
-        await using var stream = await node.AttachAsync(id, $"?from={seen}");
-        Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.Equal(id, stream.QueryId);
-        Assert.Equal("""["id","name"]""", (await stream.NextAsync()).GetProperty("columns").GetRawText());
-        var missed = await stream.NextAsync(expected.Count);
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (4, 'four')");
-        var live = await stream.NextAsync();
+        Assert.Equal(HttpStatusCode.Gone, stale.Status);
+        var oldest = body.GetProperty("oldest_change_id").GetInt64();
+        Assert.InRange(oldest, 2, 4);
+        Assert.Contains("error", body.EnumerateObject().Select(p => p.Name));
 
-        Assert.Equal(1, seen);
-        Assert.Equal(expected.Select(l => l.GetRawText()), missed.Select(l => l.GetRawText()));
-        Assert.Equal(Enumerable.Range(2, expected.Count).Select(i => (long)i), missed.Select(ChangeId));
-        Assert.Equal(("insert", """[4,"four"]""", expected.Count + 2L), (Kind(live), Cells(live), ChangeId(live)));
+        // From just before the oldest kept, nothing is missing.
+        await using var ok = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from={oldest - 1}");
+        Assert.Equal(HttpStatusCode.OK, ok.Status);
+        await ok.NextAsync();
+        Assert.Equal(oldest, (await ok.NextChangeAsync()).ChangeId);
     }
 
-    [Fact]
-    public async Task A_subscriber_that_falls_behind_gets_an_error_and_resumes_without_loss()
+    [Theory]
+    [InlineData("POST", "/v1/subscriptions", "\"SELEC nonsense\"", HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/v1/subscriptions", "\"DELETE FROM machines\"", HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/v1/subscriptions", "\"SELECT * FROM __corro_members\"", HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/v1/subscriptions?skip_rows=maybe", "\"SELECT * FROM machines\"", HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/v1/subscriptions", "{\"nope\": 1}", HttpStatusCode.BadRequest)]
+    [InlineData("GET", "/v1/subscriptions/no-such-id", null, HttpStatusCode.NotFound)]
+    [InlineData("GET", "/v1/subscriptions/no-such-id?from=abc", null, HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/v1/updates/no_such_table", null, HttpStatusCode.NotFound)]
+    [InlineData("DELETE", "/v1/subscriptions", null, HttpStatusCode.MethodNotAllowed)]
+    public async Task Bad_requests_get_a_json_error_and_create_nothing(string method, string path, string? body, HttpStatusCode expected)
     {
-        await using var node = await SubscriptionApiNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { SubscriberBuffer = 4 });
-        await using var slow = await node.SubscribeAsync(ItemsQuery);
-        await slow.UntilAsync(IsEoq);
-
-        // One transaction, one diff of 500 changes: far more than the buffer at once.
-        await node.WriteAsync("INSERT INTO items (id, name) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT i, 'x' FROM n");
-        var received = await slow.UntilAsync(l => l.TryGetProperty("error", out _));
-        var end = await slow.TryNextAsync();
-
-        var changes = received.Where(l => l.TryGetProperty("change", out _)).ToList();
-        Assert.InRange(changes.Count, 0, 4);
-        Assert.Null(end);
-        var error = received[^1].GetProperty("error").GetString()!;
-        var last = changes.Count == 0 ? 0 : ChangeId(changes[^1]);
-        Assert.Contains($"from={last}", error, StringComparison.Ordinal);
-
-        await using var resumed = await node.AttachAsync(slow.QueryId, $"?from={last}");
-        await resumed.NextAsync();
-        var rest = await resumed.NextAsync(500 - changes.Count);
-        Assert.Equal(Enumerable.Range((int)last + 1, 500 - changes.Count).Select(i => (long)i), rest.Select(ChangeId));
-    }
-
-    [Fact]
-    public async Task A_change_id_no_longer_kept_is_410_with_the_oldest_kept_id()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { MaxChangeLog = 2 });
-        string id;
-        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        await using var node = await TestNode.StartAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
         {
-            id = first.QueryId;
-            await first.UntilAsync(IsEoq);
-            for (var i = 1; i <= 5; i++)
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await node.Http.SendAsync(request);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("error").GetString()));
+        Assert.Equal(0, await SubscriptionCountAsync(node));
+    }
+
+    [Fact]
+    public async Task A_subscription_outlives_a_node_restart_and_resumes_with_the_changes_made_while_down()
+    {
+        var node = await TestNode.StartAsync();
+        try
+        {
+            string id;
+            await using (var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
             {
-                await node.WriteAsync($"INSERT INTO items (id, name) VALUES ({i}, 'n{i}')");
-                Assert.Equal(i, ChangeId(await first.NextAsync()));
+                id = stream.Header("corro-query-id")!;
+                await stream.NextAsync();
+                await stream.NextAsync();
+                await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('before')"]""");
+                Assert.Equal(1, (await stream.NextChangeAsync()).ChangeId);
+                await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('unseen')"]""");
             }
+
+            node = await node.RestartAsync();
+
+            await using var resumed = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
+            Assert.Equal(HttpStatusCode.OK, resumed.Status);
+            await resumed.NextAsync();
+            var unseen = await resumed.NextChangeAsync();
+            Assert.Equal(("insert", """["unseen","","created"]""", 2L), (unseen.Kind, unseen.Cells, unseen.ChangeId));
+
+            await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('after')"]""");
+            var after = await resumed.NextChangeAsync();
+            Assert.Equal(("insert", """["after","","created"]""", 3L), (after.Kind, after.Cells, after.ChangeId));
         }
-
-        await using var expired = await node.AttachAsync(id, "?from=1");
-        var body = await expired.BodyAsync();
-        await using var kept = await node.AttachAsync(id, "?from=3");
-
-        Assert.Equal(HttpStatusCode.Gone, expired.Status);
-        Assert.Equal(4, body.GetProperty("oldest_change_id").GetInt64());
-        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
-        Assert.Equal(HttpStatusCode.OK, kept.Status);
-        Assert.Equal([4L, 5L], (await kept.NextAsync(3)).Skip(1).Select(ChangeId));
-    }
-
-    [Fact]
-    public async Task A_change_id_the_subscription_never_handed_out_is_400()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        string id;
-        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        finally
         {
-            id = first.QueryId;
+            await node.DisposeAsync();
         }
-
-        var (status, body) = await HttpJson.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=99");
-
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("99", body.GetProperty("error").GetString()!, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task An_unknown_subscription_is_404()
+    public async Task Changes_merged_from_another_node_reach_http_subscribers_and_table_watchers()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
+        await using var node = await TestNode.StartAsync();
+        await using var other = await TestNode.StartAsync();
+        await using var subscription = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
+        await subscription.NextAsync();
+        await subscription.NextAsync();
+        await using var updates = await NdJsonStream.PostAsync(node.Http, "/v1/updates/machines", "");
+        Assert.Equal(HttpStatusCode.OK, updates.Status);
 
-        var (status, body) = await HttpJson.GetAsync(node.Http, $"/v1/subscriptions/{Guid.NewGuid()}?from=0");
+        // The other node writes; its changeset is merged here as gossip would.
+        await WriteAsync(other, """["INSERT INTO machines (id, region) VALUES ('remote', 'syd')"]""");
+        var changesets = other.Node.Store.ChangesFor(other.Node.ActorId, new VersionRange(1, 1));
+        var outcome = await node.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(changesets, reply), NdJsonStream.Deadline);
+        Assert.Null(outcome.Error);
 
-        Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
+        Assert.Equal(("insert", """["remote","syd","created"]"""), (await subscription.NextChangeAsync()) is var c ? (c.Kind, c.Cells) : default);
+        Assert.Equal("""["update",["remote"]]""", (await updates.NextAsync()).GetProperty("notify").GetRawText());
     }
 
-    [Theory]
-    [InlineData("\"SELEC nothing\"", "syntax")]
-    [InlineData("\"INSERT INTO items (id) VALUES (1)\"", "read")]
-    [InlineData("\"SELECT * FROM no_such_table\"", "no_such_table")]
-    [InlineData("[\"SELECT 1\", \"SELECT 2\"]", "")]
-    public async Task A_statement_that_is_not_a_valid_read_only_query_is_400(string body, string mentions)
+    [Fact]
+    public async Task Updates_notify_each_changed_key_as_update_or_delete()
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
+        await using var node = await TestNode.StartAsync();
+        await using var updates = await NdJsonStream.PostAsync(node.Http, "/v1/updates/services", "");
+        Assert.Equal(HttpStatusCode.OK, updates.Status);
 
-        var (status, json) = await HttpJson.PostAsync(node.Http, "/v1/subscriptions", body);
+        await WriteAsync(node, """["INSERT INTO services (name, machine_id, port) VALUES ('web', 'm1', 80)", "INSERT INTO machines (id) VALUES ('m1')"]""");
+        Assert.Equal("""["update",["web","m1"]]""", (await updates.NextAsync()).GetProperty("notify").GetRawText());
 
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains(mentions, json.GetProperty("error").GetString()!, StringComparison.OrdinalIgnoreCase);
+        await WriteAsync(node, """["UPDATE services SET port = 81", "INSERT INTO services (name, machine_id) VALUES ('db', 'm1')"]""");
+        var next = new[] { (await updates.NextAsync()).GetProperty("notify").GetRawText(), (await updates.NextAsync()).GetProperty("notify").GetRawText() };
+        Assert.Equal(["""["update",["db","m1"]]""", """["update",["web","m1"]]"""], next.Order(StringComparer.Ordinal));
+
+        await WriteAsync(node, """["DELETE FROM services WHERE name = 'web'"]""");
+        Assert.Equal("""["delete",["web","m1"]]""", (await updates.NextAsync()).GetProperty("notify").GetRawText());
     }
 
-    [Theory]
-    [InlineData("?from=abc")]
-    [InlineData("?from=-1")]
-    [InlineData("?from=1.5")]
-    [InlineData("?skip_rows=maybe")]
-    public async Task A_malformed_query_string_is_400(string query)
+    private static async Task WriteAsync(TestNode node, string statements)
     {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        string id;
-        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        var (status, body) = await HttpJson.PostAsync(node.Http, "/v1/transactions", statements);
+        Assert.True(status == HttpStatusCode.OK, $"transaction failed: {body}");
+    }
+
+    private static async Task<long> SubscriptionCountAsync(TestNode node)
+    {
+        // An answer from the actor means it has started, so its file exists.
+        using (var probe = await node.Http.GetAsync("/v1/subscriptions/probe"))
         {
-            id = first.QueryId;
+            Assert.Equal(HttpStatusCode.NotFound, probe.StatusCode);
         }
 
-        var (status, json) = await HttpJson.GetAsync(node.Http, $"/v1/subscriptions/{id}{query}");
-
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("error").GetString()));
-    }
-
-    [Fact]
-    public async Task Wrong_methods_are_405()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-
-        var (list, _) = await HttpJson.GetAsync(node.Http, "/v1/subscriptions");
-        using var delete = await node.Http.DeleteAsync(new Uri("/v1/subscriptions/abc", UriKind.Relative));
-        var (updates, _) = await HttpJson.GetAsync(node.Http, "/v1/updates/items");
-
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, list);
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, updates);
-    }
-
-    [Fact]
-    public async Task Without_a_bearer_token_subscribing_is_401_when_tokens_are_configured()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync(o => o.Api.Authz.BearerTokens.Add("secret"));
-
-        var (status, _) = await HttpJson.PostAsync(node.Http, "/v1/subscriptions", JsonSerializer.Serialize(ItemsQuery));
-        node.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "secret");
-        await using var stream = await node.SubscribeAsync(ItemsQuery);
-
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
-        Assert.Equal(HttpStatusCode.OK, stream.Status);
-    }
-
-    [Fact]
-    public async Task Without_a_subscription_actor_the_endpoints_answer_503()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        var running = node.Node;
-        var context = new ApiContext(running.Actors.Storage, running.Store, running.Options, _ => throw new InvalidOperationException(), running.Actors.Membership, Subscriptions: null);
-        await using var api = ApiHost.Build(context, NullLoggerFactory.Instance, web => web.UseTestServer());
-        await api.StartAsync();
-        using var http = api.GetTestServer().CreateClient();
-
-        var (subscribe, body) = await HttpJson.PostAsync(http, "/v1/subscriptions", JsonSerializer.Serialize(ItemsQuery));
-        var (attach, _) = await HttpJson.GetAsync(http, "/v1/subscriptions/abc");
-        var (updates, _) = await HttpJson.PostAsync(http, "/v1/updates/items", "{}");
-
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, subscribe);
-        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, attach);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, updates);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Stopping_the_node_ends_an_open_stream_with_where_to_resume(bool kestrel)
-    {
-        await using var node = await SubscriptionApiNode.StartAsync(kestrel: kestrel);
-        var stream = await node.SubscribeAsync(ItemsQuery);
-        await stream.UntilAsync(IsEoq);
-
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        var stopping = node.StopAsync();
-        var last = await stream.TryNextAsync();
-        await stopping.WaitAsync(SubscriptionApiStream.Deadline);
-
-        // A graceful stop waits for open requests (30 s by default): a live stream must not hold it.
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {started.Elapsed}");
-        await stream.DisposeAsync();
-
-        Assert.NotNull(last);
-        Assert.Contains("from=0", last.Value.GetProperty("error").GetString()!, StringComparison.Ordinal);
+        var path = node.Node.Options.Subscriptions.ResolvePath(node.Node.Options.Db.Path);
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM subscriptions";
+        return (long)command.ExecuteScalar()!;
     }
 }

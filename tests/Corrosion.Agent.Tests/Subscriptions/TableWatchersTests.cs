@@ -6,231 +6,163 @@ namespace Corrosion.Agent.Tests.Subscriptions;
 
 public sealed class TableWatchersTests
 {
-    private static readonly ActorId Site = ActorId.FromGuid(new Guid("6f1a2c4e-0000-4000-8000-000000000001"));
-
-    private readonly List<UpdateStream> _detached = [];
-
-    private TableWatchers NewWatchers() => new(_detached.Add);
-
-    private static Change Cell(string table, long id, string column, long cl = 1, long seq = 0) =>
-        new(table, [SqlValue.FromInteger(id)], column, SqlValue.FromText("v"), 1, 1, Site, cl, seq);
-
-    private static Change Sentinel(string table, long id, long cl, long seq = 0) =>
-        new(table, [SqlValue.FromInteger(id)], Change.SentinelCid, SqlValue.Null, cl, 1, Site, cl, seq);
-
-    private static List<UpdateNotification> Drain(UpdateStream stream)
-    {
-        var list = new List<UpdateNotification>();
-        while (stream.Notifications.TryRead(out var n))
-        {
-            list.Add(n);
-        }
-
-        return list;
-    }
-
-    private static long Id(UpdateNotification n) => n.Pk.Single().AsInteger;
+    private static readonly ActorId Site = ActorId.NewId();
 
     [Fact]
-    public void A_changed_cell_of_a_watched_table_is_an_update_of_its_key()
+    public void One_notification_per_changed_key_with_the_kind_of_its_last_change()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("items", ["id"], 16, _ => { });
 
-        watchers.OnChanges([Sentinel("items", 7, cl: 1), Cell("items", 7, "name")]);
+        watchers.OnChanges([
+            Cell("items", 1, cl: 1), Cell("items", 1, cl: 1), Sentinel("items", 2, cl: 2),
+            Cell("other", 3, cl: 1), Sentinel("items", 1, cl: 2),
+        ]);
 
-        var notification = Assert.Single(Drain(stream));
-        Assert.Equal(UpdateKind.Update, notification.Kind);
-        Assert.Equal(7, Id(notification));
-        Assert.Equal("items", stream.Table);
-        Assert.Equal(["id"], stream.KeyColumns);
+        var received = Drain(stream.Notifications);
+        Assert.Equal(
+            [(UpdateKind.Delete, 1L), (UpdateKind.Delete, 2L)],
+            received.Select(n => (n.Kind, n.Pk[0].AsInteger)));
     }
 
     [Fact]
-    public void A_sentinel_with_an_even_causal_length_is_a_delete()
+    public void Table_names_match_case_insensitively_and_unwatched_tables_cost_nothing()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("Items", ["id"], 16, _ => { });
 
-        watchers.OnChanges([Sentinel("items", 3, cl: 2)]);
+        watchers.OnChanges([Cell("items", 7, cl: 3)]);
+        watchers.Unwatch("items", stream.ListenerId);
+        watchers.OnChanges([Cell("items", 8, cl: 1)]);
 
-        var notification = Assert.Single(Drain(stream));
-        Assert.Equal(UpdateKind.Delete, notification.Kind);
-        Assert.Equal(3, Id(notification));
+        Assert.Equal([7L], Drain(stream.Notifications).Select(n => n.Pk[0].AsInteger));
+        Assert.True(stream.Notifications.Completion.IsCompletedSuccessfully);
+        Assert.Equal(0, watchers.Count);
+    }
+
+    [Fact]
+    public async Task A_watcher_that_falls_behind_is_ended_alone()
+    {
+        var watchers = new TableWatchers();
+        var slow = watchers.Watch("items", ["id"], 2, _ => { });
+        var fast = watchers.Watch("items", ["id"], 16, _ => { });
+
+        watchers.OnChanges([Cell("items", 1, cl: 1), Cell("items", 2, cl: 1), Cell("items", 3, cl: 1)]);
+
+        Assert.Equal(3, Drain(fast.Notifications).Count);
+        Assert.Equal(2, Drain(slow.Notifications).Count);
+        await Assert.ThrowsAsync<SubscriberTooSlowException>(() => slow.Notifications.Completion);
+        Assert.Equal(1, watchers.Count);
+    }
+
+    [Fact]
+    public async Task Disposing_a_stream_calls_its_detach_once()
+    {
+        var watchers = new TableWatchers();
+        var detached = 0;
+        var stream = watchers.Watch("items", ["id"], 4, _ => detached++);
+
+        await stream.DisposeAsync();
+        await stream.DisposeAsync();
+
+        Assert.Equal(1, detached);
     }
 
     [Fact]
     public void A_resurrected_row_is_an_update()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("items", ["id"], 16, _ => { });
 
-        watchers.OnChanges([Sentinel("items", 3, cl: 3), Cell("items", 3, "name", cl: 3)]);
+        watchers.OnChanges([Sentinel("items", 3, cl: 3), Cell("items", 3, cl: 3)]);
 
-        Assert.Equal(UpdateKind.Update, Assert.Single(Drain(stream)).Kind);
+        Assert.Equal(UpdateKind.Update, Assert.Single(Drain(stream.Notifications)).Kind);
     }
 
     [Fact]
-    public void Keys_are_notified_once_per_call_in_first_seen_order_with_their_last_kind()
+    public void The_same_key_in_two_calls_is_notified_twice_and_keys_keep_their_first_seen_order()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("items", ["id"], 16, _ => { });
 
-        watchers.OnChanges([
-            Cell("items", 1, "name", seq: 0),
-            Cell("items", 2, "name", seq: 1),
-            Cell("items", 1, "data", seq: 2),
-            Sentinel("items", 2, cl: 2, seq: 3),
-        ]);
+        watchers.OnChanges([Cell("items", 2, cl: 1), Cell("items", 1, cl: 1), Cell("items", 2, cl: 1)]);
+        watchers.OnChanges([Cell("items", 2, cl: 1)]);
 
-        var notifications = Drain(stream);
-        Assert.Equal([1L, 2L], notifications.Select(Id));
-        Assert.Equal([UpdateKind.Update, UpdateKind.Delete], notifications.Select(n => n.Kind));
-    }
-
-    [Fact]
-    public void The_same_key_in_two_calls_is_notified_twice()
-    {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
-
-        watchers.OnChanges([Cell("items", 1, "name")]);
-        watchers.OnChanges([Cell("items", 1, "name")]);
-
-        Assert.Equal(2, Drain(stream).Count);
-    }
-
-    [Fact]
-    public void Changes_of_other_tables_are_not_notified()
-    {
-        var watchers = NewWatchers();
-        var items = watchers.Watch("items", ["id"], 16);
-        var users = watchers.Watch("users", ["id"], 16);
-
-        watchers.OnChanges([Cell("users", 5, "name"), Cell("orders", 6, "total")]);
-
-        Assert.Empty(Drain(items));
-        Assert.Equal(5, Id(Assert.Single(Drain(users))));
-    }
-
-    [Fact]
-    public void Table_names_match_without_regard_to_case_as_in_sqlite()
-    {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("Items", ["id"], 16);
-
-        watchers.OnChanges([Cell("items", 1, "name")]);
-
-        Assert.Single(Drain(stream));
+        Assert.Equal([2L, 1L, 2L], Drain(stream.Notifications).Select(n => n.Pk[0].AsInteger));
     }
 
     [Fact]
     public void Composite_keys_are_compared_value_by_value()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("pairs", ["a", "b"], 16);
-        Change Pair(long a, string b, long seq) =>
-            new("pairs", [SqlValue.FromInteger(a), SqlValue.FromText(b)], "v", SqlValue.FromInteger(seq), 1, 1, Site, 1, seq);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("pairs", ["a", "b"], 16, _ => { });
+        static Change Pair(long a, string b) =>
+            new("pairs", [SqlValue.FromInteger(a), SqlValue.FromText(b)], "v", SqlValue.Null, 1, 1, Site, 1, 0);
 
-        watchers.OnChanges([Pair(1, "x", 0), Pair(1, "y", 1), Pair(1, "x", 2)]);
+        watchers.OnChanges([Pair(1, "x"), Pair(1, "y"), Pair(1, "x")]);
 
-        var notifications = Drain(stream);
-        Assert.Equal(2, notifications.Count);
-        Assert.Equal([SqlValue.FromInteger(1), SqlValue.FromText("x")], notifications[0].Pk);
-        Assert.Equal([SqlValue.FromInteger(1), SqlValue.FromText("y")], notifications[1].Pk);
+        Assert.Equal(
+            [[SqlValue.FromInteger(1), SqlValue.FromText("x")], [SqlValue.FromInteger(1), SqlValue.FromText("y")]],
+            Drain(stream.Notifications).Select(n => n.Pk.ToArray()));
     }
 
     [Fact]
-    public void Every_watcher_of_a_table_gets_every_key()
+    public void Every_watcher_of_a_table_gets_every_key_and_other_tables_get_none()
     {
-        var watchers = NewWatchers();
-        var first = watchers.Watch("items", ["id"], 16);
-        var second = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var first = watchers.Watch("items", ["id"], 16, _ => { });
+        var second = watchers.Watch("items", ["id"], 16, _ => { });
+        var users = watchers.Watch("users", ["id"], 16, _ => { });
 
-        watchers.OnChanges([Cell("items", 1, "name")]);
+        watchers.OnChanges([Cell("items", 1, cl: 1)]);
 
-        Assert.Single(Drain(first));
-        Assert.Single(Drain(second));
+        Assert.Single(Drain(first.Notifications));
+        Assert.Single(Drain(second.Notifications));
+        Assert.Empty(Drain(users.Notifications));
         Assert.NotEqual(first.ListenerId, second.ListenerId);
-        Assert.Equal(2, watchers.Count);
     }
 
     [Fact]
-    public async Task A_watcher_that_overflows_its_buffer_ends_with_too_slow_and_is_dropped_without_affecting_others()
+    public void Unwatching_an_unknown_listener_or_table_changes_nothing()
     {
-        var watchers = NewWatchers();
-        var slow = watchers.Watch("items", ["id"], 2);
-        var fast = watchers.Watch("items", ["id"], 100);
-
-        watchers.OnChanges([Cell("items", 1, "name"), Cell("items", 2, "name"), Cell("items", 3, "name")]);
-
-        Assert.Equal([1L, 2L, 3L], Drain(fast).Select(Id));
-        Assert.Equal([1L, 2L], Drain(slow).Select(Id));
-        await Assert.ThrowsAsync<SubscriberTooSlowException>(() => slow.Notifications.Completion);
-        Assert.Equal(1, watchers.Count);
-
-        watchers.OnChanges([Cell("items", 4, "name")]);
-        Assert.Equal([4L], Drain(fast).Select(Id));
-    }
-
-    [Fact]
-    public async Task Unwatch_completes_the_channel_and_stops_notifications()
-    {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
-
-        watchers.Unwatch("items", stream.ListenerId);
-        watchers.OnChanges([Cell("items", 1, "name")]);
-
-        await stream.Notifications.Completion;
-        Assert.Empty(Drain(stream));
-        Assert.False(watchers.IsWatched("items"));
-        Assert.Equal(0, watchers.Count);
-    }
-
-    [Fact]
-    public void Unwatch_of_an_unknown_listener_is_ignored()
-    {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var stream = watchers.Watch("items", ["id"], 16, _ => { });
 
         watchers.Unwatch("items", stream.ListenerId + 1);
-        watchers.Unwatch("other", stream.ListenerId);
+        watchers.Unwatch("users", stream.ListenerId);
 
         Assert.Equal(1, watchers.Count);
+        Assert.False(stream.Notifications.Completion.IsCompleted);
     }
 
     [Fact]
-    public async Task Disposing_a_stream_calls_the_detach_action_once()
+    public async Task Closing_ends_every_watcher_with_the_reason()
     {
-        var watchers = NewWatchers();
-        var stream = watchers.Watch("items", ["id"], 16);
+        var watchers = new TableWatchers();
+        var items = watchers.Watch("items", ["id"], 16, _ => { });
+        var users = watchers.Watch("users", ["id"], 16, _ => { });
 
-        await stream.DisposeAsync();
-        await stream.DisposeAsync();
+        watchers.CloseAll("stopping");
 
-        Assert.Same(stream, Assert.Single(_detached));
-    }
-
-    [Fact]
-    public async Task Close_ends_every_watcher_with_the_reason()
-    {
-        var watchers = NewWatchers();
-        var a = watchers.Watch("items", ["id"], 16);
-        var b = watchers.Watch("users", ["id"], 16);
-
-        watchers.Close("stopping");
-
-        Assert.Equal("stopping", (await Assert.ThrowsAsync<ChannelClosedException>(() => a.Notifications.Completion)).Message);
-        await Assert.ThrowsAsync<ChannelClosedException>(() => b.Notifications.Completion);
+        Assert.Equal("stopping", (await Assert.ThrowsAsync<ChannelClosedException>(() => items.Notifications.Completion)).Message);
+        await Assert.ThrowsAsync<ChannelClosedException>(() => users.Notifications.Completion);
         Assert.Equal(0, watchers.Count);
     }
 
-    [Fact]
-    public void Without_watchers_changes_are_ignored()
+    private static List<UpdateNotification> Drain(ChannelReader<UpdateNotification> reader)
     {
-        var watchers = NewWatchers();
-        watchers.OnChanges([Cell("items", 1, "name")]);
-        Assert.Equal(0, watchers.Count);
+        var list = new List<UpdateNotification>();
+        while (reader.TryRead(out var item))
+        {
+            list.Add(item);
+        }
+
+        return list;
     }
+
+    private static Change Cell(string table, long pk, long cl) =>
+        new(table, [SqlValue.FromInteger(pk)], "name", SqlValue.FromText("x"), 1, 1, Site, cl, 0);
+
+    private static Change Sentinel(string table, long pk, long cl) =>
+        new(table, [SqlValue.FromInteger(pk)], Change.SentinelCid, SqlValue.Null, cl, 1, Site, cl, 0);
 }

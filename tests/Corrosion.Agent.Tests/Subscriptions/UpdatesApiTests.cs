@@ -14,26 +14,6 @@ public sealed class UpdatesApiTests
     }
 
     [Fact]
-    public async Task Inserted_changed_and_deleted_keys_are_notified()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-        await using var stream = await node.WatchAsync("items");
-        Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.Equal("application/x-ndjson", stream.ContentType);
-
-        await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
-        var insert = await stream.NextAsync();
-        await node.WriteAsync("UPDATE items SET name = 'uno' WHERE id = 1");
-        var update = await stream.NextAsync();
-        await node.WriteAsync("DELETE FROM items WHERE id = 1");
-        var delete = await stream.NextAsync();
-
-        Assert.Equal(("update", "[1]"), Notify(insert));
-        Assert.Equal(("update", "[1]"), Notify(update));
-        Assert.Equal(("delete", "[1]"), Notify(delete));
-    }
-
-    [Fact]
     public async Task A_transaction_notifies_each_changed_key_once_and_only_of_the_watched_table()
     {
         await using var node = await SubscriptionApiNode.StartAsync();
@@ -81,17 +61,6 @@ public sealed class UpdatesApiTests
 
         Assert.InRange(lines.Count - 1, 0, 4);
         Assert.Null(await stream.TryNextAsync());
-    }
-
-    [Fact]
-    public async Task An_unknown_table_is_404()
-    {
-        await using var node = await SubscriptionApiNode.StartAsync();
-
-        var (status, body) = await HttpJson.PostAsync(node.Http, "/v1/updates/no_such_table", "{}");
-
-        Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
     }
 
     /// <summary>Applies <paramref name="version"/> of <paramref name="from"/> on <paramref name="to"/> through its writer, as sync would.</summary>

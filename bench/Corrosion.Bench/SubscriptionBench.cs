@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Corrosion.Agent.Node;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Corrosion.Bench;
+
+/// <summary>
+/// `subscriptions` suite: one node over loopback HTTP with N live queries open (default 100), each
+/// on its own region of the demo <c>machines</c> table, under a steady write load of upserts.
+/// Measures the time from sending a write to its change event reaching the subscriber (p50, p99),
+/// and the closed-loop write throughput with and without those subscriptions.
+/// </summary>
+internal static class SubscriptionBench
+{
+    private const int Machines = 1_000;
+
+    public static int Run(string[] args)
+    {
+        var subscriptions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
+        var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
+        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds)).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration)
+    {
+        output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP"));
+        output.WriteLine();
+
+        var without = await ThroughputAsync(subscriptions: 0, duration);
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency})"));
+        var with = await ThroughputAsync(subscriptions, duration);
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered"));
+
+        var latency = await LatencyAsync(subscriptions, writesPerSecond, duration);
+        output.WriteLine(FormattableString.Invariant($"- write sent → change event at the subscriber, {writesPerSecond} writes/s, {subscriptions} subscriptions: {latency}"));
+        output.WriteLine();
+    }
+
+    private sealed record ThroughputResult(double Throughput, string Latency, long Events);
+
+    private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration)
+    {
+        await using var bench = await BenchNode.StartAsync(subscriptions);
+        using var stop = new CancellationTokenSource(duration);
+        var latencies = new List<double>();
+        var count = 0L;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
+        {
+            var mine = new List<double>();
+            var n = writer;
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await bench.UpsertAsync(n, started);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                n += 8;
+            }
+
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+                count += mine.Count;
+            }
+        }));
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var events = await bench.WaitForEventsAsync(count, TimeSpan.FromSeconds(30));
+        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events);
+    }
+
+    private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration)
+    {
+        await using var bench = await BenchNode.StartAsync(subscriptions);
+        var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
+        var watch = Stopwatch.StartNew();
+        var sent = 0;
+        var writes = new List<Task>();
+        while (watch.Elapsed < duration)
+        {
+            // Open loop: writes go out on schedule whether or not earlier ones have finished.
+            var due = interval * sent;
+            var wait = due - watch.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            writes.Add(bench.UpsertAsync(sent, Stopwatch.GetTimestamp()));
+            sent++;
+        }
+
+        await Task.WhenAll(writes);
+        await bench.WaitForEventsAsync(sent, TimeSpan.FromSeconds(30));
+        var samples = bench.TakeLatencies();
+        return samples.Count == 0 ? "no events received" : Percentiles.Summary(samples);
+    }
+
+    /// <summary>A node with its subscribers attached.</summary>
+    private sealed class BenchNode : IAsyncDisposable
+    {
+        private readonly BenchDirectory _dir;
+        private readonly CorrosionNode _node;
+        private readonly HttpClient _http;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _readers = [];
+        private readonly List<double> _latencies = [];
+        private long _events;
+        private int _subscriptions;
+
+        private BenchNode(BenchDirectory dir, CorrosionNode node)
+        {
+            _dir = dir;
+            _node = node;
+            _http = new HttpClient { BaseAddress = node.ApiAddress, Timeout = Timeout.InfiniteTimeSpan };
+        }
+
+        public static async Task<BenchNode> StartAsync(int subscriptions)
+        {
+            var dir = new BenchDirectory();
+            var options = new NodeOptions();
+            options.Db.Path = dir.File("subs.db");
+            options.Api.Addr = "127.0.0.1:0";
+            var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
+            var bench = new BenchNode(dir, node);
+
+            // Every machine exists before the subscriptions open, so each write is an update.
+            for (var start = 0; start < Machines; start += 250)
+            {
+                var rows = Enumerable.Range(start, 250).Select(i =>
+                    FormattableString.Invariant($"""["INSERT INTO machines (id, region, updated_at) VALUES (?, ?, 0)", ["m-{i}", "r{i % Math.Max(subscriptions, 1)}"]]"""));
+                await bench.PostAsync("v1/transactions", "[" + string.Join(",", rows) + "]");
+            }
+
+            for (var i = 0; i < subscriptions; i++)
+            {
+                await bench.SubscribeAsync(i);
+            }
+
+            return bench;
+        }
+
+        public async Task UpsertAsync(int n, long sentAt)
+        {
+            var id = n % Machines;
+            await PostAsync("v1/transactions", FormattableString.Invariant($"""[["UPDATE machines SET updated_at = ? WHERE id = ?", [{sentAt}, "m-{id}"]]]"""));
+        }
+
+        public List<double> TakeLatencies()
+        {
+            lock (_latencies)
+            {
+                return [.. _latencies];
+            }
+        }
+
+        /// <summary>
+        /// Waits until the subscribers have seen <paramref name="expected"/> events, or no new event
+        /// for two seconds (writes to the same row inside one batch window coalesce into one event).
+        /// </summary>
+        public async Task<long> WaitForEventsAsync(long expected, TimeSpan deadline)
+        {
+            var watch = Stopwatch.StartNew();
+            var last = -1L;
+            var quietSince = watch.Elapsed;
+            while (_subscriptions > 0 && watch.Elapsed < deadline)
+            {
+                var seen = Interlocked.Read(ref _events);
+                if (seen >= expected || watch.Elapsed - quietSince > TimeSpan.FromSeconds(2))
+                {
+                    break;
+                }
+
+                if (seen != last)
+                {
+                    last = seen;
+                    quietSince = watch.Elapsed;
+                }
+
+                await Task.Delay(20);
+            }
+
+            return Interlocked.Read(ref _events);
+        }
+
+        private async Task PostAsync(string path, string json)
+        {
+            using var content = new StringContent(json, Encoding.UTF8, "application/json");
+            using var response = await _http.PostAsync(new Uri(path, UriKind.Relative), content);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
+            await response.Content.ReadAsByteArrayAsync();
+        }
+
+        private async Task SubscribeAsync(int region)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/subscriptions?skip_rows=true", UriKind.Relative))
+            {
+                Content = new StringContent(
+                    FormattableString.Invariant($"""["SELECT id, updated_at FROM machines WHERE region = ?", ["r{region}"]]"""),
+                    Encoding.UTF8,
+                    "application/json"),
+            };
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"subscribe: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
+            var stream = await response.Content.ReadAsStreamAsync(_stop.Token);
+            var reader = new StreamReader(stream);
+
+            // Read up to the end-of-query mark so the subscription is live before writes start.
+            while (await reader.ReadLineAsync(_stop.Token) is { } line && !line.StartsWith("{\"eoq\"", StringComparison.Ordinal))
+            {
+            }
+
+            _subscriptions++;
+            _readers.Add(Task.Run(() => ReadAsync(response, reader)));
+        }
+
+        private async Task ReadAsync(HttpResponseMessage response, StreamReader reader)
+        {
+            using (response)
+            using (reader)
+            {
+                try
+                {
+                    while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                    {
+                        var received = Stopwatch.GetTimestamp();
+                        using var doc = JsonDocument.Parse(line);
+                        if (!doc.RootElement.TryGetProperty("change", out var change))
+                        {
+                            continue;
+                        }
+
+                        var sentAt = change[2][1].GetInt64();
+                        if (sentAt == 0)
+                        {
+                            continue;
+                        }
+
+                        Interlocked.Increment(ref _events);
+                        var ms = Stopwatch.GetElapsedTime(sentAt, received).TotalMilliseconds;
+                        lock (_latencies)
+                        {
+                            _latencies.Add(ms);
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_readers);
+            _http.Dispose();
+            await _node.DisposeAsync();
+            _stop.Dispose();
+            _dir.Dispose();
+        }
+    }
+}
