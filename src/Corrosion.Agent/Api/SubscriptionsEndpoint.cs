@@ -1,51 +1,49 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Corrosion.Actors;
+using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Corrosion.Agent.Api;
 
 /// <summary>
-/// <c>POST /v1/subscriptions</c> and <c>GET /v1/subscriptions/{id}?from=&amp;skip_rows=</c>: a live
-/// query as NDJSON — <c>{"columns"}</c>, <c>{"row":[rowid,[cells]]}</c>…, <c>{"eoq":{"time","change_id"}}</c>,
-/// then <c>{"change":[kind, rowid, [cells], change_id]}</c> for as long as the client stays. The
-/// stream ends with <c>{"error"}</c> when the subscriber fell behind (it resumes with <c>from=</c>).
+/// <c>POST /v1/subscriptions</c> and <c>GET /v1/subscriptions/{id}</c>: a live query streamed as
+/// NDJSON: <c>{"columns"}</c>, <c>{"row":[rowid,[cells]]}</c>…, <c>{"eoq":{"time","change_id"}}</c>,
+/// then <c>{"change":[kind, rowid, [cells], change_id]}</c> as the result changes. With
+/// <c>?from=N</c> the stream replays the changes after <c>N</c> instead of the rows. A stream that
+/// cannot go on (the listener fell behind, the node is stopping) ends with <c>{"error"}</c>; the
+/// client resumes with <c>from=</c> its last change id.
 /// </summary>
 internal static class SubscriptionsEndpoint
 {
     public const string QueryIdHeader = "corro-query-id";
     public const string QueryHashHeader = "corro-query-hash";
-
-    // Subscribing may evaluate the query for the first time; a slow query is still an answer.
+    private const int FlushEveryRows = 256;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public static async Task SubscribeAsync(HttpContext http, ApiContext api)
     {
+        var skipRows = BoolQuery(http, "skip_rows");
+        using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
+        var statement = StatementJson.ParseOne(document.RootElement);
         if (api.Subscriptions is not { } subscriptions)
         {
-            await WriteUnavailableAsync(http);
+            await Unavailable(http);
             return;
         }
 
-        var skipRows = ParseSkipRows(http);
-        using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
-        var statement = StatementJson.ParseOne(document.RootElement);
         var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new Subscribe(statement, skipRows, reply));
-        await ServeAsync(http, outcome);
+        await StreamAsync(http, outcome);
     }
 
     public static async Task AttachAsync(HttpContext http, ApiContext api)
     {
-        if (api.Subscriptions is not { } subscriptions)
-        {
-            await WriteUnavailableAsync(http);
-            return;
-        }
-
         var id = (string)http.Request.RouteValues["id"]!;
-        var skipRows = ParseSkipRows(http);
+        var skipRows = BoolQuery(http, "skip_rows");
         long? from = null;
         if (http.Request.Query.TryGetValue("from", out var fromText))
         {
@@ -57,48 +55,67 @@ internal static class SubscriptionsEndpoint
             from = parsed;
         }
 
+        if (api.Subscriptions is not { } subscriptions)
+        {
+            await Unavailable(http);
+            return;
+        }
+
         var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new AttachSubscription(id, from, skipRows, reply));
-        await ServeAsync(http, outcome);
+        await StreamAsync(http, outcome, from);
     }
 
-    /// <summary>Answers 503 when the node runs without the subscription actor.</summary>
-    internal static Task WriteUnavailableAsync(HttpContext http) =>
-        ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "live queries are not available on this node");
+    internal static bool BoolQuery(HttpContext http, string name)
+    {
+        if (!http.Request.Query.TryGetValue(name, out var text))
+        {
+            return false;
+        }
 
-    /// <summary>Asks the subscription actor; null (with a 503 written) when it does not answer.</summary>
+        return text.ToString() switch
+        {
+            "" or "true" or "1" => true,
+            "false" or "0" => false,
+            var other => throw new ApiInputException($"{name} must be true or false, not \"{other}\""),
+        };
+    }
+
+    internal static Task Unavailable(HttpContext http) =>
+        ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "this node runs without subscriptions");
+
     internal static async Task<TReply?> AskAsync<TReply>(HttpContext http, ActorRef<SubscriptionCommand> subscriptions, Func<ActorRef<TReply>, SubscriptionCommand> create)
         where TReply : class
     {
         try
         {
-            // Not cancelled when the client leaves: a stream handed out after that would never be
-            // disposed, and its listener would linger; the caller disposes it instead.
+            // Not cancelled when the client leaves: a stream answered after that would reach no one
+            // and its listener would linger until it overflowed; here it is disposed when writing fails.
             return await subscriptions.Ask(create, AskTimeout, CancellationToken.None);
         }
-        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+        catch (AskTimeoutException)
         {
-            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "the subscription service did not answer; try again");
+            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "the subscription service did not answer in time");
+            return null;
+        }
+        catch (ActorStoppedException)
+        {
+            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "the subscription service is not running");
             return null;
         }
     }
 
-    /// <summary>Writes a refusal with the status of its kind (410 carries the oldest change id kept).</summary>
-    internal static Task WriteRefusalAsync(HttpContext http, SubscriptionError error)
+    internal static async Task WriteErrorAsync(HttpContext http, SubscriptionError error)
     {
-        if (http.Response.HasStarted)
-        {
-            return Task.CompletedTask;
-        }
-
-        http.Response.StatusCode = error.Kind switch
+        var status = error.Kind switch
         {
             SubscriptionErrorKind.BadQuery => StatusCodes.Status400BadRequest,
             SubscriptionErrorKind.NotFound => StatusCodes.Status404NotFound,
             SubscriptionErrorKind.ChangeIdExpired => StatusCodes.Status410Gone,
             _ => StatusCodes.Status503ServiceUnavailable,
         };
+        http.Response.StatusCode = status;
         http.Response.ContentType = ApiResponses.Json;
-        return ApiResponses.WriteAsync(http, w =>
+        await ApiResponses.WriteAsync(http, w =>
         {
             w.WriteStartObject();
             w.WriteString("error", error.Message);
@@ -111,24 +128,7 @@ internal static class SubscriptionsEndpoint
         });
     }
 
-    private static bool ParseSkipRows(HttpContext http)
-    {
-        if (!http.Request.Query.TryGetValue("skip_rows", out var text))
-        {
-            return false;
-        }
-
-        // A bare flag (?skip_rows) means true, as query-string booleans usually do.
-        return text.ToString() switch
-        {
-            "" or "1" => true,
-            "0" => false,
-            var other when bool.TryParse(other, out var skip) => skip,
-            var other => throw new ApiInputException($"skip_rows must be true or false, not \"{other}\""),
-        };
-    }
-
-    private static async Task ServeAsync(HttpContext http, SubscribeOutcome? outcome)
+    private static async Task StreamAsync(HttpContext http, SubscribeOutcome? outcome, long? from = null)
     {
         if (outcome is null)
         {
@@ -137,126 +137,106 @@ internal static class SubscriptionsEndpoint
 
         if (outcome.Stream is not { } stream)
         {
-            await WriteRefusalAsync(http, outcome.Error ?? new SubscriptionError(SubscriptionErrorKind.Unavailable, "no stream"));
+            await WriteErrorAsync(http, outcome.Error!);
             return;
         }
 
-        // Disposing detaches the listener, whether the client left, the stream ended or writing failed.
         await using (stream)
         {
             http.Response.Headers[QueryIdHeader] = stream.QueryId;
             http.Response.Headers[QueryHashHeader] = stream.QueryHash;
             http.Response.ContentType = ApiResponses.NdJson;
-            using var lines = new NdJsonLines(http);
-            lines.Write(w =>
+            await ApiResponses.WriteLineAsync(http, w => WriteColumns(w, stream.Columns), flush: false);
+            var written = 0;
+            foreach (var row in stream.Rows)
             {
-                w.WriteStartObject();
-                w.WriteStartArray("columns");
-                foreach (var column in stream.Columns)
-                {
-                    w.WriteStringValue(column);
-                }
+                await ApiResponses.WriteLineAsync(http, w => QueriesEndpoint.WriteRow(w, row.RowId, row.Cells), flush: ++written % FlushEveryRows == 0);
+            }
 
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
-            await lines.FlushAsync();
-
-            long lastChangeId = 0;
-            if (stream.EndOfQuery is { } endOfQuery)
+            if (stream.EndOfQuery is { } eoq)
             {
-                foreach (var row in stream.Rows)
-                {
-                    lines.Write(w => QueriesEndpoint.WriteRow(w, row.RowId, row.Cells));
-                    await lines.FlushIfFullAsync();
-                }
-
-                lines.Write(w =>
+                await ApiResponses.WriteLineAsync(http, w =>
                 {
                     w.WriteStartObject();
                     w.WriteStartObject("eoq");
-                    w.WriteNumber("time", endOfQuery.Time);
-                    w.WriteNumber("change_id", endOfQuery.ChangeId);
+                    w.WriteNumber("time", eoq.Time);
+                    w.WriteNumber("change_id", eoq.ChangeId);
                     w.WriteEndObject();
                     w.WriteEndObject();
-                });
-                lastChangeId = endOfQuery.ChangeId;
+                }, flush: false);
             }
 
             foreach (var change in stream.Replay)
             {
-                lines.Write(w => WriteChange(w, change));
-                lastChangeId = change.ChangeId;
-                await lines.FlushIfFullAsync();
+                await ApiResponses.WriteLineAsync(http, w => WriteChange(w, change), flush: ++written % FlushEveryRows == 0);
             }
 
-            await lines.FlushAsync();
-            await PumpAsync(http, lines, stream.Changes, (w, change) =>
-            {
-                WriteChange(w, change);
-                lastChangeId = change.ChangeId;
-            }, () => $"resume with from={lastChangeId}");
+            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+            var last = stream.Replay.Count > 0 ? stream.Replay[^1].ChangeId : stream.EndOfQuery?.ChangeId ?? from ?? 0;
+            await PumpAsync(
+                http,
+                stream.Changes,
+                (w, change) =>
+                {
+                    WriteChange(w, change);
+                    last = change.ChangeId;
+                },
+                () => $"resume with from={last}");
         }
     }
 
     /// <summary>
-    /// Copies a live channel to the response until the client leaves or the channel ends, writing
-    /// every line that is already queued before one flush, and ending with <c>{"error"}</c> when the
-    /// channel completes with an error or the node shuts down.
+    /// Writes what the channel holds, flushing once per burst, until it completes; a channel ended
+    /// with an error ends the stream with <c>{"error"}</c>, and so does the node stopping (with
+    /// <paramref name="resumeHint"/>): a graceful stop waits for open requests, so a live stream
+    /// must end by itself or it holds the stop for the host's whole shutdown timeout.
     /// </summary>
-    internal static async Task PumpAsync<T>(HttpContext http, NdJsonLines lines, System.Threading.Channels.ChannelReader<T> reader, Action<Utf8JsonWriter, T> write, Func<string> resumeHint)
+    internal static async Task PumpAsync<T>(HttpContext http, ChannelReader<T> reader, Action<Utf8JsonWriter, T> write, Func<string> resumeHint)
     {
-        // A graceful shutdown waits for requests to finish: a live stream must end on its own then.
-        var stopping = ApplicationStopping(http);
+        var stopping = http.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
-        while (true)
+        try
         {
-            bool more;
-            try
+            while (await reader.WaitToReadAsync(cancel.Token))
             {
-                more = await reader.WaitToReadAsync(cancel.Token);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
-            {
-                await WriteStreamErrorAsync(lines, $"the node is shutting down; {resumeHint()}");
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The channel completed with an error: too slow, or the subscription went away.
-                await WriteStreamErrorAsync(lines, e.Message);
-                return;
-            }
+                var burst = 0;
+                while (reader.TryRead(out var item))
+                {
+                    await ApiResponses.WriteLineAsync(http, w => write(w, item), flush: ++burst % FlushEveryRows == 0);
+                }
 
-            if (!more)
-            {
-                return;
+                await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
             }
-
-            while (reader.TryRead(out var item))
-            {
-                lines.Write(w => write(w, item));
-                await lines.FlushIfFullAsync();
-            }
-
-            await lines.FlushAsync();
+        }
+        catch (Exception e) when (e is SubscriberTooSlowException or ChannelClosedException)
+        {
+            await WriteStreamErrorAsync(http, e.Message);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            await WriteStreamErrorAsync(http, $"the node is shutting down; {resumeHint()}");
         }
     }
 
-    private static CancellationToken ApplicationStopping(HttpContext http) =>
-        http.RequestServices.GetService(typeof(Microsoft.Extensions.Hosting.IHostApplicationLifetime)) is Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime
-            ? lifetime.ApplicationStopping
-            : CancellationToken.None;
-
-    private static async Task WriteStreamErrorAsync(NdJsonLines lines, string message)
-    {
-        lines.Write(w =>
+    private static ValueTask WriteStreamErrorAsync(HttpContext http, string message) =>
+        ApiResponses.WriteLineAsync(http, w =>
         {
             w.WriteStartObject();
             w.WriteString("error", message);
             w.WriteEndObject();
-        });
-        await lines.FlushAsync();
+        }, flush: true);
+
+    private static void WriteColumns(Utf8JsonWriter w, IReadOnlyList<string> columns)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("columns");
+        foreach (var column in columns)
+        {
+            w.WriteStringValue(column);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     private static void WriteChange(Utf8JsonWriter w, SubscriptionChange change)
@@ -270,52 +250,20 @@ internal static class SubscriptionsEndpoint
             _ => "delete",
         });
         w.WriteNumberValue(change.RowId);
-        w.WriteStartArray();
-        foreach (var cell in change.Cells)
-        {
-            StatementJson.WriteValue(w, cell);
-        }
-
-        w.WriteEndArray();
+        WriteCells(w, change.Cells);
         w.WriteNumberValue(change.ChangeId);
         w.WriteEndArray();
         w.WriteEndObject();
     }
 
-    /// <summary>
-    /// NDJSON lines written into the response's pipe with one reusable JSON writer; flushed when
-    /// asked, or when enough lines are pending that holding them back would only add latency.
-    /// </summary>
-    internal sealed class NdJsonLines : IDisposable
+    internal static void WriteCells(Utf8JsonWriter w, IReadOnlyList<SqlValue> cells)
     {
-        private const int MaxPendingLines = 256;
-        private readonly HttpContext _http;
-        private readonly Utf8JsonWriter _writer;
-        private int _pending;
-
-        public NdJsonLines(HttpContext http)
+        w.WriteStartArray();
+        foreach (var cell in cells)
         {
-            _http = http;
-            _writer = new Utf8JsonWriter(http.Response.BodyWriter);
+            StatementJson.WriteValue(w, cell);
         }
 
-        public void Dispose() => _writer.Dispose();
-
-        public void Write(Action<Utf8JsonWriter> write)
-        {
-            write(_writer);
-            _writer.Flush();
-            _writer.Reset();
-            _http.Response.BodyWriter.Write("\n"u8);
-            _pending++;
-        }
-
-        public ValueTask FlushIfFullAsync() => _pending >= MaxPendingLines ? FlushAsync() : ValueTask.CompletedTask;
-
-        public async ValueTask FlushAsync()
-        {
-            _pending = 0;
-            await _http.Response.BodyWriter.FlushAsync(_http.RequestAborted);
-        }
+        w.WriteEndArray();
     }
 }

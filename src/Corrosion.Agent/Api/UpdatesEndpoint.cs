@@ -4,21 +4,21 @@ using Microsoft.AspNetCore.Http;
 namespace Corrosion.Agent.Api;
 
 /// <summary>
-/// <c>POST /v1/updates/{table}</c>: the primary keys of a table's changed rows as NDJSON,
-/// <c>{"notify":["update"|"delete",[pk values]]}</c> per changed key, for as long as the client stays.
-/// Nothing is replayed: a watcher that fell behind gets <c>{"error"}</c> and re-reads the table.
+/// <c>POST /v1/updates/{table}</c>: the primary keys of a replicated table as they change, locally
+/// or by merge, streamed as NDJSON <c>{"notify":["update"|"delete",[pk values]]}</c>. Only changes
+/// after the request are sent; a watcher that falls behind gets <c>{"error"}</c> and watches again.
 /// </summary>
 internal static class UpdatesEndpoint
 {
     public static async Task HandleAsync(HttpContext http, ApiContext api)
     {
+        var table = (string)http.Request.RouteValues["table"]!;
         if (api.Subscriptions is not { } subscriptions)
         {
-            await SubscriptionsEndpoint.WriteUnavailableAsync(http);
+            await SubscriptionsEndpoint.Unavailable(http);
             return;
         }
 
-        var table = (string)http.Request.RouteValues["table"]!;
         var outcome = await SubscriptionsEndpoint.AskAsync<WatchOutcome>(http, subscriptions, reply => new WatchTable(table, reply));
         if (outcome is null)
         {
@@ -27,31 +27,25 @@ internal static class UpdatesEndpoint
 
         if (outcome.Stream is not { } stream)
         {
-            await SubscriptionsEndpoint.WriteRefusalAsync(http, outcome.Error ?? new SubscriptionError(SubscriptionErrorKind.Unavailable, "no stream"));
+            await SubscriptionsEndpoint.WriteErrorAsync(http, outcome.Error!);
             return;
         }
 
         await using (stream)
         {
             http.Response.ContentType = ApiResponses.NdJson;
-            using var lines = new SubscriptionsEndpoint.NdJsonLines(http);
-            // Starts the response so the client knows it is watching before the first change.
-            await lines.FlushAsync();
-            await SubscriptionsEndpoint.PumpAsync(http, lines, stream.Notifications, (w, notification) =>
+            // Send the headers now: the first notification may be a long way off.
+            await http.Response.StartAsync(http.RequestAborted);
+            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+            await SubscriptionsEndpoint.PumpAsync(http, stream.Notifications, static (w, n) =>
             {
                 w.WriteStartObject();
                 w.WriteStartArray("notify");
-                w.WriteStringValue(notification.Kind == UpdateKind.Delete ? "delete" : "update");
-                w.WriteStartArray();
-                foreach (var value in notification.Pk)
-                {
-                    StatementJson.WriteValue(w, value);
-                }
-
-                w.WriteEndArray();
+                w.WriteStringValue(n.Kind == UpdateKind.Delete ? "delete" : "update");
+                SubscriptionsEndpoint.WriteCells(w, n.Pk);
                 w.WriteEndArray();
                 w.WriteEndObject();
-            }, () => "watch again and re-read the table");
+            }, static () => "watch again and re-read the table");
         }
     }
 }

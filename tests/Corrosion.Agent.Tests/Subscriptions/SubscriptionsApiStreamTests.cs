@@ -242,4 +242,31 @@ public sealed class SubscriptionsApiStreamTests
         Assert.NotNull(last);
         Assert.Contains("from=0", last.Value.GetProperty("error").GetString()!, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Stopping_the_node_tells_a_resumed_stream_the_last_change_it_was_given(long from)
+    {
+        // On Kestrel the API stops before the actors, so the line comes from the endpoint itself.
+        await using var node = await SubscriptionApiNode.StartAsync(kestrel: true);
+        string id;
+        await using (var first = await node.SubscribeAsync(ItemsQuery))
+        {
+            id = first.QueryId;
+            await first.UntilAsync(IsEoq);
+            await node.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'one')");
+            await first.NextAsync();
+            await node.WriteAsync("INSERT INTO items (id, name) VALUES (2, 'two')");
+            Assert.Equal(2, ChangeId(await first.NextAsync()));
+        }
+
+        await using var stream = await node.AttachAsync(id, $"?from={from}");
+        await stream.NextAsync(1 + (int)(2 - from));
+        var stopping = node.StopAsync();
+        var last = await stream.NextAsync();
+        await stopping.WaitAsync(SubscriptionApiStream.Deadline);
+
+        Assert.Contains("resume with from=2", last.GetProperty("error").GetString()!, StringComparison.Ordinal);
+    }
 }
