@@ -88,6 +88,9 @@ public static partial class ApiHost
         Map(app, "POST", "/v1/table_stats", http => TableStatsEndpoint.HandleAsync(http, api));
         Map(app, "GET", "/v1/members", http => MembersEndpoint.HandleAsync(http, api));
         Map(app, "GET", "/v1/sync/state", http => SyncStateEndpoint.HandleAsync(http, api));
+        Map(app, "POST", "/v1/subscriptions", http => SubscriptionsEndpoint.SubscribeAsync(http, api));
+        Map(app, "GET", "/v1/subscriptions/{id}", http => SubscriptionsEndpoint.AttachAsync(http, api));
+        Map(app, "POST", "/v1/updates/{table}", http => UpdatesEndpoint.HandleAsync(http, api));
         app.MapFallback(http => ApiResponses.WriteErrorAsync(http, StatusCodes.Status404NotFound, $"no endpoint {http.Request.Method} {http.Request.Path}"));
         return app;
     }

@@ -90,7 +90,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             });
             var supervisor = system.Spawn(() => new NodeSupervisor(store, options, transport), "node");
             var actors = await supervisor.Ask<NodeActors>(reply => new GetNodeActors(reply), TimeSpan.FromSeconds(30));
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
             var node = new CorrosionNode(options, store, system, actors, api, log) { Transport = transport };

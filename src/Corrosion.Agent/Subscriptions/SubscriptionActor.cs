@@ -30,6 +30,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     private readonly Random _random;
     private readonly int _parallelism = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private SubscriptionFile? _file;
@@ -136,10 +137,10 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 Maintain();
                 break;
             case WatchTable watch:
-                // TODO: delegate to TableWatchers (engineer subsapi) once both branches are merged.
-                watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.Unavailable, "table watches are not available yet")));
+                Watch(watch);
                 break;
-            case UnwatchTable:
+            case UnwatchTable unwatch:
+                _watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
                 break;
         }
     }
@@ -283,6 +284,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         switch (received.Event)
         {
             case ChangesCommitted committed:
+                _watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
                 if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
@@ -293,10 +295,13 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                 MarkDirty(committed.Changesets.SelectMany(c => c.Changes));
                 break;
             case ChangesMerged merged:
+                _watchers.OnChanges(merged.Result.Changed);
                 MarkDirty(merged.Result.Changed);
                 break;
             case StorageEventsDropped:
                 // The writer could not reach the forwarder for a while: anything may have changed.
+                // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
+                _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
                 MarkAllDirty();
                 break;
         }
@@ -513,8 +518,30 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         File.Delete(subscription.Id);
     }
 
+    private void Watch(WatchTable watch)
+    {
+        if (!_store.TryGetTable(watch.Table, out var table, out var primaryKey))
+        {
+            watch.ReplyTo.Tell(new WatchOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no such replicated table: {watch.Table}")));
+            return;
+        }
+
+        var self = Context.Self;
+        var stream = _watchers.Watch(table, primaryKey, _options.SubscriberBuffer, s =>
+        {
+            var message = new UnwatchTable(s.Table, s.ListenerId);
+            if (!self.TryTell(message))
+            {
+                // Disposal must not block; the unwatch waits for room in the background.
+                _ = self.TellAsync(message).AsTask();
+            }
+        });
+        watch.ReplyTo.Tell(new WatchOutcome(stream, null));
+    }
+
     private void Close(string reason)
     {
+        _watchers.CloseAll(reason);
         foreach (var subscription in _subscriptions.Values)
         {
             foreach (var listener in subscription.Listeners.Values)

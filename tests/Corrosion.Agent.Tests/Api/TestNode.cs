@@ -14,12 +14,27 @@ public sealed class TestNode : IAsyncDisposable
     {
         _dir = dir;
         Node = node;
+        Options = node.Options;
         Http = node.Api.GetTestServer().CreateClient();
     }
 
     public CorrosionNode Node { get; }
 
     public HttpClient Http { get; }
+
+    private NodeOptions Options { get; }
+
+    /// <summary>
+    /// Stops the node and starts it again over the same database (as a process restart would).
+    /// Dispose only the node returned; it owns the directory now.
+    /// </summary>
+    public async Task<TestNode> RestartAsync()
+    {
+        Http.Dispose();
+        await Node.DisposeAsync();
+        var node = await CorrosionNode.StartAsync(Options, NullLoggerFactory.Instance, web => web.UseTestServer());
+        return new TestNode(_dir, node);
+    }
 
     public static Task<TestNode> StartAsync(Action<NodeOptions>? configure = null, string? schema = null)
     {

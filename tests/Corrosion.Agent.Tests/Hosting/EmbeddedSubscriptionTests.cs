@@ -166,4 +166,21 @@ public sealed class EmbeddedSubscriptionTests
 
         Assert.False(string.IsNullOrEmpty(error.Error.Message));
     }
+
+    [Fact]
+    public async Task A_table_watch_gets_each_changed_key()
+    {
+        await using var host = await EmbeddedHost.StartAsync();
+        await using var watch = await host.Client.WatchAsync("machines");
+
+        await host.Client.ExecuteAsync(Insert("m1", "ams"));
+        await host.Client.ExecuteAsync(new Statement("DELETE FROM machines WHERE id = 'm1'"));
+
+        using var deadline = new CancellationTokenSource(Deadline);
+        var first = await watch.Notifications.ReadAsync(deadline.Token);
+        var second = await watch.Notifications.ReadAsync(deadline.Token);
+        Assert.Equal(["id"], watch.KeyColumns);
+        Assert.Equal((UpdateKind.Update, "m1"), (first.Kind, first.Pk[0].AsText));
+        Assert.Equal((UpdateKind.Delete, "m1"), (second.Kind, second.Pk[0].AsText));
+    }
 }

@@ -1,0 +1,24 @@
+namespace Corrosion.Agent.Storage;
+
+public sealed partial class CrdtStore
+{
+    /// <summary>Finds a replicated table by name (case-insensitive, as SQLite resolves names). Thread-safe.</summary>
+    /// <param name="table">The name asked for.</param>
+    /// <param name="name">The table's name as declared.</param>
+    /// <param name="primaryKey">Its primary-key columns, in key order.</param>
+    /// <returns>False when there is no such replicated table.</returns>
+    public bool TryGetTable(string table, out string name, out IReadOnlyList<string> primaryKey)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_tables.TryGetValue(table, out var crr))
+        {
+            name = crr.Name;
+            primaryKey = crr.PkNames;
+            return true;
+        }
+
+        name = table;
+        primaryKey = [];
+        return false;
+    }
+}
