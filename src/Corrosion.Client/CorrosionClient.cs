@@ -266,10 +266,12 @@ public sealed partial class CorrosionClient : IDisposable
         }
         catch (HttpRequestException e)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             throw new CorrosionException(0, $"cannot reach the node at {_http.BaseAddress}: {e.Message}", e);
         }
         catch (IOException e)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             throw new CorrosionException(0, $"the connection to the node at {_http.BaseAddress} broke: {e.Message}", e);
         }
 

@@ -52,8 +52,10 @@ internal sealed class NdjsonStream : IDisposable
         {
             text = await ReadLineAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or HttpRequestException)
         {
+            // Some transports report a read cancelled by the caller as a broken connection.
+            cancellationToken.ThrowIfCancellationRequested();
             throw new CorrosionException(0, $"the connection to the node broke: {e.Message}", e);
         }
 
