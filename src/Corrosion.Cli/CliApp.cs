@@ -14,6 +14,7 @@ public static class CliApp
         root.Subcommands.Add(AgentCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(ExecCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(QueryCommand.Create(globals, stdout, stderr));
+        root.Subcommands.Add(SubscribeCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(ClusterCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(SyncCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(TlsCommand.Create(stdout, stderr));
