@@ -12,10 +12,8 @@ namespace Corrosion.Client;
 /// </summary>
 internal static class RowMapper<T>
 {
-    private static readonly TypePlan Plan = TypePlan.For(typeof(T));
-
-    /// <summary>Binds the plan to a result's columns; the returned function maps one row.</summary>
-    public static Func<IReadOnlyList<JsonElement>, T> Bind(IReadOnlyList<string> columns) => Plan.Bind<T>(columns);
+    /// <summary>Binds the type's plan (built once, then cached) to a result's columns; the returned function maps one row.</summary>
+    public static Func<IReadOnlyList<JsonElement>, T> Bind(IReadOnlyList<string> columns) => TypePlan.For(typeof(T)).Bind<T>(columns);
 }
 
 /// <summary>The members of a type that columns can bind to.</summary>

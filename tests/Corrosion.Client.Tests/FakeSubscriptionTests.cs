@@ -317,4 +317,26 @@ public sealed class FakeSubscriptionTests
 
         Assert.Throws<InvalidOperationException>(() => sub.GetAsyncEnumerator());
     }
+
+    [Fact]
+    public async Task Disposing_a_subscription_ends_a_pending_enumeration()
+    {
+        var fake = FakeSubscription.WithChanges(0);
+        var (node, client) = await StartAsync(fake);
+        await using var _ = node;
+        using var __ = client;
+
+        var sub = await client.SubscribeAsync("SELECT id, name FROM t");
+        await using var events = sub.GetAsyncEnumerator();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await events.MoveNextAsync()); // rows and end of query
+        }
+
+        var pending = events.MoveNextAsync().AsTask();
+        await sub.DisposeAsync();
+
+        Assert.False(await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, node.Count("POST"));
+    }
 }

@@ -163,17 +163,15 @@ public sealed class RealNodeTests
     {
         await using var node = await RealNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { MaxChangeLog = 2 });
         using var client = node.Client();
-        string id;
-        await using (var sub = await client.SubscribeAsync("SELECT id, name FROM machines", new SubscribeOptions { SkipRows = true }))
-        {
-            await Events.TakeAsync(sub, 1);
-            id = sub.QueryId;
-        }
-
+        await using var sub = await client.SubscribeAsync("SELECT id, name FROM machines", new SubscribeOptions { SkipRows = true });
+        var id = sub.QueryId;
         for (var i = 1; i <= 5; i++)
         {
             await client.ExecuteAsync(Insert(i, $"m{i}"));
         }
+
+        // Once the subscription has produced all five changes, only the last two are kept.
+        await Events.TakeAsync(sub, 1 + 5);
 
         var error = await Assert.ThrowsAsync<ChangeIdExpiredException>(() => client.ResumeAsync(id, 0));
 
