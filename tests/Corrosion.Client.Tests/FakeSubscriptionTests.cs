@@ -339,4 +339,42 @@ public sealed class FakeSubscriptionTests
         Assert.False(await pending.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, node.Count("POST"));
     }
+
+    [Fact]
+    public async Task Any_sequence_of_cuts_yields_every_change_exactly_once_in_order()
+    {
+        for (var seed = 1; seed <= 25; seed++)
+        {
+            var random = new Random(seed);
+            var fake = new FakeSubscription { ReplayOverlap = random.Next(0, 4) };
+            var total = random.Next(5, 30);
+            for (var i = 1; i <= total; i++)
+            {
+                fake.Changes.Add(("update", 1 + (i % 3), [i, $"v{i}"], i));
+            }
+
+            var cuts = random.Next(0, 8);
+            for (var i = 0; i < cuts; i++)
+            {
+                var plan = random.Next(0, 5) switch
+                {
+                    0 => new Plan(Status: 503),
+                    1 => new Plan(Lines: random.Next(0, 6), Cut: Cut.Abort),
+                    2 => new Plan(Lines: random.Next(0, 6), Cut: Cut.ErrorLine),
+                    _ => new Plan(Lines: random.Next(0, 6), Cut: Cut.End),
+                };
+                fake.Plans.Enqueue(plan);
+            }
+
+            await using var node = await FakeNode.StartAsync(fake.Map);
+            using var client = node.Client(FakeNode.Fast with { MaxAttempts = 50 });
+            await using var sub = await client.SubscribeAsync("SELECT id, name FROM t");
+            var events = await Events.TakeAsync(sub, 2 + 1 + total);
+
+            Assert.True(
+                Enumerable.Range(1, total).Select(i => (long)i).SequenceEqual(ChangeIds(events)),
+                $"seed {seed}: {string.Join(",", ChangeIds(events))}; requests {string.Join(" | ", node.Requests)}");
+            Assert.Equal([1L, 2L], events.OfType<SubscriptionRowEvent>().Select(r => r.RowId));
+        }
+    }
 }
