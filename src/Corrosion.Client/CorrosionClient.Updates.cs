@@ -17,8 +17,34 @@ public sealed partial class CorrosionClient
     public async IAsyncEnumerable<UpdateNotification> UpdatesAsync(string table, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(table);
-        var path = $"v1/updates/{Uri.EscapeDataString(table)}";
+        var path = UpdatesPath(table);
         var stream = await RetryAsync(ReadRetry, ct => OpenUpdatesAsync(path, ct), cancellationToken);
+        await foreach (var notification in Updates(table, path, stream, cancellationToken))
+        {
+            yield return notification;
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="UpdatesAsync"/>, but returns once the node has accepted the watch: every change
+    /// committed after this completes is notified (until a reconnect, as there).
+    /// </summary>
+    /// <param name="table">A table of the node's schema.</param>
+    /// <param name="cancellationToken">Cancels opening, and ends the stream later (with <see cref="OperationCanceledException"/>).</param>
+    /// <returns>The notifications; enumerate once.</returns>
+    /// <exception cref="CorrosionException">the node does not know the table (404), or stayed unreachable or unavailable after all retries.</exception>
+    public async Task<IAsyncEnumerable<UpdateNotification>> WatchAsync(string table, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var path = UpdatesPath(table);
+        var stream = await RetryAsync(ReadRetry, ct => OpenUpdatesAsync(path, ct), cancellationToken);
+        return Updates(table, path, stream, cancellationToken);
+    }
+
+    private static string UpdatesPath(string table) => $"v1/updates/{Uri.EscapeDataString(table)}";
+
+    private async IAsyncEnumerable<UpdateNotification> Updates(string table, string path, NdjsonStream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var reconnector = new Reconnector(ReadRetry, Jitter, $"updates of {table}");
         try
         {

@@ -149,6 +149,13 @@ public sealed class CorrosionSubscription : IAsyncEnumerable<SubscriptionEvent>,
                     continue;
                 }
 
+                if (LastChangeId is { } last && changeId > last + 1)
+                {
+                    // Change ids of a subscription are consecutive, and the node answers 410 rather
+                    // than skip: a jump means changes were lost, which a local copy must not hide.
+                    throw new CorrosionException(0, $"subscription {QueryId} skipped from change {last} to {changeId}; changes in between were not received, subscribe again for a fresh result");
+                }
+
                 _reconnector.Progressed();
                 LastChangeId = changeId;
                 yield return new SubscriptionChangeEvent(ParseKind(next.Verb), next.RowId, next.Cells, changeId);

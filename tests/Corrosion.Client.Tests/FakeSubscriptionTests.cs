@@ -53,6 +53,29 @@ public sealed class FakeSubscriptionTests
         Assert.Equal(0, sub.Reattachments);
     }
 
+    [Fact]
+    public async Task A_jump_in_change_ids_fails_the_subscription_instead_of_hiding_lost_changes()
+    {
+        var fake = FakeSubscription.WithChanges(3);
+        fake.Changes.RemoveAt(1); // the node "forgets" change 2
+        var (node, client) = await StartAsync(fake);
+        await using var _ = node;
+        using var __ = client;
+
+        await using var sub = await client.SubscribeAsync("SELECT id, name FROM t");
+        var seen = new List<long>();
+        var error = await Assert.ThrowsAsync<CorrosionException>(async () =>
+        {
+            await foreach (var e in Observe(sub, seen.Add))
+            {
+            }
+        });
+
+        Assert.Equal([1L], seen);
+        Assert.Contains("from change 1 to 3", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, sub.LastChangeId);
+    }
+
     [Theory]
     [InlineData(Cut.Abort)]
     [InlineData(Cut.End)]
