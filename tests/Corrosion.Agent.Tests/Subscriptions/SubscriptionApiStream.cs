@@ -79,9 +79,18 @@ internal sealed class SubscriptionApiStream : IAsyncDisposable
 
             if (line.Length > 0)
             {
-                return JsonDocument.Parse(line).RootElement.Clone();
+                using var document = JsonDocument.Parse(line);
+                return document.RootElement.Clone();
             }
         }
+    }
+
+    /// <summary>The next line, which must be a change: (kind, rowid, cells as JSON text, change id).</summary>
+    public async Task<(string Kind, long RowId, string Cells, long ChangeId)> NextChangeAsync()
+    {
+        var line = await NextAsync();
+        Assert.True(line.TryGetProperty("change", out var change), $"expected a change, got {line}");
+        return (change[0].GetString()!, change[1].GetInt64(), change[2].GetRawText(), change[3].GetInt64());
     }
 
     /// <summary>The next <paramref name="count"/> lines.</summary>
@@ -116,7 +125,8 @@ internal sealed class SubscriptionApiStream : IAsyncDisposable
     {
         using var cancel = new CancellationTokenSource(Deadline);
         var text = await _reader!.ReadToEndAsync(cancel.Token);
-        return JsonDocument.Parse(text).RootElement.Clone();
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
     }
 
     public ValueTask DisposeAsync()

@@ -16,11 +16,11 @@ public sealed class SubscriptionsApiTests
         await using var node = await TestNode.StartAsync();
         await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m1', 'ams')"]""");
 
-        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
+        await using var stream = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
 
         Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.False(string.IsNullOrEmpty(stream.Header("corro-query-id")));
-        Assert.Equal(64, stream.Header("corro-query-hash")!.Length);
+        Assert.False(string.IsNullOrEmpty(stream.QueryId));
+        Assert.Equal(64, stream.QueryHash.Length);
         Assert.Equal("""["id","region","state"]""", (await stream.NextAsync()).GetProperty("columns").GetRawText());
         var row = (await stream.NextAsync()).GetProperty("row");
         var m1 = row[0].GetInt64();
@@ -45,7 +45,7 @@ public sealed class SubscriptionsApiTests
     public async Task An_aggregate_with_group_by_updates_its_group_rows_in_place()
     {
         await using var node = await TestNode.StartAsync();
-        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", "\"SELECT region, count(*) AS n FROM machines GROUP BY region\"");
+        await using var stream = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", "\"SELECT region, count(*) AS n FROM machines GROUP BY region\"");
         await stream.NextAsync(); // columns
         await stream.NextAsync(); // eoq
 
@@ -66,11 +66,11 @@ public sealed class SubscriptionsApiTests
         await using var node = await TestNode.StartAsync();
         await WriteAsync(node, """["INSERT INTO machines (id, region) VALUES ('m1', 'ams')"]""");
 
-        await using var first = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
-        await using var second = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
+        await using var first = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions", Machines);
+        await using var second = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
 
-        Assert.Equal(first.Header("corro-query-id"), second.Header("corro-query-id"));
-        Assert.Equal(first.Header("corro-query-hash"), second.Header("corro-query-hash"));
+        Assert.Equal(first.QueryId, second.QueryId);
+        Assert.Equal(first.QueryHash, second.QueryHash);
         await second.NextAsync(); // columns
         Assert.True((await second.NextAsync()).TryGetProperty("eoq", out _), "skip_rows goes straight to the end-of-query mark");
     }
@@ -80,9 +80,9 @@ public sealed class SubscriptionsApiTests
     {
         await using var node = await TestNode.StartAsync();
         string id;
-        await using (var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
+        await using (var stream = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
         {
-            id = stream.Header("corro-query-id")!;
+            id = stream.QueryId;
             await stream.NextAsync();
             await stream.NextAsync();
             await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('a')"]""");
@@ -93,7 +93,7 @@ public sealed class SubscriptionsApiTests
         await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('b')"]""");
         await WriteAsync(node, """["UPDATE machines SET state = 'gone' WHERE id = 'a'"]""");
 
-        await using var resumed = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
+        await using var resumed = await SubscriptionApiStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
         Assert.Equal(HttpStatusCode.OK, resumed.Status);
         Assert.True((await resumed.NextAsync()).TryGetProperty("columns", out _));
         // Both writes may land in one batch window, so their order is the diff's, not the writes'.
@@ -111,8 +111,8 @@ public sealed class SubscriptionsApiTests
     public async Task A_change_id_older_than_the_log_is_gone_with_the_oldest_id_kept()
     {
         await using var node = await TestNode.StartAsync(o => o.Subscriptions = o.Subscriptions with { MaxChangeLog = 2 });
-        await using var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
-        var id = stream.Header("corro-query-id")!;
+        await using var stream = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
+        var id = stream.QueryId;
         await stream.NextAsync();
         await stream.NextAsync();
         for (var i = 0; i < 5; i++)
@@ -121,7 +121,7 @@ public sealed class SubscriptionsApiTests
             await stream.NextChangeAsync();
         }
 
-        await using var stale = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=0");
+        await using var stale = await SubscriptionApiStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=0");
         var body = await stale.BodyAsync();
 
         Assert.Equal(HttpStatusCode.Gone, stale.Status);
@@ -130,7 +130,7 @@ public sealed class SubscriptionsApiTests
         Assert.Contains("error", body.EnumerateObject().Select(p => p.Name));
 
         // From just before the oldest kept, nothing is missing.
-        await using var ok = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from={oldest - 1}");
+        await using var ok = await SubscriptionApiStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from={oldest - 1}");
         Assert.Equal(HttpStatusCode.OK, ok.Status);
         await ok.NextAsync();
         Assert.Equal(oldest, (await ok.NextChangeAsync()).ChangeId);
@@ -170,9 +170,9 @@ public sealed class SubscriptionsApiTests
         try
         {
             string id;
-            await using (var stream = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
+            await using (var stream = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines))
             {
-                id = stream.Header("corro-query-id")!;
+                id = stream.QueryId;
                 await stream.NextAsync();
                 await stream.NextAsync();
                 await WriteAsync(node, """["INSERT INTO machines (id) VALUES ('before')"]""");
@@ -182,7 +182,7 @@ public sealed class SubscriptionsApiTests
 
             node = await node.RestartAsync();
 
-            await using var resumed = await NdJsonStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
+            await using var resumed = await SubscriptionApiStream.GetAsync(node.Http, $"/v1/subscriptions/{id}?from=1");
             Assert.Equal(HttpStatusCode.OK, resumed.Status);
             await resumed.NextAsync();
             var unseen = await resumed.NextChangeAsync();
@@ -203,16 +203,16 @@ public sealed class SubscriptionsApiTests
     {
         await using var node = await TestNode.StartAsync();
         await using var other = await TestNode.StartAsync();
-        await using var subscription = await NdJsonStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
+        await using var subscription = await SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions?skip_rows=true", Machines);
         await subscription.NextAsync();
         await subscription.NextAsync();
-        await using var updates = await NdJsonStream.PostAsync(node.Http, "/v1/updates/machines", "");
+        await using var updates = await SubscriptionApiStream.PostAsync(node.Http, "/v1/updates/machines", "");
         Assert.Equal(HttpStatusCode.OK, updates.Status);
 
         // The other node writes; its changeset is merged here as gossip would.
         await WriteAsync(other, """["INSERT INTO machines (id, region) VALUES ('remote', 'syd')"]""");
         var changesets = other.Node.Store.ChangesFor(other.Node.ActorId, new VersionRange(1, 1));
-        var outcome = await node.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(changesets, reply), NdJsonStream.Deadline);
+        var outcome = await node.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(changesets, reply), SubscriptionApiStream.Deadline);
         Assert.Null(outcome.Error);
 
         Assert.Equal(("insert", """["remote","syd","created"]"""), (await subscription.NextChangeAsync()) is var c ? (c.Kind, c.Cells) : default);
@@ -223,7 +223,7 @@ public sealed class SubscriptionsApiTests
     public async Task Updates_notify_each_changed_key_as_update_or_delete()
     {
         await using var node = await TestNode.StartAsync();
-        await using var updates = await NdJsonStream.PostAsync(node.Http, "/v1/updates/services", "");
+        await using var updates = await SubscriptionApiStream.PostAsync(node.Http, "/v1/updates/services", "");
         Assert.Equal(HttpStatusCode.OK, updates.Status);
 
         await WriteAsync(node, """["INSERT INTO services (name, machine_id, port) VALUES ('web', 'm1', 80)", "INSERT INTO machines (id) VALUES ('m1')"]""");
