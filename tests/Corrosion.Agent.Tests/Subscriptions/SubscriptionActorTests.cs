@@ -292,4 +292,22 @@ public sealed class SubscriptionActorTests
         Assert.Equal([4L, 5L, 6L, 7L, 8L], resumedStream.Replay.Select(c => c.ChangeId));
         Assert.Equal(h.QueryNow(ItemsQuery), fastCopy.Rendered);
     }
+
+    [Fact]
+    public async Task Lost_storage_events_re_evaluate_every_subscription_and_end_table_watchers()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await using var stream = await h.SubscribeAsync("SELECT id, name FROM items");
+        var watch = await h.Subscriptions.Ask<WatchOutcome>(r => new WatchTable("items", r), SubscriptionHarness.Timeout);
+        await using var watcher = watch.Stream!;
+
+        // A write the subscription actor is never told about (straight to the store, no event),
+        // then the writer's notice that events were lost.
+        h.Store.Execute([new Statement("INSERT INTO items (id, name) VALUES (7, 'unseen')")]);
+        await h.Subscriptions.TellAsync(new StorageEventReceived(StorageEventsDropped.Instance, EarlierEventsLost: false));
+
+        var change = Assert.Single(await stream.TakeAsync(1));
+        Assert.Equal((ChangeKind.Insert, "7|'unseen'"), (change.Kind, string.Join("|", change.Cells)));
+        await Assert.ThrowsAsync<System.Threading.Channels.ChannelClosedException>(async () => await watcher.Notifications.Completion.WaitAsync(SubscriptionHarness.Timeout));
+    }
 }
