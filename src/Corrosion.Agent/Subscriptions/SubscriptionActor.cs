@@ -248,15 +248,16 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     private Action<SubscriptionStream> DetachAction()
     {
         var self = Context.Self;
-        return stream =>
+        return stream => TellFromDisposal(self, new DetachSubscription(stream.QueryId, stream.ListenerId));
+    }
+
+    /// <summary>Disposal must not block: when the mailbox is full the message waits for room in the background.</summary>
+    private static void TellFromDisposal(ActorRef<SubscriptionCommand> self, SubscriptionCommand message)
+    {
+        if (!self.TryTell(message))
         {
-            var message = new DetachSubscription(stream.QueryId, stream.ListenerId);
-            if (!self.TryTell(message))
-            {
-                // Disposal must not block; the detach waits for room in the background.
-                _ = self.TellAsync(message).AsTask();
-            }
-        };
+            _ = self.TellAsync(message).AsTask();
+        }
     }
 
     private void Detach(string queryId, long listenerId)
@@ -527,15 +528,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         }
 
         var self = Context.Self;
-        var stream = _watchers.Watch(table, primaryKey, _options.SubscriberBuffer, s =>
-        {
-            var message = new UnwatchTable(s.Table, s.ListenerId);
-            if (!self.TryTell(message))
-            {
-                // Disposal must not block; the unwatch waits for room in the background.
-                _ = self.TellAsync(message).AsTask();
-            }
-        });
+        var stream = _watchers.Watch(table, primaryKey, _options.SubscriberBuffer, s => TellFromDisposal(self, new UnwatchTable(s.Table, s.ListenerId)));
         watch.ReplyTo.Tell(new WatchOutcome(stream, null));
     }
 
