@@ -56,8 +56,8 @@ public sealed record ChaosOptions
     {
         Seed = seed,
         Writes = 1_000,
-        FaultMin = TimeSpan.FromSeconds(3),
-        FaultMax = TimeSpan.FromSeconds(5),
+        FaultMin = TimeSpan.FromSeconds(2),
+        FaultMax = TimeSpan.FromSeconds(4),
         Calm = TimeSpan.FromSeconds(1),
         ConvergenceDeadline = TimeSpan.FromSeconds(30),
         StartDeadline = TimeSpan.FromSeconds(60),

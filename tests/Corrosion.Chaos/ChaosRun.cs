@@ -142,10 +142,10 @@ public sealed class ChaosRun : IDisposable
         await WriteHistoryAsync(history, report.Directory!, token);
 
         // Stop every node gracefully: a node that does not exit cleanly is a finding too.
+        var codes = await Task.WhenAll(cluster.Nodes.Select(n => n.StopAsync(TimeSpan.FromSeconds(30))));
         foreach (var node in cluster.Nodes)
         {
-            var code = await node.StopAsync(TimeSpan.FromSeconds(30));
-            if (code != 0)
+            if (codes[node.Index] is var code && code != 0)
             {
                 result.Add(AnomalyKind.UncleanStop, $"node {node.Index} {(code is null ? "did not exit within 30 s of SIGTERM" : $"exited with {code} on SIGTERM")}; last output:\n{node.Tail}");
             }

@@ -99,17 +99,24 @@ public sealed class ChaosNemesis(ChaosCluster cluster, NemesisOptions options, A
             await ApplyNetworkAsync([], options.LossPercent, cancellationToken);
         }
 
-        foreach (var victim in step.Victims)
+        await ResumeOrRestartAsync(step.Victims.Select(v => cluster.Nodes[v]), cancellationToken);
+        Record($"healed #{step.Number}");
+    }
+
+    /// <summary>SIGCONT for paused nodes; killed (or crashed) ones start again, all at once, on their databases.</summary>
+    private Task ResumeOrRestartAsync(IEnumerable<ChaosNode> nodes, CancellationToken cancellationToken)
+    {
+        var restarts = new List<Task>();
+        foreach (var node in nodes)
         {
-            var node = cluster.Nodes[victim];
             node.Resume();
             if (node.State is NodeState.Killed or NodeState.Crashed)
             {
-                await RestartAsync(node, cancellationToken);
+                restarts.Add(RestartAsync(node, cancellationToken));
             }
         }
 
-        Record($"healed #{step.Number}");
+        return Task.WhenAll(restarts);
     }
 
     private async Task RestartAsync(ChaosNode node, CancellationToken cancellationToken)
@@ -122,20 +129,9 @@ public sealed class ChaosNemesis(ChaosCluster cluster, NemesisOptions options, A
     /// <summary>The final heal: clean links (no loss, no duplication, no partition), every node resumed or restarted.</summary>
     public async Task HealAllAsync(CancellationToken cancellationToken)
     {
-        for (var i = 0; i < cluster.Nodes.Count; i++)
-        {
-            await cluster.Network.ApplyAsync(i, LinkFaults.None, cancellationToken);
-        }
+        await Task.WhenAll(Enumerable.Range(0, cluster.Nodes.Count).Select(i => cluster.Network.ApplyAsync(i, LinkFaults.None, cancellationToken)));
 
-        foreach (var node in cluster.Nodes)
-        {
-            node.Resume();
-            if (node.State is NodeState.Killed or NodeState.Crashed)
-            {
-                await RestartAsync(node, cancellationToken);
-            }
-        }
-
+        await ResumeOrRestartAsync(cluster.Nodes, cancellationToken);
         Record("final heal: clean links, every node running");
     }
 
