@@ -16,6 +16,7 @@ internal static class QueriesEndpoint
     {
         using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
         var statement = StatementJson.ParseOne(document.RootElement);
+        ApiAccess.CheckStatements(http, api, [statement]);
         var started = Stopwatch.GetTimestamp();
 
         // Errors found before the first row (bad SQL, a write) are a plain 400.

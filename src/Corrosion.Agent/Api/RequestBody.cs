@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 
 namespace Corrosion.Agent.Api;
@@ -38,6 +40,13 @@ internal static class RequestBody
             throw new ApiInputException("the request body is empty; expected JSON");
         }
 
+        // JSON text is UTF-8 (RFC 8259 §8.1). The parser checks structure but leaves string
+        // contents to be transcoded later, where invalid bytes would surface as a 500.
+        if (!Utf8.IsValid(buffer.WrittenSpan))
+        {
+            throw new ApiInputException($"the request body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(buffer.WrittenSpan)}); JSON must be UTF-8");
+        }
+
         try
         {
             return JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 64 });
@@ -46,5 +55,21 @@ internal static class RequestBody
         {
             throw new ApiInputException($"malformed JSON: {e.Message}");
         }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        var offset = 0;
+        while (offset < text.Length)
+        {
+            if (Rune.DecodeFromUtf8(text[offset..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
     }
 }
