@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SQLitePCL;
 
 namespace Corrosion.Agent.Storage;
@@ -18,7 +19,13 @@ public sealed partial class CrdtStore
     /// </summary>
     /// <exception cref="NotReadOnlyException">The statement would write; nothing ran.</exception>
     /// <exception cref="SqlException">Invalid SQL or parameters, or a read of a table that is not replicated.</exception>
-    internal LiveQueryResult EvaluateLiveQuery(Statement statement)
+    internal LiveQueryResult EvaluateLiveQuery(Statement statement) => EvaluateLiveQuery(statement, LiveQueryTimeout);
+
+    /// <summary>Longest one evaluation of a live query may run: it blocks the subscription service, and runs again on every change.</summary>
+    internal static readonly TimeSpan LiveQueryTimeout = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc cref="EvaluateLiveQuery(Statement)"/>
+    internal LiveQueryResult EvaluateLiveQuery(Statement statement, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -56,6 +63,7 @@ public sealed partial class CrdtStore
         };
 
         NativeStatement? stmt = null;
+        delegate_progress? progress = null;
         try
         {
             raw.sqlite3_set_authorizer(handle, authorizer, null);
@@ -90,6 +98,14 @@ public sealed partial class CrdtStore
             }
 
             BindParameters(stmt, statement, strict: true);
+            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            var interrupted = false;
+            progress = _ =>
+            {
+                interrupted |= Stopwatch.GetTimestamp() > deadline;
+                return interrupted ? 1 : 0;
+            };
+            raw.sqlite3_progress_handler(handle, 1000, progress, null);
             var columnCount = stmt.ColumnCount;
             var columns = new LiveQueryColumn[columnCount];
             for (var i = 0; i < columnCount; i++)
@@ -111,7 +127,7 @@ public sealed partial class CrdtStore
 
             var keys = tables.ToDictionary(t => t, t => _tables[t].PkNames, StringComparer.Ordinal);
             var rows = new List<SqlValue[]>();
-            while (stmt.Step())
+            while (StepWithin(stmt, ref interrupted, timeout))
             {
                 var cells = new SqlValue[columnCount];
                 for (var i = 0; i < columnCount; i++)
@@ -127,7 +143,25 @@ public sealed partial class CrdtStore
         finally
         {
             stmt?.Dispose();
+            if (progress is not null)
+            {
+                raw.sqlite3_progress_handler(handle, 0, null, null);
+                GC.KeepAlive(progress);
+            }
+
             _readers.Return(connection);
+        }
+    }
+
+    private static bool StepWithin(NativeStatement stmt, ref bool interrupted, TimeSpan timeout)
+    {
+        try
+        {
+            return stmt.Step();
+        }
+        catch (SqlException e) when (interrupted)
+        {
+            throw new SqlException($"the live query ran longer than {timeout.TotalSeconds:0.###} s and was stopped; a live query must be quick, it runs again on every change", e);
         }
     }
 }

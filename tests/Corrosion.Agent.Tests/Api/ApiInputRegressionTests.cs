@@ -46,4 +46,46 @@ public sealed class ApiInputRegressionTests
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
     }
+
+    [Theory]
+    [InlineData("/v1/queries", "[\"SELECT ?\", [\"\\ud800\"]]")]
+    [InlineData("/v1/transactions", "[[\"INSERT INTO a (id, v) VALUES (1, ?)\", [\"x\\udc00\"]]]")]
+    [InlineData("/v1/subscriptions", "{\"query\": \"SELECT id FROM a\", \"named_params\": {\"\\ud800\": 1}}")]
+    public async Task An_escaped_lone_surrogate_is_a_400_not_a_500(string path, string json)
+    {
+        await using var node = await TestNode.StartAsync(o => o.EnableReplication = false, Schema);
+
+        var (status, error) = await PostBytesAsync(node, path, System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("not valid Unicode", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/queries", "\"--\"")]
+    [InlineData("/v1/queries", "\"/* nothing */\"")]
+    [InlineData("/v1/subscriptions", "\"-- only a comment\"")]
+    [InlineData("/v1/transactions", "[\"-- only a comment\"]")]
+    public async Task Sql_of_only_comments_is_a_400_and_does_not_crash_the_process(string path, string json)
+    {
+        await using var node = await TestNode.StartAsync(o => o.EnableReplication = false, Schema);
+
+        var (status, error) = await PostBytesAsync(node, path, System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("statement", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_endless_query_ends_its_stream_with_an_error_at_the_timeout()
+    {
+        await using var node = await TestNode.StartAsync(o => o.EnableReplication = false, Schema);
+        await HttpJson.PostAsync(node.Http, "/v1/transactions", """["INSERT INTO a (id) VALUES (1)"]""");
+
+        var (status, lines) = await HttpJson.PostNdJsonAsync(node.Http, "/v1/queries?timeout=0.5",
+            JsonSerializer.Serialize("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, id FROM c, a"));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("ran longer than 0.5 s", lines[^1].GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
 }
