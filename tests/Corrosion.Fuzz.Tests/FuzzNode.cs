@@ -61,7 +61,7 @@ internal sealed class FuzzNode : IAsyncDisposable
         options.Db.SchemaPaths.Add(schema);
         options.Api.Addr = "127.0.0.1:0";
         options.Api.MaxBodySize = new Corrosion.Hocon.ByteSize(256 * 1024);
-        options.Api.DefaultTimeout = TimeSpan.FromSeconds(3);
+        options.Api.DefaultTimeout = TimeSpan.FromSeconds(1);
         options.Api.Authz.BearerTokens.Add(RootToken);
         options.Api.Authz.Tokens.Add(new TokenOptions { Name = "writer", Token = WriterToken, Scope = "write", Tables = ["items", "pairs"] });
         options.Api.Authz.Tokens.Add(new TokenOptions { Name = "reader", Token = ReaderToken, Scope = "read" });
