@@ -21,7 +21,7 @@ public sealed partial class CrdtStore
     /// <exception cref="SqlException">Invalid SQL or parameters, or a read of a table that is not replicated.</exception>
     internal LiveQueryResult EvaluateLiveQuery(Statement statement) => EvaluateLiveQuery(statement, LiveQueryTimeout);
 
-    /// <summary>Longest one evaluation of a live query may run: it blocks the subscription service, and runs again on every change.</summary>
+    /// <summary>Longest a live query's evaluation may run: it holds up the subscription service, and runs again on every change.</summary>
     internal static readonly TimeSpan LiveQueryTimeout = TimeSpan.FromSeconds(10);
 
     /// <inheritdoc cref="EvaluateLiveQuery(Statement)"/>
@@ -30,7 +30,73 @@ public sealed partial class CrdtStore
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = _readers.Rent(ReadWait);
+        try
+        {
+            return WithinDeadline(connection.Handle!, timeout, () => EvaluateLiveQuery(connection.Handle!, statement));
+        }
+        finally
+        {
+            _readers.Return(connection);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with a reader whose statements all see one snapshot (one read
+    /// transaction on one pooled connection). Thread-safe; the reader is valid only inside the call.
+    /// </summary>
+    internal T ReadLiveQueries<T>(Func<ILiveQueryReader, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = _readers.Rent(ReadWait);
         var handle = connection.Handle!;
+        try
+        {
+            NativeStatement.Exec(handle, "BEGIN");
+            return WithinDeadline(handle, LiveQueryTimeout, () => work(new SnapshotReader(this, handle)));
+        }
+        finally
+        {
+            if (raw.sqlite3_get_autocommit(handle) == 0)
+            {
+                NativeStatement.Exec(handle, "ROLLBACK");
+            }
+
+            _readers.Return(connection);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with SQLite interrupted once <paramref name="timeout"/> has passed
+    /// (an endless recursive query would otherwise hold the subscription service forever).
+    /// </summary>
+    private static T WithinDeadline<T>(sqlite3 handle, TimeSpan timeout, Func<T> work)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var interrupted = false;
+        delegate_progress progress = _ =>
+        {
+            interrupted |= Stopwatch.GetTimestamp() > deadline;
+            return interrupted ? 1 : 0;
+        };
+        raw.sqlite3_progress_handler(handle, 1000, progress, null);
+        try
+        {
+            return work();
+        }
+        catch (SqlException e) when (interrupted)
+        {
+            throw new SqlException($"the live query ran longer than {timeout.TotalSeconds:0.###} s and was stopped; a live query must be quick, it runs again on every change", e);
+        }
+        finally
+        {
+            raw.sqlite3_progress_handler(handle, 0, null, null);
+            GC.KeepAlive(progress);
+        }
+    }
+
+    private LiveQueryResult EvaluateLiveQuery(sqlite3 handle, Statement statement)
+    {
         var tables = new SortedSet<string>(StringComparer.Ordinal);
         string? refusal = null;
         delegate_authorizer authorizer = (_, action, param0, _, dbName, _) =>
@@ -63,7 +129,6 @@ public sealed partial class CrdtStore
         };
 
         NativeStatement? stmt = null;
-        delegate_progress? progress = null;
         try
         {
             raw.sqlite3_set_authorizer(handle, authorizer, null);
@@ -98,14 +163,6 @@ public sealed partial class CrdtStore
             }
 
             BindParameters(stmt, statement, strict: true);
-            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-            var interrupted = false;
-            progress = _ =>
-            {
-                interrupted |= Stopwatch.GetTimestamp() > deadline;
-                return interrupted ? 1 : 0;
-            };
-            raw.sqlite3_progress_handler(handle, 1000, progress, null);
             var columnCount = stmt.ColumnCount;
             var columns = new LiveQueryColumn[columnCount];
             for (var i = 0; i < columnCount; i++)
@@ -127,7 +184,7 @@ public sealed partial class CrdtStore
 
             var keys = tables.ToDictionary(t => t, t => _tables[t].PkNames, StringComparer.Ordinal);
             var rows = new List<SqlValue[]>();
-            while (StepWithin(stmt, ref interrupted, timeout))
+            while (stmt.Step())
             {
                 var cells = new SqlValue[columnCount];
                 for (var i = 0; i < columnCount; i++)
@@ -143,26 +200,39 @@ public sealed partial class CrdtStore
         finally
         {
             stmt?.Dispose();
-            if (progress is not null)
-            {
-                raw.sqlite3_progress_handler(handle, 0, null, null);
-                GC.KeepAlive(progress);
-            }
-
-            _readers.Return(connection);
         }
     }
 
-    private static bool StepWithin(NativeStatement stmt, ref bool interrupted, TimeSpan timeout)
+    private List<SqlValue[]> ReadRows(sqlite3 handle, Statement statement)
     {
-        try
+        using var stmt = NativeStatement.Prepare(handle, statement.Sql);
+        if (!stmt.IsReadOnly)
         {
-            return stmt.Step();
+            throw new NotReadOnlyException("only read-only statements can be evaluated");
         }
-        catch (SqlException e) when (interrupted)
+
+        BindParameters(stmt, statement, strict: false);
+        var columnCount = stmt.ColumnCount;
+        var rows = new List<SqlValue[]>();
+        while (stmt.Step())
         {
-            throw new SqlException($"the live query ran longer than {timeout.TotalSeconds:0.###} s and was stopped; a live query must be quick, it runs again on every change", e);
+            var cells = new SqlValue[columnCount];
+            for (var i = 0; i < columnCount; i++)
+            {
+                cells[i] = stmt.GetValue(i);
+            }
+
+            rows.Add(cells);
         }
+
+        return rows;
+    }
+
+    private sealed class SnapshotReader(CrdtStore store, sqlite3 handle) : ILiveQueryReader
+    {
+        public LiveQueryResult Evaluate(Statement statement) => store.EvaluateLiveQuery(handle, statement);
+
+        public IReadOnlyList<SqlValue[]> Rows(Statement statement) => store.ReadRows(handle, statement);
     }
 }
 
