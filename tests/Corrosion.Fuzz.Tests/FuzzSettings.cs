@@ -11,10 +11,10 @@ namespace Corrosion.Fuzz.Tests;
 /// </summary>
 internal static class FuzzSettings
 {
-    public const int DefaultInputs = 1500;
     public const ulong DefaultSeed = 20261206;
 
-    public static int Inputs => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_INPUTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : DefaultInputs;
+    /// <summary>Inputs per target: <c>CORROSION_FUZZ_INPUTS</c>, else the target's share of the fast run in <c>.ci/run</c> (about a minute in all).</summary>
+    public static int Inputs(int fastRun) => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_INPUTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fastRun;
 
     public static ulong Seed => ulong.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : DefaultSeed;
 

@@ -150,12 +150,12 @@ public sealed class GossipFuzzTests(ITestOutputHelper output)
         var gen = Inputs(9);
         var target = node.GossipEndPoint;
         var index = 0;
-        for (var block = 0; findings.Inputs < FuzzSettings.Inputs && !findings.TooMany; block++)
+        for (var block = 0; findings.Inputs < FuzzSettings.Inputs(600) && !findings.TooMany; block++)
         {
             // Even blocks hold only inputs that carry no decodable changeset: the data must not move.
             var quiet = block % 2 == 0;
             var before = node.Fingerprint();
-            for (var done = 0; done < BlockSize && findings.Inputs < FuzzSettings.Inputs && !findings.TooMany; index++)
+            for (var done = 0; done < BlockSize && findings.Inputs < FuzzSettings.Inputs(600) && !findings.TooMany; index++)
             {
                 var input = FuzzSettings.Generate(gen, index);
                 if (quiet && CarriesChangeset(input.Payload))

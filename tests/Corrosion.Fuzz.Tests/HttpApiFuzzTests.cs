@@ -24,7 +24,7 @@ public sealed class HttpApiFuzzTests(ITestOutputHelper output)
         var findings = new FuzzFindings("http-api");
         var gen = HttpInputs.Requests();
         var digest = node.Fingerprint();
-        for (var i = 0; i < FuzzSettings.Inputs && !findings.TooMany; i++)
+        for (var i = 0; i < FuzzSettings.Inputs(800) && !findings.TooMany; i++)
         {
             var input = FuzzSettings.Generate(gen, i);
             findings.Input();

@@ -65,7 +65,7 @@ public sealed class SwimFuzzTests(ITestOutputHelper output)
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var target = node.GossipEndPoint;
-        for (var i = 0; i < FuzzSettings.Inputs && !findings.TooMany; i++)
+        for (var i = 0; i < FuzzSettings.Inputs(3000) && !findings.TooMany; i++)
         {
             var datagram = FuzzSettings.Generate(gen, i);
             findings.Input();
