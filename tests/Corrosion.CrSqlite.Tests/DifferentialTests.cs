@@ -11,7 +11,7 @@ namespace Corrosion.CrSqlite.Tests;
 /// </summary>
 public class DifferentialTests(ITestOutputHelper output)
 {
-    private const int CiScenarios = 150;
+    private const int CiScenarios = 100;
 
     [CrSqliteFact]
     public void Generated_scenarios_end_as_in_cr_sqlite()

@@ -127,15 +127,15 @@ internal sealed class CrrTable : IDisposable
         return body.ToString();
     }
 
-    // A primary-key change: the new key gets a sentinel of its own and the old key's column
+    // A primary-key change: the new key gets the old key's column
     // versions, + 1 for columns the same UPDATE changes (cr-sqlite moves the column clocks, so a
     // moved cell keeps beating a concurrent write of lower col_version), under this version so
-    // peers that already have the old one still receive them; then the old key is deleted.
+    // peers that already have the old one still receive them, and a sentinel of its own; then the
+    // old key is deleted.
     private string KeyChangeBody()
     {
         var body = new StringBuilder();
         body.AppendLine(EnsureKey("NEW"));
-        body.AppendLine(SentinelUpsert("NEW", alive: true));
         if (Schema.ValueColumns.Count > 0)
         {
             // The VALUES list drives the loop (CROSS JOIN keeps it outer), so seqs follow the
@@ -144,6 +144,10 @@ internal sealed class CrrTable : IDisposable
             body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {KeyOf("NEW")}, v.column1, o.col_version + v.column2, corro_version(), 0, corro_next_seq() FROM (VALUES {columns}) v CROSS JOIN {Clock} o WHERE o.key = {KeyOf("OLD")} AND o.cid = v.column1 ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
         }
 
+        // The sentinel after the cells, as cr-sqlite's changes list them (the moved cells keep
+        // older versions there): a peer creates the row from the cells and, as in cr-sqlite,
+        // ignores a sentinel of the same causal length, so only this node's row has a sentinel.
+        body.AppendLine(SentinelUpsert("NEW", alive: true));
         body.Append(DeleteBody("OLD"));
         return body.ToString();
     }
