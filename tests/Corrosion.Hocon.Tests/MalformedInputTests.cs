@@ -31,6 +31,39 @@ public class MalformedInputTests
         Assert.StartsWith($"test.conf:{line}:{column}: ", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData('\t', "\\t")]
+    [InlineData('\u0001', "\\u0001")]
+    [InlineData('\u001f', "\\u001F")]
+    [InlineData('\r', "\\r")]
+    [InlineData('\0', "\\u0000")]
+    public void A_raw_control_character_in_a_quoted_string_is_refused_at_its_position(char control, string escape)
+    {
+        var e = Hocon.Fails($"a = 1\nb = \"x{control}y\"");
+
+        Assert.Equal((2, 7), (e.Line, e.Column));
+        Assert.Contains($"U+{(int)control:X4}", e.Message, StringComparison.Ordinal);
+        Assert.Contains(escape, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_raw_control_character_in_a_quoted_key_or_substitution_path_is_refused()
+    {
+        var inKey = Hocon.Fails("\"a\tb\" = 1");
+        var inPath = Hocon.Fails("x = ${\"a\tb\"}");
+
+        Assert.Equal((1, 3), (inKey.Line, inKey.Column));
+        Assert.Equal((1, 9), (inPath.Line, inPath.Column));
+    }
+
+    [Fact]
+    public void Escaped_control_characters_and_raw_ones_in_triple_quotes_are_accepted()
+    {
+        var c = Hocon.Parse("a = \"x\\ty\\u0001\"\nb = \"\"\"x\ty\u0001\"\"\"");
+        Assert.Equal("x\ty\u0001", c.GetString("a"));
+        Assert.Equal("x\ty\u0001", c.GetString("b"));
+    }
+
     [Fact]
     public void Unclosed_brace_message_points_at_the_opening_brace()
     {

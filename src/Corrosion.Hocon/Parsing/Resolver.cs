@@ -133,73 +133,104 @@ internal sealed class Resolver
             indexes[scope] = index;
         }
 
-        foreach (var c in index.Relevant(path))
+        // Walk back from the last contribution to the last one that replaces the value outright (a
+        // scalar, an array, or a scalar set above this path): the ones before it are never evaluated,
+        // so a substitution in a value that a later definition replaces is not resolved (HOCON.md).
+        var relevant = index.Relevant(path);
+        var effects = new List<Effect>();
+        for (var n = relevant.Count - 1; n >= 0; n--)
         {
+            var c = relevant[n];
             if (c.Seq >= before)
             {
                 continue;
             }
 
+            var effect = Effect.None;
             switch (Compare(c.Path, path))
             {
                 case Relation.Equal:
                     if (Evaluate(scope, c) is { } v)
                     {
-                        via = v is SubstitutedObject s ? s.Via : via;
-                        Apply(v);
+                        effect = new Effect(v, v is SubstitutedObject s ? s.Via : null, null, false);
                     }
 
                     break;
                 case Relation.ContributionIsParent:
-                {
-                    if (Evaluate(scope, c) is not { } parent)
+                    if (Evaluate(scope, c) is { } parent)
                     {
-                        break;
-                    }
-
-                    // Walk down from the contribution's value to this path.
-                    var current = parent;
-                    var missing = false;
-                    for (var i = c.Path.Count; i < path.Count && !missing; i++)
-                    {
-                        if (current is RObject o)
-                        {
-                            if (!o.HasKey(path[i]) || o.Get(path[i]) is not { } next)
-                            {
-                                missing = true;
-                            }
-                            else
-                            {
-                                current = next;
-                            }
-                        }
-                        else
-                        {
-                            // A scalar was set above this path: whatever was here before is gone.
-                            scalar = null;
-                            keys = null;
-                            keySet = null;
-                            missing = true;
-                        }
-                    }
-
-                    if (!missing)
-                    {
-                        via = parent is SubstitutedObject s ? s.Via : via;
-                        Apply(current);
+                        effect = WalkDown(parent, c.Path.Count, path);
                     }
 
                     break;
-                }
-
                 case Relation.ContributionIsChild:
-                    BecomeObject();
-                    AddKey(c.Path[path.Count]);
+                    effect = new Effect(null, null, c.Path[path.Count], false);
                     break;
+            }
+
+            if (effect == Effect.None)
+            {
+                continue;
+            }
+
+            effects.Add(effect);
+            if (effect.Reset || (effect.Value is not null and not RObject))
+            {
+                break;
+            }
+        }
+
+        for (var n = effects.Count - 1; n >= 0; n--)
+        {
+            var effect = effects[n];
+            if (effect.Reset)
+            {
+                // A scalar was set above this path: whatever was here before is gone.
+                scalar = null;
+                keys = null;
+                keySet = null;
+            }
+            else if (effect.ChildKey is { } childKey)
+            {
+                BecomeObject();
+                AddKey(childKey);
+            }
+            else
+            {
+                via = effect.Via ?? via;
+                Apply(effect.Value!);
             }
         }
 
         return keys is not null ? new ScopeObject(this, scope, path, before, keys, via) : scalar;
+    }
+
+    /// <summary>From a parent's value down to <paramref name="path"/>: its value there, nothing, or a reset (a scalar in between).</summary>
+    private static Effect WalkDown(RValue parent, int from, IReadOnlyList<string> path)
+    {
+        var current = parent;
+        for (var i = from; i < path.Count; i++)
+        {
+            if (current is not RObject o)
+            {
+                return new Effect(null, null, null, true);
+            }
+
+            if (!o.HasKey(path[i]) || o.Get(path[i]) is not { } next)
+            {
+                return Effect.None;
+            }
+
+            current = next;
+        }
+
+        return new Effect(current, parent is SubstitutedObject s ? s.Via : null, null, false);
+    }
+
+    /// <summary>What one contribution does to a path: gives it a value, adds a child key, or resets it.</summary>
+    private sealed record Effect(RValue? Value, SubstitutionExpr? Via, string? ChildKey, bool Reset)
+    {
+        public static Effect None { get; } = new(null, null, null, false);
     }
 
     private RValue? Evaluate(Scope scope, Contribution c)
