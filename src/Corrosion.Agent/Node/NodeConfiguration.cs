@@ -44,7 +44,39 @@ public static class NodeConfiguration
             builder.AddInMemoryCollection(overrides);
         }
 
-        return builder.Build();
+        var root = builder.Build();
+        ThrowOnUnknownKeys(root.Providers.Skip(1), sharedRoot: false);
+        return root;
+    }
+
+    /// <summary>
+    /// Sections whose keys are someone else's, so they are not checked against reference.conf:
+    /// <c>akka</c> is handed to Akka.NET as it is; <c>api.authz.tokens</c> holds one entry per token,
+    /// named by the operator.
+    /// </summary>
+    public static IReadOnlyList<string> OpenSections { get; } = ["akka", "api.authz.tokens"];
+
+    /// <summary>Every key the node reads: the keys of reference.conf, plus anything under <see cref="OpenSections"/>.</summary>
+    public static KnownKeys KnownKeys => LazyKnownKeys.Value;
+
+    private static readonly Lazy<KnownKeys> LazyKnownKeys = new(() =>
+        KnownKeys.FromReference(HoconParser.Parse(ReferenceText(), "reference.conf"), OpenSections));
+
+    /// <summary>
+    /// Refuses keys that nothing reads: each is named with where it was set and the closest known key
+    /// (<c>node.conf:3:3: unknown configuration key gossip.bootstrap; did you mean membership.bootstrap?</c>).
+    /// </summary>
+    /// <param name="providers">The layers to check (not reference.conf itself).</param>
+    /// <param name="sharedRoot">The layers are a whole application's configuration: leave its other top-level sections alone.</param>
+    /// <exception cref="ConfigurationException">one line per unknown key.</exception>
+    public static void ThrowOnUnknownKeys(IEnumerable<IConfigurationProvider> providers, bool sharedRoot)
+    {
+        ArgumentNullException.ThrowIfNull(providers);
+        var unknown = providers.SelectMany(p => KnownKeys.FindUnknown(p, sharedRoot)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ConfigurationException(string.Join(Environment.NewLine, unknown));
+        }
     }
 
     /// <summary>Builds the configuration and binds the node's options.</summary>

@@ -79,7 +79,8 @@ public sealed partial class NodeOptions
             : DottedKey().Matches(message).Select(m => m.Value);
         foreach (var key in candidates)
         {
-            if (configuration.OriginOf(key) is { } origin)
+            // A key left at a null default (the profile decides) was set by no one.
+            if (configuration[key.Replace('.', ':')] is not null && configuration.OriginOf(key) is { } origin)
             {
                 var dotted = key.Replace(':', '.');
                 return message.Contains(dotted, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {dotted}: {message}";
