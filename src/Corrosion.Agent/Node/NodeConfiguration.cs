@@ -83,6 +83,47 @@ public static class NodeConfiguration
     public static NodeOptions Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null) =>
         NodeOptions.Bind(Build(configPath, overrides));
 
+    /// <summary>
+    /// Whether the value at a configuration key is a secret, to be masked when the configuration is shown:
+    /// a key named like a token, password, secret or private key (a <c>*_file</c> key holds a path, which
+    /// is shown); for an array element, the array's name decides (<c>api.authz.bearer_tokens.0</c>).
+    /// </summary>
+    public static bool IsSecret(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var segments = key.Split(':', '.');
+        var name = segments.LastOrDefault(s => !s.All(char.IsAsciiDigit)) ?? string.Empty;
+        if (name.EndsWith("_file", StringComparison.OrdinalIgnoreCase) || name.EndsWith("_path", StringComparison.OrdinalIgnoreCase)
+            || name.EndsWith("-file", StringComparison.OrdinalIgnoreCase) || name.EndsWith("-path", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string[] secretWords = ["token", "password", "passwd", "passphrase", "secret", "private_key", "private-key", "api_key", "credential"];
+        return secretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)) || name.Equals("key", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// What <c>corrosion agent --check</c> does: loads and validates the configuration as start-up would
+    /// (unknown keys, values, the schema files) without opening the database or any socket, and renders
+    /// the effective configuration with secrets masked.
+    /// </summary>
+    /// <returns>The options and the rendered configuration.</returns>
+    /// <exception cref="ConfigurationException">a key or value is wrong.</exception>
+    /// <exception cref="Storage.SchemaException">a schema file is missing or not valid for replicated tables.</exception>
+    public static (NodeOptions Options, string Effective) Check(string? configPath)
+    {
+        var root = Build(configPath);
+        var options = NodeOptions.Bind(root);
+        if (options.Db.SchemaPaths.Count > 0)
+        {
+            Storage.SchemaLoader.Parse(Storage.SchemaLoader.ReadFiles(options.Db.SchemaPaths));
+        }
+
+        var reference = HoconParser.Parse(ReferenceText(), "reference.conf");
+        return (options, EffectiveConfiguration.Render(root, IsSecret, reference, "reference.conf"));
+    }
+
     /// <summary>The assembly's informational version, for logs and health.</summary>
     public static string ProductVersion =>
         typeof(NodeConfiguration).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
