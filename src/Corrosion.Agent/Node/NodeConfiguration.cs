@@ -111,9 +111,9 @@ public static class NodeConfiguration
     /// <returns>The options and the rendered configuration.</returns>
     /// <exception cref="ConfigurationException">a key or value is wrong.</exception>
     /// <exception cref="Storage.SchemaException">a schema file is missing or not valid for replicated tables.</exception>
-    public static (NodeOptions Options, string Effective) Check(string? configPath)
+    public static (NodeOptions Options, string Effective) Check(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
-        var root = Build(configPath);
+        var root = Build(configPath, overrides);
         var options = NodeOptions.Bind(root);
         if (options.Db.SchemaPaths.Count > 0)
         {

@@ -151,3 +151,20 @@ public sealed class UnknownKeyTests
         NodeConfiguration.Load(Path.Combine(root, "hocon", "examples", example));
     }
 }
+
+public sealed class SecretKeyTests
+{
+    [Theory]
+    [InlineData("api:authz:bearer_tokens:0", true)]
+    [InlineData("api:authz:tokens:0:token", true)]
+    [InlineData("api:authz:tokens:ci:token", true)]
+    [InlineData("akka:remote:dot-netty:tcp:ssl:certificate:password", true)]
+    [InlineData("x:client_secret", true)]
+    [InlineData("api:authz:tokens:0:token_file", false)]
+    [InlineData("api:authz:tokens:0:scope", false)]
+    [InlineData("gossip:tls:key_file", false)]
+    [InlineData("db:path", false)]
+    [InlineData("membership:bootstrap:0", false)]
+    public void Tokens_passwords_and_secrets_are_masked_but_file_paths_are_not(string key, bool secret) =>
+        Assert.Equal(secret, NodeConfiguration.IsSecret(key));
+}
