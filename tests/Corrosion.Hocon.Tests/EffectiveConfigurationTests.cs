@@ -47,4 +47,17 @@ public class EffectiveConfigurationTests
         Assert.DoesNotContain("abc", text, StringComparison.Ordinal);
         Assert.Contains("addr = x", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_dotted_key_nested_to_the_limit_renders_as_objects_that_parse_again()
+    {
+        // Found by the fuzzer (DeepNesting #193, seed 20261206): a 124-segment dotted key parsed, but its
+        // rendering as nested objects counted each level twice (key and brace) and was refused.
+        var key = string.Join('.', Enumerable.Repeat("k", 200));
+        var root = new ConfigurationBuilder().AddHoconString(key + " = 1", "deep.conf").Build();
+
+        var again = HoconParser.Parse(EffectiveConfiguration.Render(root, _ => false), "rendered");
+
+        Assert.Equal(1, again.GetInt(key));
+    }
 }

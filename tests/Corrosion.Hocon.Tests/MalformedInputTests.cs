@@ -86,3 +86,48 @@ public class MalformedInputTests
         Assert.Equal(5, Hocon.Parse("a = " + new string('[', 150) + "5" + new string(']', 150) + "\nb { c { d { e = 5 } } }").GetInt("b.c.d.e"));
     }
 }
+
+/// <summary>Inputs the fuzzer (tests/Corrosion.Hocon.Tests/Fuzzing) or its review found to break the parser, kept as tests.</summary>
+public class FuzzRegressionTests
+{
+    [Fact]
+    public void A_long_substitution_chain_is_refused_instead_of_overflowing_the_stack()
+    {
+        // Found by the fuzzer (DeepNesting, seed 20261206): k0 = ${k1}, k1 = ${k2}, ... overflowed a 1 MiB stack.
+        var text = string.Concat(Enumerable.Range(0, 5_000).Select(i => $"k{i} = ${{k{i + 1}}}\n")) + "k5000 = 1";
+        var thread = new Thread(() => Hocon.Fails(text), 1 << 20);
+
+        thread.Start();
+        thread.Join();
+
+        var e = Hocon.Fails(text);
+        Assert.Contains("substitutions nested more than 100 deep", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Line > 0);
+    }
+
+    [Fact]
+    public void A_substitution_chain_within_the_limit_resolves()
+    {
+        var text = string.Concat(Enumerable.Range(0, 50).Select(i => $"k{i} = ${{k{i + 1}}}\n")) + "k50 = 7";
+        Assert.Equal(7, Hocon.Parse(text).GetInt("k0"));
+    }
+
+    [Fact]
+    public void A_dotted_key_deeper_than_the_nesting_limit_is_refused_at_the_key()
+    {
+        var e = Hocon.Fails("a = 1\n" + string.Join('.', Enumerable.Repeat("k", 100_000)) + " = 1");
+
+        Assert.Equal((2, 1), (e.Line, e.Column));
+        Assert.Contains("nested more than", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Hocon.Parse(string.Join('.', Enumerable.Repeat("k", 150)) + " = 1").GetInt(string.Join('.', Enumerable.Repeat("k", 150))));
+    }
+
+    [Fact]
+    public void Objects_nested_through_substitutions_beyond_the_limit_are_refused_with_a_position()
+    {
+        var text = "x0 = 1\n" + string.Concat(Enumerable.Range(1, 400).Select(i => $"x{i} {{ y = ${{x{i - 1}}} }}\n"));
+        var e = Hocon.Fails(text);
+
+        Assert.True(e.Line > 0, e.Message);
+    }
+}

@@ -10,6 +10,9 @@ namespace Corrosion.Hocon.Parsing;
 /// </summary>
 internal sealed class Resolver
 {
+    /// <summary>Most substitutions resolved inside one another (a chain <c>a = ${b}, b = ${c}...</c>).</summary>
+    public const int MaxSubstitutionDepth = 100;
+
     private readonly Scope root;
     private readonly Func<string, string?> environment;
     private readonly Dictionary<(Scope Scope, string Path, int Before), RValue?> values = [];
@@ -336,6 +339,17 @@ internal sealed class Resolver
 
     private RValue? Lookup(SubstitutionExpr substitution, EvalContext? context)
     {
+        // Each substitution that needs another one to resolve goes deeper into the stack; refuse a
+        // chain no real configuration has before the stack runs out (found by fuzzing: a chain of a
+        // few hundred overflowed a 1 MiB stack).
+        if (lookups.Count >= MaxSubstitutionDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            var chain = lookups.Count <= 6
+                ? string.Join(" -> ", lookups.Select(s => $"${{{s.Text}}}"))
+                : string.Join(" -> ", lookups.Take(3).Select(s => $"${{{s.Text}}}")) + " -> ... -> " + string.Join(" -> ", lookups.TakeLast(3).Select(s => $"${{{s.Text}}}"));
+            throw substitution.Position.Error($"substitutions nested more than {lookups.Count} deep ({chain} -> ${{{substitution.Text}}})");
+        }
+
         lookups.Add(substitution);
         try
         {
@@ -411,10 +425,13 @@ internal sealed class Resolver
 
                     // An object that contains itself shows either as the same object again or, seen
                     // through paths, as nesting without end; no real configuration nests this deep.
-                    if (stack.Count > MaxDepth || stack.Any(e => ReferenceEquals(e.Identity, identity)))
+                    var cycle = stack.Any(e => ReferenceEquals(e.Identity, identity));
+                    if (cycle || stack.Count > MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
                     {
                         var culprit = via ?? stack.LastOrDefault(e => e.Via is not null).Via;
-                        const string message = "substitution cycle: an object contains a substitution of itself";
+                        var message = cycle
+                            ? "substitution cycle: an object contains a substitution of itself"
+                            : $"substitution cycle, or objects nested more than {stack.Count} deep through substitutions: an object that contains a substitution of itself nests without end";
                         throw culprit is not null ? culprit.Position.Error($"{message} (${{{culprit.Text}}})") : new HoconException(message);
                     }
 

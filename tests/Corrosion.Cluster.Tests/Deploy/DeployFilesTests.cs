@@ -162,7 +162,7 @@ public sealed partial class DeployFilesTests : IDisposable
         }
 
         var job = ((YamlSequenceNode)stream.Documents[0].RootNode["scrape_configs"]).Cast<YamlMappingNode>().Single(j => Text(j, "job_name") == "corrosion");
-        var targets = ((YamlSequenceNode)job["static_configs"][0]["targets"]).Select(t => ((YamlScalarNode)t).Value).ToList();
+        var targets = ((YamlSequenceNode)job["static_configs"][0]["targets"]).Select(t => ((YamlScalarNode)t).Value!).ToList();
         var addrs = Enumerable.Range(1, 3)
             .Select(i => NodeConfiguration.Load(Path.Combine(Repo, "hocon", "examples", $"cluster-node{i}.conf")).Api.Addr)
             .ToList();

@@ -10,7 +10,7 @@ namespace Corrosion.Hocon.Tests.Fuzzing;
 public sealed class HoconFuzzTests(ITestOutputHelper output)
 {
     /// <summary>Inputs in the CI run; HOCON_FUZZ_INPUTS overrides.</summary>
-    private const int CiInputs = 3_000;
+    private const int CiInputs = 2_000;
 
     [Fact]
     public void Generated_inputs_parse_or_fail_with_a_positioned_HoconException_within_the_time_limit()
@@ -18,17 +18,17 @@ public sealed class HoconFuzzTests(ITestOutputHelper output)
         var seed = FuzzSettings.Read("HOCON_FUZZ_SEED", 20261206);
         var count = FuzzSettings.Read("HOCON_FUZZ_INPUTS", CiInputs);
         var from = FuzzSettings.Read("HOCON_FUZZ_FROM", 0);
-        var limit = TimeSpan.FromSeconds(FuzzSettings.Read("HOCON_FUZZ_LIMIT_SECONDS", 20));
+        // A hang never ends; a slow parse on a loaded machine does (a 1 MB value takes about 10 s at load 80 on 2 cores).
+        var limit = TimeSpan.FromSeconds(FuzzSettings.Read("HOCON_FUZZ_LIMIT_SECONDS", 60));
         using var scratch = new TempDirectory();
         var inputs = new HoconInputs(seed, Seeds(), scratch.Path);
 
         var report = new HoconFuzzer(inputs, limit).Run(from, count);
 
         output.WriteLine(report.Summary(seed));
-        Assert.True(report.Crashes.Count == 0, "crashes:" + FuzzSettings.Lines(report.Crashes));
-        Assert.True(report.Hangs.Count == 0, "hangs:" + FuzzSettings.Lines(report.Hangs));
-        Assert.True(report.Unplaced.Count == 0, "errors without a position:" + FuzzSettings.Lines(report.Unplaced));
-        Assert.True(report.RenderMismatches.Count == 0, "render mismatches:" + FuzzSettings.Lines(report.RenderMismatches));
+        var problems = FuzzSettings.Lines(report.Crashes.Select(c => "crash " + c), 5) + FuzzSettings.Lines(report.Hangs.Select(h => "hang " + h), 5)
+            + FuzzSettings.Lines(report.Unplaced.Select(u => "no position " + u), 5) + FuzzSettings.Lines(report.RenderMismatches.Select(r => "render " + r), 5);
+        Assert.True(report.Crashes.Count + report.Hangs.Count + report.Unplaced.Count + report.RenderMismatches.Count == 0, report.Summary(seed) + problems);
         Assert.True(report.Parsed > count / 20 && report.Refused > count / 20, report.Summary(seed));
     }
 

@@ -181,7 +181,7 @@ public sealed class HoconInputs
 
     private static string HugeValue(Random random)
     {
-        var size = random.Next(4) == 0 ? random.Next(1 << 20, 4 << 20) : random.Next(10_000, 300_000);
+        var size = random.Next(4) == 0 ? random.Next(300_000, 1 << 20) : random.Next(10_000, 100_000);
         var filler = new string((char)('a' + random.Next(26)), size);
         return random.Next(8) switch
         {
