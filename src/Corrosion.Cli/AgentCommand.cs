@@ -56,6 +56,13 @@ public static class AgentCommand
 
             await stdout.WriteLineAsync($"corrosion agent {node.ActorId} listening on {node.ApiAddress} (database {Path.GetFullPath(options.Db.Path)})");
             await stdout.FlushAsync(CancellationToken.None);
+            // SIGHUP re-reads the gossip certificates (rotation without a restart; open links are kept).
+            var reloadLog = loggerFactory.CreateLogger("Corrosion.Cli.Agent");
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                ReloadCertificates(node, reloadLog);
+            });
             await using (node)
             {
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -70,5 +77,22 @@ public static class AgentCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What SIGHUP does (and <c>corrosion reload</c> will): re-read the gossip certificates; a failure keeps the old ones.</summary>
+    public static void ReloadCertificates(CorrosionNode node, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            if (node.Transport?.ReloadCertificates() != true)
+            {
+                log.LogInformation("SIGHUP: no gossip.tls certificate files configured; nothing to reload");
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // The transport logged the reason; the node goes on with the certificates it had.
+        }
     }
 }

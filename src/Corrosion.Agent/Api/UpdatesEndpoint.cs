@@ -13,6 +13,7 @@ internal static class UpdatesEndpoint
     public static async Task HandleAsync(HttpContext http, ApiContext api)
     {
         var table = (string)http.Request.RouteValues["table"]!;
+        ApiAccess.CheckTable(http, table);
         if (api.Subscriptions is not { } subscriptions)
         {
             await SubscriptionsEndpoint.Unavailable(http);

@@ -105,6 +105,7 @@ public sealed partial class NodeOptions
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
+        Api.Authz.Validate();
         Gossip.Validate();
         Membership.Validate();
         Broadcast.Validate();
