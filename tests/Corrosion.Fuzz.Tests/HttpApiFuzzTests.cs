@@ -24,7 +24,7 @@ public sealed class HttpApiFuzzTests(ITestOutputHelper output)
         var findings = new FuzzFindings("http-api");
         var gen = HttpInputs.Requests();
         var digest = node.Fingerprint();
-        for (var i = 0; i < FuzzSettings.Inputs(800) && !findings.TooMany; i++)
+        for (var i = FuzzSettings.First; i < FuzzSettings.First + FuzzSettings.Inputs(800) && !findings.TooMany; i++)
         {
             var input = FuzzSettings.Generate(gen, i);
             findings.Input();
@@ -45,7 +45,7 @@ public sealed class HttpApiFuzzTests(ITestOutputHelper output)
                 var now = node.Fingerprint();
                 if (result.Status != 200 && now != digest)
                 {
-                    findings.Crash(i, $"a refused transaction ({result.Status}) changed the database", input.ToString());
+                    findings.Crash(i, $"a refused transaction ({result.Status}) changed the database: {FuzzNode.ChangedTables(digest, now)}", input.ToString());
                 }
 
                 digest = now;
