@@ -140,7 +140,7 @@ internal sealed class CrrTable : IDisposable
         {
             // The VALUES list drives the loop (CROSS JOIN keeps it outer), so seqs follow the
             // schema's column order.
-            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, OLD.{SchemaLoader.Quote(c.Name)} IS NOT NEW.{SchemaLoader.Quote(c.Name)})"));
+            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, {ValueChanged(c.Name)})"));
             body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {KeyOf("NEW")}, v.column1, o.col_version + v.column2, corro_version(), 0, corro_next_seq() FROM (VALUES {columns}) v CROSS JOIN {Clock} o WHERE o.key = {KeyOf("OLD")} AND o.cid = v.column1 ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
         }
 
@@ -168,7 +168,7 @@ internal sealed class CrrTable : IDisposable
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
-        var update = ColumnsUpsert("NEW", column => $"OLD.{SchemaLoader.Quote(column)} IS NOT NEW.{SchemaLoader.Quote(column)}");
+        var update = ColumnsUpsert("NEW", ValueChanged);
         if (update.Length == 0)
         {
             update = "SELECT 1;\n";
@@ -188,6 +188,18 @@ internal sealed class CrrTable : IDisposable
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "delete")} AFTER DELETE ON {Quoted} WHEN corro_local() BEGIN
             {DeleteBody("OLD")}END;
             """;
+    }
+
+    // "Did this column change" must be the merge's value equality (SqlValue.Equals: same storage
+    // class, same bytes), not SQLite's: `IS` calls INTEGER 3 and REAL 3.0 equal and compares text
+    // with the column's collation, and 0.0 = -0.0. A write that changed only one of those would
+    // keep its old clock, and the peers — who merge by the total order — would never hear of it
+    // (the chaos run with seed 15 ended with REAL 3.0 on one node, INTEGER 3 elsewhere, under
+    // identical clocks). NaN needs no case: SQLite stores it as NULL.
+    private static string ValueChanged(string column)
+    {
+        var (o, n) = ("OLD." + SchemaLoader.Quote(column), "NEW." + SchemaLoader.Quote(column));
+        return $"({o} IS NOT {n} COLLATE BINARY OR typeof({o}) <> typeof({n}) OR (typeof({o}) = 'real' AND {o} = 0 AND atan2({o}, -1.0) <> atan2({n}, -1.0)))";
     }
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
