@@ -37,6 +37,12 @@ public sealed partial class NodeOptions
     /// <summary>The <c>subscriptions</c> section: live queries.</summary>
     public SubscriptionOptions Subscriptions { get; set; } = new();
 
+    /// <summary>
+    /// The <c>akka</c> section, as Akka's configuration (<see cref="AkkaSettings"/>): the node's
+    /// mailboxes, logging and scheduler settings, and any Akka setting the user adds.
+    /// </summary>
+    public global::Akka.Configuration.Config Akka { get; set; } = AkkaSettings.Reference;
+
     /// <summary>Run replication (the gossip transport and actor); tests of the API alone turn it off.</summary>
     public bool EnableReplication { get; set; } = true;
 
@@ -60,6 +66,7 @@ public sealed partial class NodeOptions
                 Sync = configuration.GetSection("gossip:sync").Get<SyncOptions>() ?? new SyncOptions(),
                 Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
                 Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
+                Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
             return options;
