@@ -35,7 +35,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     private ActorRef<SubscriptionCommand>? _subscriptions;
 
     /// <summary>Creates the supervisor over the node's store (use <see cref="Props"/>).</summary>
-    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, NodeSupervision supervision, Random? random, TimeProvider? time)
+    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time)
     {
         _store = store;
         _time = time;
@@ -56,7 +56,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     /// <param name="options">The node's options; null runs storage alone (no membership, gossip or subscriptions).</param>
     /// <param name="transport">The started gossip transport (the node owns it); null runs without replication.</param>
     /// <param name="termination">Told the cause when the node gives up, and when this actor has stopped.</param>
-    /// <param name="supervision">Backoff and restart limit; default <see cref="NodeSupervision.Default"/>.</param>
+    /// <param name="supervision">Backoff and restart limit; null takes <see cref="NodeOptions.Supervision"/> (or the defaults).</param>
     /// <param name="random">Source of backoff jitter (seeded in tests).</param>
     /// <param name="time">The clock the actors read (timers run on Akka's scheduler); null for the system clock.</param>
     /// <returns>Props to create the guardian with, named <see cref="Name"/>.</returns>
@@ -65,13 +65,13 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
         NodeOptions? options = null,
         IGossipTransport? transport = null,
         NodeTermination? termination = null,
-        NodeSupervision? supervision = null,
+        SupervisionOptions? supervision = null,
         Random? random = null,
         TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var ending = termination ?? new NodeTermination();
-        var settings = supervision ?? NodeSupervision.Default;
+        var settings = (supervision ?? options?.Supervision ?? new SupervisionOptions()).Validate();
         return Akka.Actor.Props.Create(() => new NodeSupervisor(store, options, transport, ending, settings, random, time));
     }
 

@@ -5,7 +5,7 @@ namespace Corrosion.Agent.Node;
 
 /// <summary>
 /// The node's supervision in Akka terms: one-for-one, every failure restarts the failed actor, after
-/// an exponential backoff with jitter (<see cref="NodeSupervision"/>). During the backoff the failed
+/// an exponential backoff with jitter (<see cref="SupervisionOptions"/>). During the backoff the failed
 /// actor stays suspended as Akka leaves it: its reference and mailbox are kept, only the failing
 /// message is lost, and the restart (Akka's own: PreRestart, PostStop, a fresh instance, PreStart)
 /// rebuilds its state. A failure beyond the restart limit goes to <c>giveUp</c>, which stops the node.
@@ -17,7 +17,7 @@ namespace Corrosion.Agent.Node;
 /// </remarks>
 internal sealed class NodeSupervisorStrategy : OneForOneStrategy
 {
-    private readonly NodeSupervision _settings;
+    private readonly SupervisionOptions _settings;
     private readonly Action<IActorRef, Exception, TimeSpan> _scheduleRestart;
     private readonly Action<IActorRef, Exception> _giveUp;
     private readonly Random _random;
@@ -28,7 +28,7 @@ internal sealed class NodeSupervisorStrategy : OneForOneStrategy
     /// <param name="giveUp">The restart limit is reached: stop the node with this cause.</param>
     /// <param name="random">Jitter source (seeded in tests).</param>
     public NodeSupervisorStrategy(
-        NodeSupervision settings,
+        SupervisionOptions settings,
         Action<IActorRef, Exception, TimeSpan> scheduleRestart,
         Action<IActorRef, Exception> giveUp,
         Random? random = null)
