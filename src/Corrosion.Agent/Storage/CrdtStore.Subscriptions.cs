@@ -23,7 +23,44 @@ public sealed partial class CrdtStore
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = _readers.Rent(ReadWait);
+        try
+        {
+            return EvaluateLiveQuery(connection.Handle!, statement);
+        }
+        finally
+        {
+            _readers.Return(connection);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with a reader whose statements all see one snapshot (one read
+    /// transaction on one pooled connection). Thread-safe; the reader is valid only inside the call.
+    /// </summary>
+    internal T ReadLiveQueries<T>(Func<ILiveQueryReader, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = _readers.Rent(ReadWait);
         var handle = connection.Handle!;
+        try
+        {
+            NativeStatement.Exec(handle, "BEGIN");
+            return work(new SnapshotReader(this, handle));
+        }
+        finally
+        {
+            if (raw.sqlite3_get_autocommit(handle) == 0)
+            {
+                NativeStatement.Exec(handle, "ROLLBACK");
+            }
+
+            _readers.Return(connection);
+        }
+    }
+
+    private LiveQueryResult EvaluateLiveQuery(sqlite3 handle, Statement statement)
+    {
         var tables = new SortedSet<string>(StringComparer.Ordinal);
         string? refusal = null;
         delegate_authorizer authorizer = (_, action, param0, _, dbName, _) =>
@@ -127,8 +164,39 @@ public sealed partial class CrdtStore
         finally
         {
             stmt?.Dispose();
-            _readers.Return(connection);
         }
+    }
+
+    private List<SqlValue[]> ReadRows(sqlite3 handle, Statement statement)
+    {
+        using var stmt = NativeStatement.Prepare(handle, statement.Sql);
+        if (!stmt.IsReadOnly)
+        {
+            throw new NotReadOnlyException("only read-only statements can be evaluated");
+        }
+
+        BindParameters(stmt, statement, strict: false);
+        var columnCount = stmt.ColumnCount;
+        var rows = new List<SqlValue[]>();
+        while (stmt.Step())
+        {
+            var cells = new SqlValue[columnCount];
+            for (var i = 0; i < columnCount; i++)
+            {
+                cells[i] = stmt.GetValue(i);
+            }
+
+            rows.Add(cells);
+        }
+
+        return rows;
+    }
+
+    private sealed class SnapshotReader(CrdtStore store, sqlite3 handle) : ILiveQueryReader
+    {
+        public LiveQueryResult Evaluate(Statement statement) => store.EvaluateLiveQuery(handle, statement);
+
+        public IReadOnlyList<SqlValue[]> Rows(Statement statement) => store.ReadRows(handle, statement);
     }
 }
 

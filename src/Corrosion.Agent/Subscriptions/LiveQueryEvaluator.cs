@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using Corrosion.Agent.Storage;
+
+namespace Corrosion.Agent.Subscriptions;
+
+/// <summary>
+/// The evaluation state of one live query, sans-IO: its plan, the keys changed since its last
+/// evaluation, and how the next evaluation turns them into reads. Used in three steps so the reads
+/// can run off the owner's thread while further changes keep arriving:
+/// <see cref="Take"/> (owner: pending keys become work), <see cref="Run"/> (any thread: the reads,
+/// all on one snapshot), <see cref="Complete"/> (owner: the rows are merged into the result, and a
+/// full run re-plans). Keyed work gives the same result, and the same events for rows with a unique
+/// identity, as a full run would.
+/// </summary>
+internal sealed class LiveQueryEvaluator
+{
+    /// <summary>Default most changed keys remembered before the next evaluation re-runs the query instead.</summary>
+    public const int DefaultMaxKeys = 4096;
+
+    private readonly int _maxKeys;
+
+    public LiveQueryEvaluator(Statement statement, int maxKeys = DefaultMaxKeys)
+    {
+        Statement = statement;
+        _maxKeys = maxKeys;
+        Pending = new ChangedKeys(maxKeys);
+        Pending.MarkEverything("not evaluated yet");
+    }
+
+    /// <summary>The subscribed statement.</summary>
+    public Statement Statement { get; }
+
+    /// <summary>The current plan (from the last full run).</summary>
+    public LiveQueryPlan Plan { get; private set; } = LiveQueryPlan.Unplanned("not evaluated yet");
+
+    /// <summary>Keys changed since the last <see cref="Take"/>.</summary>
+    public ChangedKeys Pending { get; private set; }
+
+    /// <summary>Something changed that the next evaluation must look at.</summary>
+    public bool HasPending => !Pending.IsEmpty;
+
+    /// <summary>What the last completed evaluation did, and why (null before the first).</summary>
+    public (EvaluationKind Kind, string? Reason, int Keys)? Last { get; private set; }
+
+    /// <summary>Evaluations completed, per kind.</summary>
+    public IReadOnlyDictionary<EvaluationKind, long> Counts => _counts;
+
+    private readonly Dictionary<EvaluationKind, long> _counts = new() { [EvaluationKind.Skipped] = 0, [EvaluationKind.Keyed] = 0, [EvaluationKind.Full] = 0 };
+
+    /// <summary>True when a change to <paramref name="table"/> concerns this query.</summary>
+    public bool Reads(string table) => Plan.Tables.ContainsKey(table);
+
+    /// <summary>Records changed rows of the tables this query reads.</summary>
+    public void Note(IEnumerable<Change> changes) => Pending.AddAll(changes, Reads);
+
+    /// <summary>Records that anything may have changed (lost events, a restart).</summary>
+    public void NoteEverything(string reason) => Pending.MarkEverything(reason);
+
+    /// <summary>Takes the first evaluation's result (a full run made elsewhere) as the current rows and plans from it.</summary>
+    public void Initialize(LiveQueryResult result, MaterializedResult materialized, double seconds = 0)
+    {
+        Pending = new ChangedKeys(_maxKeys);
+        Merge(new EvaluationOutcome(EvaluationKind.Full, "first evaluation", result, [], 0, seconds), materialized, numberChanges: false);
+    }
+
+    /// <summary>Turns the pending changes into the work of one evaluation (on the owner's thread); new changes collect afresh.</summary>
+    public EvaluationWork Take(MaterializedResult current)
+    {
+        var pending = Pending;
+        Pending = new ChangedKeys(_maxKeys);
+        EvaluationWork Full(string reason) => new(Statement, Plan, EvaluationKind.Full, reason, [], WindowCheck: false);
+
+        if (pending.Everything is { } everything)
+        {
+            return Full(everything);
+        }
+
+        var steps = new List<(TableRestriction, Dictionary<byte[], SqlValue[]>)>();
+        foreach (var (table, keys) in pending.Tables)
+        {
+            if (keys.Count == 0 || !Plan.Tables.TryGetValue(table, out var tablePlan))
+            {
+                continue;
+            }
+
+            if (tablePlan.Restriction is not { } restriction)
+            {
+                return Full($"{table} changed, and a change to it {tablePlan.Reason}");
+            }
+
+            var projected = new Dictionary<byte[], SqlValue[]>(ByteArrayComparer.Instance);
+            foreach (var pk in keys.Values)
+            {
+                var values = restriction.PkPositions.Select(p => pk[p]).ToArray();
+                projected.TryAdd(RowCodec.Encode(values), values);
+            }
+
+            steps.Add((restriction, projected));
+        }
+
+        if (steps.Count == 0)
+        {
+            return new EvaluationWork(Statement, Plan, EvaluationKind.Skipped, "no table it reads changed", [], WindowCheck: false);
+        }
+
+        if (Plan.Strategy == LiveQueryStrategy.Window)
+        {
+            foreach (var (restriction, keys) in steps)
+            {
+                if (current.ContainsAny(restriction.Columns, keys.Keys))
+                {
+                    return Full("a changed row is in the LIMIT window");
+                }
+            }
+
+            return new EvaluationWork(Statement, Plan, EvaluationKind.Keyed, null, steps, WindowCheck: true);
+        }
+
+        return new EvaluationWork(Statement, Plan, EvaluationKind.Keyed, null, steps, WindowCheck: false);
+    }
+
+    /// <summary>
+    /// Does the reads of <paramref name="work"/> on one snapshot (any thread). Keyed work that cannot
+    /// be written as keyed statements, or whose statements fail, becomes a full run.
+    /// </summary>
+    /// <exception cref="SqlException">The full run failed.</exception>
+    public static EvaluationOutcome Run(EvaluationWork work, ILiveQueryReader reader)
+    {
+        var started = Stopwatch.GetTimestamp();
+        double Elapsed() => Stopwatch.GetElapsedTime(started).TotalSeconds;
+        EvaluationOutcome Full(string reason) => new(EvaluationKind.Full, reason, reader.Evaluate(work.Statement), [], work.KeyCount, Elapsed());
+
+        switch (work.Kind)
+        {
+            case EvaluationKind.Skipped:
+                return new EvaluationOutcome(EvaluationKind.Skipped, work.Reason, null, [], 0, Elapsed());
+            case EvaluationKind.Full:
+                return Full(work.Reason ?? "a full run was asked for");
+        }
+
+        var text = work.WindowCheck ? work.Plan.TextWithoutLimit : work.Plan.Text;
+        var steps = new List<RestrictedRows>();
+        foreach (var (restriction, keys) in work.Steps)
+        {
+            var statements = RestrictedStatement.Build(text, work.Plan.ColumnCount, restriction.Columns, keys.Values);
+            if (statements is null)
+            {
+                return Full("a changed key holds a REAL or NULL value, which cannot be matched by key");
+            }
+
+            var rows = new List<SqlValue[]>();
+            try
+            {
+                foreach (var sql in statements)
+                {
+                    rows.AddRange(reader.Rows(work.Statement with { Sql = sql }));
+                }
+            }
+            catch (SqlException e)
+            {
+                return Full("the keyed statement failed (" + e.Message + ")");
+            }
+
+            if (work.WindowCheck && rows.Count > 0)
+            {
+                return Full("a changed row now matches and may enter the LIMIT window");
+            }
+
+            steps.Add(new RestrictedRows(restriction.Columns, new HashSet<byte[]>(keys.Keys, ByteArrayComparer.Instance), rows));
+        }
+
+        return work.WindowCheck
+            ? new EvaluationOutcome(EvaluationKind.Skipped, "no changed row is in the LIMIT window or matches now", null, [], work.KeyCount, Elapsed())
+            : new EvaluationOutcome(EvaluationKind.Keyed, null, null, steps, work.KeyCount, Elapsed());
+    }
+
+    /// <summary>Merges what <see cref="Run"/> read into <paramref name="materialized"/> (on the owner's thread) and returns the difference.</summary>
+    public ResultDelta Complete(EvaluationOutcome outcome, MaterializedResult materialized) => Merge(outcome, materialized, numberChanges: true);
+
+    private ResultDelta Merge(EvaluationOutcome outcome, MaterializedResult materialized, bool numberChanges)
+    {
+        _counts[outcome.Kind]++;
+        Last = (outcome.Kind, outcome.Reason, outcome.Keys);
+        switch (outcome.Kind)
+        {
+            case EvaluationKind.Full:
+                var result = outcome.Full!;
+                var keyColumns = RowIdentity.KeyColumns(result.Columns, result.Tables);
+                var delta = materialized.Apply(result.Rows, keyColumns, numberChanges);
+                Plan = LiveQueryPlanner.Plan(Statement.Sql, result.Columns, result.Tables, keyColumns);
+                materialized.DropIndexes();
+                foreach (var table in Plan.Tables.Values)
+                {
+                    if (table.Restriction is { } restriction)
+                    {
+                        materialized.Index(restriction);
+                    }
+                }
+
+                return delta;
+            case EvaluationKind.Keyed:
+                return materialized.ApplyRestricted(outcome.Steps, Plan.Ordered);
+            default:
+                return new ResultDelta([], [], []);
+        }
+    }
+}

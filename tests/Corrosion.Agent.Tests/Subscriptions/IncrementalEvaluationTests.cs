@@ -1,0 +1,221 @@
+using Corrosion.Agent.Storage;
+using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Tests.Storage;
+
+namespace Corrosion.Agent.Tests.Subscriptions;
+
+public sealed class IncrementalEvaluationTests : IDisposable
+{
+    private readonly StoreBuilder _stores = new StoreBuilder().WithSchema(IncrementalEvaluationProperties.Schema + "CREATE TABLE readings (at REAL NOT NULL PRIMARY KEY, v INTEGER);");
+    private readonly CrdtStore _store;
+
+    public IncrementalEvaluationTests()
+    {
+        _store = _stores.Build();
+        _store.Exec("INSERT INTO teams (name, region) VALUES ('red', 'eu'), ('blue', 'us')");
+        _store.Exec("INSERT INTO items (id, name, qty, team) VALUES (1, 'a', 1, 'red'), (2, 'b', 2, 'blue'), (3, 'c', 3, 'red')");
+        _store.Exec("INSERT INTO pairs (a, b, v) VALUES ('x', 1, 1), ('x', 2, 2), ('y', 1, 3)");
+    }
+
+    public void Dispose() => _stores.Dispose();
+
+    [Fact]
+    public void A_write_to_a_table_the_query_does_not_read_is_skipped_without_reading()
+    {
+        var live = new Live(_store, "SELECT id, name FROM items");
+        live.Write("INSERT INTO pairs (a, b, v) VALUES ('z', 9, 9)");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Skipped, work.Kind);
+        Assert.Empty(delta.Changes);
+    }
+
+    [Fact]
+    public void An_update_is_one_keyed_update_under_the_same_row_id()
+    {
+        var live = new Live(_store, "SELECT id, name, qty FROM items WHERE qty > 0");
+        var rowId = live.Result.Rows.Single(r => r.Cells[0].AsInteger == 2).RowId;
+        live.Write("UPDATE items SET qty = 7 WHERE id = 2");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Keyed, work.Kind);
+        Assert.Equal(1, work.KeyCount);
+        var change = Assert.Single(delta.Changes);
+        Assert.Equal((ChangeKind.Update, rowId, 7L), (change.Kind, change.RowId, change.Cells[2].AsInteger));
+    }
+
+    [Fact]
+    public void A_row_leaving_the_filter_is_a_keyed_delete_and_a_new_one_a_keyed_insert()
+    {
+        var live = new Live(_store, "SELECT id, name, qty FROM items WHERE qty > 1");
+        live.Write("UPDATE items SET qty = 0 WHERE id = 2");
+        live.Write("INSERT INTO items (id, name, qty) VALUES (9, 'z', 5)");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Keyed, work.Kind);
+        Assert.Equal([ChangeKind.Delete, ChangeKind.Insert], delta.Changes.Select(c => c.Kind));
+        Assert.Equal(2L, delta.Changes[0].Cells[0].AsInteger);
+        Assert.Equal(9L, delta.Changes[1].Cells[0].AsInteger);
+    }
+
+    [Fact]
+    public void A_change_to_a_team_updates_every_joined_row_of_it()
+    {
+        var live = new Live(_store, "SELECT i.id, t.name, t.region FROM items i JOIN teams t ON t.name = i.team");
+        live.Write("UPDATE teams SET region = 'ap' WHERE name = 'red'");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Keyed, work.Kind);
+        Assert.Equal([1L, 3L], delta.Changes.Select(c => c.Cells[0].AsInteger).Order());
+        Assert.All(delta.Changes, c => Assert.Equal((ChangeKind.Update, "ap"), (c.Kind, c.Cells[2].AsText)));
+    }
+
+    [Fact]
+    public void A_change_to_a_group_re_evaluates_that_group_only()
+    {
+        var live = new Live(_store, "SELECT a, count(*), total(v) FROM pairs GROUP BY a");
+        live.Write("INSERT INTO pairs (a, b, v) VALUES ('x', 3, 10)");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Keyed, work.Kind);
+        var change = Assert.Single(delta.Changes);
+        Assert.Equal(ChangeKind.Update, change.Kind);
+        Assert.Equal(("x", 3L, 13.0), (change.Cells[0].AsText, change.Cells[1].AsInteger, change.Cells[2].AsReal));
+    }
+
+    [Fact]
+    public void More_changed_keys_than_the_limit_re_run_the_query_and_say_so()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items", maxKeys: 2);
+        live.Write("UPDATE items SET qty = qty + 1");
+
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Full, work.Kind);
+        Assert.Equal("more than 2 keys changed since the last evaluation", work.Reason);
+        Assert.Equal(3, delta.Changes.Count);
+    }
+
+    [Fact]
+    public void A_change_that_cannot_reach_the_limit_window_is_skipped_and_one_that_can_re_runs()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items WHERE qty > 0 ORDER BY qty DESC, id LIMIT 2");
+        live.Write("INSERT INTO items (id, name, qty) VALUES (8, 'n', 0)");
+
+        var (check, none) = live.Evaluate();
+        Assert.Equal(EvaluationKind.Keyed, check.Kind);
+        Assert.True(check.WindowCheck);
+        Assert.Equal(EvaluationKind.Skipped, live.Evaluator.Last!.Value.Kind);
+        Assert.Empty(none.Changes);
+
+        live.Write("UPDATE items SET qty = 9 WHERE id = 1");
+        var (_, delta) = live.Evaluate();
+        Assert.Equal(EvaluationKind.Full, live.Evaluator.Last!.Value.Kind);
+        Assert.Equal("a changed row now matches and may enter the LIMIT window", live.Evaluator.Last!.Value.Reason);
+        Assert.Equal([1L, 3L], live.Result.Rows.Select(r => r.Cells[0].AsInteger));
+        Assert.Equal([ChangeKind.Delete, ChangeKind.Insert], delta.Changes.Select(c => c.Kind));
+    }
+
+    [Fact]
+    public void A_real_primary_key_is_evaluated_by_a_full_run()
+    {
+        _store.Exec("INSERT INTO readings (at, v) VALUES (1.5, 1)");
+        var live = new Live(_store, "SELECT at, v FROM readings");
+        live.Write("UPDATE readings SET v = 2 WHERE at = 1.5");
+
+        live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Full, live.Evaluator.Last!.Value.Kind);
+        Assert.Contains("REAL or NULL", live.Evaluator.Last!.Value.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rows_added_by_key_to_an_ordered_query_are_out_of_order_until_the_next_full_run()
+    {
+        var live = new Live(_store, "SELECT id, name FROM items ORDER BY name DESC");
+        live.Write("INSERT INTO items (id, name) VALUES (7, 'zz')");
+        live.Evaluate();
+
+        Assert.True(live.Result.OrderStale);
+
+        live.Evaluator.NoteEverything("test");
+        live.Evaluate();
+        Assert.False(live.Result.OrderStale);
+        Assert.Equal(["zz", "c", "b", "a"], live.Result.Rows.Select(r => r.Cells[1].AsText));
+    }
+
+    [Theory]
+    [InlineData("SELECT id, name FROM items WHERE qty > 0 ORDER BY name", "items", "SEARCH")]
+    [InlineData("SELECT a, b, v FROM pairs WHERE v IS NOT NULL", "pairs", "SEARCH")]
+    [InlineData("SELECT i.id, t.name FROM items i JOIN teams t ON t.name = i.team", "teams", "SEARCH")]
+    [InlineData("SELECT a, count(*) FROM pairs GROUP BY a", "pairs", "SEARCH")]
+    public void A_keyed_statement_searches_the_key_instead_of_scanning_the_table(string sql, string table, string access)
+    {
+        var live = new Live(_store, sql);
+        var restriction = live.Evaluator.Plan.Tables[table].Restriction!;
+        var keys = new[] { restriction.PkPositions.Select(p => p == 0 ? SqlValue.FromText("x") : SqlValue.FromInteger(1)).ToArray() };
+        if (table == "items")
+        {
+            keys = [[SqlValue.FromInteger(1)]];
+        }
+        else if (table == "teams")
+        {
+            keys = [[SqlValue.FromText("red")]];
+        }
+
+        var statement = RestrictedStatement.Build(live.Evaluator.Plan.Text, live.Evaluator.Plan.ColumnCount, restriction.Columns, keys)!.Single();
+        var plan = _store.ReadLiveQueries(reader => reader.Rows(new Statement("EXPLAIN QUERY PLAN " + statement)))
+            .Select(r => r[3].AsText)
+            .ToList();
+
+        Assert.Contains(plan, line => line.StartsWith($"{access} {(table == "teams" ? "t" : table == "items" && sql.Contains(" i ", StringComparison.Ordinal) ? "i" : table)}", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN " + table, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Literals_read_back_as_the_same_values()
+    {
+        var values = new[] { SqlValue.FromInteger(long.MinValue), SqlValue.FromInteger(42), SqlValue.FromText("it's"), SqlValue.FromBlob([0, 1, 255]), SqlValue.FromText("ü") };
+        var sql = new System.Text.StringBuilder("SELECT ");
+        for (var i = 0; i < values.Length; i++)
+        {
+            sql.Append(i == 0 ? string.Empty : ", ");
+            Assert.True(RestrictedStatement.TryAppendLiteral(sql, values[i]));
+        }
+
+        var row = _store.Rows(sql.ToString()).Single();
+        Assert.Equal(values, row);
+        Assert.False(RestrictedStatement.TryAppendLiteral(sql, SqlValue.FromReal(0.1)));
+        Assert.False(RestrictedStatement.TryAppendLiteral(sql, SqlValue.Null));
+    }
+
+    private sealed class Live
+    {
+        private readonly CrdtStore _store;
+
+        public Live(CrdtStore store, string sql, int maxKeys = LiveQueryEvaluator.DefaultMaxKeys)
+        {
+            _store = store;
+            Evaluator = new LiveQueryEvaluator(new Statement(sql), maxKeys);
+            Evaluator.Initialize(store.EvaluateLiveQuery(new Statement(sql)), Result);
+        }
+
+        public LiveQueryEvaluator Evaluator { get; }
+
+        public MaterializedResult Result { get; } = new();
+
+        public void Write(string sql) => Evaluator.Note(_store.Exec(sql).Changesets.SelectMany(c => c.Changes));
+
+        public (EvaluationWork Work, ResultDelta Delta) Evaluate()
+        {
+            var work = Evaluator.Take(Result);
+            var outcome = _store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
+            return (work, Evaluator.Complete(outcome, Result));
+        }
+    }
+}
