@@ -193,6 +193,9 @@ public sealed partial class CrdtStore
     private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
     private bool _rowFresh;
 
+    // The clock of a row that has cells but no sentinel row: causal length 1, no origin.
+    private static readonly (long ColVersion, long DbVersion, long? Site, long Seq) NoSentinel = (1, 0, null, 0);
+
     private bool MergeChange(Change change, long site)
     {
         if (!_tables.TryGetValue(change.Table, out var table))
@@ -218,6 +221,11 @@ public sealed partial class CrdtStore
         {
             key = table.FindKey(change.Pk);
             sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
+            if (sentinel is null && key is { } live && table.HasCells(live))
+            {
+                // A row without a sentinel: causal length 1, implied by its cells (as in cr-sqlite).
+                sentinel = NoSentinel;
+            }
             _rowCache = (table, change.Pk, key, sentinel);
             _rowFresh = false;
         }
@@ -235,7 +243,11 @@ public sealed partial class CrdtStore
             if (key is { } existing)
             {
                 rowKey = existing;
-                table.DeleteColumnClocks(rowKey);
+                if (localCl % 2 == 1)
+                {
+                    // Only a live row has column clocks.
+                    table.DeleteColumnClocks(rowKey);
+                }
             }
             else
             {
@@ -243,9 +255,14 @@ public sealed partial class CrdtStore
                 rowKey = table.InsertKey(change.Pk);
             }
             // A column change that raises the causal length writes a placeholder sentinel (no
-            // origin) that the sentinel change of the same causal length replaces when it arrives.
+            // origin) that the sentinel change of the same causal length replaces when it arrives;
+            // at causal length 1 the row has no sentinel at all, as in cr-sqlite.
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
-            table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            if (change.IsSentinel || change.Cl > 1)
+            {
+                table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            }
+
             _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
             // The row's column clocks are gone: until a cell is written, none needs looking up.
             _rowFresh = true;
