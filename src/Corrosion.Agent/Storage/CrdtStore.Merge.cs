@@ -40,12 +40,14 @@ public sealed partial class CrdtStore
                 }
             }
 
+            FlushRow();
             Commit();
         }
         catch
         {
             _rowCache = default;
-        _rowFresh = false;
+            _rowFresh = false;
+            _pending = default;
             Rollback();
             throw;
         }
@@ -193,6 +195,33 @@ public sealed partial class CrdtStore
     private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
     private bool _rowFresh;
 
+    // The merged cells of the row in _rowCache not yet written to its table: written in one
+    // statement when the merge moves to another row (or deletes this one, or commits), instead of
+    // one UPDATE per cell.
+    private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, bool Insert, SqlValue?[]? Values) _pending;
+
+    private ref (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, bool Insert, SqlValue?[]? Values) Pending(CrrTable table, IReadOnlyList<SqlValue> pk)
+    {
+        if (_pending.Table is null)
+        {
+            _pending = (table, pk, false, new SqlValue?[table.Schema.ValueColumns.Count]);
+        }
+
+        return ref _pending;
+    }
+
+    private void FlushRow()
+    {
+        if (_pending is { Table: { } table, Pk: { } pk, Values: { } values } row)
+        {
+            _pending = default;
+            if (row.Insert || values.Any(v => v is not null))
+            {
+                table.WriteRow(pk, row.Insert, values);
+            }
+        }
+    }
+
     // The clock of a row that has cells but no sentinel row: causal length 1, no origin.
     private static readonly (long ColVersion, long DbVersion, long? Site, long Seq) NoSentinel = (1, 0, null, 0);
 
@@ -226,6 +255,7 @@ public sealed partial class CrdtStore
                 // A row without a sentinel: causal length 1, implied by its cells (as in cr-sqlite).
                 sentinel = NoSentinel;
             }
+            FlushRow();
             _rowCache = (table, change.Pk, key, sentinel);
             _rowFresh = false;
         }
@@ -269,13 +299,22 @@ public sealed partial class CrdtStore
             _rowWritten.Clear();
             if (change.Cl % 2 == 0)
             {
+                FlushRow();
                 return table.DeleteRow(change.Pk);
             }
 
-            dataChanged = table.InsertRowIfMissing(change.Pk);
+            // A live row (odd causal length) exists; a deleted or unknown one does not: it is
+            // inserted with the cells that win, in one statement when the row is done.
+            if (localCl % 2 == 0)
+            {
+                FlushRow();
+                Pending(table, change.Pk).Insert = true;
+                dataChanged = true;
+            }
+
             if (change.IsSentinel)
             {
-                return true;
+                return dataChanged;
             }
 
             key = rowKey;
@@ -311,7 +350,9 @@ public sealed partial class CrdtStore
 
             if (change.ColVersion == cell.ColVersion)
             {
-                var current = table.SelectValue(change.Cid, change.Pk);
+                var current = _pending.Values is { } values && _pending.Table == table && values[table.ValueIndex(change.Cid)] is { } written
+                    ? written
+                    : table.SelectValue(change.Cid, change.Pk);
                 var order = change.Value.CompareTo(current);
                 if (order < 0)
                 {
@@ -334,7 +375,16 @@ public sealed partial class CrdtStore
             }
         }
 
-        table.UpdateValue(change.Cid, change.Pk, change.Value);
+        if (table.Schema.ValueColumns.Count <= 64)
+        {
+            Pending(table, change.Pk).Values![table.ValueIndex(change.Cid)] = change.Value;
+        }
+        else
+        {
+            FlushRow();
+            table.UpdateValue(change.Cid, change.Pk, change.Value);
+        }
+
         table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
         if (_rowFresh)
         {

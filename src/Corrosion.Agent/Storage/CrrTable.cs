@@ -405,6 +405,69 @@ internal sealed class CrrTable : IDisposable
         return raw.sqlite3_changes(_db) > 0;
     }
 
+    /// <summary>The index of a value column, or -1.</summary>
+    public int ValueIndex(string cid)
+    {
+        for (var i = 0; i < Schema.ValueColumns.Count; i++)
+        {
+            if (string.Equals(Schema.ValueColumns[i].Name, cid, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private readonly Dictionary<(bool Insert, ulong Mask), NativeStatement> _writeRow = new();
+
+    /// <summary>
+    /// Writes the merged cells of one row in one statement: an INSERT of the key and those cells
+    /// (the others take their defaults) for a row that does not exist, else an UPDATE of those cells.
+    /// Statements are cached per set of columns. At most 64 value columns (see <see cref="CrdtStore"/>).
+    /// </summary>
+    public void WriteRow(IReadOnlyList<SqlValue> pk, bool insert, SqlValue?[] values)
+    {
+        ulong mask = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is not null)
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        if (!_writeRow.TryGetValue((insert, mask), out var stmt))
+        {
+            var columns = Enumerable.Range(0, values.Length).Where(i => (mask & (1UL << i)) != 0).Select(i => SchemaLoader.Quote(Schema.ValueColumns[i].Name)).ToList();
+            string sql;
+            if (insert)
+            {
+                var names = PkNames.Select(SchemaLoader.Quote).Concat(columns);
+                sql = $"INSERT INTO {Quoted} ({string.Join(", ", names)}) VALUES ({string.Join(", ", names.Select((_, i) => $"?{i + 1}"))})";
+            }
+            else
+            {
+                sql = $"UPDATE {Quoted} SET {string.Join(", ", columns.Select((c, i) => $"{c} = ?{PkNames.Count + i + 1}"))} WHERE {PkWhere(1)}";
+            }
+
+            stmt = NativeStatement.Prepare(_db, sql);
+            _writeRow[(insert, mask)] = stmt;
+        }
+
+        BindPk(stmt, pk, 1);
+        var index = PkNames.Count + 1;
+        foreach (var value in values)
+        {
+            if (value is { } v)
+            {
+                stmt.Bind(index++, v);
+            }
+        }
+
+        stmt.Run();
+    }
+
     public SqlValue SelectValue(string cid, IReadOnlyList<SqlValue> pk)
     {
         if (!_selectValue.TryGetValue(cid, out var stmt))
@@ -530,7 +593,7 @@ internal sealed class CrrTable : IDisposable
 
     public void Dispose()
     {
-        foreach (var stmt in _selectValue.Values.Concat(_updateValue.Values))
+        foreach (var stmt in _selectValue.Values.Concat(_updateValue.Values).Concat(_writeRow.Values))
         {
             stmt.Dispose();
         }
