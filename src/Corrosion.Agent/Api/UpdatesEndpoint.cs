@@ -28,7 +28,9 @@ internal static class UpdatesEndpoint
 
         if (outcome.Stream is not { } stream)
         {
-            await SubscriptionsEndpoint.WriteErrorAsync(http, outcome.Error!);
+            // An unknown table is a bad request, as Corrosion answers it (400, not 404).
+            var error = outcome.Error!;
+            await SubscriptionsEndpoint.WriteErrorAsync(http, error.Kind == SubscriptionErrorKind.NotFound ? error with { Kind = SubscriptionErrorKind.BadQuery } : error);
             return;
         }
 
