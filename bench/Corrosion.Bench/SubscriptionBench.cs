@@ -17,6 +17,7 @@ namespace Corrosion.Bench;
 internal static class SubscriptionBench
 {
     private const int Machines = 1_000;
+    private const int WholeTableRows = 20_000;
 
     public static int Run(string[] args)
     {
@@ -36,9 +37,13 @@ internal static class SubscriptionBench
         output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency})"));
         var with = await ThroughputAsync(subscriptions, duration);
         output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered"));
+        output.WriteLine(FormattableString.Invariant($"- throughput with {subscriptions} subscriptions vs none: {(with.Throughput / without.Throughput - 1) * 100:+0.0;-0.0} %"));
 
         var latency = await LatencyAsync(subscriptions, writesPerSecond, duration);
         output.WriteLine(FormattableString.Invariant($"- write sent → change event at the subscriber, {writesPerSecond} writes/s, {subscriptions} subscriptions: {latency}"));
+
+        var whole = await LatencyAsync(subscriptions: 1, writesPerSecond, duration, WholeTableRows);
+        output.WriteLine(FormattableString.Invariant($"- write sent → change event, one subscription over the whole table of {WholeTableRows:N0} rows, new rows inserted, {writesPerSecond} writes/s: {whole}"));
         output.WriteLine();
     }
 
@@ -74,9 +79,9 @@ internal static class SubscriptionBench
         return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events);
     }
 
-    private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration)
+    private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, int wholeTable = 0)
     {
-        await using var bench = await BenchNode.StartAsync(subscriptions);
+        await using var bench = await BenchNode.StartAsync(subscriptions, wholeTable);
         var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
         var watch = Stopwatch.StartNew();
         var sent = 0;
@@ -91,7 +96,7 @@ internal static class SubscriptionBench
                 await Task.Delay(wait);
             }
 
-            writes.Add(bench.UpsertAsync(sent, Stopwatch.GetTimestamp()));
+            writes.Add(wholeTable > 0 ? bench.InsertAsync(sent, Stopwatch.GetTimestamp()) : bench.UpsertAsync(sent, Stopwatch.GetTimestamp()));
             sent++;
         }
 
@@ -120,7 +125,9 @@ internal static class SubscriptionBench
             _http = new HttpClient { BaseAddress = node.ApiAddress, Timeout = Timeout.InfiniteTimeSpan };
         }
 
-        public static async Task<BenchNode> StartAsync(int subscriptions)
+        /// <param name="subscriptions">Subscriptions, one per region.</param>
+        /// <param name="wholeTable">When positive: that many rows, and the subscriptions read the whole table.</param>
+        public static async Task<BenchNode> StartAsync(int subscriptions, int wholeTable = 0)
         {
             var dir = new BenchDirectory();
             var options = new NodeOptions();
@@ -130,7 +137,8 @@ internal static class SubscriptionBench
             var bench = new BenchNode(dir, node);
 
             // Every machine exists before the subscriptions open, so each write is an update.
-            for (var start = 0; start < Machines; start += 250)
+            var machines = wholeTable > 0 ? wholeTable : Machines;
+            for (var start = 0; start < machines; start += 250)
             {
                 var rows = Enumerable.Range(start, 250).Select(i =>
                     FormattableString.Invariant($"""["INSERT INTO machines (id, region, updated_at) VALUES (?, ?, 0)", ["m-{i}", "r{i % Math.Max(subscriptions, 1)}"]]"""));
@@ -139,7 +147,7 @@ internal static class SubscriptionBench
 
             for (var i = 0; i < subscriptions; i++)
             {
-                await bench.SubscribeAsync(i);
+                await bench.SubscribeAsync(i, wholeTable > 0);
             }
 
             return bench;
@@ -150,6 +158,9 @@ internal static class SubscriptionBench
             var id = n % Machines;
             await PostAsync("v1/transactions", FormattableString.Invariant($"""[["UPDATE machines SET updated_at = ? WHERE id = ?", [{sentAt}, "m-{id}"]]]"""));
         }
+
+        public async Task InsertAsync(int n, long sentAt) =>
+            await PostAsync("v1/transactions", FormattableString.Invariant($"""[["INSERT INTO machines (id, region, updated_at) VALUES (?, 'r0', ?)", ["new-{n}", {sentAt}]]]"""));
 
         public List<double> TakeLatencies()
         {
@@ -200,12 +211,15 @@ internal static class SubscriptionBench
             await response.Content.ReadAsByteArrayAsync();
         }
 
-        private async Task SubscribeAsync(int region)
+        private async Task SubscribeAsync(int region, bool wholeTable)
         {
+            var query = wholeTable
+                ? """["SELECT id, updated_at FROM machines"]"""
+                : FormattableString.Invariant($"""["SELECT id, updated_at FROM machines WHERE region = ?", ["r{region}"]]""");
             var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/subscriptions?skip_rows=true", UriKind.Relative))
             {
                 Content = new StringContent(
-                    FormattableString.Invariant($"""["SELECT id, updated_at FROM machines WHERE region = ?", ["r{region}"]]"""),
+                    query,
                     Encoding.UTF8,
                     "application/json"),
             };

@@ -149,6 +149,27 @@ public sealed class IncrementalEvaluationTests : IDisposable
         Assert.Equal(["zz", "c", "b", "a"], live.Result.Rows.Select(r => r.Cells[1].AsText));
     }
 
+    [Fact]
+    public void The_info_names_the_strategy_the_reason_per_table_and_what_evaluations_did()
+    {
+        var live = new Live(_store, "SELECT i.id, t.region FROM items i LEFT JOIN teams t ON t.name = i.team");
+        live.Write("UPDATE items SET qty = 5 WHERE id = 1");
+        live.Evaluate();
+        live.Write("UPDATE teams SET region = 'ap' WHERE name = 'red'");
+
+        var info = SubscriptionInfo.Of("q1", live.Evaluator, live.Result, listeners: 0, evaluating: false);
+
+        Assert.Equal(LiveQueryStrategy.Partial, info.Strategy);
+        Assert.Equal([("items", true), ("teams", false)], info.Tables.Select(t => (t.Table, t.Incremental)));
+        Assert.Equal("re-runs the query: it is on the NULL side of an outer join", info.Tables[1].Reason);
+        Assert.Equal((EvaluationKind.Keyed, 1L, 1), (info.LastEvaluation!.Value, info.KeyedEvaluations, info.PendingKeys));
+
+        live.Evaluate();
+        info = SubscriptionInfo.Of("q1", live.Evaluator, live.Result, listeners: 0, evaluating: false);
+        Assert.Equal(EvaluationKind.Full, info.LastEvaluation);
+        Assert.Equal("teams changed, and a change to it re-runs the query: it is on the NULL side of an outer join", info.LastEvaluationReason);
+    }
+
     [Theory]
     [InlineData("SELECT id, name FROM items WHERE qty > 0 ORDER BY name", "items", "SEARCH")]
     [InlineData("SELECT a, b, v FROM pairs WHERE v IS NOT NULL", "pairs", "SEARCH")]
