@@ -60,7 +60,7 @@ public static class AgentCommand
             {
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                 await Task.WhenAny(stopped, node.WhenTerminated);
-                if (node.WhenTerminated.IsCompleted && node.System.TerminationCause is { } cause)
+                if (node.WhenTerminated.IsCompleted && node.TerminationCause is { } cause)
                 {
                     await stderr.WriteLineAsync($"corrosion agent: stopped after a failure: {cause.Message}");
                     return 70;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;
@@ -67,7 +67,7 @@ internal sealed class BenchCluster : IBenchCluster
             cluster._clients.Add(new HttpClient { BaseAddress = node.ApiAddress });
             var visible = new ConcurrentDictionary<(ActorId, long), long>();
             cluster._visible.Add(visible);
-            VisibilityListener.Attach(node, (actor, version, at) => visible.TryAdd((actor, version), at));
+            Visibility.Attach(node, (actor, version, at) => visible.TryAdd((actor, version), at));
         }
 
         await cluster.WaitForMembershipAsync(TimeSpan.FromSeconds(60));

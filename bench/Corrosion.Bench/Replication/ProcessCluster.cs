@@ -147,7 +147,7 @@ internal sealed class ProcessCluster : IBenchCluster
         var output = Console.Out;
         var gate = new object();
         await using var node = await CorrosionNode.StartAsync(BenchCluster.NodeOptionsFor(dbPath, schemaPath, seed), NullLoggerFactory.Instance);
-        VisibilityListener.Attach(node, (actor, version, at) =>
+        Visibility.Attach(node, (actor, version, at) =>
         {
             lock (gate)
             {

@@ -1,4 +1,4 @@
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;

@@ -1,7 +1,8 @@
+using Akka.Actor;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Microsoft.AspNetCore.Http;
@@ -95,11 +96,6 @@ internal static class SubscriptionsEndpoint
         catch (AskTimeoutException)
         {
             await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "the subscription service did not answer in time");
-            return null;
-        }
-        catch (ActorStoppedException)
-        {
-            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "the subscription service is not running");
             return null;
         }
     }

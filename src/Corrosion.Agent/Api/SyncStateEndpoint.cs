@@ -1,6 +1,7 @@
+using Akka.Actor;
 using System.Globalization;
 using System.Text.Json;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -23,7 +24,7 @@ internal static class SyncStateEndpoint
         {
             state = await api.Storage.Ask<SyncState>(static reply => new ReadSyncState(reply), AskTimeout, http.RequestAborted);
         }
-        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+        catch (AskTimeoutException e)
         {
             await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "storage did not answer: " + e.Message);
             return;

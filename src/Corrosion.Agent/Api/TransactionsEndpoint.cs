@@ -1,5 +1,6 @@
+using Akka.Actor;
 using System.Globalization;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Http;
 

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Configuration;
 using Corrosion.Agent.Node;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,10 +11,11 @@ using Microsoft.Extensions.Logging;
 namespace Corrosion.Agent.Hosting;
 
 /// <summary>
-/// Runs a node inside a .NET host: binds its options when the host starts, starts it with
-/// <see cref="CorrosionNode.StartAsync"/> (with the host's logging), and disposes it gracefully
+/// Runs a node inside a .NET host: binds its options when the host starts, starts the node's actors
+/// in the host's Akka.Hosting actor system (with the host's logging), and disposes the node gracefully
 /// when the host stops. Registered by <see cref="CorrosionServiceCollectionExtensions.AddCorrosionNode"/>
-/// as a singleton, an <see cref="IHostedService"/> and the <see cref="ICorrosionNodeAccessor"/>.
+/// (or <see cref="CorrosionServiceCollectionExtensions.AddCorrosionNodeServices"/>) as a singleton, an
+/// <see cref="IHostedService"/> and the <see cref="ICorrosionNodeAccessor"/>.
 /// </summary>
 public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedService, IAsyncDisposable, IDisposable
 {
@@ -22,6 +25,7 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
     private readonly ILoggerFactory _loggerFactory;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly TimeProvider? _time;
+    private readonly Func<ActorSystem> _actorSystem;
     private readonly ILogger _log;
     private readonly TaskCompletionSource<CorrosionNode> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -35,6 +39,7 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
     /// <param name="configureNode">Changes the bound options before the node starts, or null.</param>
     /// <param name="configureHosting">Changes the <c>embedded</c> options, or null.</param>
     /// <param name="loggerFactory">The host's logging.</param>
+    /// <param name="actorSystem">The host's actor system (Akka.Hosting's), resolved when the node starts.</param>
     /// <param name="lifetime">The host's lifetime, stopped when the node fails; null to never stop it.</param>
     /// <param name="time">The node's clock; null for the system clock.</param>
     public CorrosionNodeHost(
@@ -42,11 +47,14 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
         Action<NodeOptions>? configureNode,
         Action<CorrosionHostingOptions>? configureHosting,
         ILoggerFactory loggerFactory,
+        Func<ActorSystem> actorSystem,
         IHostApplicationLifetime? lifetime = null,
         TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(actorSystem);
+        _actorSystem = actorSystem;
         _configuration = configuration;
         _configureNode = configureNode;
         _configureHosting = configureHosting;
@@ -86,7 +94,15 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
     public async Task<NodeActors> GetActorsAsync(CancellationToken cancellationToken = default) =>
         (await GetNodeAsync(cancellationToken).ConfigureAwait(false)).Actors;
 
-    /// <summary>Binds the options and starts the node.</summary>
+    /// <summary>
+    /// The node's <c>akka</c> section (mailboxes, logger, scheduler), from the service's configuration
+    /// layered over reference.conf: <see cref="AkkaHostingExtensions.WithCorrosionNode"/> gives it to the
+    /// host's actor system as a fallback to the host's own settings.
+    /// </summary>
+    /// <returns>Akka's configuration of the node's settings.</returns>
+    public Config NodeAkkaSettings() => Corrosion.Agent.Node.AkkaSettings.Parse(EmbeddedNodeConfiguration.Build(_configuration));
+
+    /// <summary>Binds the options and starts the node in the host's actor system.</summary>
     /// <exception cref="ConfigurationException">the configuration is unusable; the message names the key.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -107,7 +123,7 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
                 Action<IWebHostBuilder>? web = hosting.HttpApi
                     ? null
                     : builder => builder.ConfigureServices(services => services.AddSingleton<IServer, NoHttpServer>());
-                node = await CorrosionNode.StartAsync(options, _loggerFactory, web, _time).ConfigureAwait(false);
+                node = await CorrosionNode.StartAsync(options, _loggerFactory, _actorSystem(), web, _time).ConfigureAwait(false);
                 LogStarted(_log, node.ActorId, hosting.HttpApi ? node.ApiAddress.ToString() : "off (in-process only)");
             }
             catch (Exception e)
@@ -174,15 +190,15 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
 
     private async Task WatchTerminationAsync(CorrosionNode node)
     {
-        await node.WhenTerminated.ConfigureAwait(false);
+        var cause = await node.WhenTerminated.ConfigureAwait(false);
         if (_stopping)
         {
             return;
         }
 
-        // The supervisor gave up (a child kept failing): the service has no node any more.
-        var cause = node.System.TerminationCause;
-        LogTerminated(_log, node.ActorId, cause?.Message ?? "unknown cause", cause);
+        // The supervisor gave up (a child kept failing), or the actor system was stopped under the
+        // node: the service has no node any more.
+        LogTerminated(_log, node.ActorId, cause?.Message ?? "the actor system stopped", cause);
         if (HostingOptions?.StopHostOnFailure == true && _lifetime is not null)
         {
             _lifetime.StopApplication();

@@ -1,5 +1,6 @@
+using Akka.Actor;
 using System.Runtime.CompilerServices;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
@@ -21,7 +22,7 @@ public sealed class LocalCorrosionClient
 
     private readonly Func<CancellationToken, Task<CorrosionNode>> _node;
 
-    /// <summary>A client of a node started with <see cref="CorrosionNode.StartAsync"/>.</summary>
+    /// <summary>A client of a node started with <c>CorrosionNode.StartAsync</c>.</summary>
     public LocalCorrosionClient(CorrosionNode node)
     {
         ArgumentNullException.ThrowIfNull(node);

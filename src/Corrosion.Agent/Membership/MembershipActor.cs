@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -14,19 +15,20 @@ namespace Corrosion.Agent.Membership;
 /// node can rejoin without it. Leaves gracefully when stopped.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The socket and its token are released in PostStop and PreRestart, the actor's end of life.")]
-public sealed partial class MembershipActor : Actor<MembershipCommand>
+public sealed partial class MembershipActor : ReceiveActor, IWithTimers
 {
-    /// <summary>Datagrams queued in the mailbox before the receive loop drops new ones (room stays for timer ticks).</summary>
+    /// <summary>
+    /// Datagrams queued in the mailbox before the receive loop drops new ones: half of the mailbox
+    /// (<see cref="NodeMailboxes.Membership"/>, 2048), so asks and subscriptions always find room.
+    /// </summary>
     public const int MaxQueuedDatagrams = 1_024;
-
-    /// <summary>Mailbox the node gives this actor: datagrams are capped below it, so timer ticks always fit.</summary>
-    public static readonly MailboxOptions Mailbox = new(MaxQueuedDatagrams * 2, MailboxFullMode.Wait);
 
     private static readonly TimeSpan PersistDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(10);
     private static readonly object PersistKey = new();
     private static readonly object ResolveKey = new();
     private static readonly object PeriodicPersistKey = new();
+    private static readonly object LoadKey = new();
 
     private readonly ActorId _id;
     private readonly IPEndPoint _bind;
@@ -36,6 +38,8 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     private readonly int? _seed;
     private readonly List<ActorRef<MemberEvent>> _subscribers = [];
     private readonly Runtime _runtime;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private Swim? _core;
     private Socket? _socket;
     private CancellationTokenSource? _stopping;
@@ -45,6 +49,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     private long _droppedDatagrams;
     private long _sendErrors;
     private int _resolveAttempt;
+    private bool _loaded;
 
     /// <summary>Creates the actor.</summary>
     /// <param name="id">This node's actor id (the store's site id).</param>
@@ -53,7 +58,8 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     /// <param name="options">The <c>membership</c> section.</param>
     /// <param name="storage">Where members are persisted; null keeps them in memory only.</param>
     /// <param name="seed">Seed of the core's Random; null derives one from the id and the start time.</param>
-    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null)
+    /// <param name="time">The clock the core reads; null for the system clock (timers run on Akka's scheduler).</param>
+    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,18 +69,61 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
         _options = options;
         _storage = storage;
         _seed = seed;
+        _time = time ?? TimeProvider.System;
         _runtime = new Runtime(this);
+        _log = Context.LoggerFor<MembershipActor>();
+        Receive<DatagramReceived>(datagram =>
+        {
+            Interlocked.Decrement(ref _queuedDatagrams);
+            Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
+        });
+        Receive<SwimTimerFired>(fired => Core.HandleTimer(fired.Timer, NowMs, _runtime));
+        Receive<GetMembers>(get => get.ReplyTo.Tell(Snapshot()));
+        Receive<SubscribeMembers>(subscribe =>
+        {
+            _subscribers.Add(subscribe.Subscriber);
+            foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
+            {
+                subscribe.Subscriber.Tell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
+            }
+        });
+        Receive<BootstrapResolved>(OnBootstrapResolved);
+        Receive<ResolveBootstrap>(_ =>
+        {
+            if (Core.ActiveMemberCount == 0)
+            {
+                StartResolving();
+            }
+        });
+        Receive<PersistMembers>(_ => Persist());
+        Receive<IReadOnlyList<StoredMember>>(stored => Loaded(stored, null));
+        Receive<MembersLoadTimedOut>(_ => Loaded([], "no answer from storage in time"));
     }
 
-    private long NowMs => (long)Context.Time.GetElapsedTime(_clockOrigin).TotalMilliseconds;
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private long NowMs => (long)_time.GetElapsedTime(_clockOrigin).TotalMilliseconds;
 
     private Swim Core => _core ?? throw new InvalidOperationException("membership is not started");
 
+    /// <summary>The actor's props, with its bounded mailbox (<see cref="NodeMailboxes.Membership"/>).</summary>
+    /// <param name="id">This node's actor id (the store's site id).</param>
+    /// <param name="bind">The UDP address to bind.</param>
+    /// <param name="clusterId">The cluster id.</param>
+    /// <param name="options">The <c>membership</c> section.</param>
+    /// <param name="storage">Where members are persisted; null keeps them in memory only.</param>
+    /// <param name="seed">Seed of the core's Random; null derives one.</param>
+    /// <param name="time">The core's clock; null for the system clock.</param>
+    /// <returns>The props.</returns>
+    public static Props Props(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create(() => new MembershipActor(id, bind, clusterId, options, storage, seed, time)).WithMailbox(NodeMailboxes.Membership);
+
     /// <inheritdoc />
-    protected override async ValueTask PreStart()
+    protected override void PreStart()
     {
         _options.Validate();
-        _clockOrigin = Context.Time.GetTimestamp();
+        _clockOrigin = _time.GetTimestamp();
         var socket = new Socket(_bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -94,95 +143,79 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
             throw new InvalidOperationException($"configuration key membership.advertise_addr must be set when gossip.addr binds the wildcard address {bound}");
         }
 
-        var startedAt = Context.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var startedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var identity = new MemberIdentity(_id, address, 0, _clusterId, startedAt);
         var random = new Random(_seed ?? HashCode.Combine(_id, startedAt));
         _core = new Swim(identity, _options.Swim, random);
         _core.Join([], NowMs, _runtime);
-
-        var restored = await LoadPersistedAsync(address);
-        if (restored.Count > 0)
-        {
-            _core.Restore(restored, NowMs, _runtime);
-        }
-
-        if (_storage is not null)
-        {
-            // Notifications trigger a save; this also drops members the core forgot quietly after down_retention.
-            Context.Timers.StartPeriodicTimer(PeriodicPersistKey, new PersistMembers(), TimeSpan.FromMilliseconds(_options.Swim.DownRetentionMs));
-        }
-
         _stopping = new CancellationTokenSource();
-        _ = ReceiveLoopAsync(socket, Context.Self, _stopping.Token);
-        LogStarted(Context.Log, _id, address, bound, _options.Profile, restored.Count, _options.Bootstrap.Count);
-        if (_options.Bootstrap.Count > 0)
+        if (_storage is null)
         {
-            StartResolving();
+            Loaded([], null);
+            return;
         }
+
+        // Members remembered from the last run come back from storage as a message; until then no
+        // datagram is read, so the core restores them before it hears from anyone.
+        _storage.Tell(new LoadMembers(Self.Typed<IReadOnlyList<StoredMember>>()), Self);
+        Timers.StartSingleTimer(LoadKey, MembersLoadTimedOut.Instance, LoadTimeout);
     }
 
     /// <inheritdoc />
-    protected override ValueTask OnReceive(MembershipCommand message)
-    {
-        switch (message)
-        {
-            case DatagramReceived datagram:
-                Interlocked.Decrement(ref _queuedDatagrams);
-                Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
-                break;
-            case SwimTimerFired fired:
-                Core.HandleTimer(fired.Timer, NowMs, _runtime);
-                break;
-            case GetMembers get:
-                get.ReplyTo.Tell(Snapshot());
-                break;
-            case SubscribeMembers subscribe:
-                _subscribers.Add(subscribe.Subscriber);
-                foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
-                {
-                    subscribe.Subscriber.TryTell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
-                }
-
-                break;
-            case BootstrapResolved resolved:
-                OnBootstrapResolved(resolved);
-                break;
-            case ResolveBootstrap:
-                if (Core.ActiveMemberCount == 0)
-                {
-                    StartResolving();
-                }
-
-                break;
-            case PersistMembers:
-                Persist();
-                break;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask PostStop()
+    protected override void PostStop()
     {
         if (_core is { HasLeft: false } core && _socket is not null)
         {
             // Tell a few members at once, so the cluster marks this node left instead of suspecting it.
             core.Leave(NowMs, _runtime);
-            LogLeft(Context.Log, _id, core.Identity.Address);
+            LogLeft(_log, _id, core.Identity.Address);
         }
 
         Persist();
         CloseSocket();
-        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
-    protected override ValueTask PreRestart(Exception cause)
+    protected override void PreRestart(Exception reason, object message)
     {
         // A restart is a new life of this node at the same address: the others replace the old one.
         CloseSocket();
-        return ValueTask.CompletedTask;
+        base.PreRestart(reason, message);
+    }
+
+    private void Loaded(IReadOnlyList<StoredMember> stored, string? error)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        _loaded = true;
+        Timers.Cancel(LoadKey);
+        if (error is not null)
+        {
+            LogLoadFailed(_log, error);
+        }
+
+        var address = Core.Identity.Address;
+        var restored = Restorable(stored, address);
+        if (restored.Count > 0)
+        {
+            Core.Restore(restored, NowMs, _runtime);
+        }
+
+        if (_storage is not null)
+        {
+            // Notifications trigger a save; this also drops members the core forgot quietly after down_retention.
+            Timers.StartPeriodicTimer(PeriodicPersistKey, PersistMembers.Instance, TimeSpan.FromMilliseconds(_options.Swim.DownRetentionMs));
+        }
+
+        _ = ReceiveLoopAsync(_socket!, Self.Typed<MembershipCommand>(), _stopping!.Token);
+        LogStarted(_log, _id, address, (IPEndPoint)_socket!.LocalEndPoint!, _options.Profile, restored.Count, _options.Bootstrap.Count);
+        if (_options.Bootstrap.Count > 0)
+        {
+            StartResolving();
+        }
     }
 
     private MembersSnapshot Snapshot()
@@ -192,25 +225,9 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
         return new MembersSnapshot(self, core.Members, core.Counters.PacketsReceived, core.Counters.TotalRejected, Interlocked.Read(ref _droppedDatagrams));
     }
 
-    private async Task<List<MemberIdentity>> LoadPersistedAsync(NodeAddress self)
+    private List<MemberIdentity> Restorable(IReadOnlyList<StoredMember> stored, NodeAddress self)
     {
         var restored = new List<MemberIdentity>();
-        if (_storage is null)
-        {
-            return restored;
-        }
-
-        IReadOnlyList<StoredMember> stored;
-        try
-        {
-            stored = await _storage.Ask<IReadOnlyList<StoredMember>>(reply => new LoadMembers(reply), LoadTimeout);
-        }
-        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
-        {
-            LogLoadFailed(Context.Log, e);
-            return restored;
-        }
-
         foreach (var member in stored)
         {
             if (member.Id == _id || member.ClusterId != _clusterId || !NodeAddress.TryParse(member.Address, out var address) || address == self)
@@ -235,12 +252,12 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
             .Where(m => m.State != MemberState.Left)
             .Select(m => new StoredMember(m.Id, m.Address.ToString(), m.Incarnation, m.Identity.ClusterId, m.Identity.StartedAtMs, StateName(m.State)))
             .ToList();
-        _storage.TryTell(new SaveMembers(members));
+        _storage.Tell(new SaveMembers(members));
     }
 
     private void StartResolving()
     {
-        var self = Context.Self;
+        var self = Self.Typed<MembershipCommand>();
         var family = _bind.AddressFamily;
         var entries = _options.Bootstrap;
         var token = _stopping?.Token ?? CancellationToken.None;
@@ -248,7 +265,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
             async () =>
             {
                 var (addresses, error) = await ResolveAsync(entries, family, token);
-                self.TryTell(new BootstrapResolved(addresses, error));
+                self.Tell(new BootstrapResolved(addresses, error));
             },
             token);
     }
@@ -300,7 +317,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     {
         if (resolved.Error is not null)
         {
-            LogResolveFailed(Context.Log, resolved.Error);
+            LogResolveFailed(_log, resolved.Error);
         }
 
         if (resolved.Addresses.Count > 0)
@@ -314,28 +331,28 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
         // Nothing to announce to yet (DNS not ready): resolve again with back-off.
         _resolveAttempt = Math.Min(_resolveAttempt + 1, 16);
         var delay = Math.Min(_options.Swim.JoinRetryMaxMs, _options.Swim.ProbeIntervalMs << _resolveAttempt);
-        Context.Timers.StartSingleTimer(ResolveKey, new ResolveBootstrap(), TimeSpan.FromMilliseconds(delay));
+        Timers.StartSingleTimer(ResolveKey, ResolveBootstrap.Instance, TimeSpan.FromMilliseconds(delay));
     }
 
     private void OnNotification(MemberNotification notification)
     {
-        LogMemberChanged(Context.Log, KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
+        LogMemberChanged(_log, KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
         var e = new MemberEvent(notification.Kind, notification.Member);
         foreach (var subscriber in _subscribers)
         {
-            subscriber.TryTell(e);
+            subscriber.Tell(e);
         }
 
-        if (_storage is not null && !Context.Timers.IsActive(PersistKey))
+        if (_storage is not null && !Timers.IsTimerActive(PersistKey))
         {
-            Context.Timers.StartSingleTimer(PersistKey, new PersistMembers(), PersistDelay);
+            Timers.StartSingleTimer(PersistKey, PersistMembers.Instance, PersistDelay);
         }
     }
 
     private void SetTimer(SwimTimer timer, long delayMs)
     {
         // SWIM timers are never cancelled (stale ones are ignored by the core), so each gets its own key.
-        Context.Timers.StartSingleTimer(++_timerKey, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
+        Timers.StartSingleTimer(++_timerKey, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
     }
 
     private void Send(NodeAddress to, ReadOnlySpan<byte> packet)
@@ -355,7 +372,7 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
             // UDP is lossy anyway; SWIM treats an unsent probe like a lost one.
             if (_sendErrors++ % 100 == 0)
             {
-                LogSendFailed(Context.Log, to, e.SocketErrorCode);
+                LogSendFailed(_log, to, e.SocketErrorCode);
             }
         }
         catch (ObjectDisposedException)
@@ -404,14 +421,8 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
 
             var data = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
             var from = NodeAddress.FromEndPoint((IPEndPoint)received.RemoteEndPoint);
-            try
-            {
-                await self.TellAsync(new DatagramReceived(data, from), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            // Never blocks: datagrams are capped at half of the mailbox.
+            self.Tell(new DatagramReceived(data, from));
         }
     }
 
@@ -447,8 +458,8 @@ public sealed partial class MembershipActor : Actor<MembershipCommand>
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not resolve bootstrap members: {Error}")]
     private static partial void LogResolveFailed(ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not load persisted members")]
-    private static partial void LogLoadFailed(ILogger logger, Exception error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not load persisted members: {Error}")]
+    private static partial void LogLoadFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "UDP send to {To} failed: {Error}")]
     private static partial void LogSendFailed(ILogger logger, NodeAddress to, SocketError error);

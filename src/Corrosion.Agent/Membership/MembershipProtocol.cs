@@ -1,4 +1,4 @@
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 
 namespace Corrosion.Agent.Membership;
 
@@ -9,7 +9,7 @@ public abstract record MembershipCommand;
 /// Adds a subscriber to member events. It first receives a <see cref="MemberEvent"/> of kind
 /// <see cref="MemberNotificationKind.MemberUp"/> for every member alive or suspect now, then every change.
 /// </summary>
-/// <param name="Subscriber">Receives the events (sent with TryTell: a full subscriber loses events, never blocks SWIM).</param>
+/// <param name="Subscriber">Receives the events; its mailbox must not make senders wait (a full subscriber loses events, never blocks SWIM).</param>
 public sealed record SubscribeMembers(ActorRef<MemberEvent> Subscriber) : MembershipCommand;
 
 /// <summary>Asks for the current view of the cluster.</summary>
@@ -43,7 +43,19 @@ internal sealed record SwimTimerFired(SwimTimer Timer) : MembershipCommand;
 internal sealed record BootstrapResolved(IReadOnlyList<NodeAddress> Addresses, string? Error) : MembershipCommand;
 
 /// <summary>Time to resolve the bootstrap list again, if the node is still alone.</summary>
-internal sealed record ResolveBootstrap : MembershipCommand;
+internal sealed record ResolveBootstrap : MembershipCommand
+{
+    public static ResolveBootstrap Instance { get; } = new();
+}
 
 /// <summary>Time to write the member list to the database.</summary>
-internal sealed record PersistMembers : MembershipCommand;
+internal sealed record PersistMembers : MembershipCommand
+{
+    public static PersistMembers Instance { get; } = new();
+}
+
+/// <summary>Storage did not answer with the remembered members in time: start without them.</summary>
+internal sealed record MembersLoadTimedOut : MembershipCommand
+{
+    public static MembersLoadTimedOut Instance { get; } = new();
+}

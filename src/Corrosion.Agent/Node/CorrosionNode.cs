@@ -1,4 +1,7 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Hosting.Logging;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Api;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
@@ -11,20 +14,42 @@ using Microsoft.Extensions.Logging;
 namespace Corrosion.Agent.Node;
 
 /// <summary>
-/// A running node: the store, the actor system with its supervisor tree, and the HTTP API.
-/// Start with <see cref="StartAsync"/>, stop with <see cref="DisposeAsync"/>.
+/// A running node: the store, its actors under <c>/user/corrosion</c> in an Akka.NET actor system (its
+/// own, or the host's), and the HTTP API. Start with <see cref="StartAsync(NodeOptions, ILoggerFactory, Action{IWebHostBuilder}?, TimeProvider?)"/>,
+/// stop with <see cref="DisposeAsync"/>.
 /// </summary>
 public sealed partial class CorrosionNode : IAsyncDisposable
 {
+    /// <summary>The actor system's name when the node creates its own.</summary>
+    public const string SystemName = "corrosion";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
     private readonly WebApplication _api;
     private readonly ILogger _log;
+    private readonly IActorRef _guardian;
+    private readonly NodeTermination _termination;
+    private readonly bool _ownsSystem;
     private int _disposed;
 
-    private CorrosionNode(NodeOptions options, CrdtStore store, ActorSystem system, NodeActors actors, WebApplication api, ILogger log)
+    private CorrosionNode(
+        NodeOptions options,
+        CrdtStore store,
+        ActorSystem system,
+        bool ownsSystem,
+        IActorRef guardian,
+        NodeTermination termination,
+        NodeActors actors,
+        WebApplication api,
+        ILogger log)
     {
         Options = options;
         Store = store;
         System = system;
+        _ownsSystem = ownsSystem;
+        _guardian = guardian;
+        _termination = termination;
         Actors = actors;
         _api = api;
         _log = log;
@@ -39,7 +64,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     /// <summary>The node's database.</summary>
     public CrdtStore Store { get; }
 
-    /// <summary>The node's actor system.</summary>
+    /// <summary>The actor system the node's actors run in (the node's own, or the host's).</summary>
     public ActorSystem System { get; }
 
     /// <summary>References to the node's actors.</summary>
@@ -54,17 +79,44 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     /// <summary>The API's address when listening on Kestrel.</summary>
     public Uri ApiAddress => ApiHost.BoundAddress(_api);
 
-    /// <summary>Completes when the actor system stops, for example after an escalated failure.</summary>
-    public Task WhenTerminated => System.WhenTerminated;
+    /// <summary>
+    /// Completes when the node's actors have stopped: with the failure that stopped them (an actor
+    /// kept failing; the node's own actor system then terminates too), or null after a normal stop.
+    /// </summary>
+    public Task<Exception?> WhenTerminated => _termination.WhenStopped;
 
-    /// <summary>Opens the store, starts the actors and the API.</summary>
+    /// <summary>The failure that stopped the node's actors; null while running or after a normal stop.</summary>
+    public Exception? TerminationCause => _termination.Cause;
+
+    /// <summary>Opens the store, starts the actors in an actor system of the node's own, and the API.</summary>
+    /// <param name="options">Validated options (<see cref="NodeOptions.Akka"/> configures the actor system).</param>
+    /// <param name="loggerFactory">Logging, for the node's lines and Akka's.</param>
+    /// <param name="configureWebHost">Replaces Kestrel (tests pass <c>UseTestServer</c>).</param>
+    /// <param name="time">The clock of the store, transport and actors (virtual in tests); timers run on Akka's scheduler.</param>
+    public static Task<CorrosionNode> StartAsync(
+        NodeOptions options,
+        ILoggerFactory loggerFactory,
+        Action<IWebHostBuilder>? configureWebHost = null,
+        TimeProvider? time = null) =>
+        StartAsync(options, loggerFactory, system: null, configureWebHost, time);
+
+    /// <summary>
+    /// Opens the store, starts the actors under <c>/user/corrosion</c> of <paramref name="system"/>
+    /// (a host's, which needs the node's mailbox settings: see <see cref="AkkaSettings"/>), or of a new
+    /// system of the node's own when null, and the API. The actors are registered in Akka.Hosting's
+    /// <see cref="ActorRegistry"/> of the system under <see cref="NodeSupervisor"/>,
+    /// <see cref="StorageActor"/>, <see cref="MembershipActor"/>, <see cref="GossipActor"/> and
+    /// <see cref="Subscriptions.SubscriptionActor"/>.
+    /// </summary>
     /// <param name="options">Validated options.</param>
     /// <param name="loggerFactory">Logging.</param>
+    /// <param name="system">The actor system to run in; null creates the node's own (stopped with the node).</param>
     /// <param name="configureWebHost">Replaces Kestrel (tests pass <c>UseTestServer</c>).</param>
-    /// <param name="time">The clock (virtual in tests).</param>
+    /// <param name="time">The clock of the store, transport and actors.</param>
     public static async Task<CorrosionNode> StartAsync(
         NodeOptions options,
         ILoggerFactory loggerFactory,
+        ActorSystem? system,
         Action<IWebHostBuilder>? configureWebHost = null,
         TimeProvider? time = null)
     {
@@ -73,7 +125,8 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         options.Validate();
         var log = loggerFactory.CreateLogger<CorrosionNode>();
         var store = CrdtStore.Open(StoreOptionsFor(options.Db, options.ClusterId), loggerFactory.CreateLogger<CrdtStore>(), time);
-        ActorSystem? system = null;
+        var ownsSystem = system is null;
+        IActorRef? guardian = null;
         IGossipTransport? transport = null;
         try
         {
@@ -83,25 +136,33 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 await transport.StartAsync(CancellationToken.None);
             }
 
-            system = ActorSystem.Create("corrosion", new ActorSystemOptions
-            {
-                LoggerFactory = loggerFactory,
-                TimeProvider = time ?? TimeProvider.System,
-            });
-            var supervisor = system.Spawn(() => new NodeSupervisor(store, options, transport), "node");
-            var actors = await supervisor.Ask<NodeActors>(reply => new GetNodeActors(reply), TimeSpan.FromSeconds(30));
+            system ??= ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(options.Akka).And(new LoggerFactorySetup(loggerFactory)));
+            AkkaSettings.RequireNodeMailboxes(system.Settings.Config);
+            var termination = new NodeTermination();
+            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time), NodeSupervisor.Name);
+            var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
+            Register(system, guardian, actors);
             var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, actors, api, log) { Transport = transport };
+            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, log) { Transport = transport };
+            if (ownsSystem)
+            {
+                _ = node.TerminateSystemAfterFailureAsync();
+            }
+
             LogStarted(log, store.SiteId, configureWebHost is null ? node.ApiAddress.ToString() : "test server", options.Db.Path);
             return node;
         }
         catch
         {
-            if (system is not null)
+            if (ownsSystem && system is not null)
             {
-                await system.TerminateAsync();
+                await system.Terminate();
+            }
+            else if (guardian is not null)
+            {
+                await StopGuardianAsync(guardian);
             }
 
             if (transport is not null)
@@ -111,6 +172,47 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
             store.Dispose();
             throw;
+        }
+    }
+
+    private static void Register(ActorSystem system, IActorRef guardian, NodeActors actors)
+    {
+        var registry = ActorRegistry.For(system);
+        registry.Register<NodeSupervisor>(guardian, overwrite: true);
+        registry.Register<StorageActor>(actors.Storage.Untyped, overwrite: true);
+        if (actors.Membership is { } membership)
+        {
+            registry.Register<MembershipActor>(membership.Untyped, overwrite: true);
+        }
+
+        if (actors.Gossip is { } gossip)
+        {
+            registry.Register<GossipActor>(gossip.Untyped, overwrite: true);
+        }
+
+        if (actors.Subscriptions is { } subscriptions)
+        {
+            registry.Register<Subscriptions.SubscriptionActor>(subscriptions.Untyped, overwrite: true);
+        }
+    }
+
+    private static async Task StopGuardianAsync(IActorRef guardian)
+    {
+        try
+        {
+            await guardian.GracefulStop(StopTimeout);
+        }
+        catch (TaskCanceledException)
+        {
+            // Not stopped in time: the store closes under it (its writes fail, nothing half-applied).
+        }
+    }
+
+    private async Task TerminateSystemAfterFailureAsync()
+    {
+        if (await WhenTerminated.ConfigureAwait(false) is not null)
+        {
+            await System.Terminate().ConfigureAwait(false);
         }
     }
 
@@ -130,7 +232,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 var snapshot = await membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), TimeSpan.FromSeconds(5), cancellationToken);
                 members = snapshot.LiveCount;
             }
-            catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+            catch (AskTimeoutException)
             {
                 // Membership is restarting: health still answers, counting this node alone.
             }
@@ -144,7 +246,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 var stats = await gossip.Ask<GossipStats>(reply => new GetGossipStats(reply), TimeSpan.FromSeconds(5), cancellationToken);
                 queueSize = stats.PendingBroadcasts;
             }
-            catch (Exception e) when (e is AskTimeoutException or ActorStoppedException)
+            catch (AskTimeoutException)
             {
                 // Gossip is restarting: its queue is being rebuilt, so none is reported.
             }
@@ -188,7 +290,17 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
         await _api.StopAsync();
         await _api.DisposeAsync();
-        await System.TerminateAsync();
+        // The guardian stops its children first (membership leaves the cluster), then itself; the
+        // node's own system does it through Akka's coordinated shutdown.
+        if (_ownsSystem)
+        {
+            await System.Terminate();
+        }
+        else
+        {
+            await StopGuardianAsync(_guardian);
+        }
+
         if (Transport is not null)
         {
             await Transport.DisposeAsync();

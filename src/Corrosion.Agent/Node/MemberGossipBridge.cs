@@ -1,4 +1,5 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 
@@ -7,73 +8,76 @@ namespace Corrosion.Agent.Node;
 /// <summary>
 /// Tells the gossip actor who its peers are: membership's up/down/left events become
 /// <see cref="PeerUp"/>/<see cref="PeerDown"/>, and a periodic reconciliation against the member list
-/// covers events membership had to drop. A member's gossip address is its SWIM address (same port).
+/// covers events this actor's drop-oldest mailbox (<see cref="NodeMailboxes.MemberEvents"/>) had to
+/// drop. A member's gossip address is its SWIM address (same port).
 /// </summary>
-public sealed class MemberGossipBridge : Actor<MemberEvent>
+public sealed class MemberGossipBridge : ReceiveActor, IWithTimers
 {
-    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(5);
+    /// <summary>How often the bridge re-announces the member list to gossip.</summary>
+    public static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(5);
+
     private readonly ActorRef<MembershipCommand> _membership;
     private readonly ActorRef<GossipCommand> _gossip;
-    private ActorRef<MembersSnapshot>? _snapshots;
 
-    /// <summary>Creates the bridge.</summary>
+    /// <summary>Creates the bridge (use <see cref="Props"/>).</summary>
     public MemberGossipBridge(ActorRef<MembershipCommand> membership, ActorRef<GossipCommand> gossip)
     {
         _membership = membership;
         _gossip = gossip;
+        Receive<MemberEvent>(OnMemberEvent);
+        Receive<ReconcileMembers>(_ => _membership.Tell(new GetMembers(Self.Typed<MembersSnapshot>())));
+        Receive<MembersSnapshot>(OnSnapshot);
     }
 
     /// <inheritdoc />
-    protected override ValueTask PreStart()
-    {
-        _membership.TryTell(new SubscribeMembers(Context.Self));
-        var gossip = _gossip;
-        _snapshots = Context.Spawn(() => new SnapshotForwarder(gossip), "snapshots");
-        Context.Timers.StartPeriodicTimer("reconcile", new MemberEvent(MemberNotificationKind.MemberUp, default!), ReconcileEvery);
-        return ValueTask.CompletedTask;
-    }
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The bridge's props, with its drop-oldest mailbox.</summary>
+    /// <param name="membership">Where member events come from.</param>
+    /// <param name="gossip">Where peers go.</param>
+    /// <returns>The props.</returns>
+    public static Props Props(ActorRef<MembershipCommand> membership, ActorRef<GossipCommand> gossip) =>
+        Akka.Actor.Props.Create(() => new MemberGossipBridge(membership, gossip)).WithMailbox(NodeMailboxes.MemberEvents);
 
     /// <inheritdoc />
-    protected override ValueTask OnReceive(MemberEvent message)
+    protected override void PreStart()
     {
-        if (message.Member is null)
-        {
-            // The reconcile tick: ask for the member list; the forwarder re-announces live members.
-            _membership.TryTell(new GetMembers(_snapshots!));
-            return ValueTask.CompletedTask;
-        }
+        _membership.Tell(new SubscribeMembers(Self.Typed<MemberEvent>()));
+        Timers.StartPeriodicTimer(nameof(ReconcileMembers), ReconcileMembers.Instance, ReconcileEvery);
+    }
 
+    private void OnMemberEvent(MemberEvent message)
+    {
         switch (message.Kind)
         {
             case MemberNotificationKind.MemberUp:
-                _gossip.TryTell(new PeerUp(message.Member.Id, message.Member.Address.ToEndPoint()));
+                _gossip.Tell(new PeerUp(message.Member.Id, message.Member.Address.ToEndPoint()));
                 break;
             case MemberNotificationKind.MemberDown or MemberNotificationKind.MemberLeft:
-                _gossip.TryTell(new PeerDown(message.Member.Id));
+                _gossip.Tell(new PeerDown(message.Member.Id));
                 break;
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    private sealed class SnapshotForwarder(ActorRef<GossipCommand> gossip) : Actor<MembersSnapshot>
+    private void OnSnapshot(MembersSnapshot snapshot)
     {
-        protected override ValueTask OnReceive(MembersSnapshot message)
+        foreach (var member in snapshot.Members)
         {
-            foreach (var member in message.Members)
+            if (member.Id == snapshot.Self.Id)
             {
-                if (member.Id == message.Self.Id)
-                {
-                    continue;
-                }
-
-                GossipCommand command = member.State is MemberState.Alive or MemberState.Suspect
-                    ? new PeerUp(member.Id, member.Address.ToEndPoint())
-                    : new PeerDown(member.Id);
-                gossip.TryTell(command);
+                continue;
             }
 
-            return ValueTask.CompletedTask;
+            GossipCommand command = member.State is MemberState.Alive or MemberState.Suspect
+                ? new PeerUp(member.Id, member.Address.ToEndPoint())
+                : new PeerDown(member.Id);
+            _gossip.Tell(command);
         }
+    }
+
+    /// <summary>The reconciliation timer's tick.</summary>
+    internal sealed record ReconcileMembers
+    {
+        public static ReconcileMembers Instance { get; } = new();
     }
 }

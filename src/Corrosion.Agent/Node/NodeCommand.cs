@@ -1,4 +1,5 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
 
@@ -10,6 +11,11 @@ public abstract record NodeCommand;
 /// <summary>Asks for the references of the node's actors.</summary>
 /// <param name="ReplyTo">Receives them.</param>
 public sealed record GetNodeActors(ActorRef<NodeActors> ReplyTo) : NodeCommand;
+
+/// <summary>A failed child's backoff is over: restart it (a timer of the supervisor).</summary>
+/// <param name="Child">The failed child, suspended since it failed.</param>
+/// <param name="Cause">Its failure.</param>
+internal sealed record RestartChild(IActorRef Child, Exception Cause) : NodeCommand;
 
 /// <summary>The node's actors.</summary>
 /// <param name="Storage">The writer.</param>

@@ -37,6 +37,15 @@ public sealed partial class NodeOptions
     /// <summary>The <c>subscriptions</c> section: live queries.</summary>
     public SubscriptionOptions Subscriptions { get; set; } = new();
 
+    /// <summary>The <c>supervision</c> section: how failed actors are restarted, and when the node gives up.</summary>
+    public SupervisionOptions Supervision { get; set; } = new();
+
+    /// <summary>
+    /// The <c>akka</c> section, as Akka's configuration (<see cref="AkkaSettings"/>): the node's
+    /// mailboxes, logging and scheduler settings, and any Akka setting the user adds.
+    /// </summary>
+    public global::Akka.Configuration.Config Akka { get; set; } = AkkaSettings.Reference;
+
     /// <summary>Run replication (the gossip transport and actor); tests of the API alone turn it off.</summary>
     public bool EnableReplication { get; set; } = true;
 
@@ -60,6 +69,8 @@ public sealed partial class NodeOptions
                 Sync = configuration.GetSection("gossip:sync").Get<SyncOptions>() ?? new SyncOptions(),
                 Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
                 Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
+                Supervision = configuration.GetSection("supervision").Get<SupervisionOptions>() ?? new SupervisionOptions(),
+                Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
             return options;
@@ -111,6 +122,7 @@ public sealed partial class NodeOptions
         Sync.Validate();
         Replication.Validate();
         Subscriptions.Validate();
+        Supervision.Validate();
         var bind = Gossip.BindEndPoint.Address;
         Require(
             Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),

@@ -1,4 +1,5 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
@@ -28,7 +29,7 @@ public sealed partial class GossipActor
         var round = new SyncRound(Interlocked.Increment(ref s_rounds));
         _round = round;
         var peers = chosen.Select(id => (id, _peers[id])).ToList();
-        var self = Context.Self;
+        var self = Self.Typed<GossipCommand>();
         var ct = _stopping.Token;
         _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, ct), CancellationToken.None);
     }
@@ -38,7 +39,7 @@ public sealed partial class GossipActor
         _round = null;
         _sync.RoundFinished(foundNeeds);
         _counters.SyncRound();
-        Context.Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
+        Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
     }
 
     private void OnStatesExchanged(SyncStatesExchanged exchanged)
@@ -80,7 +81,7 @@ public sealed partial class GossipActor
         GossipLog.SyncRoundStarted(_log, exchanged.Sessions.Count, requests.Count);
         round.FoundNeeds = requests.Count > 0;
         round.Running = exchanged.Sessions.Count;
-        var self = Context.Self;
+        var self = Self.Typed<GossipCommand>();
         var ct = _stopping.Token;
         foreach (var open in exchanged.Sessions)
         {
@@ -135,7 +136,7 @@ public sealed partial class GossipActor
         }
 
         var sessions = opened.OfType<OpenSyncSession>().ToList();
-        await self.TellAsync(new SyncStatesExchanged(round, ours, sessions), CancellationToken.None);
+        self.Tell(new SyncStatesExchanged(round, ours, sessions));
         if (ct.IsCancellationRequested)
         {
             // The actor stopped: the message may have gone to dead letters with the sessions in it.
@@ -242,7 +243,7 @@ public sealed partial class GossipActor
         {
             await session.DisposeAsync();
             _limiter.ReleaseOutgoing();
-            await self.TellAsync(new SyncSessionFinished(round), CancellationToken.None);
+            self.Tell(new SyncSessionFinished(round));
         }
     }
 
@@ -252,7 +253,7 @@ public sealed partial class GossipActor
         {
             await ApplySyncedAsync(self, batch, ct);
         }
-        catch (Exception e) when (e is AskTimeoutException or ActorStoppedException or OperationCanceledException)
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {
             // The next round asks again.
         }
@@ -280,6 +281,6 @@ public sealed partial class GossipActor
             }
         }
 
-        await self.TellAsync(new SyncChangesetsApplied(batch), ct);
+        self.Tell(new SyncChangesetsApplied(batch));
     }
 }

@@ -1,14 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Threading.Channels;
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Transport;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Agent.Replication;
 
@@ -23,8 +23,8 @@ namespace Corrosion.Agent.Replication;
 /// The actor does not own the transport: start it before spawning the actor and dispose it after
 /// the actor stopped. Peers come from membership as <see cref="PeerUp"/> / <see cref="PeerDown"/>.
 /// </remarks>
-[SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "The kernel owns an actor's lifetime: the token source is cancelled and disposed in PostStop.")]
-public sealed partial class GossipActor : Actor<GossipCommand>
+[SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "Akka owns an actor's lifetime: the token source is cancelled and disposed in PostStop (which a restart runs too).")]
+public sealed partial class GossipActor : ReceiveActor, IWithTimers
 {
     private const string BroadcastTimer = "broadcast-tick";
     private const string SyncTimer = "sync-tick";
@@ -42,7 +42,8 @@ public sealed partial class GossipActor : Actor<GossipCommand>
     private readonly Dictionary<ActorId, EndPoint> _peers = [];
     private readonly Dictionary<EndPoint, ActorId> _byAddress = [];
     private readonly CancellationTokenSource _stopping = new();
-    private ILogger _log = NullLogger.Instance;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private long _startedAt;
     private SyncRound? _round;
 
@@ -55,6 +56,7 @@ public sealed partial class GossipActor : Actor<GossipCommand>
     /// <param name="sync">Sync tuning.</param>
     /// <param name="random">Seeded randomness for both planners.</param>
     /// <param name="options">Batching and deadlines; defaults when null.</param>
+    /// <param name="time">The clock the planners read; null for the system clock (timers run on Akka's scheduler).</param>
     public GossipActor(
         ActorRef<StorageCommand> storage,
         IGossipTransport transport,
@@ -63,7 +65,8 @@ public sealed partial class GossipActor : Actor<GossipCommand>
         BroadcastOptions broadcast,
         SyncOptions sync,
         Random random,
-        GossipOptions? options = null)
+        GossipOptions? options = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(transport);
@@ -76,36 +79,84 @@ public sealed partial class GossipActor : Actor<GossipCommand>
         _broadcast = new BroadcastPlanner(self, broadcast, random);
         _sync = new SyncPlanner(self, sync, random);
         _limiter = new SyncSessionLimiter(sync);
+        _time = time ?? TimeProvider.System;
+        _log = Context.LoggerFor<GossipActor>();
+        Receive<PeerUp>(OnPeerUp);
+        Receive<PeerDown>(OnPeerDown);
+        Receive<GetGossipStats>(get => get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount)));
+        Receive<StorageEventReceived>(received =>
+        {
+            switch (received.Event)
+            {
+                case ChangesCommitted committed:
+                    OnCommitted(committed);
+                    break;
+                case ChangesMerged merged:
+                    _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
+                    break;
+            }
+        });
+        Receive<FramesReceived>(OnFrames);
+        Receive<BroadcastTick>(_ => Send(_broadcast.Tick(NowMs())));
+        Receive<SyncTick>(_ => StartSyncRound());
+        Receive<SyncStatesExchanged>(OnStatesExchanged);
+        Receive<SyncSessionFinished>(OnSessionFinished);
+        Receive<SyncChangesetsApplied>(applied =>
+        {
+            foreach (var changeset in applied.Changesets)
+            {
+                _broadcast.MarkSeen(PayloadId.Of(changeset));
+            }
+        });
     }
 
     /// <inheritdoc />
-    protected override async ValueTask PreStart()
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The actor's props, with its bounded mailbox (<see cref="NodeMailboxes.Gossip"/>: senders wait).</summary>
+    /// <param name="storage">The node's storage actor.</param>
+    /// <param name="transport">The started gossip transport (not owned).</param>
+    /// <param name="self">This node's actor id.</param>
+    /// <param name="clusterId">The cluster id.</param>
+    /// <param name="broadcast">Broadcast tuning.</param>
+    /// <param name="sync">Sync tuning.</param>
+    /// <param name="random">Seeded randomness for both planners (each incarnation draws on).</param>
+    /// <param name="options">Batching and deadlines; defaults when null.</param>
+    /// <param name="time">The planners' clock; null for the system clock.</param>
+    /// <returns>The props.</returns>
+    public static Props Props(
+        ActorRef<StorageCommand> storage,
+        IGossipTransport transport,
+        ActorId self,
+        ushort clusterId,
+        BroadcastOptions broadcast,
+        SyncOptions sync,
+        Random random,
+        GossipOptions? options = null,
+        TimeProvider? time = null) =>
+        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time))
+            .WithMailbox(NodeMailboxes.Gossip);
+
+    /// <inheritdoc />
+    protected override void PreStart()
     {
-        _startedAt = Context.Time.GetTimestamp();
-        _log = Context.Log;
-        var forwarder = Context.Spawn(() => new StorageEventForwarder(Context.Self), "storage-events");
-        await _storage.TellAsync(new SubscribeStorageEvents(forwarder));
-        var self = Context.Self;
+        _startedAt = _time.GetTimestamp();
+        var forwarder = Context.ActorOf(StorageEventForwarder.Props(Self.Typed<GossipCommand>()), "storage-events");
+        _storage.Tell(new SubscribeStorageEvents(forwarder.Typed<StorageEvent>()), Self);
+        var self = Self.Typed<GossipCommand>();
         var ct = _stopping.Token;
         _ = Task.Run(() => ReadFramesAsync(self, ct), CancellationToken.None);
         _ = Task.Run(() => AcceptSessionsAsync(ct), CancellationToken.None);
-        Context.Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
-        Context.Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
+        Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
+        Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
     }
 
     /// <inheritdoc />
-    protected override ValueTask PreRestart(Exception cause)
+    protected override void PostStop()
     {
-        Stop();
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask PostStop()
-    {
+        // Runs on a restart too (Akka's PreRestart calls it): the new instance has its own token source.
         Stop();
         _stopping.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private void Stop()
@@ -115,53 +166,7 @@ public sealed partial class GossipActor : Actor<GossipCommand>
         _round = null;
     }
 
-    /// <inheritdoc />
-    protected override ValueTask OnReceive(GossipCommand message)
-    {
-        switch (message)
-        {
-            case PeerUp up:
-                OnPeerUp(up);
-                break;
-            case PeerDown down:
-                OnPeerDown(down);
-                break;
-            case GetGossipStats get:
-                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
-                break;
-            case StorageEventReceived { Event: ChangesCommitted committed }:
-                OnCommitted(committed);
-                break;
-            case StorageEventReceived { Event: ChangesMerged merged }:
-                _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
-                break;
-            case FramesReceived frames:
-                return OnFramesAsync(frames);
-            case BroadcastTick:
-                Send(_broadcast.Tick(NowMs()));
-                break;
-            case SyncTick:
-                StartSyncRound();
-                break;
-            case SyncStatesExchanged exchanged:
-                OnStatesExchanged(exchanged);
-                break;
-            case SyncSessionFinished finished:
-                OnSessionFinished(finished);
-                break;
-            case SyncChangesetsApplied applied:
-                foreach (var changeset in applied.Changesets)
-                {
-                    _broadcast.MarkSeen(PayloadId.Of(changeset));
-                }
-
-                break;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private long NowMs() => (long)Context.Time.GetElapsedTime(_startedAt).TotalMilliseconds;
+    private long NowMs() => (long)_time.GetElapsedTime(_startedAt).TotalMilliseconds;
 
     private void OnPeerUp(PeerUp up)
     {
@@ -200,7 +205,7 @@ public sealed partial class GossipActor : Actor<GossipCommand>
         }
     }
 
-    private async ValueTask OnFramesAsync(FramesReceived received)
+    private void OnFrames(FramesReceived received)
     {
         var now = NowMs();
         List<Changeset>? batch = null;
@@ -231,7 +236,8 @@ public sealed partial class GossipActor : Actor<GossipCommand>
         if (batch is not null)
         {
             // Frames read together merge in one transaction; a failed merge is logged by storage and repaired by sync.
-            await _storage.TellAsync(new ApplyChangesets(batch, null));
+            // Waits while the writer's mailbox is full: back-pressure through this mailbox to the transport.
+            _storage.Tell(new ApplyChangesets(batch, null));
         }
     }
 
@@ -265,8 +271,8 @@ public sealed partial class GossipActor : Actor<GossipCommand>
 
                 if (batch.Count > 0)
                 {
-                    // Awaiting room in the mailbox slows the transport's readers down: back-pressure to senders.
-                    await self.TellAsync(new FramesReceived(batch), ct);
+                    // Waiting for room in the mailbox slows the transport's readers down: back-pressure to senders.
+                    self.Tell(new FramesReceived(batch));
                 }
             }
         }

@@ -1,5 +1,5 @@
 using System.Net;
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Transport;
 using Corrosion.Agent.Replication.Wire;

@@ -1,33 +1,21 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Replication;
 
 /// <summary>
-/// The gossip actor's subscription to storage events: a child that wraps each event into the
-/// parent's protocol. Waits a bounded time for room in the parent's mailbox, then drops the event
-/// (a lost broadcast is recovered by sync) so a stopping parent never waits on it.
+/// The gossip actor's listener for storage events: a child that wraps each event into the parent's
+/// protocol. Its drop-newest mailbox (<see cref="NodeMailboxes.GossipEvents"/>) keeps the writer from
+/// ever waiting on gossip; a broadcast lost that way is repaired by sync.
 /// </summary>
-internal sealed class StorageEventForwarder(ActorRef<GossipCommand> parent) : Actor<StorageEvent>
+internal sealed class StorageEventForwarder : ReceiveActor
 {
-    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(1);
-
-    protected override async ValueTask OnReceive(StorageEvent message)
+    public StorageEventForwarder(ActorRef<GossipCommand> parent)
     {
-        var wrapped = new StorageEventReceived(message);
-        if (parent.TryTell(wrapped))
-        {
-            return;
-        }
-
-        using var wait = new CancellationTokenSource(MaxWait);
-        try
-        {
-            await parent.TellAsync(wrapped, wait.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            GossipLog.StorageEventDropped(Context.Log, message.GetType().Name);
-        }
+        Receive<StorageEvent>(e => parent.Tell(new StorageEventReceived(e), Self));
     }
+
+    public static Props Props(ActorRef<GossipCommand> parent) =>
+        Akka.Actor.Props.Create(() => new StorageEventForwarder(parent)).WithMailbox(NodeMailboxes.GossipEvents);
 }

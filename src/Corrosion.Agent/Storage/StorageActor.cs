@@ -1,4 +1,5 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -9,13 +10,14 @@ namespace Corrosion.Agent.Storage;
 /// time, and tells listeners what changed. Reads do not come here; they use the store's read pool so
 /// they never wait behind a merge.
 /// </summary>
-public sealed partial class StorageActor : Actor<StorageCommand>
+public sealed partial class StorageActor : ReceiveActor
 {
     private readonly CrdtStore _store;
     private readonly StorageListeners _listeners;
+    private readonly ILogger _log;
 
-    /// <summary>Creates the actor over a store the node owns (a restart keeps the store).</summary>
-    /// <param name="store">The store.</param>
+    /// <summary>Creates the actor over a store the node owns (use <see cref="Props"/>).</summary>
+    /// <param name="store">The store (a restart keeps it).</param>
     /// <param name="listeners">
     /// The event listeners, owned by the parent so that they outlive a restart of this actor; null
     /// keeps them in this instance.
@@ -24,67 +26,46 @@ public sealed partial class StorageActor : Actor<StorageCommand>
     {
         _store = store;
         _listeners = listeners ?? new StorageListeners();
+        _log = Context.LoggerFor<StorageActor>();
+        Receive<ExecuteTransaction>(Execute);
+        Receive<ApplyChangesets>(Apply);
+        Receive<ReadChanges>(read => read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions)));
+        Receive<ReadSyncState>(state => state.ReplyTo.Tell(_store.GetSyncState()));
+        Receive<SubscribeStorageEvents>(subscribe =>
+        {
+            _listeners.Add(subscribe.Listener);
+            Context.Watch(subscribe.Listener.Untyped);
+        });
+        Receive<UnsubscribeStorageEvents>(unsubscribe =>
+        {
+            if (_listeners.Remove(unsubscribe.Listener.Untyped))
+            {
+                Context.Unwatch(unsubscribe.Listener.Untyped);
+            }
+        });
+        Receive<SaveMembers>(SaveMembers);
+        Receive<LoadMembers>(load => load.ReplyTo.Tell(_store.LoadMembers()));
+        Receive<Terminated>(terminated => _listeners.Remove(terminated.ActorRef));
+    }
+
+    /// <summary>The writer's props, with its bounded mailbox (<see cref="NodeMailboxes.Storage"/>: senders wait).</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="listeners">Listeners owned by the parent (see the constructor).</param>
+    /// <returns>The props.</returns>
+    public static Props Props(CrdtStore store, StorageListeners? listeners = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Akka.Actor.Props.Create(() => new StorageActor(store, listeners)).WithMailbox(NodeMailboxes.Storage);
     }
 
     /// <inheritdoc />
-    protected override ValueTask PreStart()
+    protected override void PreStart()
     {
         // After a restart, watch the listeners the previous incarnation had.
         foreach (var listener in _listeners.All)
         {
-            TryWatch(listener);
+            Context.Watch(listener.Untyped);
         }
-
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask OnSignal(Signal signal)
-    {
-        if (signal is Terminated terminated)
-        {
-            _listeners.Remove(terminated.Ref);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask OnReceive(StorageCommand message)
-    {
-        switch (message)
-        {
-            case ExecuteTransaction tx:
-                Execute(tx);
-                break;
-            case ApplyChangesets apply:
-                Apply(apply);
-                break;
-            case ReadChanges read:
-                read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions));
-                break;
-            case ReadSyncState state:
-                state.ReplyTo.Tell(_store.GetSyncState());
-                break;
-            case SubscribeStorageEvents subscribe:
-                _listeners.Add(subscribe.Listener);
-                TryWatch(subscribe.Listener);
-                break;
-            case UnsubscribeStorageEvents unsubscribe:
-                if (_listeners.Remove(unsubscribe.Listener))
-                {
-                    TryUnwatch(unsubscribe.Listener);
-                }
-                break;
-            case SaveMembers save:
-                SaveMembers(save);
-                break;
-            case LoadMembers load:
-                load.ReplyTo.Tell(_store.LoadMembers());
-                break;
-        }
-
-        return ValueTask.CompletedTask;
     }
 
     private void Execute(ExecuteTransaction tx)
@@ -123,7 +104,7 @@ public sealed partial class StorageActor : Actor<StorageCommand>
         catch (Exception e) when (e is SqliteException or InvalidDataException or ArgumentException)
         {
             // A bad batch must not take the writer down; sync will offer the changes again.
-            LogMergeFailed(Context.Log, apply.Changesets.Count, e);
+            LogMergeFailed(_log, apply.Changesets.Count, e);
             outcome = new ApplyOutcome(null, e.Message);
         }
 
@@ -139,34 +120,11 @@ public sealed partial class StorageActor : Actor<StorageCommand>
         catch (Exception e) when (e is SqlException or SqliteException)
         {
             // Losing a member snapshot only slows a later rejoin; the next snapshot replaces it.
-            LogMembersNotSaved(Context.Log, save.Members.Count, e);
+            LogMembersNotSaved(_log, save.Members.Count, e);
         }
     }
 
     private void Publish(StorageEvent e) => _listeners.Publish(e);
-
-    // Only actors can be watched; a test probe stays a listener until it unsubscribes.
-    private void TryWatch(IActorRef listener)
-    {
-        try
-        {
-            Context.Watch(listener);
-        }
-        catch (ArgumentException)
-        {
-        }
-    }
-
-    private void TryUnwatch(IActorRef listener)
-    {
-        try
-        {
-            Context.Unwatch(listener);
-        }
-        catch (ArgumentException)
-        {
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not persist {Count} cluster members")]
     private static partial void LogMembersNotSaved(ILogger logger, int count, Exception error);

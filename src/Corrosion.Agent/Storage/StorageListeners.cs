@@ -1,11 +1,13 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 
 namespace Corrosion.Agent.Storage;
 
 /// <summary>
 /// The listeners of <see cref="StorageActor"/>'s events. Owned by the actor's parent and handed to
 /// each incarnation of the actor, so a restarted writer keeps telling the gossip and subscription
-/// actors what changed. Used only from the writer's thread.
+/// actors what changed, and keeps numbering each listener's events where the last one stopped. Used
+/// only from the writer's thread.
 /// </summary>
 public sealed class StorageListeners
 {
@@ -25,22 +27,17 @@ public sealed class StorageListeners
         }
     }
 
-    internal bool Remove(IActorRef listener) => _entries.RemoveAll(e => e.Listener.Equals(listener)) > 0;
+    internal bool Remove(IActorRef listener) => _entries.RemoveAll(e => e.Listener.Untyped.Equals(listener)) > 0;
 
     /// <summary>
-    /// Tells every listener, never waiting. A listener whose mailbox was full when an event was
-    /// dropped first gets <see cref="StorageEventsDropped"/>, so it knows to recover.
+    /// Tells every listener, each event numbered for that listener (<see cref="StorageEvent.Sequence"/>),
+    /// so one that loses an event on the way sees a gap. Listeners' mailboxes never make the writer wait.
     /// </summary>
     internal void Publish(StorageEvent e)
     {
         foreach (var entry in _entries)
         {
-            if (entry.Lost && !entry.Listener.TryTell(StorageEventsDropped.Instance))
-            {
-                continue;
-            }
-
-            entry.Lost = !entry.Listener.TryTell(e);
+            entry.Listener.Tell(e with { Sequence = ++entry.Published });
         }
     }
 
@@ -48,6 +45,6 @@ public sealed class StorageListeners
     {
         public ActorRef<StorageEvent> Listener { get; } = listener;
 
-        public bool Lost { get; set; }
+        public long Published { get; set; }
     }
 }

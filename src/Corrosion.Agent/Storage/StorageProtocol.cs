@@ -1,4 +1,4 @@
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 
 namespace Corrosion.Agent.Storage;
 
@@ -41,8 +41,13 @@ public sealed record ReadChanges(ActorId Actor, VersionRange Versions, ActorRef<
 /// <param name="ReplyTo">Receives the state.</param>
 public sealed record ReadSyncState(ActorRef<SyncState> ReplyTo) : StorageCommand;
 
-/// <summary>Adds a listener for committed and merged changes.</summary>
-/// <param name="Listener">Receives <see cref="StorageEvent"/>s.</param>
+/// <summary>
+/// Adds a listener for committed and merged changes. The writer never waits for a listener, so the
+/// listener's mailbox must not make senders wait: Akka's default (unbounded) or a dropping one
+/// (<c>DropNewestMailbox</c>). A listener that must not miss an event checks
+/// <see cref="StorageEvent.Sequence"/>.
+/// </summary>
+/// <param name="Listener">Receives <see cref="StorageEvent"/>s; watched, and removed when it stops.</param>
 public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
 
 /// <summary>Removes a listener added with <see cref="SubscribeStorageEvents"/> (a stopped listener is removed by itself).</summary>
@@ -50,23 +55,21 @@ public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : S
 public sealed record UnsubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
 
 /// <summary>Something the store did that other actors react to.</summary>
-public abstract record StorageEvent;
+public abstract record StorageEvent
+{
+    /// <summary>
+    /// This event's number for the listener it was sent to: 1 for the first event published to that
+    /// listener, then one more for each. A jump means events were lost on the way (a full mailbox,
+    /// or a waiting one that gave up), and the listener must recover (re-read what it derives).
+    /// </summary>
+    public long Sequence { get; init; }
+}
 
 /// <summary>A local transaction committed these changesets under a new version.</summary>
 /// <param name="Actor">This node.</param>
 /// <param name="Version">The new local version.</param>
 /// <param name="Changesets">The changes, chunked.</param>
 public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent;
-
-/// <summary>
-/// Events for this listener were dropped because its mailbox was full; what changed since is
-/// unknown to it (subscriptions re-evaluate everything; gossip leaves it to sync).
-/// </summary>
-public sealed record StorageEventsDropped : StorageEvent
-{
-    /// <summary>The one instance.</summary>
-    public static StorageEventsDropped Instance { get; } = new();
-}
 
 /// <summary>Remote changesets were merged.</summary>
 /// <param name="Result">What the merge applied.</param>

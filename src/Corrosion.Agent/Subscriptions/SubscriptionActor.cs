@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Corrosion.Agent.Subscriptions;
 
@@ -14,11 +16,12 @@ namespace Corrosion.Agent.Subscriptions;
 /// restart (changes made while the node was down are found by re-evaluating at start). A listener
 /// reads through a bounded channel; one that falls behind is dropped, never waited for.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The kernel owns an actor's lifetime: the subscription file is closed in PostStop and PreRestart.")]
-public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Akka owns an actor's lifetime: the subscription file is closed in PostStop (which a restart runs too).")]
+public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWithStash
 {
     private const string FlushTimer = "flush";
     private const string MaintenanceTimer = "maintenance";
+    private const string StartTimer = "start";
     private const int MaxConsecutiveFailures = 10;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(30);
@@ -33,12 +36,13 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private SubscriptionFile? _file;
+    private IActorRef? _events;
+    private long _lastEventSequence;
     private long _nextListenerId;
     private long _lastLocalVersion;
-
-    /// <summary>The mailbox the actor should be spawned with (bounded; senders wait for room).</summary>
-    public static MailboxOptions Mailbox { get; } = new(8192, MailboxFullMode.Wait);
 
     /// <summary>Creates the actor.</summary>
     /// <param name="store">The node's store; queries run on its read pool.</param>
@@ -46,7 +50,8 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     /// <param name="options">Batching, buffers, limits and retention.</param>
     /// <param name="path">The subscription file (see <see cref="SubscriptionOptions.ResolvePath"/>).</param>
     /// <param name="random">Source of query ids; a fresh one when null.</param>
-    public SubscriptionActor(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options, string path, Random? random = null)
+    /// <param name="time">The clock of idle times and change ages; null for the system clock (timers run on Akka's scheduler).</param>
+    public SubscriptionActor(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options, string path, Random? random = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(storage);
@@ -57,16 +62,36 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         _options = options.Validate();
         _path = path;
         _random = random ?? new Random();
+        _time = time ?? TimeProvider.System;
+        _log = Context.LoggerFor<SubscriptionActor>();
+        Starting();
     }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
 
     private SubscriptionFile File => _file ?? throw new InvalidOperationException("the subscription file is not open");
 
-    private DateTimeOffset Now => Context.Time.GetUtcNow();
+    private DateTimeOffset Now => _time.GetUtcNow();
 
     private long NowMs => Now.ToUnixTimeMilliseconds();
 
+    /// <summary>The actor's props, with its bounded mailbox (<see cref="NodeMailboxes.Subscriptions"/>: senders wait).</summary>
+    /// <param name="store">The node's store.</param>
+    /// <param name="storage">The writer actor.</param>
+    /// <param name="options">Batching, buffers, limits and retention.</param>
+    /// <param name="path">The subscription file.</param>
+    /// <param name="random">Source of query ids; a fresh one when null.</param>
+    /// <param name="time">The clock of idle times and change ages; null for the system clock.</param>
+    /// <returns>The props.</returns>
+    public static Props Props(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options, string path, Random? random = null, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create(() => new SubscriptionActor(store, storage, options, path, random, time)).WithMailbox(NodeMailboxes.Subscriptions);
+
     /// <inheritdoc />
-    protected override async ValueTask PreStart()
+    protected override void PreStart()
     {
         _file = new SubscriptionFile(_path);
         var now = Now;
@@ -83,69 +108,63 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
             Add(subscription);
         }
 
-        var self = Context.Self;
-        var forwarder = Context.Spawn(() => new SubscriptionStorageForwarder(self), "storage-events", new MailboxOptions(8192, MailboxFullMode.Wait));
-        // The writer watches its listeners: when this actor restarts, the old forwarder (a child)
-        // stops and leaves the writer's list.
-        await _storage.TellAsync(new SubscribeStorageEvents(forwarder));
+        // The writer watches its listeners: when this actor restarts, the old listener (a child)
+        // stops and leaves the writer's list; the new one numbers its events from 1 again.
+        _events = Context.ActorOf(SubscriptionStorageForwarder.Props(Self.Typed<SubscriptionCommand>()), "storage-events");
+        _storage.Tell(new SubscribeStorageEvents(_events.Typed<StorageEvent>()), Self);
         // The writer handles its mailbox in order: once this answers, every later commit is
-        // published to the forwarder, so an evaluation from now on misses nothing.
-        await _storage.Ask<SyncState>(reply => new ReadSyncState(reply), StorageTimeout);
-        Context.Timers.StartPeriodicTimer(MaintenanceTimer, MaintenanceTick.Instance, _options.MaintenanceInterval);
-        if (_subscriptions.Count > 0)
+        // published to the listener, so an evaluation from then on misses nothing.
+        _storage.Tell(new ReadSyncState(Self.Typed<SyncState>()), Self);
+        Timers.StartSingleTimer(StartTimer, StartTimedOut.Instance, StorageTimeout);
+    }
+
+    /// <inheritdoc />
+    protected override void PreRestart(Exception reason, object message)
+    {
+        Close($"the subscription service restarted after a failure ({reason?.Message})");
+        base.PreRestart(reason, message);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop() => Close("the subscription service stopped");
+
+    /// <summary>Until storage has the listener: every request waits in the stash.</summary>
+    private void Starting()
+    {
+        Receive<SyncState>(_ =>
         {
-            LogLoaded(Context.Log, _subscriptions.Count, _path);
-            Context.Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, TimeSpan.Zero);
-        }
+            Timers.Cancel(StartTimer);
+            Become(Ready);
+            Stash.UnstashAll();
+            Timers.StartPeriodicTimer(MaintenanceTimer, MaintenanceTick.Instance, _options.MaintenanceInterval);
+            if (_subscriptions.Count > 0)
+            {
+                LogLoaded(_log, _subscriptions.Count, _path);
+                Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, TimeSpan.Zero);
+            }
+        });
+        Receive<StartTimedOut>(_ => throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s"));
+        ReceiveAny(_ => Stash.Stash());
     }
 
-    /// <inheritdoc />
-    protected override ValueTask PreRestart(Exception cause)
+    private void Ready()
     {
-        Close($"the subscription service restarted after a failure ({cause.Message})");
-        return ValueTask.CompletedTask;
+        // Awaited in the handler: an evaluation and the subscription it creates must be one step, or a
+        // storage event handled meanwhile would miss the subscription (and its change would be lost).
+        ReceiveAsync<Subscribe>(SubscribeAsync);
+        Receive<AttachSubscription>(Attach);
+        Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
+        Receive<StorageEventReceived>(OnStorageEvent);
+        // Awaited in the handler: evaluations of one subscription must not overlap, and their results
+        // are applied in order.
+        ReceiveAsync<FlushDirty>(_ => FlushAsync());
+        Receive<MaintenanceTick>(_ => Maintain());
+        Receive<WatchTable>(Watch);
+        Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
+        Receive<StartTimedOut>(_ => { });
     }
 
-    /// <inheritdoc />
-    protected override ValueTask PostStop()
-    {
-        Close("the subscription service stopped");
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override async ValueTask OnReceive(SubscriptionCommand message)
-    {
-        switch (message)
-        {
-            case Subscribe subscribe:
-                await SubscribeAsync(subscribe);
-                break;
-            case AttachSubscription attach:
-                Attach(attach);
-                break;
-            case DetachSubscription detach:
-                Detach(detach.QueryId, detach.ListenerId);
-                break;
-            case StorageEventReceived received:
-                OnStorageEvent(received);
-                break;
-            case FlushDirty:
-                await FlushAsync();
-                break;
-            case MaintenanceTick:
-                Maintain();
-                break;
-            case WatchTable watch:
-                Watch(watch);
-                break;
-            case UnwatchTable unwatch:
-                _watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
-                break;
-        }
-    }
-
-    private async ValueTask SubscribeAsync(Subscribe subscribe)
+    private async Task SubscribeAsync(Subscribe subscribe)
     {
         var statement = subscribe.Statement;
         var hash = QueryHash.Of(statement);
@@ -181,7 +200,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         };
         File.Create(new StoredSubscription(subscription.Id, statement, hash, columns, materialized.LastRowId, 0, 0, NowMs, materialized.Rows.ToList()), NowMs);
         Add(subscription);
-        LogCreated(Context.Log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count);
+        LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count);
         subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
     }
 
@@ -247,18 +266,13 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
     private Action<SubscriptionStream> DetachAction()
     {
-        var self = Context.Self;
+        var self = Self.Typed<SubscriptionCommand>();
         return stream => TellFromDisposal(self, new DetachSubscription(stream.QueryId, stream.ListenerId));
     }
 
-    /// <summary>Disposal must not block: when the mailbox is full the message waits for room in the background.</summary>
-    private static void TellFromDisposal(ActorRef<SubscriptionCommand> self, SubscriptionCommand message)
-    {
-        if (!self.TryTell(message))
-        {
-            _ = self.TellAsync(message).AsTask();
-        }
-    }
+    /// <summary>Disposal must not block: the message waits for room in the mailbox on a pool thread.</summary>
+    private static void TellFromDisposal(ActorRef<SubscriptionCommand> self, SubscriptionCommand message) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Self.Tell(state.Message), (Self: self, Message: message), preferLocal: false);
 
     private void Detach(string queryId, long listenerId)
     {
@@ -277,8 +291,22 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
 
     private void OnStorageEvent(StorageEventReceived received)
     {
-        if (received.EarlierEventsLost)
+        if (!Sender.Equals(_events))
         {
+            // From the listener of an earlier incarnation (still in the mailbox after a restart): this
+            // incarnation evaluates everything at start anyway.
+            return;
+        }
+
+        var sequence = received.Event.Sequence;
+        var expected = _lastEventSequence + 1;
+        _lastEventSequence = sequence;
+        if (sequence != expected)
+        {
+            // Events were lost between the writer and here (a full mailbox): anything may have changed.
+            // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
+            LogEventsLost(_log, expected, sequence - 1);
+            _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
             MarkAllDirty();
         }
 
@@ -298,12 +326,6 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
                 MarkDirty(merged.Result.Changed);
-                break;
-            case StorageEventsDropped:
-                // The writer could not reach the forwarder for a while: anything may have changed.
-                // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
-                _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
-                MarkAllDirty();
                 break;
         }
     }
@@ -359,13 +381,13 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
     {
         // The window opens at the first change and is not pushed back by later ones, so a steady
         // stream of writes still gets an evaluation every window.
-        if (!Context.Timers.IsActive(FlushTimer))
+        if (!Timers.IsTimerActive(FlushTimer))
         {
-            Context.Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, delay);
+            Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, delay);
         }
     }
 
-    private async ValueTask FlushAsync()
+    private async Task FlushAsync()
     {
         var dirty = _subscriptions.Values.Where(s => s.Dirty).ToList();
         if (dirty.Count == 0)
@@ -399,7 +421,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         if (evaluation.Error is { } error)
         {
             var failures = _failures[subscription.Id] = _failures.GetValueOrDefault(subscription.Id) + 1;
-            LogEvaluationFailed(Context.Log, subscription.Id, failures, error);
+            LogEvaluationFailed(_log, subscription.Id, failures, error);
             if (failures >= MaxConsecutiveFailures)
             {
                 Remove(subscription, $"the subscription's query failed {failures} times in a row: {error.Message}");
@@ -451,7 +473,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
                     // Never wait for a reader: this one ends and resumes from what it got.
                     listener.Writer.TryComplete(new SubscriberTooSlowException(listener.LastDelivered));
                     (overflowed ??= []).Add(listener.Id);
-                    LogListenerTooSlow(Context.Log, subscription.Id, listener.Id, listener.LastDelivered);
+                    LogListenerTooSlow(_log, subscription.Id, listener.Id, listener.LastDelivered);
                     break;
                 }
 
@@ -481,7 +503,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
         {
             if (subscription.Listeners.Count == 0 && now - subscription.IdleSince >= _options.IdleTimeout)
             {
-                LogIdleDropped(Context.Log, subscription.Id, _options.IdleTimeout);
+                LogIdleDropped(_log, subscription.Id, _options.IdleTimeout);
                 Remove(subscription, "the subscription expired");
                 continue;
             }
@@ -527,7 +549,7 @@ public sealed partial class SubscriptionActor : Actor<SubscriptionCommand>
             return;
         }
 
-        var self = Context.Self;
+        var self = Self.Typed<SubscriptionCommand>();
         var stream = _watchers.Watch(table, primaryKey, _options.SubscriberBuffer, s => TellFromDisposal(self, new UnwatchTable(s.Table, s.ListenerId)));
         watch.ReplyTo.Tell(new WatchOutcome(stream, null));
     }

@@ -2,10 +2,9 @@ using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Subscriptions;
 
-/// <summary>A storage event, forwarded by <see cref="SubscriptionStorageForwarder"/>.</summary>
-/// <param name="Event">The event.</param>
-/// <param name="EarlierEventsLost">True when an earlier event could not be forwarded.</param>
-internal sealed record StorageEventReceived(StorageEvent Event, bool EarlierEventsLost) : SubscriptionCommand;
+/// <summary>A storage event, forwarded by <see cref="SubscriptionStorageForwarder"/> (the sender).</summary>
+/// <param name="Event">The event, with its sequence number for that listener.</param>
+internal sealed record StorageEventReceived(StorageEvent Event) : SubscriptionCommand;
 
 /// <summary>The batch window closed: re-evaluate the dirty subscriptions.</summary>
 internal sealed record FlushDirty : SubscriptionCommand
@@ -17,4 +16,10 @@ internal sealed record FlushDirty : SubscriptionCommand
 internal sealed record MaintenanceTick : SubscriptionCommand
 {
     public static MaintenanceTick Instance { get; } = new();
+}
+
+/// <summary>Storage did not take the listener in time: fail, so the supervisor restarts the actor.</summary>
+internal sealed record StartTimedOut : SubscriptionCommand
+{
+    public static StartTimedOut Instance { get; } = new();
 }

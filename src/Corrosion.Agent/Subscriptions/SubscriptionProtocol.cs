@@ -1,4 +1,4 @@
-using Corrosion.Actors;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Subscriptions;

@@ -1,37 +1,23 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Subscriptions;
 
 /// <summary>
 /// The subscription actor's listener for storage events: a child that wraps each event into the
-/// parent's protocol. It waits a bounded time for room in the parent's mailbox (so a stopping parent
-/// never waits on it); an event it had to drop is reported with the next one, and the parent then
-/// re-evaluates every subscription, so no change is missed.
+/// parent's protocol. Its drop-newest mailbox (<see cref="NodeMailboxes.SubscriptionEvents"/>) keeps
+/// the writer from ever waiting on subscriptions; an event lost there, or refused by the parent's full
+/// mailbox, shows as a gap in the events' sequence numbers, and the parent then re-evaluates every
+/// subscription, so no change is missed.
 /// </summary>
-internal sealed class SubscriptionStorageForwarder(ActorRef<SubscriptionCommand> parent) : Actor<StorageEvent>
+internal sealed class SubscriptionStorageForwarder : ReceiveActor
 {
-    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(1);
-    private bool _lost;
-
-    protected override async ValueTask OnReceive(StorageEvent message)
+    public SubscriptionStorageForwarder(ActorRef<SubscriptionCommand> parent)
     {
-        var wrapped = new StorageEventReceived(message, _lost);
-        if (parent.TryTell(wrapped))
-        {
-            _lost = false;
-            return;
-        }
-
-        using var wait = new CancellationTokenSource(MaxWait);
-        try
-        {
-            await parent.TellAsync(wrapped, wait.Token);
-            _lost = false;
-        }
-        catch (OperationCanceledException)
-        {
-            _lost = true;
-        }
+        Receive<StorageEvent>(e => parent.Tell(new StorageEventReceived(e), Self));
     }
+
+    public static Props Props(ActorRef<SubscriptionCommand> parent) =>
+        Akka.Actor.Props.Create(() => new SubscriptionStorageForwarder(parent)).WithMailbox(NodeMailboxes.SubscriptionEvents);
 }

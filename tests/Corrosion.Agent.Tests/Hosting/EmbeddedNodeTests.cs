@@ -274,7 +274,7 @@ public sealed class EmbeddedNodeTests
         await using var host = await EmbeddedHost.StartAsync();
         var lifetime = host.Host.Services.GetRequiredService<IHostApplicationLifetime>();
 
-        await host.Node.System.TerminateAsync();
+        await host.Node.System.Terminate();
 
         await Wait.UntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the host to be asked to stop");
     }

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
-using Corrosion.Actors.TestKit;
+using Akka.TestKit;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Membership;
 
-public sealed class MembershipActorTests
+public sealed class MembershipActorTests : NodeTestKit
 {
     [Fact]
     public async Task Three_actors_form_a_cluster_from_one_bootstrap_address()
@@ -32,12 +33,12 @@ public sealed class MembershipActorTests
         await using var a = await MembershipTestNode.StartAsync();
         await using var b = await MembershipTestNode.StartAsync([a.Address.ToString()]);
         await a.WaitForAsync(b, MemberState.Alive);
-        var probe = a.System.CreateTestProbe<MemberEvent>();
+        var probe = CreateTestProbe();
 
-        a.Membership.Tell(new SubscribeMembers(probe.Ref));
-        var first = await probe.ExpectMessageAsync<MemberEvent>(TimeSpan.FromSeconds(10));
+        a.Membership.Tell(new SubscribeMembers(probe.Ref.Typed<MemberEvent>()));
+        var first = await probe.ExpectMsgAsync<MemberEvent>(TimeSpan.FromSeconds(10));
         await using var c = await MembershipTestNode.StartAsync([a.Address.ToString()]);
-        var next = await probe.FishForMessageAsync(e => e.Member.Address == c.Address, TimeSpan.FromSeconds(20));
+        var next = await probe.FishForMessageAsync<MemberEvent>(e => e.Member.Address == c.Address, TimeSpan.FromSeconds(20));
 
         Assert.Equal((MemberNotificationKind.MemberUp, b.Address), (first.Kind, first.Member.Address));
         Assert.Equal(MemberNotificationKind.MemberUp, next.Kind);
@@ -81,12 +82,12 @@ public sealed class MembershipActorTests
         await using var c = await MembershipTestNode.StartAsync([a.Address.ToString()]);
         await a.WaitUntilAsync(s => s.LiveCount == 3, "3 live members");
         await c.WaitForAsync(b, MemberState.Alive);
-        var probe = a.System.CreateTestProbe<MemberEvent>();
-        a.Membership.Tell(new SubscribeMembers(probe.Ref));
+        var probe = CreateTestProbe();
+        a.Membership.Tell(new SubscribeMembers(probe.Ref.Typed<MemberEvent>()));
 
         await b.DisposeAsync();
 
-        var left = await probe.FishForMessageAsync(e => e.Member.Address == b.Address && e.Kind != MemberNotificationKind.MemberUp, TimeSpan.FromSeconds(10));
+        var left = await probe.FishForMessageAsync<MemberEvent>(e => e.Member.Address == b.Address && e.Kind != MemberNotificationKind.MemberUp, TimeSpan.FromSeconds(10));
         Assert.Equal(MemberNotificationKind.MemberLeft, left.Kind);
         await c.WaitForAsync(b, MemberState.Left, TimeSpan.FromSeconds(10));
         await a.WaitUntilAsync(s => s.LiveCount == 2, "2 live members");

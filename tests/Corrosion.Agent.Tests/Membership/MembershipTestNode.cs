@@ -1,7 +1,9 @@
 using System.Net;
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Membership;
 
@@ -45,22 +47,22 @@ internal sealed class MembershipTestNode : IAsyncDisposable
     /// <summary>Starts a node; <paramref name="dbPath"/> gives it a store (persisted members), <paramref name="port"/> a fixed port.</summary>
     public static async Task<MembershipTestNode> StartAsync(IEnumerable<string>? bootstrap = null, string? dbPath = null, int port = 0, ActorId? id = null)
     {
-        var system = ActorSystem.Create("membership-test");
+        var system = NodeActorSystem.Create("membership-test");
         CrdtStore? store = null;
         ActorRef<StorageCommand>? storage = null;
         if (dbPath is not null)
         {
             store = CrdtStore.Open(new StoreOptions(dbPath, []));
             var opened = store;
-            storage = system.Spawn(() => new StorageActor(opened), "storage");
+            storage = system.ActorOf(StorageActor.Props(opened), "storage").Typed<StorageCommand>();
         }
 
         var actorId = store?.SiteId ?? id ?? ActorId.NewId();
         var options = new MembershipOptions { Swim = FastSwim, Bootstrap = bootstrap?.ToList() ?? [] };
-        var membership = system.Spawn(
-            () => new MembershipActor(actorId, new IPEndPoint(IPAddress.Loopback, port), 7, options, storage, seed: 42),
-            "membership",
-            MembershipActor.Mailbox);
+        var membership = system.ActorOf(
+                MembershipActor.Props(actorId, new IPEndPoint(IPAddress.Loopback, port), 7, options, storage, seed: 42),
+                "membership")
+            .Typed<MembershipCommand>();
         var snapshot = await membership.Ask<MembersSnapshot>(r => new GetMembers(r), TimeSpan.FromSeconds(10));
         return new MembershipTestNode(system, membership, storage, store, snapshot.Self.Address) { Id = actorId };
     }
@@ -102,7 +104,7 @@ internal sealed class MembershipTestNode : IAsyncDisposable
         }
 
         _disposed = true;
-        await System.TerminateAsync();
+        await System.Terminate();
         _store?.Dispose();
     }
 }

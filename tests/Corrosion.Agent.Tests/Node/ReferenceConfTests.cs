@@ -17,6 +17,7 @@ public sealed class ReferenceConfTests
         { "db", typeof(DbOptions) },
         { "api", typeof(ApiOptions) },
         { "api:authz", typeof(AuthzOptions) },
+        { "supervision", typeof(SupervisionOptions) },
     };
 
     [Theory]

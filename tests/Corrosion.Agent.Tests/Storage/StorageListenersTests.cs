@@ -1,118 +1,113 @@
-using Corrosion.Actors;
-using Corrosion.Actors.TestKit;
+using Akka.Actor;
+using Akka.TestKit;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Storage;
 
-public sealed class StorageListenersTests : IAsyncDisposable
+public sealed class StorageListenersTests : NodeTestKit
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly StoreBuilder _stores = new();
-    private readonly ActorSystem _system = ActorSystem.Create("storage-listeners");
 
     [Fact]
     public async Task Listeners_outlive_the_writer_they_subscribed_to()
     {
         var store = _stores.Build();
         var listeners = new StorageListeners();
-        var probe = new TestProbe<StorageEvent>(_system);
-        var first = _system.Spawn(() => new StorageActor(store, listeners), "storage-1");
-        await first.TellAsync(new SubscribeStorageEvents(probe.Ref));
-        await Wait.UntilAsync(() => listeners.Count == 1, "the listener is registered", Timeout);
+        var probe = CreateTestProbe();
+        var first = Sys.ActorOf(StorageActor.Props(store, listeners), "storage-1").Typed<StorageCommand>();
+        first.Tell(new SubscribeStorageEvents(probe.Ref.Typed<StorageEvent>()));
+        await ExecuteAsync(first, 1);
+        Assert.Equal(1, probe.ExpectMsg<ChangesCommitted>(Timeout).Sequence);
 
-        // A new incarnation over the same listeners (as the supervisor restarts the writer) still publishes.
-        _system.Stop(first);
-        var second = _system.Spawn(() => new StorageActor(store, listeners), "storage-2");
-        var outcome = await second.Ask<TransactionOutcome>(
-            reply => new ExecuteTransaction([new Statement("INSERT INTO items (id, name) VALUES (1, 'a')")], null, reply),
-            Timeout);
+        // A new incarnation over the same listeners (as the supervisor restarts the writer) still publishes, numbering on.
+        await first.Untyped.GracefulStop(Timeout);
+        var second = Sys.ActorOf(StorageActor.Props(store, listeners), "storage-2").Typed<StorageCommand>();
+        var outcome = await ExecuteAsync(second, 2);
 
-        Assert.Null(outcome.Error);
-        var committed = await probe.ExpectMessageAsync<ChangesCommitted>(Timeout);
-        Assert.Equal(outcome.Result!.Version, committed.Version);
+        var committed = probe.ExpectMsg<ChangesCommitted>(Timeout);
+        Assert.Equal((outcome.Result!.Version, 2L), (committed.Version, committed.Sequence));
     }
 
     [Fact]
-    public async Task A_listener_that_stops_is_removed()
+    public void A_listener_that_stops_is_removed()
     {
         var store = _stores.Build();
         var listeners = new StorageListeners();
-        var storage = _system.Spawn(() => new StorageActor(store, listeners), "storage");
-        var listener = _system.Spawn(() => new Gate(), "listener");
-        await storage.TellAsync(new SubscribeStorageEvents(listener));
-        await Wait.UntilAsync(() => listeners.Count == 1, "the listener is registered", Timeout);
+        var storage = Sys.ActorOf(StorageActor.Props(store, listeners), "storage").Typed<StorageCommand>();
+        var listener = CreateTestProbe();
+        storage.Tell(new SubscribeStorageEvents(listener.Ref.Typed<StorageEvent>()));
+        AwaitAssert(() => Assert.Equal(1, listeners.Count), Timeout);
 
-        _system.Stop(listener);
+        Sys.Stop(listener.Ref);
 
-        await Wait.UntilAsync(() => listeners.Count == 0, "the stopped listener is removed", Timeout);
+        AwaitAssert(() => Assert.Equal(0, listeners.Count), Timeout);
     }
 
     [Fact]
-    public async Task A_listener_that_missed_events_is_told_before_the_next_one()
+    public async Task A_listener_whose_mailbox_dropped_events_sees_a_gap_in_their_sequence_and_the_drop_is_counted()
     {
+        using var metrics = new MetricRecorder(Sys.Name);
         var store = _stores.Build();
-        var storage = _system.Spawn(() => new StorageActor(store), "storage");
-        var gate = new Gate();
-        var listener = _system.Spawn(() => gate, "slow-listener", new MailboxOptions(2, MailboxFullMode.Wait));
-        await storage.TellAsync(new SubscribeStorageEvents(listener));
+        var storage = Sys.ActorOf(StorageActor.Props(store), "storage").Typed<StorageCommand>();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = CreateTestProbe();
+        var listener = Sys.ActorOf(Props.Create(() => new GatedListener(gate.Task, holding, received.Ref)).WithMailbox(TinyDropNewest), "slow-listener");
+        storage.Tell(new SubscribeStorageEvents(listener.Typed<StorageEvent>()));
 
         // The listener holds the first event, its two-slot mailbox takes the next two, the fourth is dropped.
-        for (var i = 1; i <= 4; i++)
+        await ExecuteAsync(storage, 1);
+        await holding.Task.WaitAsync(Timeout);
+        for (var i = 2; i <= 4; i++)
         {
             await ExecuteAsync(storage, i);
         }
 
-        gate.Open();
-        await Wait.UntilAsync(() => gate.Received.Count >= 3, "the held events are handled", Timeout);
-        await ExecuteAsync(storage, 5);
-        await Wait.UntilAsync(() => gate.Received.Count >= 5, "the marker and the next event arrive", Timeout);
+        gate.SetResult();
+        var sequences = new List<(long, long)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var held = received.ExpectMsg<ChangesCommitted>(Timeout);
+            sequences.Add((held.Version, held.Sequence));
+        }
 
-        var kinds = gate.Received.Select(e => e.GetType()).ToList();
-        Assert.Equal([typeof(ChangesCommitted), typeof(ChangesCommitted), typeof(ChangesCommitted), typeof(StorageEventsDropped), typeof(ChangesCommitted)], kinds);
-        Assert.Equal(5, ((ChangesCommitted)gate.Received[4]).Version);
+        await ExecuteAsync(storage, 5);
+        var next = received.ExpectMsg<ChangesCommitted>(Timeout);
+        sequences.Add((next.Version, next.Sequence));
+
+        Assert.Equal([(1L, 1L), (2L, 2L), (3L, 3L), (5L, 5L)], sequences);
+        Assert.Equal(1, metrics.Sum(ActorMetrics.MessagesDropped, "/user/slow-listener"));
     }
 
-    private static async Task ExecuteAsync(ActorRef<StorageCommand> storage, int id)
+    private static async Task<TransactionOutcome> ExecuteAsync(ActorRef<StorageCommand> storage, int id)
     {
         var outcome = await storage.Ask<TransactionOutcome>(
             reply => new ExecuteTransaction([new Statement($"INSERT INTO items (id, name) VALUES ({id}, 'x')")], null, reply),
             Timeout);
         Assert.Null(outcome.Error);
+        return outcome;
     }
 
-    public async ValueTask DisposeAsync()
+    protected override void AfterAll()
     {
-        await _system.DisposeAsync();
+        base.AfterAll();
         _stores.Dispose();
     }
 
-    /// <summary>A listener that holds its first event until opened, then records everything.</summary>
-    private sealed class Gate : Actor<StorageEvent>
+    /// <summary>A listener that holds its first event until the gate opens, then passes every event on.</summary>
+    private sealed class GatedListener : ReceiveActor
     {
-        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly List<StorageEvent> _received = [];
-
-        public IReadOnlyList<StorageEvent> Received
+        public GatedListener(Task gate, TaskCompletionSource holding, IActorRef received)
         {
-            get
+            ReceiveAsync<StorageEvent>(async e =>
             {
-                lock (_received)
-                {
-                    return [.. _received];
-                }
-            }
-        }
-
-        public void Open() => _open.TrySetResult();
-
-        protected override async ValueTask OnReceive(StorageEvent message)
-        {
-            await _open.Task;
-            lock (_received)
-            {
-                _received.Add(message);
-            }
+                holding.TrySetResult();
+                await gate;
+                received.Tell(e);
+            });
         }
     }
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Tests.Storage;
@@ -301,10 +302,11 @@ public sealed class SubscriptionActorTests
         var watch = await h.Subscriptions.Ask<WatchOutcome>(r => new WatchTable("items", r), SubscriptionHarness.Timeout);
         await using var watcher = watch.Stream!;
 
-        // A write the subscription actor is never told about (straight to the store, no event),
-        // then the writer's notice that events were lost.
+        // A write the subscription actor is never told about (straight to the store, no event), then
+        // an event whose sequence number jumps, as when the listener's mailbox dropped some.
         h.Store.Execute([new Statement("INSERT INTO items (id, name) VALUES (7, 'unseen')")]);
-        await h.Subscriptions.TellAsync(new StorageEventReceived(StorageEventsDropped.Instance, EarlierEventsLost: false));
+        var listener = await h.System.ActorSelection(h.Subscriptions.Path / "storage-events").ResolveOne(SubscriptionHarness.Timeout);
+        listener.Tell(new ChangesMerged(new MergeResult([], [], [])) { Sequence = 1_000 });
 
         var change = Assert.Single(await stream.TakeAsync(1));
         Assert.Equal((ChangeKind.Insert, "7|'unseen'"), (change.Kind, string.Join("|", change.Cells)));

@@ -1,7 +1,9 @@
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Tests.Storage;
+using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Subscriptions;
 
@@ -40,6 +42,8 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
 
     public ActorRef<SubscriptionCommand> Subscriptions { get; private set; } = null!;
 
+    public ActorSystem System => _system ?? throw new InvalidOperationException("the harness is stopped");
+
     public StoreBuilder Stores => _stores;
 
     public static async Task<SubscriptionHarness> StartAsync(SubscriptionOptions? options = null, string schema = Schema)
@@ -53,13 +57,9 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         Store = _stores.Open(_storeOptions);
-        _system = ActorSystem.Create("subs-tests");
-        var store = Store;
-        Storage = _system.Spawn(() => new StorageActor(store), "storage", new MailboxOptions(4096, MailboxFullMode.Wait));
-        var storage = Storage;
-        var options = Options;
-        var path = FilePath;
-        Subscriptions = _system.Spawn(() => new SubscriptionActor(store, storage, options, path, new Random(42)), "subscriptions", SubscriptionActor.Mailbox);
+        _system = NodeActorSystem.Create("subs-tests");
+        Storage = _system.ActorOf(StorageActor.Props(Store), "storage").Typed<StorageCommand>();
+        Subscriptions = _system.ActorOf(SubscriptionActor.Props(Store, Storage, Options, FilePath, new Random(42)), "subscriptions").Typed<SubscriptionCommand>();
         // A first answer means PreStart finished (the file is loaded and storage events are wired).
         var probe = await Subscriptions.Ask<SubscribeOutcome>(r => new AttachSubscription("warm-up", null, false, r), Timeout);
         Assert.Equal(SubscriptionErrorKind.NotFound, probe.Error?.Kind);
@@ -70,7 +70,7 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
     {
         if (_system is not null)
         {
-            await _system.TerminateAsync();
+            await _system.Terminate();
             _system = null;
         }
 
@@ -116,7 +116,7 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
     {
         if (_system is not null)
         {
-            await _system.TerminateAsync();
+            await _system.Terminate();
         }
 
         _stores.Dispose();

@@ -1,10 +1,12 @@
 using System.Net;
-using Corrosion.Actors;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Tests.Storage;
+using Corrosion.Agent.Tests.Support;
 using Corrosion.Agent.Transport;
 
 namespace Corrosion.Agent.Tests.Replication.Gossip;
@@ -25,7 +27,7 @@ internal sealed class GossipCluster : IAsyncDisposable
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     private readonly StoreBuilder _stores = new StoreBuilder().WithSchema(Schema);
-    private readonly ActorSystem _system = ActorSystem.Create("gossip-tests");
+    private readonly ActorSystem _system = NodeActorSystem.Create("gossip-tests");
     private readonly List<GossipNode> _nodes = [];
     private int _spawned;
 
@@ -80,10 +82,8 @@ internal sealed class GossipCluster : IAsyncDisposable
             other.Gossip!.Tell(new PeerDown(node.Id));
         }
 
-        _system.Stop(node.Gossip!);
-        await _system.WhenStopped(node.Gossip!);
-        _system.Stop(node.Storage!);
-        await _system.WhenStopped(node.Storage!);
+        await StopAsync(node.Gossip!.Untyped);
+        await StopAsync(node.Storage!.Untyped);
         await node.Transport!.DisposeAsync();
         node.Store!.Dispose();
         node.Gossip = null;
@@ -105,7 +105,7 @@ internal sealed class GossipCluster : IAsyncDisposable
         node.Store = CrdtStore.Open(node.StoreOptions);
         node.Id = node.Store.SiteId;
         var store = node.Store;
-        node.Storage = _system.Spawn(() => new StorageActor(store), $"{node.Name}-storage-{generation}", new MailboxOptions(4096, MailboxFullMode.Wait));
+        node.Storage = _system.ActorOf(StorageActor.Props(store), $"{node.Name}-storage-{generation}").Typed<StorageCommand>();
         var tcp = new TcpGossipTransport(
             new TransportOptions
             {
@@ -124,13 +124,14 @@ internal sealed class GossipCluster : IAsyncDisposable
         var storage = node.Storage;
         var transport = node.Transport;
         var id = node.Id;
-        node.Gossip = _system.Spawn(
-            () => new GossipActor(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options),
-            $"{node.Name}-gossip-{generation}",
-            new MailboxOptions(4096, MailboxFullMode.Wait));
+        node.Gossip = _system.ActorOf(
+                GossipActor.Props(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options),
+                $"{node.Name}-gossip-{generation}")
+            .Typed<GossipCommand>();
 
         // Answered after PreStart, whose storage subscription is then queued ahead of any write the test makes.
         await StatsAsync(node);
+        await node.Storage.Ask<SyncState>(r => new ReadSyncState(r), AskTimeout);
     }
 
     /// <summary>Cuts every link between <paramref name="node"/> and the others, both ways.</summary>
@@ -184,9 +185,15 @@ internal sealed class GossipCluster : IAsyncDisposable
     public static Task<GossipStats> StatsAsync(GossipNode node) =>
         node.Gossip!.Ask<GossipStats>(r => new GetGossipStats(r), AskTimeout);
 
+    /// <summary>Stops an actor (children first, then PostStop) and waits until it has.</summary>
+    private static async Task StopAsync(IActorRef actor)
+    {
+        await actor.GracefulStop(AskTimeout);
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _system.TerminateAsync();
+        await _system.Terminate();
         foreach (var node in _nodes.Where(n => n.IsRunning))
         {
             await node.Transport!.DisposeAsync();
