@@ -4,7 +4,7 @@ namespace Corrosion.Agent.Subscriptions;
 
 public sealed partial class SubscriptionActor
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Count} subscriptions from {Path}; re-evaluating them")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Count} subscriptions from {Path}; each evaluates in full when a listener attaches")]
     private static partial void LogLoaded(ILogger logger, int count, string path);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "subscription {QueryId} created over {Tables} with {Rows} rows")]

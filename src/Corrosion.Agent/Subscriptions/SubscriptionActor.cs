@@ -9,17 +9,23 @@ namespace Corrosion.Agent.Subscriptions;
 
 /// <summary>
 /// Owns every live query of the node (DESIGN.md §8). A subscription is a read-only statement over
-/// replicated tables with a materialised result; when a committed or merged change touches a table it
-/// reads, it is marked dirty, and after a short batch window each dirty statement runs once more on
-/// the read pool and the difference is logged and sent to its listeners as row-level changes. Rows,
-/// counters and the change log live in a SQLite file beside the database, so subscriptions survive a
-/// restart (changes made while the node was down are found by re-evaluating at start). A listener
-/// reads through a bounded channel; one that falls behind is dropped, never waited for.
+/// replicated tables with a materialised result. The primary keys of committed and merged changes go
+/// to each subscription reading their table (<see cref="LiveQueryEvaluator"/>); a subscription with a
+/// listener evaluates at once (no batch wait) on the read pool, off the actor, by key where its plan
+/// allows (<see cref="LiveQueryPlanner"/>) and by a full run otherwise; changes arriving meanwhile are
+/// gathered into its next evaluation. At most <c>max_concurrent_evaluations</c> run at once, first
+/// come first served (<see cref="EvaluationScheduler"/>), so a slow query never holds up the others.
+/// A subscription without listeners does not evaluate at all: its changed keys collect (bounded) and
+/// are evaluated when a listener attaches. The difference is logged and sent to the listeners as
+/// row-level changes. Rows, counters and the change log live in a SQLite file beside the database, so
+/// subscriptions survive a restart (changes made while the node was down are found by a full run when
+/// a listener comes back). A listener reads through a bounded channel; one that falls behind is
+/// dropped, never waited for.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Akka owns an actor's lifetime: the subscription file is closed in PostStop (which a restart runs too).")]
 public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWithStash
 {
-    private const string FlushTimer = "flush";
+    private const string RetryTimerPrefix = "retry:";
     private const string MaintenanceTimer = "maintenance";
     private const string StartTimer = "start";
     private const int MaxConsecutiveFailures = 10;
@@ -31,7 +37,8 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private readonly SubscriptionOptions _options;
     private readonly string _path;
     private readonly Random _random;
-    private readonly int _parallelism = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
+    private readonly EvaluationScheduler _scheduler;
+    private readonly object _incarnation = new();
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
@@ -63,6 +70,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         _path = path;
         _random = random ?? new Random();
         _time = time ?? TimeProvider.System;
+        _scheduler = new EvaluationScheduler(_options.MaxConcurrentEvaluations);
         _log = Context.LoggerFor<SubscriptionActor>();
         Starting();
     }
@@ -101,9 +109,8 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             var subscription = new LiveSubscription(stored.Id, stored.Statement, stored.Hash, stored.Columns, result, stored.PrunedThrough)
             {
                 // Listeners gone with the old process get a full idle period to come back.
+                // Whatever changed while the node was down is found by a full run when one does.
                 IdleSince = now,
-                // Whatever changed while the node was down is found by evaluating again.
-                Dirty = true,
             };
             Add(subscription);
         }
@@ -140,7 +147,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             if (_subscriptions.Count > 0)
             {
                 LogLoaded(_log, _subscriptions.Count, _path);
-                Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, TimeSpan.Zero);
             }
         });
         Receive<StartTimedOut>(_ => throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s"));
@@ -155,9 +161,9 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Receive<AttachSubscription>(Attach);
         Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
         Receive<StorageEventReceived>(OnStorageEvent);
-        // Awaited in the handler: evaluations of one subscription must not overlap, and their results
-        // are applied in order.
-        ReceiveAsync<FlushDirty>(_ => FlushAsync());
+        Receive<EvaluationDone>(OnEvaluated);
+        Receive<RetryEvaluation>(retry => Want(retry.QueryId));
+        Receive<GetSubscriptionInfo>(Info);
         Receive<MaintenanceTick>(_ => Maintain());
         Receive<WatchTable>(Watch);
         Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
@@ -170,6 +176,12 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         var hash = QueryHash.Of(statement);
         if (_byHash.TryGetValue(hash, out var existing) && existing.Statement.Sql == statement.Sql)
         {
+            if (MustEvaluateFirst(existing, wantsRows: !subscribe.SkipRows))
+            {
+                Defer(existing, subscribe, wantsRows: !subscribe.SkipRows);
+                return;
+            }
+
             subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(existing, subscribe.SkipRows), null));
             return;
         }
@@ -190,7 +202,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
         var result = evaluation.Result!;
         var materialized = new MaterializedResult();
-        materialized.Apply(result.Rows, RowIdentity.KeyColumns(result.Columns, result.Tables), numberChanges: false);
         var columns = result.Columns.Select(c => c.Name).ToArray();
         var subscription = new LiveSubscription(NewQueryId(), statement, hash, columns, materialized, prunedThrough: 0)
         {
@@ -198,6 +209,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             IdleSince = Now,
             LastEvaluationSeconds = evaluation.Seconds,
         };
+        subscription.Evaluator.Initialize(result, materialized, evaluation.Seconds);
         File.Create(new StoredSubscription(subscription.Id, statement, hash, columns, materialized.LastRowId, 0, 0, NowMs, materialized.Rows.ToList()), NowMs);
         Add(subscription);
         LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count);
@@ -212,6 +224,19 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             return;
         }
 
+        var wantsRows = attach.From is null && !attach.SkipRows;
+        if (MustEvaluateFirst(subscription, wantsRows))
+        {
+            // Changes collected while nobody listened get their change ids first.
+            Defer(subscription, attach, wantsRows);
+            return;
+        }
+
+        ServeAttach(subscription, attach);
+    }
+
+    private void ServeAttach(LiveSubscription subscription, AttachSubscription attach)
+    {
         if (attach.From is not { } from)
         {
             attach.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, attach.SkipRows), null));
@@ -307,7 +332,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
             LogEventsLost(_log, expected, sequence - 1);
             _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
-            MarkAllDirty();
+            NoteEverything($"storage events {expected} to {sequence - 1} were lost on the way");
         }
 
         switch (received.Event)
@@ -317,22 +342,23 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
-                    MarkAllDirty();
+                    NoteEverything($"the event of local version {_lastLocalVersion + 1} went missing");
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                MarkDirty(committed.Changesets.SelectMany(c => c.Changes));
+                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList());
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                MarkDirty(merged.Result.Changed);
+                NoteChanges(merged.Result.Changed);
                 break;
         }
     }
 
-    private void MarkDirty(IEnumerable<Change> changes)
+    /// <summary>Gives changed keys to the subscriptions reading their tables and starts the wanted ones.</summary>
+    private void NoteChanges(IReadOnlyList<Change> changes)
     {
-        if (_subscriptions.Count == 0)
+        if (_subscriptions.Count == 0 || changes.Count == 0)
         {
             return;
         }
@@ -343,82 +369,90 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             tables.Add(change.Table);
         }
 
-        if (tables.Count == 0)
-        {
-            return;
-        }
-
-        var any = false;
         foreach (var subscription in _subscriptions.Values)
         {
-            if (!subscription.Dirty && subscription.Tables.Overlaps(tables))
+            if (subscription.Tables.Overlaps(tables))
             {
-                subscription.Dirty = true;
-                any = true;
+                // Without a listener only the keys are kept (bounded): nothing is evaluated.
+                subscription.Evaluator.Note(changes);
+                _scheduler.Changed(subscription.Id, subscription.Wanted);
             }
         }
 
-        if (any)
-        {
-            ScheduleFlush(_options.BatchWindow);
-        }
+        StartEvaluations();
     }
 
-    private void MarkAllDirty()
+    private void NoteEverything(string reason)
     {
         foreach (var subscription in _subscriptions.Values)
         {
-            subscription.Dirty = true;
+            subscription.Evaluator.NoteEverything(reason);
+            _scheduler.Changed(subscription.Id, subscription.Wanted);
         }
 
-        if (_subscriptions.Count > 0)
+        StartEvaluations();
+    }
+
+    /// <summary>
+    /// A new listener must wait when changes collected without a listener have no change ids yet, or
+    /// when it wants the rows of an ordered query that keyed evaluations left out of order.
+    /// </summary>
+    private static bool MustEvaluateFirst(LiveSubscription subscription, bool wantsRows) =>
+        subscription.Evaluator.HasPending || (wantsRows && subscription.Result.OrderStale);
+
+    private void Defer(LiveSubscription subscription, SubscriptionCommand request, bool wantsRows)
+    {
+        if (wantsRows && subscription.Result.OrderStale)
         {
-            ScheduleFlush(_options.BatchWindow);
+            subscription.Evaluator.NoteEverything("a new listener needs the rows in the query's order");
+        }
+
+        subscription.Waiting.Add(request);
+        Want(subscription.Id);
+    }
+
+    private void Want(string queryId)
+    {
+        if (_subscriptions.TryGetValue(queryId, out var subscription) && subscription.Wanted && subscription.Evaluator.HasPending)
+        {
+            _scheduler.Want(queryId);
+            StartEvaluations();
         }
     }
 
-    private void ScheduleFlush(TimeSpan delay)
+    /// <summary>Starts what the scheduler allows: each evaluation reads on a pool thread and reports back with <see cref="EvaluationDone"/>.</summary>
+    private void StartEvaluations()
     {
-        // The window opens at the first change and is not pushed back by later ones, so a steady
-        // stream of writes still gets an evaluation every window.
-        if (!Timers.IsTimerActive(FlushTimer))
+        foreach (var id in _scheduler.Start())
         {
-            Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, delay);
+            var subscription = _subscriptions[id];
+            var work = subscription.Evaluator.Take(subscription.Result);
+            var incarnation = _incarnation;
+            var store = _store;
+            Task.Run(() =>
+            {
+                try
+                {
+                    return new EvaluationDone(id, incarnation, store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader)), null);
+                }
+                catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return new EvaluationDone(id, incarnation, null, e);
+                }
+            }).PipeTo(Self);
         }
     }
 
-    private async Task FlushAsync()
+    private void OnEvaluated(EvaluationDone done)
     {
-        var dirty = _subscriptions.Values.Where(s => s.Dirty).ToList();
-        if (dirty.Count == 0)
+        if (!ReferenceEquals(done.Incarnation, _incarnation) || !_scheduler.IsRunning(done.QueryId))
         {
+            // Started by an earlier incarnation, or the subscription was removed meanwhile.
             return;
         }
 
-        foreach (var subscription in dirty)
-        {
-            subscription.Dirty = false;
-        }
-
-        var evaluations = new Evaluation[dirty.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, dirty.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = _parallelism },
-            (i, _) =>
-            {
-                evaluations[i] = Evaluate(dirty[i].Statement);
-                return ValueTask.CompletedTask;
-            });
-
-        for (var i = 0; i < dirty.Count; i++)
-        {
-            Refresh(dirty[i], evaluations[i]);
-        }
-    }
-
-    private void Refresh(LiveSubscription subscription, Evaluation evaluation)
-    {
-        if (evaluation.Error is { } error)
+        var subscription = _subscriptions[done.QueryId];
+        if (done.Error is { } error)
         {
             var failures = _failures[subscription.Id] = _failures.GetValueOrDefault(subscription.Id) + 1;
             LogEvaluationFailed(_log, subscription.Id, failures, error);
@@ -428,18 +462,79 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 return;
             }
 
-            subscription.Dirty = true;
-            ScheduleFlush(RetryDelay);
+            subscription.Evaluator.NoteEverything("the previous evaluation failed");
+            _scheduler.Finished(subscription.Id, again: false);
+            Timers.StartSingleTimer(RetryTimerPrefix + subscription.Id, new RetryEvaluation(subscription.Id), RetryDelay);
+            StartEvaluations();
             return;
         }
 
         _failures.Remove(subscription.Id);
-        var result = evaluation.Result!;
-        subscription.Tables = new HashSet<string>(result.Tables.Keys, StringComparer.OrdinalIgnoreCase);
-        subscription.LastEvaluationSeconds = evaluation.Seconds;
-        var columns = result.Columns.Select(c => c.Name).ToArray();
+        var outcome = done.Outcome!;
+        var columns = subscription.Columns;
+        if (outcome.Kind != EvaluationKind.Skipped)
+        {
+            subscription.LastEvaluationSeconds = outcome.Seconds;
+        }
+
+        if (outcome.Full is { } full)
+        {
+            subscription.Tables = new HashSet<string>(full.Tables.Keys, StringComparer.OrdinalIgnoreCase);
+            columns = full.Columns.Select(c => c.Name).ToArray();
+        }
+
+        var delta = subscription.Evaluator.Complete(outcome, subscription.Result);
+        Publish(subscription, delta, columns);
+        _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
+        ServeWaiting(subscription);
+        StartEvaluations();
+    }
+
+    /// <summary>Answers the requests that waited for this evaluation (those wanting ordered rows keep waiting for the full run).</summary>
+    private void ServeWaiting(LiveSubscription subscription)
+    {
+        if (subscription.Waiting.Count == 0)
+        {
+            return;
+        }
+
+        var waiting = subscription.Waiting.ToList();
+        subscription.Waiting.Clear();
+        foreach (var request in waiting)
+        {
+            var wantsRows = request switch
+            {
+                Subscribe subscribe => !subscribe.SkipRows,
+                AttachSubscription attach => attach.From is null && !attach.SkipRows,
+                _ => false,
+            };
+            if (wantsRows && subscription.Result.OrderStale)
+            {
+                subscription.Waiting.Add(request);
+                continue;
+            }
+
+            switch (request)
+            {
+                case Subscribe subscribe:
+                    subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
+                    break;
+                case AttachSubscription attach:
+                    // Served now: anything changed since arrives as events.
+                    ServeAttach(subscription, attach);
+                    break;
+            }
+        }
+
+        if (subscription.Waiting.Count > 0)
+        {
+            Want(subscription.Id);
+        }
+    }
+
+    private void Publish(LiveSubscription subscription, ResultDelta delta, IReadOnlyList<string> columns)
+    {
         var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
-        var delta = subscription.Result.Apply(result.Rows, RowIdentity.KeyColumns(result.Columns, result.Tables));
         if (delta.IsEmpty && !columnsChanged)
         {
             return;
@@ -454,6 +549,18 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         {
             Prune(subscription, subscription.PrunedThrough + excess);
         }
+    }
+
+    private void Info(GetSubscriptionInfo request)
+    {
+        if (!_subscriptions.TryGetValue(request.QueryId, out var subscription))
+        {
+            request.ReplyTo.Tell(new SubscriptionInfoOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no subscription {request.QueryId}")));
+            return;
+        }
+
+        var info = SubscriptionInfo.Of(subscription.Id, subscription.Evaluator, subscription.Result, subscription.Listeners.Count, _scheduler.IsRunning(subscription.Id));
+        request.ReplyTo.Tell(new SubscriptionInfoOutcome(info, null));
     }
 
     private void Deliver(LiveSubscription subscription, IReadOnlyList<SubscriptionChange> changes)
@@ -535,9 +642,12 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         }
 
         subscription.Listeners.Clear();
+        AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
         _failures.Remove(subscription.Id);
+        _scheduler.Remove(subscription.Id);
+        Timers.Cancel(RetryTimerPrefix + subscription.Id);
         File.Delete(subscription.Id);
     }
 
@@ -565,12 +675,33 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             }
 
             subscription.Listeners.Clear();
+            AnswerWaiting(subscription, reason);
         }
 
         _subscriptions.Clear();
         _byHash.Clear();
         _file?.Dispose();
         _file = null;
+    }
+
+    /// <summary>Requests waiting for an evaluation that will not come get an error.</summary>
+    private static void AnswerWaiting(LiveSubscription subscription, string reason)
+    {
+        foreach (var request in subscription.Waiting)
+        {
+            var refused = Refused(SubscriptionErrorKind.Unavailable, reason);
+            switch (request)
+            {
+                case Subscribe subscribe:
+                    subscribe.ReplyTo.Tell(refused);
+                    break;
+                case AttachSubscription attach:
+                    attach.ReplyTo.Tell(refused);
+                    break;
+            }
+        }
+
+        subscription.Waiting.Clear();
     }
 
     private Evaluation Evaluate(Statement statement)
