@@ -7,8 +7,8 @@ public sealed partial class SubscriptionActor
     [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Count} subscriptions from {Path}; each evaluates in full when a listener attaches")]
     private static partial void LogLoaded(ILogger logger, int count, string path);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "subscription {QueryId} created over {Tables} with {Rows} rows")]
-    private static partial void LogCreated(ILogger logger, string queryId, string tables, int rows);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "subscription {QueryId} created over {Tables} with {Rows} rows; {Strategy}: {Reason}")]
+    private static partial void LogCreated(ILogger logger, string queryId, string tables, int rows, LiveQueryStrategy strategy, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "subscription {QueryId}: evaluation failed ({Failures} in a row)")]
     private static partial void LogEvaluationFailed(ILogger logger, string queryId, int failures, Exception error);

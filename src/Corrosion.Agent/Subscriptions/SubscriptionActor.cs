@@ -38,6 +38,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private readonly string _path;
     private readonly Random _random;
     private readonly EvaluationScheduler _scheduler;
+    private readonly Dictionary<string, Creation> _creating = new(StringComparer.Ordinal);
     private readonly object _incarnation = new();
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly TableWatchers _watchers = new();
@@ -155,9 +156,9 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
     private void Ready()
     {
-        // Awaited in the handler: an evaluation and the subscription it creates must be one step, or a
-        // storage event handled meanwhile would miss the subscription (and its change would be lost).
-        ReceiveAsync<Subscribe>(SubscribeAsync);
+        // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
+        Receive<Subscribe>(Subscribe);
+        Receive<SubscriptionCreated>(OnCreated);
         Receive<AttachSubscription>(Attach);
         Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
         Receive<StorageEventReceived>(OnStorageEvent);
@@ -170,7 +171,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Receive<StartTimedOut>(_ => { });
     }
 
-    private async Task SubscribeAsync(Subscribe subscribe)
+    private void Subscribe(Subscribe subscribe)
     {
         var statement = subscribe.Statement;
         var hash = QueryHash.Of(statement);
@@ -186,20 +187,47 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             return;
         }
 
-        if (_subscriptions.Count >= _options.MaxSubscriptions)
+        if (_creating.TryGetValue(hash, out var creating) && creating.Statement.Sql == statement.Sql)
         {
-            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, $"this node already has {_subscriptions.Count} subscriptions (subscriptions.max_subscriptions)"));
+            creating.Requests.Add(subscribe);
             return;
         }
 
-        var evaluation = await Task.Run(() => Evaluate(statement));
+        if (_subscriptions.Count + _creating.Count >= _options.MaxSubscriptions)
+        {
+            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, $"this node already has {_subscriptions.Count + _creating.Count} subscriptions (subscriptions.max_subscriptions)"));
+            return;
+        }
+
+        if (_creating.ContainsKey(hash))
+        {
+            // Another statement with the same hash is being created (never seen in practice): retry after it.
+            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, "a subscription with the same hash is being created; try again"));
+            return;
+        }
+
+        _creating[hash] = new Creation(statement, [subscribe], new ChangedKeys(LiveQueryEvaluator.DefaultMaxKeys));
+        var incarnation = _incarnation;
+        Task.Run(() => new SubscriptionCreated(hash, incarnation, Evaluate(statement))).PipeTo(Self);
+    }
+
+    private void OnCreated(SubscriptionCreated created)
+    {
+        if (!ReferenceEquals(created.Incarnation, _incarnation) || !_creating.Remove(created.Hash, out var creation))
+        {
+            return;
+        }
+
+        var evaluation = created.Evaluation;
         if (evaluation.Error is { } error)
         {
             var kind = error is SqlException ? SubscriptionErrorKind.BadQuery : SubscriptionErrorKind.Unavailable;
-            subscribe.ReplyTo.Tell(Refused(kind, error.Message));
+            creation.Requests.ForEach(r => r.ReplyTo.Tell(Refused(kind, error.Message)));
             return;
         }
 
+        var statement = creation.Statement;
+        var hash = created.Hash;
         var result = evaluation.Result!;
         var materialized = new MaterializedResult();
         var columns = result.Columns.Select(c => c.Name).ToArray();
@@ -212,8 +240,16 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         subscription.Evaluator.Initialize(result, materialized, evaluation.Seconds);
         File.Create(new StoredSubscription(subscription.Id, statement, hash, columns, materialized.LastRowId, 0, 0, NowMs, materialized.Rows.ToList()), NowMs);
         Add(subscription);
-        LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count);
-        subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
+        LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count, subscription.Evaluator.Plan.Strategy, subscription.Evaluator.Plan.Reason);
+        foreach (var request in creation.Requests)
+        {
+            request.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, request.SkipRows), null));
+        }
+
+        // Changes committed while the first run was going are evaluated now (by key where possible).
+        subscription.Evaluator.Note(creation.Changed);
+        _scheduler.Changed(subscription.Id, subscription.Wanted && subscription.Evaluator.HasPending);
+        StartEvaluations();
     }
 
     private void Attach(AttachSubscription attach)
@@ -358,6 +394,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     /// <summary>Gives changed keys to the subscriptions reading their tables and starts the wanted ones.</summary>
     private void NoteChanges(IReadOnlyList<Change> changes)
     {
+        foreach (var creation in _creating.Values)
+        {
+            creation.Changed.AddAll(changes, _ => true);
+        }
+
         if (_subscriptions.Count == 0 || changes.Count == 0)
         {
             return;
@@ -384,6 +425,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
     private void NoteEverything(string reason)
     {
+        foreach (var creation in _creating.Values)
+        {
+            creation.Changed.MarkEverything(reason);
+        }
+
         foreach (var subscription in _subscriptions.Values)
         {
             subscription.Evaluator.NoteEverything(reason);
@@ -678,6 +724,12 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             AnswerWaiting(subscription, reason);
         }
 
+        foreach (var creation in _creating.Values)
+        {
+            creation.Requests.ForEach(r => r.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, reason)));
+        }
+
+        _creating.Clear();
         _subscriptions.Clear();
         _byHash.Clear();
         _file?.Dispose();
@@ -738,4 +790,10 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private static SubscribeOutcome Refused(SubscriptionErrorKind kind, string message) => new(null, new SubscriptionError(kind, message));
 
     private sealed record Evaluation(LiveQueryResult? Result, Exception? Error, double Seconds);
+
+    /// <summary>A subscription whose first run is going: who waits for it, and what changed meanwhile.</summary>
+    private sealed record Creation(Statement Statement, List<Subscribe> Requests, ChangedKeys Changed);
+
+    /// <summary>A new subscription's first run finished (piped back).</summary>
+    private sealed record SubscriptionCreated(string Hash, object Incarnation, Evaluation Evaluation);
 }

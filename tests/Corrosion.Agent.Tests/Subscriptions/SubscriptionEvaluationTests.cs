@@ -86,6 +86,28 @@ public sealed class SubscriptionEvaluationTests
         Assert.Single(await slow.TakeAsync(1));
     }
 
+    [Fact]
+    public async Task Creating_a_slow_subscription_holds_up_neither_other_events_nor_loses_changes_made_meanwhile()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await h.WriteAsync(SubscriptionActorTests.ManyTeams);
+        await using var fast = await h.SubscribeAsync("SELECT id, name FROM items");
+
+        var creating = h.TrySubscribeAsync($"SELECT i.id, i.name FROM items i WHERE {SubscriptionActorTests.SlowCondition}");
+        await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
+        Assert.Single(await fast.TakeAsync(1));
+        Assert.False(creating.IsCompleted, "the slow subscription was created before the fast event arrived; make it slower");
+
+        await using var slow = (await creating).Stream!;
+        var copy = new ClientCopy(slow);
+        while (copy.Rendered.Count == 0)
+        {
+            copy.Apply(Assert.Single(await slow.TakeAsync(1)));
+        }
+
+        Assert.Equal(["Integer:1|Text:'x'"], copy.Rendered);
+    }
+
     private static async Task<SubscriptionInfo> InfoAsync(SubscriptionHarness h, string id)
     {
         var outcome = await h.Subscriptions.Ask<SubscriptionInfoOutcome>(r => new GetSubscriptionInfo(id, r), SubscriptionHarness.Timeout);
