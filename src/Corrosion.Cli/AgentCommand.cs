@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Corrosion.Cli;
 
-/// <summary><c>corrosion agent [-c file.conf]</c>: runs a node until SIGINT or SIGTERM.</summary>
+/// <summary><c>corrosion agent [-c file.conf] [--check]</c>: runs a node until SIGINT or SIGTERM, or checks its configuration.</summary>
 public static class AgentCommand
 {
     /// <summary>Builds the command.</summary>
@@ -13,8 +13,18 @@ public static class AgentCommand
     {
         ArgumentNullException.ThrowIfNull(globals);
         var command = new Command("agent", "Run a node: the database, the actors and the HTTP API (embedded defaults when no -c is given)");
+        var check = new Option<bool>("--check")
+        {
+            Description = "Validate the configuration (keys, values, schema files), print the effective configuration with secrets masked, and exit: 0 when valid",
+        };
+        command.Options.Add(check);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(check))
+            {
+                return await CheckAsync(parse.GetValue(globals.Config), stdout, stderr);
+            }
+
             NodeOptions options;
             try
             {
@@ -56,6 +66,13 @@ public static class AgentCommand
 
             await stdout.WriteLineAsync($"corrosion agent {node.ActorId} listening on {node.ApiAddress} (database {Path.GetFullPath(options.Db.Path)})");
             await stdout.FlushAsync(CancellationToken.None);
+            // SIGHUP re-reads the gossip certificates (rotation without a restart; open links are kept).
+            var reloadLog = loggerFactory.CreateLogger("Corrosion.Cli.Agent");
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                ReloadCertificates(node, reloadLog);
+            });
             await using (node)
             {
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -70,5 +87,43 @@ public static class AgentCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary><c>--check</c>: everything start-up checks before it opens the database, then the effective configuration.</summary>
+    private static async Task<int> CheckAsync(string? configPath, TextWriter stdout, TextWriter stderr)
+    {
+        string effective;
+        try
+        {
+            (_, effective) = NodeConfiguration.Check(configPath);
+        }
+        catch (Exception e) when (CliErrors.IsUserError(e) || e is ArgumentException or FormatException)
+        {
+            await stderr.WriteLineAsync($"corrosion agent: configuration error: {e.Message}");
+            return 2;
+        }
+
+        var layers = configPath is null ? "reference.conf < environment" : $"reference.conf < {configPath} < environment";
+        await stdout.WriteLineAsync($"# corrosion agent --check: the configuration is valid ({layers}); secrets are masked");
+        await stdout.WriteAsync(effective);
+        await stdout.FlushAsync(CancellationToken.None);
+        return 0;
+    }
+
+    /// <summary>What SIGHUP does (and <c>corrosion reload</c> will): re-read the gossip certificates; a failure keeps the old ones.</summary>
+    public static void ReloadCertificates(CorrosionNode node, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            if (node.Transport?.ReloadCertificates() != true)
+            {
+                log.LogInformation("SIGHUP: no gossip.tls certificate files configured; nothing to reload");
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // The transport logged the reason; the node goes on with the certificates it had.
+        }
     }
 }

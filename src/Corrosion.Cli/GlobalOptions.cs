@@ -23,7 +23,7 @@ public sealed class GlobalOptions
     /// <summary><c>--token</c>: a bearer token for the API.</summary>
     public Option<string?> Token { get; } = new("--token")
     {
-        Description = "bearer token for the API (default: the first of api.authz.bearer_tokens in the configuration)",
+        Description = "bearer token for the API (default: the first of api.authz.bearer_tokens in the configuration, else its first unrestricted admin token)",
         Recursive = true,
     };
 
@@ -51,7 +51,7 @@ public sealed class GlobalOptions
         {
             var options = NodeConfiguration.Load(configPath);
             addr = flagAddr ?? options.Api.Addr;
-            token ??= options.Api.Authz.BearerTokens.FirstOrDefault();
+            token ??= options.Api.Authz.DefaultClientToken();
         }
 
         if (addr.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || addr.StartsWith("https://", StringComparison.OrdinalIgnoreCase))

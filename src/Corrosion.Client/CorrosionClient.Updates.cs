@@ -13,7 +13,7 @@ public sealed partial class CorrosionClient
     /// </summary>
     /// <param name="table">A table of the node's schema.</param>
     /// <param name="cancellationToken">Ends the stream (with <see cref="OperationCanceledException"/>).</param>
-    /// <exception cref="CorrosionException">the node does not know the table (404), or stayed unreachable or unavailable after all retries.</exception>
+    /// <exception cref="CorrosionException">the node does not know the table (400), or stayed unreachable or unavailable after all retries.</exception>
     public async IAsyncEnumerable<UpdateNotification> UpdatesAsync(string table, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(table);
@@ -32,7 +32,7 @@ public sealed partial class CorrosionClient
     /// <param name="table">A table of the node's schema.</param>
     /// <param name="cancellationToken">Cancels opening, and ends the stream later (with <see cref="OperationCanceledException"/>).</param>
     /// <returns>The notifications; enumerate once.</returns>
-    /// <exception cref="CorrosionException">the node does not know the table (404), or stayed unreachable or unavailable after all retries.</exception>
+    /// <exception cref="CorrosionException">the node does not know the table (400), or stayed unreachable or unavailable after all retries.</exception>
     public async Task<IAsyncEnumerable<UpdateNotification>> WatchAsync(string table, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(table);

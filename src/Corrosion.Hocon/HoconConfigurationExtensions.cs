@@ -78,16 +78,38 @@ public static class HoconConfigurationExtensions
                 continue;
             }
 
-            return provider switch
-            {
-                IConfigurationOrigins origins when origins.TryGetOrigin(normalized, out var origin) => origin,
-                IConfigurationOrigins => null,
-                _ when provider.GetType().Name.Contains("Environment", StringComparison.Ordinal) =>
-                    "environment variable CORROSION_" + normalized.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant(),
-                _ => provider.ToString(),
-            };
+            return OriginIn(provider, normalized);
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Where <paramref name="provider"/> got <paramref name="key"/>: <c>file:line:column</c> for HOCON and
+    /// JSON files (<c>appsettings.json</c>), the file for other file providers, the variable's name for
+    /// the environment, or null when the provider cannot say (memory).
+    /// </summary>
+    public static string? OriginIn(IConfigurationProvider provider, string key)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(key);
+        var normalized = key.Replace('.', ':');
+        switch (provider)
+        {
+            case IConfigurationOrigins origins:
+                return origins.TryGetOrigin(normalized, out var origin) ? origin : null;
+            case FileConfigurationProvider { Source.Path: { } path } file:
+            {
+                var full = file.Source.FileProvider?.GetFileInfo(path).PhysicalPath ?? path;
+                return full.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && JsonKeyLocator.Locate(full, normalized) is var (line, column)
+                    ? $"{full}:{line}:{column}"
+                    : full;
+            }
+
+            case var _ when provider.GetType().Name.Contains("Environment", StringComparison.Ordinal):
+                return "environment variable " + normalized.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
+            default:
+                return null;
+        }
     }
 }

@@ -14,7 +14,7 @@ public sealed class FakeUpdatesTests
         {
             if (table != "machines")
             {
-                await FakeNode.RefuseAsync(c.Response, 404, new { error = $"no such table: {table}" });
+                await FakeNode.RefuseAsync(c.Response, 400, new { error = $"no such table: {table}" });
                 return;
             }
 
@@ -40,15 +40,15 @@ public sealed class FakeUpdatesTests
     }
 
     [Fact]
-    public async Task Updates_of_an_unknown_table_throw_404()
+    public async Task Updates_of_an_unknown_table_throw_400()
     {
         await using var node = await FakeNode.StartAsync(app => app.MapPost("/v1/updates/{table}", (HttpContext c, string table) =>
-            FakeNode.RefuseAsync(c.Response, 404, new { error = $"no such table: {table}" })));
+            FakeNode.RefuseAsync(c.Response, 400, new { error = $"no such table: {table}" })));
         using var client = node.Client();
 
         var error = await Assert.ThrowsAsync<CorrosionException>(() => Events.TakeAsync(client.UpdatesAsync("nope"), 1));
 
-        Assert.Equal((404, "no such table: nope"), (error.StatusCode, error.Message));
+        Assert.Equal((400, "no such table: nope"), (error.StatusCode, error.Message));
         Assert.Equal(1, node.Count("POST"));
     }
 

@@ -259,13 +259,14 @@ public sealed class RealNodeTests
     }
 
     [Fact]
-    public async Task Updates_of_an_unknown_table_throw_404()
+    public async Task Updates_of_an_unknown_table_throw_400_as_corrosion_answers()
     {
         await using var node = await RealNode.StartAsync();
         using var client = node.Client();
 
         var error = await Assert.ThrowsAsync<CorrosionException>(() => Events.TakeAsync(client.UpdatesAsync("nope"), 1));
 
-        Assert.Equal(404, error.StatusCode);
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("nope", error.Message, StringComparison.Ordinal);
     }
 }

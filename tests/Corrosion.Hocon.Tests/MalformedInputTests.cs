@@ -31,6 +31,39 @@ public class MalformedInputTests
         Assert.StartsWith($"test.conf:{line}:{column}: ", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData('\t', "\\t")]
+    [InlineData('\u0001', "\\u0001")]
+    [InlineData('\u001f', "\\u001F")]
+    [InlineData('\r', "\\r")]
+    [InlineData('\0', "\\u0000")]
+    public void A_raw_control_character_in_a_quoted_string_is_refused_at_its_position(char control, string escape)
+    {
+        var e = Hocon.Fails($"a = 1\nb = \"x{control}y\"");
+
+        Assert.Equal((2, 7), (e.Line, e.Column));
+        Assert.Contains($"U+{(int)control:X4}", e.Message, StringComparison.Ordinal);
+        Assert.Contains(escape, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_raw_control_character_in_a_quoted_key_or_substitution_path_is_refused()
+    {
+        var inKey = Hocon.Fails("\"a\tb\" = 1");
+        var inPath = Hocon.Fails("x = ${\"a\tb\"}");
+
+        Assert.Equal((1, 3), (inKey.Line, inKey.Column));
+        Assert.Equal((1, 9), (inPath.Line, inPath.Column));
+    }
+
+    [Fact]
+    public void Escaped_control_characters_and_raw_ones_in_triple_quotes_are_accepted()
+    {
+        var c = Hocon.Parse("a = \"x\\ty\\u0001\"\nb = \"\"\"x\ty\u0001\"\"\"");
+        Assert.Equal("x\ty\u0001", c.GetString("a"));
+        Assert.Equal("x\ty\u0001", c.GetString("b"));
+    }
+
     [Fact]
     public void Unclosed_brace_message_points_at_the_opening_brace()
     {
@@ -51,5 +84,50 @@ public class MalformedInputTests
         var e = Hocon.Fails("a = " + new string('[', 100_000));
         Assert.Contains("nested more than", e.Message, StringComparison.Ordinal);
         Assert.Equal(5, Hocon.Parse("a = " + new string('[', 150) + "5" + new string(']', 150) + "\nb { c { d { e = 5 } } }").GetInt("b.c.d.e"));
+    }
+}
+
+/// <summary>Inputs the fuzzer (tests/Corrosion.Hocon.Tests/Fuzzing) or its review found to break the parser, kept as tests.</summary>
+public class FuzzRegressionTests
+{
+    [Fact]
+    public void A_long_substitution_chain_is_refused_instead_of_overflowing_the_stack()
+    {
+        // Found by the fuzzer (DeepNesting, seed 20261206): k0 = ${k1}, k1 = ${k2}, ... overflowed a 1 MiB stack.
+        var text = string.Concat(Enumerable.Range(0, 5_000).Select(i => $"k{i} = ${{k{i + 1}}}\n")) + "k5000 = 1";
+        var thread = new Thread(() => Hocon.Fails(text), 1 << 20);
+
+        thread.Start();
+        thread.Join();
+
+        var e = Hocon.Fails(text);
+        Assert.Contains("substitutions nested more than 100 deep", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Line > 0);
+    }
+
+    [Fact]
+    public void A_substitution_chain_within_the_limit_resolves()
+    {
+        var text = string.Concat(Enumerable.Range(0, 50).Select(i => $"k{i} = ${{k{i + 1}}}\n")) + "k50 = 7";
+        Assert.Equal(7, Hocon.Parse(text).GetInt("k0"));
+    }
+
+    [Fact]
+    public void A_dotted_key_deeper_than_the_nesting_limit_is_refused_at_the_key()
+    {
+        var e = Hocon.Fails("a = 1\n" + string.Join('.', Enumerable.Repeat("k", 100_000)) + " = 1");
+
+        Assert.Equal((2, 1), (e.Line, e.Column));
+        Assert.Contains("nested more than", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Hocon.Parse(string.Join('.', Enumerable.Repeat("k", 150)) + " = 1").GetInt(string.Join('.', Enumerable.Repeat("k", 150))));
+    }
+
+    [Fact]
+    public void Objects_nested_through_substitutions_beyond_the_limit_are_refused_with_a_position()
+    {
+        var text = "x0 = 1\n" + string.Concat(Enumerable.Range(1, 400).Select(i => $"x{i} {{ y = ${{x{i - 1}}} }}\n"));
+        var e = Hocon.Fails(text);
+
+        Assert.True(e.Line > 0, e.Message);
     }
 }

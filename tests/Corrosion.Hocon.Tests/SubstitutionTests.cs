@@ -189,4 +189,59 @@ public class SubstitutionTests
         var c = Hocon.Parse("\"a.b\" { c = 7 }\nd = ${\"a.b\".c}");
         Assert.Equal(7, c.GetInt("d"));
     }
+
+    [Fact]
+    public void A_substitution_in_a_value_replaced_later_is_not_resolved()
+    {
+        // HOCON.md: "foo : ${does-not-exist}, foo : 42" is no error.
+        var c = Hocon.Parse("foo : ${does-not-exist}\nfoo : 42");
+        Assert.Equal(42, c.GetInt("foo"));
+    }
+
+    [Fact]
+    public void A_replaced_substitution_inside_an_object_field_is_not_resolved()
+    {
+        var c = Hocon.Parse("db { path = ${nowhere}, size = 1 }\ndb.path = \"/x\"\ndb { size = 2 }");
+        Assert.Equal("/x", c.GetString("db.path"));
+        Assert.Equal(2, c.GetInt("db.size"));
+    }
+
+    [Fact]
+    public void A_scalar_set_above_a_path_drops_its_unresolvable_substitutions()
+    {
+        var c = Hocon.Parse("a { b = ${nowhere} }\na = 5");
+        Assert.Equal(5, c.GetInt("a"));
+    }
+
+    [Fact]
+    public void A_replaced_cycle_is_not_resolved()
+    {
+        var c = Hocon.Parse("a = ${b}\nb = ${a}\na = 1\nb = 2");
+        Assert.Equal((1, 2), (c.GetInt("a"), c.GetInt("b")));
+    }
+
+    [Fact]
+    public void A_replaced_field_of_concatenated_objects_is_not_resolved()
+    {
+        // Inside an array, "{...} ${y}" is one merged object.
+        var c = Hocon.Parse("y { p = 3 }\nz = [ { p = ${nowhere}, q = 1 } ${y} ]");
+        var merged = (HoconObject)c.GetArray("z")[0];
+        Assert.Equal((3, 1), (merged.GetInt("p"), merged.GetInt("q")));
+    }
+
+    [Fact]
+    public void An_object_that_merges_with_an_earlier_value_still_resolves_it()
+    {
+        // Objects merge, so the earlier value is not replaced and its substitution must resolve.
+        var e = Hocon.Fails("a = { b = ${nowhere} }\na = { c = 1 }");
+        Assert.Contains("${nowhere}", e.Message, StringComparison.Ordinal);
+        Assert.Equal((1, 11), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void A_substitution_kept_by_a_self_reference_is_still_resolved()
+    {
+        var e = Hocon.Fails("a = ${nowhere}\na = ${a} [2]");
+        Assert.Contains("${nowhere}", e.Message, StringComparison.Ordinal);
+    }
 }

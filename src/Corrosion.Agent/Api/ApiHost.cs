@@ -1,5 +1,6 @@
 using System.Net;
 using Corrosion.Agent.Node;
+using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -44,17 +45,30 @@ public static partial class ApiHost
         }
 
         var app = builder.Build();
-        var auth = new BearerAuthorization(api.Options.Api.Authz.BearerTokens);
+        var auth = TokenAuthorization.FromOptions(api.Options.Api.Authz);
+        var access = new ApiAccess();
         var log = loggerFactory.CreateLogger("Corrosion.Agent.Api");
         app.Use(async (http, next) =>
         {
-            if (!auth.Allows(http.Request))
+            var caller = auth.Authenticate(http.Request);
+            if (caller is null)
             {
+                LogRefused(log, http.Request.Method, http.Request.Path, "no valid bearer token");
                 http.Response.Headers.WWWAuthenticate = "Bearer";
                 await ApiResponses.WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
                 return;
             }
 
+            var needed = http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Read;
+            if (caller.Scope < needed)
+            {
+                LogRefused(log, http.Request.Method, http.Request.Path, $"token {caller.Name} has scope {caller.Scope}");
+                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status403Forbidden,
+                    $"token \"{caller.Name}\" has scope {ScopeName(caller.Scope)}; {http.Request.Method} {http.Request.Path} needs {ScopeName(needed)}");
+                return;
+            }
+
+            ApiAccess.SetCaller(http, caller);
             try
             {
                 await next(http);
@@ -62,6 +76,11 @@ public static partial class ApiHost
             catch (ApiInputException e)
             {
                 await ApiResponses.WriteErrorAsync(http, StatusCodes.Status400BadRequest, e.Message);
+            }
+            catch (TableAccessException e)
+            {
+                LogRefused(log, http.Request.Method, http.Request.Path, e.Message);
+                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status403Forbidden, e.Message);
             }
             catch (BodyTooLargeException e)
             {
@@ -82,24 +101,25 @@ public static partial class ApiHost
             }
         });
 
-        Map(app, "POST", "/v1/transactions", http => TransactionsEndpoint.HandleAsync(http, api));
-        Map(app, "POST", "/v1/queries", http => QueriesEndpoint.HandleAsync(http, api));
-        Map(app, "GET", "/v1/health", http => HealthEndpoint.HandleAsync(http, api));
-        Map(app, "POST", "/v1/table_stats", http => TableStatsEndpoint.HandleAsync(http, api));
-        Map(app, "GET", "/v1/members", http => MembersEndpoint.HandleAsync(http, api));
-        Map(app, "GET", "/v1/sync/state", http => SyncStateEndpoint.HandleAsync(http, api));
-        Map(app, "POST", "/v1/subscriptions", http => SubscriptionsEndpoint.SubscribeAsync(http, api));
-        Map(app, "GET", "/v1/subscriptions/{id}", http => SubscriptionsEndpoint.AttachAsync(http, api));
-        Map(app, "POST", "/v1/updates/{table}", http => UpdatesEndpoint.HandleAsync(http, api));
+        // The scope each endpoint needs (read < write < admin); the README's token table follows this list.
+        Map(app, "POST", "/v1/transactions", ApiScope.Write, http => TransactionsEndpoint.HandleAsync(http, api));
+        Map(app, "POST", "/v1/queries", ApiScope.Read, http => QueriesEndpoint.HandleAsync(http, api));
+        Map(app, "GET", "/v1/health", ApiScope.Read, http => HealthEndpoint.HandleAsync(http, api));
+        Map(app, "POST", "/v1/table_stats", ApiScope.Read, http => TableStatsEndpoint.HandleAsync(http, api));
+        Map(app, "GET", "/v1/members", ApiScope.Admin, http => MembersEndpoint.HandleAsync(http, api));
+        Map(app, "GET", "/v1/sync/state", ApiScope.Admin, http => SyncStateEndpoint.HandleAsync(http, api));
+        Map(app, "POST", "/v1/subscriptions", ApiScope.Read, http => SubscriptionsEndpoint.SubscribeAsync(http, api, access));
+        Map(app, "GET", "/v1/subscriptions/{id}", ApiScope.Read, http => SubscriptionsEndpoint.AttachAsync(http, api, access));
+        Map(app, "POST", "/v1/updates/{table}", ApiScope.Read, http => UpdatesEndpoint.HandleAsync(http, api));
         app.MapFallback(http => ApiResponses.WriteErrorAsync(http, StatusCodes.Status404NotFound, $"no endpoint {http.Request.Method} {http.Request.Path}"));
         return app;
     }
 
-    /// <summary>Maps one route; a wrong method on a known path gets 405 with a JSON error.</summary>
-    public static void Map(IEndpointRouteBuilder app, string method, string pattern, RequestDelegate handler)
+    /// <summary>Maps one route that a token of <paramref name="scope"/> (or above) may call; a wrong method on a known path gets 405 with a JSON error.</summary>
+    public static void Map(IEndpointRouteBuilder app, string method, string pattern, ApiScope scope, RequestDelegate handler)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapMethods(pattern, [method], handler);
+        app.MapMethods(pattern, [method], handler).WithMetadata(new RequiredScope(scope));
         app.MapMethods(pattern, ["GET", "POST", "PUT", "DELETE", "PATCH"], http =>
             ApiResponses.WriteErrorAsync(http, StatusCodes.Status405MethodNotAllowed, $"{pattern} accepts {method} only"))
             .WithOrder(1);
@@ -113,6 +133,11 @@ public static partial class ApiHost
         var first = addresses?.Addresses.FirstOrDefault() ?? throw new InvalidOperationException("the API is not listening");
         return new Uri(first.Replace("[::]", IPAddress.Loopback.ToString(), StringComparison.Ordinal));
     }
+
+    private static string ScopeName(ApiScope scope) => scope.ToString().ToLowerInvariant();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "refused {Method} {Path}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, PathString path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "unhandled error serving {Path}")]
     private static partial void LogUnhandled(ILogger logger, PathString path, Exception error);

@@ -16,10 +16,12 @@ internal static class QueriesEndpoint
     {
         using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
         var statement = StatementJson.ParseOne(document.RootElement);
+        ApiAccess.CheckStatements(http, api, [statement]);
+        var timeout = TransactionsEndpoint.ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
         var started = Stopwatch.GetTimestamp();
 
         // Errors found before the first row (bad SQL, a write) are a plain 400.
-        using var query = OpenQuery(api, statement);
+        using var query = OpenQuery(api, statement, timeout);
 
         http.Response.ContentType = ApiResponses.NdJson;
         await ApiResponses.WriteLineAsync(http, w =>
@@ -66,11 +68,11 @@ internal static class QueriesEndpoint
         }, flush: true);
     }
 
-    private static QueryResult OpenQuery(ApiContext api, Statement statement)
+    private static QueryResult OpenQuery(ApiContext api, Statement statement, TimeSpan timeout)
     {
         try
         {
-            return api.Store.Query(statement);
+            return api.Store.Query(statement, timeout);
         }
         catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -26,11 +26,12 @@ internal static class SubscriptionsEndpoint
     private const int FlushEveryRows = 256;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task SubscribeAsync(HttpContext http, ApiContext api)
+    public static async Task SubscribeAsync(HttpContext http, ApiContext api, ApiAccess access)
     {
         var skipRows = BoolQuery(http, "skip_rows");
         using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
         var statement = StatementJson.ParseOne(document.RootElement);
+        var tables = ApiAccess.CheckStatements(http, api, [statement]);
         if (api.Subscriptions is not { } subscriptions)
         {
             await Unavailable(http);
@@ -38,12 +39,18 @@ internal static class SubscriptionsEndpoint
         }
 
         var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new Subscribe(statement, skipRows, reply));
+        if (tables is not null && outcome?.Stream is { } created)
+        {
+            access.RememberSubscription(created.QueryId, tables);
+        }
+
         await StreamAsync(http, outcome);
     }
 
-    public static async Task AttachAsync(HttpContext http, ApiContext api)
+    public static async Task AttachAsync(HttpContext http, ApiContext api, ApiAccess access)
     {
         var id = (string)http.Request.RouteValues["id"]!;
+        access.CheckSubscription(http, id);
         var skipRows = BoolQuery(http, "skip_rows");
         long? from = null;
         if (http.Request.Query.TryGetValue("from", out var fromText))

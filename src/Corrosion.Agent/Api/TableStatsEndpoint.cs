@@ -21,8 +21,10 @@ internal static class TableStatsEndpoint
         var known = new HashSet<string>(api.Store.Tables, StringComparer.Ordinal);
         var valid = new List<string>();
         var invalid = new List<string>();
-        foreach (var table in requested is { Count: > 0 } ? requested : [.. api.Store.Tables])
+        var caller = ApiAccess.Caller(http);
+        foreach (var table in requested is { Count: > 0 } ? requested : [.. api.Store.Tables.Where(caller.MayUse)])
         {
+            ApiAccess.CheckTable(http, table);
             (known.Contains(table) ? valid : invalid).Add(table);
         }
 

@@ -16,6 +16,7 @@ internal static class TransactionsEndpoint
     {
         using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
         var statements = StatementJson.ParseMany(document.RootElement);
+        ApiAccess.CheckStatements(http, api, statements);
         var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
 
         TransactionOutcome outcome;

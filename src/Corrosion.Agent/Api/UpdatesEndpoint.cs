@@ -13,6 +13,7 @@ internal static class UpdatesEndpoint
     public static async Task HandleAsync(HttpContext http, ApiContext api)
     {
         var table = (string)http.Request.RouteValues["table"]!;
+        ApiAccess.CheckTable(http, table);
         if (api.Subscriptions is not { } subscriptions)
         {
             await SubscriptionsEndpoint.Unavailable(http);
@@ -27,7 +28,9 @@ internal static class UpdatesEndpoint
 
         if (outcome.Stream is not { } stream)
         {
-            await SubscriptionsEndpoint.WriteErrorAsync(http, outcome.Error!);
+            // An unknown table is a bad request, as Corrosion answers it (400, not 404).
+            var error = outcome.Error!;
+            await SubscriptionsEndpoint.WriteErrorAsync(http, error.Kind == SubscriptionErrorKind.NotFound ? error with { Kind = SubscriptionErrorKind.BadQuery } : error);
             return;
         }
 

@@ -71,7 +71,7 @@ public static class CorrosionServiceCollectionExtensions
         }
 
         services.AddSingleton(provider => new CorrosionNodeHost(
-            configuration,
+            HostConfigurationSection.Wrap(configuration, provider.GetService<IConfiguration>()),
             configure,
             configureHosting,
             provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,

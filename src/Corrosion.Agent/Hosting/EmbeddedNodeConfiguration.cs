@@ -18,14 +18,20 @@ public static class EmbeddedNodeConfiguration
     /// Builds the layered configuration: reference.conf, then <paramref name="configuration"/> (a root,
     /// or a section such as <c>builder.Configuration.GetSection("Corrosion")</c>) on top.
     /// </summary>
+    /// <exception cref="ConfigurationException">a key is not one of reference.conf's; the message names where it was set and the closest known key.</exception>
     public static IConfigurationRoot Build(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         HoconBinding.RegisterConverters();
-        return new ConfigurationBuilder()
+        var layered = new ConfigurationBuilder()
             .AddHoconString(NodeConfiguration.ReferenceText(), "reference.conf")
             .Add(new ServiceConfigurationSource(configuration))
             .Build();
+
+        // Inside a section (Corrosion) every key is the node's; a whole root also holds the rest of the
+        // service's configuration (Logging, Kestrel...), so there only the node's own sections are checked.
+        NodeConfiguration.ThrowOnUnknownKeys(layered.Providers.Skip(1), sharedRoot: configuration is not IConfigurationSection);
+        return layered;
     }
 
     /// <summary>Binds the node's options from the layered configuration, applies <paramref name="configure"/>, validates.</summary>

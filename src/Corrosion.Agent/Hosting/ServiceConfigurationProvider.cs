@@ -43,6 +43,9 @@ internal sealed class ServiceConfigurationProvider : IConfigurationProvider, ICo
     {
         switch (_configuration)
         {
+            case HostConfigurationSection hosted when hosted.Root.OriginOf(ConfigurationPath.Combine(hosted.Path, key)) is { } found:
+                origin = found;
+                return true;
             case IConfigurationSection section:
                 // A section does not reveal its root, so the origin is the section's path in it.
                 origin = $"configuration section '{section.Path}'";

@@ -223,7 +223,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var state = store.GetSyncState();
-        var gaps = state.Needs.Values.Sum(ranges => ranges.Sum(r => r.Count));
+        var gaps = state.NeededVersions();
         var members = 1;
         if (membership is not null)
         {

@@ -88,16 +88,20 @@ public sealed partial class NodeOptions
         var candidates = quoted.Success
             ? [quoted.Groups[1].Value]
             : DottedKey().Matches(message).Select(m => m.Value);
-        foreach (var key in candidates)
+        // A key left at a null default (the profile decides) was set by no one; of several keys named,
+        // the one the user set is the one to point at, not a default in reference.conf.
+        var found = candidates
+            .Where(key => configuration[key.Replace('.', ':')] is not null)
+            .Select(key => (Key: key.Replace(':', '.'), Origin: configuration.OriginOf(key)))
+            .Where(c => c.Origin is not null)
+            .OrderBy(c => c.Origin!.StartsWith("reference.conf:", StringComparison.Ordinal))
+            .FirstOrDefault();
+        if (found.Origin is not { } origin)
         {
-            if (configuration.OriginOf(key) is { } origin)
-            {
-                var dotted = key.Replace(':', '.');
-                return message.Contains(dotted, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {dotted}: {message}";
-            }
+            return message;
         }
 
-        return message;
+        return message.Contains(found.Key, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {found.Key}: {message}";
     }
 
     [GeneratedRegex(@"at '([^']+)'")]
@@ -116,6 +120,7 @@ public sealed partial class NodeOptions
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
+        Api.Authz.Validate();
         Gossip.Validate();
         Membership.Validate();
         Broadcast.Validate();

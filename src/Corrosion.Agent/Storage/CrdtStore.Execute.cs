@@ -17,6 +17,97 @@ public sealed partial class CrdtStore
         ArgumentNullException.ThrowIfNull(statements);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var total = Stopwatch.StartNew();
+        Begin();
+        try
+        {
+            var (results, version, changesets) = RunTransaction(statements, timeout);
+            Commit();
+            if (version is { } committed)
+            {
+                CurrentVersion = committed;
+            }
+
+            return new TransactionResult(results, version, changesets, total.Elapsed);
+        }
+        catch
+        {
+            Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Group commit: runs several transactions in one SQLite transaction, each under its own
+    /// SAVEPOINT, and commits once. A transaction that fails is rolled back alone and gets its own
+    /// error; each one that changes replicated rows gets its own version, in order. Nothing is
+    /// durable (nor <see cref="CurrentVersion"/> advanced) before the shared commit; if that
+    /// commit fails, every transaction of the group fails with its error.
+    /// </summary>
+    /// <param name="transactions">The transactions, in the order their versions are given.</param>
+    /// <param name="timeout">Per transaction: interrupts one that runs longer than this.</param>
+    /// <returns>One outcome per transaction, in order.</returns>
+    public IReadOnlyList<GroupedTransaction> ExecuteGroup(IReadOnlyList<IReadOnlyList<Statement>> transactions, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(transactions);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var outcomes = new List<GroupedTransaction>(transactions.Count);
+        if (transactions.Count == 0)
+        {
+            return outcomes;
+        }
+
+        var versionBefore = CurrentVersion;
+        Begin();
+        try
+        {
+            foreach (var statements in transactions)
+            {
+                var watch = Stopwatch.StartNew();
+                Prepared("SAVEPOINT corro_group_tx").Run();
+                try
+                {
+                    var (results, version, changesets) = RunTransaction(statements, timeout);
+                    Prepared("RELEASE corro_group_tx").Run();
+                    if (version is { } v)
+                    {
+                        // The next transaction of the group takes the next version.
+                        CurrentVersion = v;
+                    }
+
+                    outcomes.Add(new GroupedTransaction(new TransactionResult(results, version, changesets, watch.Elapsed), null));
+                }
+                catch (SqlException e)
+                {
+                    Prepared("ROLLBACK TO corro_group_tx").Run();
+                    Prepared("RELEASE corro_group_tx").Run();
+                    outcomes.Add(new GroupedTransaction(null, e as StatementException ?? new StatementException(-1, e.Message)));
+                }
+            }
+
+            Commit();
+            return outcomes;
+        }
+        catch (SqlException e)
+        {
+            CurrentVersion = versionBefore;
+            Rollback();
+            var failed = new StatementException(-1, $"the group's commit failed: {e.Message}");
+            return transactions.Select(_ => new GroupedTransaction(null, failed)).ToList();
+        }
+        catch
+        {
+            CurrentVersion = versionBefore;
+            Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one transaction's statements inside an open SQLite transaction (or savepoint) and
+    /// records its version; the caller commits or rolls back.
+    /// </summary>
+    private (List<StatementResult> Results, long? Version, IReadOnlyList<ChangesetFull> Changesets) RunTransaction(IReadOnlyList<Statement> statements, TimeSpan? timeout)
+    {
         var results = new List<StatementResult>(statements.Count);
         delegate_progress? progress = null;
         if (timeout is { } limit)
@@ -26,8 +117,6 @@ public sealed partial class CrdtStore
             raw.sqlite3_progress_handler(_db, 1000, progress, null);
         }
 
-        var tStart = Stopwatch.GetTimestamp();
-        Begin();
         _localWrite = true;
         _pendingVersion = CurrentVersion + 1;
         _nextSeq = 0;
@@ -42,51 +131,33 @@ public sealed partial class CrdtStore
             }
 
             _localWrite = false;
-            var t1 = Stopwatch.GetTimestamp(); Prof[0] += t1 - tStart;
-            long? version = null;
-            IReadOnlyList<ChangesetFull> changesets = Array.Empty<ChangesetFull>();
             // A drawn seq does not prove a write (a sentinel upsert that found the wanted causal
             // length draws one and writes nothing; ROLLBACK TO undoes writes): the version exists
             // only when cells carry it.
             var changes = _nextSeq > 0 ? CollectVersion(CrrTable.LocalSite, _pendingVersion, SiteId) : null;
-            var t2 = Stopwatch.GetTimestamp(); Prof[1] += t2 - t1;
-            if (changes is { Count: > 0 })
+            if (changes is not { Count: > 0 })
             {
-                var v = _pendingVersion;
-                var lastSeq = _nextSeq - 1;
-                var ts = NextTimestamp();
-                Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
-                    .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
-                // In memory only: LoadState derives local versions from __corro_versions.
-                AppliedOf(SiteId).Add(v, v);
-                changesets = Chunk(SiteId, v, changes, lastSeq, ts);
-                version = v;
+                return (results, null, Array.Empty<ChangesetFull>());
             }
 
-            var t3 = Stopwatch.GetTimestamp(); Prof[2] += t3 - t2;
-            Commit();
-            Prof[3] += Stopwatch.GetTimestamp() - t3;
-            if (version is { } committed)
-            {
-                CurrentVersion = committed;
-            }
-
-            return new TransactionResult(results, version, changesets, total.Elapsed);
+            var v = _pendingVersion;
+            var lastSeq = _nextSeq - 1;
+            var ts = NextTimestamp();
+            Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
+                .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
+            // In memory only: LoadState derives local versions from __corro_versions (and
+            // Rollback reloads it, so a version rolled back is forgotten).
+            AppliedOf(SiteId).Add(v, v);
+            return (results, v, Chunk(SiteId, v, changes, lastSeq, ts));
         }
         catch (SqlException e)
         {
             _localWrite = false;
-            Rollback();
             throw e as StatementException ?? new StatementException(Math.Min(index, statements.Count - 1), e.Message);
-        }
-        catch
-        {
-            _localWrite = false;
-            Rollback();
-            throw;
         }
         finally
         {
+            _localWrite = false;
             if (progress is not null)
             {
                 raw.sqlite3_progress_handler(_db, 0, null, null);
@@ -96,7 +167,6 @@ public sealed partial class CrdtStore
         }
     }
 
-    internal static readonly long[] Prof = new long[4];
     private const int StatementCacheSize = 128;
 
     private readonly Dictionary<string, NativeStatement> _userStatements = new(StringComparer.Ordinal);

@@ -267,8 +267,10 @@ public sealed partial class CrdtStore
         else if (change.IsSentinel)
         {
             // Same causal length: only the metadata can differ; the greater site keeps it, and a
-            // placeholder always gives way.
-            if (sentinel is { } s && (s.Site is null || change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
+            // placeholder gives way — except at causal length 1, where the placeholder stands for
+            // cr-sqlite's row without a sentinel, whose merge ignores a sentinel of equal causal
+            // length (so a later REPLACE there keeps causal length 1, as in cr-sqlite).
+            if (sentinel is { } s && (s.Site is null ? change.Cl > 1 : change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
             {
                 table.UpsertClock(key!.Value, Change.SentinelCid, change.Cl, change.DbVersion, site, change.Seq);
                 _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));

@@ -10,9 +10,11 @@ public sealed partial class CrdtStore
     /// Prepares one read-only statement on a pooled read-only connection. The result holds the
     /// connection until disposed. Thread-safe.
     /// </summary>
+    /// <param name="statement">The statement.</param>
+    /// <param name="timeout">Most time SQLite may spend on it (null: no limit); past it, reading the rows throws <see cref="SqlException"/>.</param>
     /// <exception cref="NotReadOnlyException">The statement would write; nothing ran.</exception>
     /// <exception cref="SqlException">Invalid SQL, with SQLite's message.</exception>
-    public QueryResult Query(Statement statement)
+    public QueryResult Query(Statement statement, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -27,7 +29,7 @@ public sealed partial class CrdtStore
             }
 
             BindParameters(stmt, statement, strict: true);
-            return new QueryResult(stmt, connection, _readers.Return);
+            return new QueryResult(stmt, connection, _readers.Return, timeout);
         }
         catch
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SQLitePCL;
 
 namespace Corrosion.Agent.Storage;
@@ -18,14 +19,20 @@ public sealed partial class CrdtStore
     /// </summary>
     /// <exception cref="NotReadOnlyException">The statement would write; nothing ran.</exception>
     /// <exception cref="SqlException">Invalid SQL or parameters, or a read of a table that is not replicated.</exception>
-    internal LiveQueryResult EvaluateLiveQuery(Statement statement)
+    internal LiveQueryResult EvaluateLiveQuery(Statement statement) => EvaluateLiveQuery(statement, LiveQueryTimeout);
+
+    /// <summary>Longest a live query's evaluation may run: it holds up the subscription service, and runs again on every change.</summary>
+    internal static readonly TimeSpan LiveQueryTimeout = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc cref="EvaluateLiveQuery(Statement)"/>
+    internal LiveQueryResult EvaluateLiveQuery(Statement statement, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = _readers.Rent(ReadWait);
         try
         {
-            return EvaluateLiveQuery(connection.Handle!, statement);
+            return WithinDeadline(connection.Handle!, timeout, () => EvaluateLiveQuery(connection.Handle!, statement));
         }
         finally
         {
@@ -46,7 +53,7 @@ public sealed partial class CrdtStore
         try
         {
             NativeStatement.Exec(handle, "BEGIN");
-            return work(new SnapshotReader(this, handle));
+            return WithinDeadline(handle, LiveQueryTimeout, () => work(new SnapshotReader(this, handle)));
         }
         finally
         {
@@ -56,6 +63,35 @@ public sealed partial class CrdtStore
             }
 
             _readers.Return(connection);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with SQLite interrupted once <paramref name="timeout"/> has passed
+    /// (an endless recursive query would otherwise hold the subscription service forever).
+    /// </summary>
+    private static T WithinDeadline<T>(sqlite3 handle, TimeSpan timeout, Func<T> work)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var interrupted = false;
+        delegate_progress progress = _ =>
+        {
+            interrupted |= Stopwatch.GetTimestamp() > deadline;
+            return interrupted ? 1 : 0;
+        };
+        raw.sqlite3_progress_handler(handle, 1000, progress, null);
+        try
+        {
+            return work();
+        }
+        catch (SqlException e) when (interrupted)
+        {
+            throw new SqlException($"the live query ran longer than {timeout.TotalSeconds:0.###} s and was stopped; a live query must be quick, it runs again on every change", e);
+        }
+        finally
+        {
+            raw.sqlite3_progress_handler(handle, 0, null, null);
+            GC.KeepAlive(progress);
         }
     }
 

@@ -78,10 +78,26 @@ internal sealed class CrrTable : IDisposable
     // The sentinel moves to the next odd (alive) or even (deleted) causal length, or is created at
     // 1 or 2; one upsert whose source does not read the clock table, so SQLite need not
     // materialise the SELECT into a temporary b-tree per row (which a NOT EXISTS on the clock did).
-    // When the causal length already has the wanted parity nothing is written, but a seq is
+    // When the causal length already has the wanted parity nothing is written, but a seq may be
     // drawn: a gap, which versions tolerate (Execute only counts versions with changes).
-    private string SentinelUpsert(string source, bool alive) =>
-        $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', {(alive ? 1 : 2)}, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = {(alive ? 0 : 1)};";
+    //
+    // As in cr-sqlite, a row inserted into a table with value columns has no sentinel of its own:
+    // its causal length 1 is implied by its column clocks. Here that sentinel is kept with no
+    // origin (site NULL, never part of a version), so the row's key and causal length are still
+    // one lookup. An insert over a live row (INSERT OR REPLACE, REPLACE INTO; no delete trigger
+    // fires without recursive triggers) raises the causal length by 2 when the row has a real
+    // sentinel — after a delete, in a key-only table, or once one arrived by merge — and keeps it
+    // otherwise; cr-sqlite's insert trigger does the same.
+    private string SentinelUpsert(string source, bool alive, bool ownSentinel = true)
+    {
+        if (!alive)
+        {
+            return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = 1;";
+        }
+
+        var (db, site, seq) = ownSentinel ? ("corro_version()", "0", "corro_next_seq()") : ("0", "NULL", "0");
+        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, {db}, {site}, {seq} FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1 + col_version % 2, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE col_version % 2 = 0 OR col_version > 1 OR site IS NOT NULL;";
+    }
 
     // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
     // one statement per row. The VALUES list is the only loop, so SQLite runs it as a co-routine in
@@ -100,14 +116,39 @@ internal sealed class CrrTable : IDisposable
         return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {key}, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v WHERE v.column2 AND {key} IS NOT NULL ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
     }
 
-    // Insert of a key: causal length 1 for a new key, next odd after a delete; a REPLACE of a live
-    // row (no delete trigger without recursive triggers) keeps it. Every value column gets +1.
+    // Insert of a key: causal length 1 for a new key, next odd after a delete, + 2 for a REPLACE of
+    // a live row that has a sentinel (see SentinelUpsert). Every value column gets +1.
     private string InsertBody(string source)
     {
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(SentinelUpsert(source, alive: true));
+        body.AppendLine(SentinelUpsert(source, alive: true, ownSentinel: Schema.ValueColumns.Count == 0));
         body.Append(ColumnsUpsert(source, null));
+        return body.ToString();
+    }
+
+    // A primary-key change: the new key gets the old key's column
+    // versions, + 1 for columns the same UPDATE changes (cr-sqlite moves the column clocks, so a
+    // moved cell keeps beating a concurrent write of lower col_version), under this version so
+    // peers that already have the old one still receive them, and a sentinel of its own; then the
+    // old key is deleted.
+    private string KeyChangeBody()
+    {
+        var body = new StringBuilder();
+        body.AppendLine(EnsureKey("NEW"));
+        if (Schema.ValueColumns.Count > 0)
+        {
+            // The VALUES list drives the loop (CROSS JOIN keeps it outer), so seqs follow the
+            // schema's column order.
+            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, OLD.{SchemaLoader.Quote(c.Name)} IS NOT NEW.{SchemaLoader.Quote(c.Name)})"));
+            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {KeyOf("NEW")}, v.column1, o.col_version + v.column2, corro_version(), 0, corro_next_seq() FROM (VALUES {columns}) v CROSS JOIN {Clock} o WHERE o.key = {KeyOf("OLD")} AND o.cid = v.column1 ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
+        }
+
+        // The sentinel after the cells, as cr-sqlite's changes list them (the moved cells keep
+        // older versions there): a peer creates the row from the cells and, as in cr-sqlite,
+        // ignores a sentinel of the same causal length, so only this node's row has a sentinel.
+        body.AppendLine(SentinelUpsert("NEW", alive: true));
+        body.Append(DeleteBody("OLD"));
         return body.ToString();
     }
 
@@ -143,7 +184,7 @@ internal sealed class CrrTable : IDisposable
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND NOT ({pkChanged}) BEGIN
             {update}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update_pk")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND ({pkChanged}) BEGIN
-            {DeleteBody("OLD")}{InsertBody("NEW")}END;
+            {KeyChangeBody()}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "delete")} AFTER DELETE ON {Quoted} WHEN corro_local() BEGIN
             {DeleteBody("OLD")}END;
             """;

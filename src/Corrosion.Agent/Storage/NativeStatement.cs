@@ -30,6 +30,14 @@ internal sealed class NativeStatement : IDisposable
             throw new SqlException(raw.sqlite3_errmsg(db).utf8_to_string());
         }
 
+        if (stmt is null || stmt.IsInvalid)
+        {
+            // Only whitespace or comments: SQLite succeeds with no statement, and any use of the
+            // null handle would crash the process.
+            stmt?.Dispose();
+            throw new SqlException("the SQL text holds no statement (only whitespace or comments)");
+        }
+
         if (!string.IsNullOrWhiteSpace(tail) && !IsOnlyComments(tail))
         {
             stmt.Dispose();

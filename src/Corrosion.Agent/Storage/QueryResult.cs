@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Corrosion.Agent.Storage;
 
@@ -11,14 +13,44 @@ public sealed class QueryResult : IDisposable
     private readonly NativeStatement _statement;
     private readonly Action<SqliteConnection> _release;
     private readonly SqliteConnection _connection;
+    private readonly TimeSpan? _timeout;
+    private readonly delegate_progress? _progress;
     private bool _enumerated;
     private bool _disposed;
+    private long _usedTicks;
+    private long _stepStarted;
+    private bool _interrupted;
 
-    internal QueryResult(NativeStatement statement, SqliteConnection connection, Action<SqliteConnection> release)
+    /// <param name="statement">The prepared statement.</param>
+    /// <param name="connection">The pooled connection it runs on.</param>
+    /// <param name="release">Gives the connection back.</param>
+    /// <param name="timeout">
+    /// Most time SQLite may spend stepping (time spent waiting on the reader between rows does
+    /// not count, so a slow client is not cut off; an endless query is).
+    /// </param>
+    internal QueryResult(NativeStatement statement, SqliteConnection connection, Action<SqliteConnection> release, TimeSpan? timeout = null)
     {
         _statement = statement;
         _connection = connection;
         _release = release;
+        _timeout = timeout;
+        if (timeout is { } limit)
+        {
+            var budget = (long)(limit.TotalSeconds * Stopwatch.Frequency);
+            _progress = _ =>
+            {
+                var started = _stepStarted;
+                if (started != 0 && _usedTicks + (Stopwatch.GetTimestamp() - started) > budget)
+                {
+                    _interrupted = true;
+                    return 1;
+                }
+
+                return 0;
+            };
+            raw.sqlite3_progress_handler(connection.Handle!, 1000, _progress, null);
+        }
+
         var columns = new string[statement.ColumnCount];
         for (var i = 0; i < columns.Length; i++)
         {
@@ -52,7 +84,7 @@ public sealed class QueryResult : IDisposable
     private IEnumerable<QueryRow> Read()
     {
         long rowId = 0;
-        while (!_disposed && _statement.Step())
+        while (!_disposed && Step())
         {
             var cells = new SqlValue[Columns.Count];
             for (var i = 0; i < cells.Length; i++)
@@ -61,6 +93,24 @@ public sealed class QueryResult : IDisposable
             }
 
             yield return new QueryRow(++rowId, cells);
+        }
+    }
+
+    private bool Step()
+    {
+        _stepStarted = Stopwatch.GetTimestamp();
+        try
+        {
+            return _statement.Step();
+        }
+        catch (SqlException e) when (_interrupted)
+        {
+            throw new SqlException($"the query ran longer than {_timeout!.Value.TotalSeconds:0.###} s and was stopped (api.default_timeout, or ?timeout=)", e);
+        }
+        finally
+        {
+            _usedTicks += Stopwatch.GetTimestamp() - _stepStarted;
+            _stepStarted = 0;
         }
     }
 
@@ -74,6 +124,12 @@ public sealed class QueryResult : IDisposable
 
         _disposed = true;
         _statement.Dispose();
+        if (_progress is not null)
+        {
+            raw.sqlite3_progress_handler(_connection.Handle!, 0, null, null);
+            GC.KeepAlive(_progress);
+        }
+
         _release(_connection);
     }
 }

@@ -3,9 +3,8 @@ using System.Text;
 namespace Corrosion.Agent.Storage;
 
 /// <summary>
-/// A SQLite value, tagged with its storage class. Ordered as SQLite orders values
-/// (NULL &lt; numbers &lt; text &lt; blob; integers and reals compare numerically; text by its
-/// UTF-8 bytes, as the BINARY collation does), which is the merge rule's tie-breaker.
+/// A SQLite value, tagged with its storage class. Ordered as cr-sqlite orders values in a merge
+/// (see <see cref="CompareTo"/>), which is not SQLite's ORDER BY order.
 /// </summary>
 public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
 {
@@ -85,7 +84,12 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
 
     private InvalidOperationException WrongKind(SqlValueKind wanted) => new($"value is {Kind}, not {wanted}");
 
-    /// <inheritdoc />
+    /// <summary>
+    /// cr-sqlite's order of values, the merge rule's tie-breaker (DESIGN.md §4): storage class first,
+    /// INTEGER &gt; REAL &gt; TEXT &gt; BLOB &gt; NULL, then within a class numbers numerically and text
+    /// and blobs byte-wise (UTF-8, no collation). Total: only identical values compare equal, so an
+    /// INTEGER 2 and a REAL 2.0 are different (else two replicas could each keep their own).
+    /// </summary>
     public int CompareTo(SqlValue other)
     {
         var a = Rank(Kind);
@@ -99,8 +103,12 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
         {
             case SqlValueKind.Null:
                 return 0;
-            case SqlValueKind.Integer or SqlValueKind.Real:
-                return CompareNumbers(this, other);
+            case SqlValueKind.Integer:
+                return _integer.CompareTo(other._integer);
+            case SqlValueKind.Real:
+                var order = _real.CompareTo(other._real);
+                // -0.0 and 0.0 are equal numbers but not identical values: order them by their bits.
+                return order != 0 ? order : BitConverter.DoubleToInt64Bits(_real).CompareTo(BitConverter.DoubleToInt64Bits(other._real));
             case SqlValueKind.Text:
                 return CompareUtf8((string)_reference!, (string)other._reference!);
             default:
@@ -111,53 +119,11 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
     private static int Rank(SqlValueKind kind) => kind switch
     {
         SqlValueKind.Null => 0,
-        SqlValueKind.Integer or SqlValueKind.Real => 1,
+        SqlValueKind.Blob => 1,
         SqlValueKind.Text => 2,
-        _ => 3,
+        SqlValueKind.Real => 3,
+        _ => 4,
     };
-
-    private static int CompareNumbers(SqlValue x, SqlValue y)
-    {
-        if (x.Kind == SqlValueKind.Integer && y.Kind == SqlValueKind.Integer)
-        {
-            return x._integer.CompareTo(y._integer);
-        }
-
-        if (x.Kind == SqlValueKind.Real && y.Kind == SqlValueKind.Real)
-        {
-            return x._real.CompareTo(y._real);
-        }
-
-        // Mixed: compare exactly, as SQLite does, without losing precision on large integers.
-        return x.Kind == SqlValueKind.Integer ? CompareIntReal(x._integer, y._real) : -CompareIntReal(y._integer, x._real);
-    }
-
-    private static int CompareIntReal(long i, double r)
-    {
-        if (double.IsNaN(r))
-        {
-            return 1;
-        }
-
-        if (r < -9.2233720368547758e18)
-        {
-            return 1;
-        }
-
-        if (r >= 9.2233720368547758e18)
-        {
-            return -1;
-        }
-
-        var truncated = (long)r;
-        if (i != truncated)
-        {
-            return i < truncated ? -1 : 1;
-        }
-
-        var fraction = r - truncated;
-        return fraction > 0 ? -1 : fraction < 0 ? 1 : 0;
-    }
 
     private static int CompareUtf8(string x, string y)
     {
@@ -184,7 +150,7 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
         {
             SqlValueKind.Null => true,
             SqlValueKind.Integer => _integer == other._integer,
-            SqlValueKind.Real => _real.Equals(other._real),
+            SqlValueKind.Real => BitConverter.DoubleToInt64Bits(_real) == BitConverter.DoubleToInt64Bits(other._real),
             SqlValueKind.Text => string.Equals((string)_reference!, (string)other._reference!, StringComparison.Ordinal),
             _ => ((byte[])_reference!).AsSpan().SequenceEqual((byte[])other._reference!),
         };
@@ -198,7 +164,7 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
     {
         SqlValueKind.Null => 0,
         SqlValueKind.Integer => HashCode.Combine(1, _integer),
-        SqlValueKind.Real => HashCode.Combine(2, _real),
+        SqlValueKind.Real => HashCode.Combine(2, BitConverter.DoubleToInt64Bits(_real)),
         SqlValueKind.Text => HashCode.Combine(3, StringComparer.Ordinal.GetHashCode((string)_reference!)),
         _ => HashBlob((byte[])_reference!),
     };
@@ -217,16 +183,16 @@ public readonly struct SqlValue : IEquatable<SqlValue>, IComparable<SqlValue>
     /// <summary>Value inequality.</summary>
     public static bool operator !=(SqlValue left, SqlValue right) => !left.Equals(right);
 
-    /// <summary>SQLite ordering.</summary>
+    /// <summary>cr-sqlite's merge order.</summary>
     public static bool operator <(SqlValue left, SqlValue right) => left.CompareTo(right) < 0;
 
-    /// <summary>SQLite ordering.</summary>
+    /// <summary>cr-sqlite's merge order.</summary>
     public static bool operator >(SqlValue left, SqlValue right) => left.CompareTo(right) > 0;
 
-    /// <summary>SQLite ordering.</summary>
+    /// <summary>cr-sqlite's merge order.</summary>
     public static bool operator <=(SqlValue left, SqlValue right) => left.CompareTo(right) <= 0;
 
-    /// <summary>SQLite ordering.</summary>
+    /// <summary>cr-sqlite's merge order.</summary>
     public static bool operator >=(SqlValue left, SqlValue right) => left.CompareTo(right) >= 0;
 
     /// <summary>A readable form for logs and test failures.</summary>

@@ -13,4 +13,24 @@ public sealed record SyncState(
     ActorId Actor,
     IReadOnlyDictionary<ActorId, long> Heads,
     IReadOnlyDictionary<ActorId, IReadOnlyList<VersionRange>> Needs,
-    IReadOnlyDictionary<ActorId, IReadOnlyDictionary<long, IReadOnlyList<SeqRange>>> PartialNeeds);
+    IReadOnlyDictionary<ActorId, IReadOnlyDictionary<long, IReadOnlyList<SeqRange>>> PartialNeeds)
+{
+    /// <summary>
+    /// How many versions are needed in all, saturating at <see cref="long.MaxValue"/>: a peer may
+    /// announce any version up to <see cref="long.MaxValue"/>, and the total must not overflow.
+    /// </summary>
+    public long NeededVersions()
+    {
+        long total = 0;
+        foreach (var ranges in Needs.Values)
+        {
+            foreach (var range in ranges)
+            {
+                var count = range.Count;
+                total = count <= 0 ? total : count > long.MaxValue - total ? long.MaxValue : total + count;
+            }
+        }
+
+        return total;
+    }
+}

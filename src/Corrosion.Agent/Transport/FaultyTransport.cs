@@ -108,4 +108,7 @@ public sealed class FaultyTransport : IGossipTransport
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
+
+    /// <inheritdoc />
+    public bool ReloadCertificates() => _inner.ReloadCertificates();
 }

@@ -31,6 +31,14 @@ public interface IGossipTransport : IAsyncDisposable
     /// <summary>Opens a sync session with <paramref name="peer"/>; fails within the connect timeout when the peer does not answer.</summary>
     Task<ISyncSession> OpenSessionAsync(EndPoint peer, CancellationToken ct);
 
+    /// <summary>
+    /// Re-reads <c>gossip.tls</c> certificate, key and CA from their files (SIGHUP, <c>corrosion reload</c>).
+    /// New handshakes use them; links already open keep going. When reading fails, the previous
+    /// certificates stay in use and the error is thrown (and logged).
+    /// </summary>
+    /// <returns>False when no certificate files are configured (nothing to reload).</returns>
+    bool ReloadCertificates();
+
     /// <summary>Frames received on broadcast links (bounded: a slow reader slows the senders down).</summary>
     ChannelReader<ReceivedFrame> Frames { get; }
 

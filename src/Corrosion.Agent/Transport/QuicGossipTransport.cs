@@ -41,6 +41,7 @@ public sealed class QuicGossipTransport : IGossipTransport
     private readonly CancellationTokenSource _stopping = new();
     private QuicListener? _listener;
     private TransportTls? _tls;
+    private readonly List<TransportTls> _retiredTls = [];
     private Task? _acceptLoop;
     private int _disposed;
 
@@ -82,21 +83,26 @@ public sealed class QuicGossipTransport : IGossipTransport
         }
 
         _tls = TransportTls.FromOptions(_options) ?? TransportTls.SelfSigned(_logger);
-        var serverOptions = new QuicServerConnectionOptions
+        // Built per connection, so a certificate reload applies to the next handshake.
+        QuicServerConnectionOptions ServerConnectionOptions() => new()
         {
             DefaultStreamErrorCode = StreamAborted,
             DefaultCloseErrorCode = NoError,
             IdleTimeout = _options.IdleTimeout,
             MaxInboundUnidirectionalStreams = MaxStreamsPerConnection,
             MaxInboundBidirectionalStreams = MaxStreamsPerConnection,
-            ServerAuthenticationOptions = _tls.ServerOptions(AlpnList),
+            ServerAuthenticationOptions = Volatile.Read(ref _tls)!.ServerOptions(AlpnList, r =>
+            {
+                Counters.TlsRefused();
+                TransportLog.TlsPeerRefused(_logger, null, r);
+            }),
         };
         _listener = await QuicListener.ListenAsync(
             new QuicListenerOptions
             {
                 ListenEndPoint = _options.BindEndPoint,
                 ApplicationProtocols = AlpnList,
-                ConnectionOptionsCallback = (_, _, _) => ValueTask.FromResult(serverOptions),
+                ConnectionOptionsCallback = (_, _, _) => ValueTask.FromResult(ServerConnectionOptions()),
             },
             ct);
         TransportLog.Listening(_logger, "quic", _listener.LocalEndPoint, _tls.MutualTls ? "mutual TLS" : "TLS");
@@ -214,7 +220,11 @@ public sealed class QuicGossipTransport : IGossipTransport
             IdleTimeout = _options.IdleTimeout,
             MaxInboundUnidirectionalStreams = 0,
             MaxInboundBidirectionalStreams = 0,
-            ClientAuthenticationOptions = _tls!.ClientOptions(peer is DnsEndPoint dns ? dns.Host : "corrosion", AlpnList),
+            ClientAuthenticationOptions = Volatile.Read(ref _tls)!.ClientOptions(peer is DnsEndPoint dns ? dns.Host : "corrosion", AlpnList, r =>
+            {
+                Counters.TlsRefused();
+                TransportLog.TlsPeerRefused(_logger, peer, r);
+            }),
         };
         return await QuicConnection.ConnectAsync(options, timeout.Token);
     }
@@ -340,6 +350,28 @@ public sealed class QuicGossipTransport : IGossipTransport
     }
 
     /// <inheritdoc />
+    public bool ReloadCertificates()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!_options.HasCertificate)
+        {
+            return false;
+        }
+
+        var old = Interlocked.Exchange(ref _tls, TransportTls.Reload(_options, _logger));
+        if (old is not null)
+        {
+            lock (_retiredTls)
+            {
+                _retiredTls.Add(old);
+            }
+        }
+
+        Counters.CertificatesReloaded();
+        return true;
+    }
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -381,6 +413,13 @@ public sealed class QuicGossipTransport : IGossipTransport
         }
 
         _tls?.Dispose();
+        lock (_retiredTls)
+        {
+            foreach (var retired in _retiredTls)
+            {
+                retired.Dispose();
+            }
+        }
         _stopping.Dispose();
     }
 }

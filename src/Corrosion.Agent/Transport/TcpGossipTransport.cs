@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed class TcpGossipTransport : IGossipTransport
     private readonly Channel<ReceivedFrame> _frames;
     private readonly Channel<ISyncSession> _sessions;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly List<TransportTls> _retiredTls = [];
     private Socket? _listener;
     private TransportTls? _tls;
 
@@ -156,11 +158,21 @@ public sealed class TcpGossipTransport : IGossipTransport
         {
             await socket.ConnectAsync(peer, timeout.Token);
             stream = new NetworkStream(socket, ownsSocket: false);
-            if (_tls is not null)
+            if (Volatile.Read(ref _tls) is { } tls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
-                await ssl.AuthenticateAsClientAsync(_tls.ClientOptions(TargetHost(peer)), timeout.Token);
+                string? refused = null;
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(tls.ClientOptions(TargetHost(peer), onRefused: r => refused = r), timeout.Token);
+                }
+                catch (AuthenticationException) when (refused is not null)
+                {
+                    Counters.TlsRefused();
+                    TransportLog.TlsPeerRefused(_logger, peer, refused);
+                    throw new AuthenticationException($"refused the certificate of {peer}: {refused}");
+                }
             }
 
             var preface = new byte[LinkPreface.Size];
@@ -236,11 +248,21 @@ public sealed class TcpGossipTransport : IGossipTransport
             using (var greeting = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
                 greeting.CancelAfter(_options.ConnectTimeout);
-                if (_tls is not null)
+                if (Volatile.Read(ref _tls) is { } tls)
                 {
                     var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                     stream = ssl;
-                    await ssl.AuthenticateAsServerAsync(_tls.ServerOptions(), greeting.Token);
+                    string? refused = null;
+                    try
+                    {
+                        await ssl.AuthenticateAsServerAsync(tls.ServerOptions(onRefused: r => refused = r), greeting.Token);
+                    }
+                    catch (AuthenticationException) when (refused is not null)
+                    {
+                        Counters.TlsRefused();
+                        TransportLog.TlsPeerRefused(_logger, remote, refused);
+                        return;
+                    }
                 }
 
                 var preface = new byte[LinkPreface.Size];
@@ -304,6 +326,30 @@ public sealed class TcpGossipTransport : IGossipTransport
     }
 
     /// <inheritdoc />
+    public bool ReloadCertificates()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!_options.HasCertificate)
+        {
+            return false;
+        }
+
+        var fresh = TransportTls.Reload(_options, _logger);
+        var old = Interlocked.Exchange(ref _tls, fresh);
+        if (old is not null)
+        {
+            // Open links may still refer to it; it is disposed with the transport.
+            lock (_retiredTls)
+            {
+                _retiredTls.Add(old);
+            }
+        }
+
+        Counters.CertificatesReloaded();
+        return true;
+    }
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -336,6 +382,14 @@ public sealed class TcpGossipTransport : IGossipTransport
         }
 
         _tls?.Dispose();
+        lock (_retiredTls)
+        {
+            foreach (var retired in _retiredTls)
+            {
+                retired.Dispose();
+            }
+        }
+
         _stopping.Dispose();
     }
 }

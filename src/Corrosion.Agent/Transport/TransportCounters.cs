@@ -16,6 +16,8 @@ public sealed class TransportCounters
     private long _connections;
     private long _sessionsRefused;
     private long _linkWrites;
+    private long _tlsRefusals;
+    private long _certificateReloads;
 
     /// <summary>Frames written to a link.</summary>
     public long FramesSent => Volatile.Read(ref _framesSent);
@@ -53,6 +55,12 @@ public sealed class TransportCounters
     /// <summary>Writes on broadcast links; <see cref="FramesSent"/> / this is the coalescing factor.</summary>
     public long LinkWrites => Volatile.Read(ref _linkWrites);
 
+    /// <summary>TLS handshakes refused because the peer's certificate was missing, expired or not signed by the configured CA (either side of the handshake).</summary>
+    public long TlsRefusals => Volatile.Read(ref _tlsRefusals);
+
+    /// <summary>Times the certificates were re-read from their files (<c>ReloadCertificates</c>, SIGHUP).</summary>
+    public long CertificateReloads => Volatile.Read(ref _certificateReloads);
+
     /// <summary>Incoming sync sessions refused because the session queue was full.</summary>
     public long SessionsRefused => Volatile.Read(ref _sessionsRefused);
 
@@ -85,4 +93,8 @@ public sealed class TransportCounters
     internal void Connected() => Interlocked.Increment(ref _connections);
 
     internal void SessionRefused() => Interlocked.Increment(ref _sessionsRefused);
+
+    internal void TlsRefused() => Interlocked.Increment(ref _tlsRefusals);
+
+    internal void CertificatesReloaded() => Interlocked.Increment(ref _certificateReloads);
 }

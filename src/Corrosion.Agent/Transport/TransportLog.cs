@@ -24,6 +24,15 @@ internal static partial class TransportLog
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "gossip stream from {Remote} closed: {Reason}")]
     public static partial void StreamClosed(ILogger logger, EndPoint? remote, string reason);
 
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "gossip: refused TLS peer {Remote}: {Reason}")]
+    public static partial void TlsPeerRefused(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "gossip: certificates reloaded from {CertFile} (subject {Subject}, valid until {NotAfter:u}); new handshakes use them, open links are kept")]
+    public static partial void CertificatesReloaded(ILogger logger, string certFile, string subject, DateTime notAfter);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Error, Message = "gossip: reloading certificates failed, the previous ones stay in use: {Reason}")]
+    public static partial void CertificateReloadFailed(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 1106, Level = LogLevel.Debug, Message = "gossip inbound connection from {Remote} ended")]
     public static partial void InboundEnded(ILogger logger, EndPoint? remote, Exception exception);
 }

@@ -40,6 +40,23 @@ internal sealed class TransportTls : IDisposable
         return new TransportTls(certificate, authority, options.TlsInsecure);
     }
 
+    /// <summary>Reads the configured files again for a reload; logs the outcome.</summary>
+    /// <exception cref="InvalidOperationException">A file is missing or unreadable, or not a certificate or key.</exception>
+    public static TransportTls Reload(TransportOptions options, ILogger logger)
+    {
+        try
+        {
+            var fresh = FromOptions(options)!;
+            TransportLog.CertificatesReloaded(logger, options.TlsCertFile!, fresh.Certificate!.Subject, fresh.Certificate.NotAfter.ToUniversalTime());
+            return fresh;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            TransportLog.CertificateReloadFailed(logger, e.Message);
+            throw new InvalidOperationException($"gossip.tls: cannot reload certificates, the previous ones stay in use: {e.Message}", e);
+        }
+    }
+
     /// <summary>A self-signed certificate accepted by anyone (QUIC must encrypt even when nothing is configured).</summary>
     public static TransportTls SelfSigned(ILogger logger)
     {
@@ -47,44 +64,78 @@ internal sealed class TransportTls : IDisposable
         return new TransportTls(TlsCertificates.CreateSelfSigned(), null, acceptAny: true);
     }
 
-    public SslServerAuthenticationOptions ServerOptions(List<SslApplicationProtocol>? alpn = null) => new()
+    /// <param name="alpn">Application protocols (QUIC).</param>
+    /// <param name="onRefused">Told why a peer's certificate was refused (for the log and the counter).</param>
+    public SslServerAuthenticationOptions ServerOptions(List<SslApplicationProtocol>? alpn = null, Action<string>? onRefused = null) => new()
     {
         ServerCertificate = Certificate,
         ClientCertificateRequired = MutualTls,
-        RemoteCertificateValidationCallback = (_, cert, _, errors) => !MutualTls || ValidatePeer(cert, errors),
+        RemoteCertificateValidationCallback = (_, cert, _, errors) => !MutualTls || ValidatePeer(cert, errors, onRefused),
         ApplicationProtocols = alpn,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
     };
 
-    public SslClientAuthenticationOptions ClientOptions(string targetHost, List<SslApplicationProtocol>? alpn = null) => new()
+    /// <param name="targetHost">The name sent in SNI.</param>
+    /// <param name="alpn">Application protocols (QUIC).</param>
+    /// <param name="onRefused">Told why the peer's certificate was refused.</param>
+    public SslClientAuthenticationOptions ClientOptions(string targetHost, List<SslApplicationProtocol>? alpn = null, Action<string>? onRefused = null) => new()
     {
         TargetHost = targetHost,
         ClientCertificates = Certificate is null ? null : new X509CertificateCollection { Certificate },
-        RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidatePeer(cert, errors),
+        RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidatePeer(cert, errors, onRefused),
         ApplicationProtocols = alpn,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
     };
 
-    private bool ValidatePeer(X509Certificate? certificate, SslPolicyErrors errors)
+    private bool ValidatePeer(X509Certificate? certificate, SslPolicyErrors errors, Action<string>? onRefused)
     {
         if (AcceptAnyPeer)
         {
             return true;
         }
 
+        var refusal = Refusal(certificate, errors);
+        if (refusal is not null)
+        {
+            onRefused?.Invoke(refusal);
+        }
+
+        return refusal is null;
+    }
+
+    /// <summary>Why a peer's certificate is not accepted, or null when it is.</summary>
+    private string? Refusal(X509Certificate? certificate, SslPolicyErrors errors)
+    {
         if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
-            return false;
+            return "the peer sent no certificate";
         }
 
         if (Authority is null)
         {
             // No CA configured: the system's trust store decides, host name included.
-            return errors == SslPolicyErrors.None;
+            return errors == SslPolicyErrors.None ? null : $"the certificate is not trusted by the system ({errors})";
         }
 
         using var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
-        return TlsCertificates.IsIssuedBy(owned ?? (X509Certificate2)certificate, Authority);
+        var peer = owned ?? (X509Certificate2)certificate;
+        if (TlsCertificates.IsIssuedBy(peer, Authority))
+        {
+            return null;
+        }
+
+        var now = DateTime.Now;
+        if (peer.NotAfter < now)
+        {
+            return $"certificate {peer.Subject} expired on {peer.NotAfter.ToUniversalTime():u}";
+        }
+
+        if (peer.NotBefore > now)
+        {
+            return $"certificate {peer.Subject} is not valid before {peer.NotBefore.ToUniversalTime():u}";
+        }
+
+        return $"certificate {peer.Subject} (issuer {peer.Issuer}) is not signed by the configured CA {Authority.Subject}";
     }
 
     public void Dispose()

@@ -276,9 +276,11 @@ internal sealed class Lexer
                 continue;
             }
 
-            if (c < 0x20 && c != '\t')
+            // JSON strings (and so HOCON's quoted ones) may not hold a raw control character, tab included.
+            if (c < 0x20)
             {
-                throw Here.Error($"control character U+{(int)c:X4} in string; escape it");
+                var escape = c switch { '\t' => "\\t", '\r' => "\\r", '\b' => "\\b", '\f' => "\\f", _ => $"\\u{(int)c:X4}" };
+                throw Here.Error($"control character U+{(int)c:X4} in a quoted string; write it as {escape} (or use a \"\"\" string)");
             }
 
             sb.Append(c);

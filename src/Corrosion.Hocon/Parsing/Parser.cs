@@ -19,6 +19,10 @@ internal sealed class Parser
     private int index;
     private int depth;
 
+    // Key segments of the fields being parsed ("a.b.c = {" adds three): with depth, how deep the
+    // resulting tree is, so a long dotted key cannot nest beyond MaxNesting either.
+    private int level;
+
     private Parser(List<Token> tokens, ParseSession session, string baseDirectory, IReadOnlyList<string> includePrefix)
     {
         this.tokens = tokens;
@@ -43,7 +47,7 @@ internal sealed class Parser
         IReadOnlyList<string> scopePrefix,
         IReadOnlyList<string> logicalPrefix)
     {
-        var parser = new Parser(Lexer.Tokenize(text, source), session, baseDirectory, logicalPrefix);
+        var parser = new Parser(Lexer.Tokenize(text, source), session, baseDirectory, logicalPrefix) { level = scopePrefix.Count };
         parser.ParseRoot(scope, scopePrefix, logicalPrefix);
     }
 
@@ -177,6 +181,25 @@ internal sealed class Parser
     {
         var keyStart = Peek.Position;
         var key = ParseKey();
+        if (depth + level + key.Length > MaxNesting)
+        {
+            // Paths are indexed per prefix (ScopeIndex): a dotted key of 100,000 segments would take quadratic time.
+            throw keyStart.Error($"keys and objects are nested more than {MaxNesting} deep");
+        }
+
+        level += key.Length;
+        try
+        {
+            ParseFieldValue(scope, scopePrefix, logicalPrefix, key, keyStart);
+        }
+        finally
+        {
+            level -= key.Length;
+        }
+    }
+
+    private void ParseFieldValue(Scope scope, IReadOnlyList<string> scopePrefix, IReadOnlyList<string>? logicalPrefix, string[] key, SourcePosition keyStart)
+    {
         var scopePath = Concat(scopePrefix, key);
         var logicalPath = logicalPrefix is null ? null : Concat(logicalPrefix, key);
         SkipWhitespace();
@@ -188,14 +211,14 @@ internal sealed class Parser
             {
                 Advance();
                 SkipWhitespaceAndNewlines();
-                var parts = ParseValue(logicalPath);
+                var parts = ParseValue(logicalPath, ofField: true);
                 AddField(scope, scopePath, parts);
                 break;
             }
 
             case TokenKind.LBrace:
             {
-                var parts = ParseValue(logicalPath);
+                var parts = ParseValue(logicalPath, ofField: true);
                 AddField(scope, scopePath, parts);
                 break;
             }
@@ -265,7 +288,7 @@ internal sealed class Parser
     /// Reads a value up to the end of the line, a ',' or a closing bracket: one or more values
     /// written side by side (a concatenation), whitespace between them kept.
     /// </summary>
-    private List<Part> ParseValue(IReadOnlyList<string>? logicalPath)
+    private List<Part> ParseValue(IReadOnlyList<string>? logicalPath, bool ofField = false)
     {
         var parts = new List<Part>();
         while (true)
@@ -300,12 +323,24 @@ internal sealed class Parser
                 case TokenKind.LBrace:
                 {
                     Advance();
-                    Nest(t);
+
+                    // A field's own object is the level its key already counted; an object anywhere
+                    // else (in an array) is a level of its own.
+                    var counted = !ofField;
+                    if (counted)
+                    {
+                        Nest(t);
+                    }
+
                     var seq = session.NextSeq();
                     var anonymous = new Scope(false);
                     anonymous.Items.Add(new Contribution([], new EmptyObjectExpr(t.Position), seq));
                     ParseObjectBody(anonymous, [], logicalPath, TokenKind.RBrace, t.Position);
-                    depth--;
+                    if (counted)
+                    {
+                        depth--;
+                    }
+
                     parts.Add(new Part(new ObjectExpr(t.Position, anonymous), seq));
                     continue;
                 }
@@ -344,7 +379,7 @@ internal sealed class Parser
 
     private void Nest(Token opening)
     {
-        if (++depth > MaxNesting)
+        if (++depth + level > MaxNesting)
         {
             throw opening.Position.Error($"objects and arrays are nested more than {MaxNesting} deep");
         }

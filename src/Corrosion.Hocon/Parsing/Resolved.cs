@@ -89,14 +89,27 @@ internal sealed class MergedObject : RObject
 
     public override RValue? Get(string key)
     {
-        RValue? state = null;
-        foreach (var layer in layers)
+        // From the last layer back to the first that replaces the field outright: the layers before
+        // it are not evaluated (a substitution in a replaced value is never resolved).
+        var found = new List<RValue>();
+        for (var i = layers.Count - 1; i >= 0; i--)
         {
-            if (!layer.HasKey(key) || layer.Get(key) is not { } v)
+            if (!layers[i].HasKey(key) || layers[i].Get(key) is not { } v)
             {
                 continue;
             }
 
+            found.Add(v);
+            if (v is not RObject)
+            {
+                break;
+            }
+        }
+
+        RValue? state = null;
+        for (var i = found.Count - 1; i >= 0; i--)
+        {
+            var v = found[i];
             state = state is RObject older && v is RObject newer ? new MergedObject([older, newer]) : v;
         }
 

@@ -10,6 +10,9 @@ namespace Corrosion.Hocon.Parsing;
 /// </summary>
 internal sealed class Resolver
 {
+    /// <summary>Most substitutions resolved inside one another (a chain <c>a = ${b}, b = ${c}...</c>).</summary>
+    public const int MaxSubstitutionDepth = 100;
+
     private readonly Scope root;
     private readonly Func<string, string?> environment;
     private readonly Dictionary<(Scope Scope, string Path, int Before), RValue?> values = [];
@@ -133,73 +136,104 @@ internal sealed class Resolver
             indexes[scope] = index;
         }
 
-        foreach (var c in index.Relevant(path))
+        // Walk back from the last contribution to the last one that replaces the value outright (a
+        // scalar, an array, or a scalar set above this path): the ones before it are never evaluated,
+        // so a substitution in a value that a later definition replaces is not resolved (HOCON.md).
+        var relevant = index.Relevant(path);
+        var effects = new List<Effect>();
+        for (var n = relevant.Count - 1; n >= 0; n--)
         {
+            var c = relevant[n];
             if (c.Seq >= before)
             {
                 continue;
             }
 
+            var effect = Effect.None;
             switch (Compare(c.Path, path))
             {
                 case Relation.Equal:
                     if (Evaluate(scope, c) is { } v)
                     {
-                        via = v is SubstitutedObject s ? s.Via : via;
-                        Apply(v);
+                        effect = new Effect(v, v is SubstitutedObject s ? s.Via : null, null, false);
                     }
 
                     break;
                 case Relation.ContributionIsParent:
-                {
-                    if (Evaluate(scope, c) is not { } parent)
+                    if (Evaluate(scope, c) is { } parent)
                     {
-                        break;
-                    }
-
-                    // Walk down from the contribution's value to this path.
-                    var current = parent;
-                    var missing = false;
-                    for (var i = c.Path.Count; i < path.Count && !missing; i++)
-                    {
-                        if (current is RObject o)
-                        {
-                            if (!o.HasKey(path[i]) || o.Get(path[i]) is not { } next)
-                            {
-                                missing = true;
-                            }
-                            else
-                            {
-                                current = next;
-                            }
-                        }
-                        else
-                        {
-                            // A scalar was set above this path: whatever was here before is gone.
-                            scalar = null;
-                            keys = null;
-                            keySet = null;
-                            missing = true;
-                        }
-                    }
-
-                    if (!missing)
-                    {
-                        via = parent is SubstitutedObject s ? s.Via : via;
-                        Apply(current);
+                        effect = WalkDown(parent, c.Path.Count, path);
                     }
 
                     break;
-                }
-
                 case Relation.ContributionIsChild:
-                    BecomeObject();
-                    AddKey(c.Path[path.Count]);
+                    effect = new Effect(null, null, c.Path[path.Count], false);
                     break;
+            }
+
+            if (effect == Effect.None)
+            {
+                continue;
+            }
+
+            effects.Add(effect);
+            if (effect.Reset || (effect.Value is not null and not RObject))
+            {
+                break;
+            }
+        }
+
+        for (var n = effects.Count - 1; n >= 0; n--)
+        {
+            var effect = effects[n];
+            if (effect.Reset)
+            {
+                // A scalar was set above this path: whatever was here before is gone.
+                scalar = null;
+                keys = null;
+                keySet = null;
+            }
+            else if (effect.ChildKey is { } childKey)
+            {
+                BecomeObject();
+                AddKey(childKey);
+            }
+            else
+            {
+                via = effect.Via ?? via;
+                Apply(effect.Value!);
             }
         }
 
         return keys is not null ? new ScopeObject(this, scope, path, before, keys, via) : scalar;
+    }
+
+    /// <summary>From a parent's value down to <paramref name="path"/>: its value there, nothing, or a reset (a scalar in between).</summary>
+    private static Effect WalkDown(RValue parent, int from, IReadOnlyList<string> path)
+    {
+        var current = parent;
+        for (var i = from; i < path.Count; i++)
+        {
+            if (current is not RObject o)
+            {
+                return new Effect(null, null, null, true);
+            }
+
+            if (!o.HasKey(path[i]) || o.Get(path[i]) is not { } next)
+            {
+                return Effect.None;
+            }
+
+            current = next;
+        }
+
+        return new Effect(current, parent is SubstitutedObject s ? s.Via : null, null, false);
+    }
+
+    /// <summary>What one contribution does to a path: gives it a value, adds a child key, or resets it.</summary>
+    private sealed record Effect(RValue? Value, SubstitutionExpr? Via, string? ChildKey, bool Reset)
+    {
+        public static Effect None { get; } = new(null, null, null, false);
     }
 
     private RValue? Evaluate(Scope scope, Contribution c)
@@ -305,6 +339,17 @@ internal sealed class Resolver
 
     private RValue? Lookup(SubstitutionExpr substitution, EvalContext? context)
     {
+        // Each substitution that needs another one to resolve goes deeper into the stack; refuse a
+        // chain no real configuration has before the stack runs out (found by fuzzing: a chain of a
+        // few hundred overflowed a 1 MiB stack).
+        if (lookups.Count >= MaxSubstitutionDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            var chain = lookups.Count <= 6
+                ? string.Join(" -> ", lookups.Select(s => $"${{{s.Text}}}"))
+                : string.Join(" -> ", lookups.Take(3).Select(s => $"${{{s.Text}}}")) + " -> ... -> " + string.Join(" -> ", lookups.TakeLast(3).Select(s => $"${{{s.Text}}}"));
+            throw substitution.Position.Error($"substitutions nested more than {lookups.Count} deep ({chain} -> ${{{substitution.Text}}})");
+        }
+
         lookups.Add(substitution);
         try
         {
@@ -380,10 +425,13 @@ internal sealed class Resolver
 
                     // An object that contains itself shows either as the same object again or, seen
                     // through paths, as nesting without end; no real configuration nests this deep.
-                    if (stack.Count > MaxDepth || stack.Any(e => ReferenceEquals(e.Identity, identity)))
+                    var cycle = stack.Any(e => ReferenceEquals(e.Identity, identity));
+                    if (cycle || stack.Count > MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
                     {
                         var culprit = via ?? stack.LastOrDefault(e => e.Via is not null).Via;
-                        const string message = "substitution cycle: an object contains a substitution of itself";
+                        var message = cycle
+                            ? "substitution cycle: an object contains a substitution of itself"
+                            : $"substitution cycle, or objects nested more than {stack.Count} deep through substitutions: an object that contains a substitution of itself nests without end";
                         throw culprit is not null ? culprit.Position.Error($"{message} (${{{culprit.Text}}})") : new HoconException(message);
                     }
 

@@ -44,13 +44,13 @@ public sealed class EmbeddedNodeConfigurationTests
     [Fact]
     public void Children_of_both_layers_are_listed_once_each()
     {
-        var layered = EmbeddedNodeConfiguration.Build(Service(("db:path", "/tmp/x.db"), ("db:extra", "1")));
+        var layered = EmbeddedNodeConfiguration.Build(Service(("db:path", "/tmp/x.db"), ("db:demo_schema", "false")));
 
         var keys = layered.GetSection("db").GetChildren().Select(c => c.Key).ToList();
 
         Assert.Equal(keys.Distinct(StringComparer.OrdinalIgnoreCase).Count(), keys.Count);
         Assert.Contains("path", keys);
-        Assert.Contains("extra", keys);
+        Assert.Contains("demo_schema", keys);
         Assert.Contains("read_pool_size", keys);
     }
 

@@ -23,8 +23,9 @@ public class CrdtStoreBasicsTests
         Assert.Equal(store.SiteId, change.SiteId);
         Assert.Equal(new SeqRange(0, 0), changeset.Seqs);
         var insert = Assert.Single(first.Changesets);
-        Assert.Equal(new[] { "-1", "name", "qty", "data" }, insert.Changes.Select(c => c.Cid));
-        Assert.Equal(new long[] { 0, 1, 2, 3 }, insert.Changes.Select(c => c.Seq));
+        // As in cr-sqlite, a new row's causal length 1 travels with its cells, not as a sentinel.
+        Assert.Equal(new[] { "name", "qty", "data" }, insert.Changes.Select(c => c.Cid));
+        Assert.Equal(new long[] { 0, 1, 2 }, insert.Changes.Select(c => c.Seq));
     }
 
     [Fact]

@@ -105,7 +105,10 @@ internal static class StoreTestExtensions
         {
             lines.AddRange(store.Rows($"SELECT * FROM \"{table}\"").Select(r => $"{table} row {string.Join("|", r.Select(c => c.ToString()))}"));
             var pkCols = store.Rows($"SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk").Select(r => "p.\"" + r[0].AsText + "\"");
-            var sql = $"SELECT {string.Join(", ", pkCols)}, c.cid, c.col_version, c.db_version, coalesce(hex(s.site_id), 'NONE'), c.seq FROM \"{table}__corro_clock\" c JOIN \"{table}__corro_pks\" p ON p.key = c.key LEFT JOIN __corro_sites s ON s.ordinal = c.site";
+            // A sentinel of causal length 1 is compared without its metadata: as in cr-sqlite, only
+            // the node that wrote it has one (peers merge the row from its cells), which matters
+            // only to that node's own later REPLACE.
+            var sql = $"SELECT {string.Join(", ", pkCols)}, c.cid, c.col_version, iif(c.cid = '-1' AND c.col_version = 1, NULL, c.db_version), iif(c.cid = '-1' AND c.col_version = 1, NULL, coalesce(hex(s.site_id), 'NONE')), iif(c.cid = '-1' AND c.col_version = 1, NULL, c.seq) FROM \"{table}__corro_clock\" c JOIN \"{table}__corro_pks\" p ON p.key = c.key LEFT JOIN __corro_sites s ON s.ordinal = c.site";
             lines.AddRange(store.Rows(sql).Select(r => $"{table} clock {string.Join("|", r.Select(c => c.ToString()))}"));
         }
 

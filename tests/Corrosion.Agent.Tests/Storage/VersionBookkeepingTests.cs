@@ -15,7 +15,7 @@ public class VersionBookkeepingTests
     {
         using var builder = new StoreBuilder().WithMaxChunk(7);
         var a = builder.Build();
-        var chunks = BigTransaction(a, 5); // 5 rows x 4 cells = 20 changes
+        var chunks = BigTransaction(a, 5); // 5 rows x 3 cells = 15 changes (a new row has no sentinel change)
         Assert.Equal(3, chunks.Count);
         Assert.Equal(0, chunks[0].Seqs.Start);
         for (var i = 1; i < chunks.Count; i++)
@@ -23,8 +23,8 @@ public class VersionBookkeepingTests
             Assert.Equal(chunks[i - 1].Seqs.End + 1, chunks[i].Seqs.Start);
         }
 
-        Assert.Equal(19, chunks[^1].Seqs.End);
-        Assert.All(chunks, c => Assert.Equal(19, c.LastSeq));
+        Assert.Equal(14, chunks[^1].Seqs.End);
+        Assert.All(chunks, c => Assert.Equal(14, c.LastSeq));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public class VersionBookkeepingTests
         using var builder = new StoreBuilder().WithMaxChunk(3);
         var a = builder.Build();
         var b = builder.Build();
-        var chunks = BigTransaction(a, 3); // 12 changes, 4 chunks
+        var chunks = BigTransaction(a, 4); // 12 changes, 4 chunks
         Assert.Equal(4, chunks.Count);
         var order = new[] { chunks[2], chunks[0], chunks[2], chunks[3] };
         foreach (var chunk in order)
@@ -52,7 +52,7 @@ public class VersionBookkeepingTests
         var done = b.Apply(new[] { chunks[1], chunks[1] });
         Assert.Equal(new[] { new ActorVersions(a.SiteId, VersionRange.Single(1)) }, done.Applied);
         Assert.Equal(12, done.Changed.Count);
-        Assert.Equal(3, b.Scalar("SELECT count(*) FROM items").AsInteger);
+        Assert.Equal(4, b.Scalar("SELECT count(*) FROM items").AsInteger);
         Assert.Equal(0, b.Scalar("SELECT count(*) FROM __corro_buffered_changes").AsInteger);
         Assert.Equal(0, b.Scalar("SELECT count(*) FROM __corro_seq_bookkeeping").AsInteger);
         Assert.Empty(b.GetSyncState().PartialNeeds);
@@ -65,7 +65,7 @@ public class VersionBookkeepingTests
     {
         using var builder = new StoreBuilder().WithMaxChunk(3);
         var a = builder.Build();
-        var chunks = BigTransaction(a, 2); // 8 changes, 3 chunks
+        var chunks = BigTransaction(a, 3); // 9 changes, 3 chunks
         var options = builder.Options("b");
         using (var b = CrdtStore.Open(options))
         {
@@ -75,7 +75,7 @@ public class VersionBookkeepingTests
         using var again = CrdtStore.Open(options);
         Assert.Equal(new[] { chunks[1].Seqs }, again.GetSyncState().PartialNeeds[a.SiteId][1]);
         again.Apply(new[] { chunks[1] });
-        Assert.Equal(2, again.Scalar("SELECT count(*) FROM items").AsInteger);
+        Assert.Equal(3, again.Scalar("SELECT count(*) FROM items").AsInteger);
     }
 
     [Fact]

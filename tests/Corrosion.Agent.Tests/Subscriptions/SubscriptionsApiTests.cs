@@ -144,7 +144,7 @@ public sealed class SubscriptionsApiTests
     [InlineData("POST", "/v1/subscriptions", "{\"nope\": 1}", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/v1/subscriptions/no-such-id", null, HttpStatusCode.NotFound)]
     [InlineData("GET", "/v1/subscriptions/no-such-id?from=abc", null, HttpStatusCode.BadRequest)]
-    [InlineData("POST", "/v1/updates/no_such_table", null, HttpStatusCode.NotFound)]
+    [InlineData("POST", "/v1/updates/no_such_table", null, HttpStatusCode.BadRequest)]
     [InlineData("DELETE", "/v1/subscriptions", null, HttpStatusCode.MethodNotAllowed)]
     public async Task Bad_requests_get_a_json_error_and_create_nothing(string method, string path, string? body, HttpStatusCode expected)
     {

@@ -34,9 +34,19 @@ public static partial class CorrosionProcess
     }
 
     /// <summary>Runs a CLI command to completion (with a deadline) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan deadline, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan deadline, params string[] args) =>
+        RunAsync(deadline, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with extra environment variables for the child.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan deadline, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var info = StartInfo(args);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
