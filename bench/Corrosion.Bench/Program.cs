@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["propagation-processes"] = PropagationSuite.RunProcesses,
     ["replica-node"] = ProcessCluster.RunNode,
     ["subscriptions"] = SubscriptionBench.Run,
+    ["idle-rss"] = IdleRssSuite.Run,
     ["subscriptions-scale"] = LiveQueryScaleBench.Run,
     ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
     // The single-node issue's figures in one run on one machine: store, then HTTP.

@@ -413,13 +413,30 @@ public sealed partial class CorrosionClient : IDisposable
                 writer.WriteNumberValue(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
                 break;
             case double or float or decimal:
-                writer.WriteNumberValue(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+                WriteReal(writer, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
                 break;
             case JsonElement element:
                 element.WriteTo(writer);
                 break;
             default:
                 throw new ArgumentException($"unsupported parameter type {value.GetType().Name}", nameof(value));
+        }
+    }
+
+    /// <summary>
+    /// Writes a floating-point parameter so the node stores a REAL: an integral value is written
+    /// with a fraction (<c>7.0</c>), since the node reads a JSON number without one as an INTEGER.
+    /// </summary>
+    private static void WriteReal(Utf8JsonWriter writer, double value)
+    {
+        var text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (double.IsFinite(value) && text.IndexOfAny(['.', 'E', 'e']) < 0)
+        {
+            writer.WriteRawValue(text + ".0");
+        }
+        else
+        {
+            writer.WriteNumberValue(value);
         }
     }
 

@@ -106,8 +106,26 @@ public static partial class EffectiveConfiguration
         sb.Append(' ', indent * 2).Append(']');
     }
 
-    private static bool IsArray(List<IConfigurationSection> children) =>
-        children.All(c => int.TryParse(c.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _));
+    // Configuration keys cannot tell an array from an object whose keys are numbers ("a.0.1 = x", or a
+    // quoted key holding ':'); only children numbered 0..n-1 are shown as an array, which reads back
+    // as the same keys either way (found by fuzzing: "127:0:0:1" came back as "127:0:0:0").
+    private static bool IsArray(List<IConfigurationSection> children)
+    {
+        var indexes = new List<int>(children.Count);
+        foreach (var child in children)
+        {
+            if (child.Key.Length > 1 && child.Key[0] == '0'
+                || !int.TryParse(child.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i))
+            {
+                return false;
+            }
+
+            indexes.Add(i);
+        }
+
+        indexes.Sort();
+        return indexes.Select((value, position) => value == position).All(ok => ok);
+    }
 
     private static string Scalar(Context context, IConfigurationSection section)
     {

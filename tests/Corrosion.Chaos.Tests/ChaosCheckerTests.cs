@@ -168,6 +168,48 @@ public sealed class ChaosCheckerTests
     }
 
     [Fact]
+    public void A_read_of_a_shared_row_at_its_defaults_is_reported_but_does_not_fail_the_run()
+    {
+        var s = new Scenario();
+        var write = s.Shared(5, CellValue.Integer(1), "c1-1");
+        s.History.Read(new ReadShared(0, 2, DateTime.UtcNow, 5, CellValue.Null, null));
+        s.History.Read(new ReadShared(0, 2, DateTime.UtcNow, 5, CellValue.Integer(1), null));
+
+        var result = s.Check(Scenario.Snapshot(0, write));
+
+        Assert.Equal(2, result.CountOf(AnomalyKind.DefaultValueRead));
+        Assert.True(result.Passed, result.ToString());
+        Assert.Contains("OBSERVATION", result.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_read_of_a_shared_value_or_writer_nobody_wrote_is_a_phantom()
+    {
+        var s = new Scenario();
+        var write = s.Shared(5, CellValue.Integer(1), "c1-1");
+        s.History.Read(new ReadShared(0, 2, DateTime.UtcNow, 5, CellValue.Integer(9), "c1-1"));
+        s.History.Read(new ReadShared(0, 2, DateTime.UtcNow, 5, CellValue.Null, "nobody"));
+
+        var result = s.Check(Scenario.Snapshot(0, write));
+
+        Assert.Equal(2, result.CountOf(AnomalyKind.Phantom));
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
+    public void A_shared_row_left_at_its_defaults_in_the_final_state_is_a_phantom()
+    {
+        var s = new Scenario();
+        s.Shared(5, CellValue.Integer(1), "c1-1");
+        var snapshot = Scenario.Snapshot(0);
+        snapshot.Tables[ChaosSchema.Shared.Name]["5"] = [CellValue.Null.ToSnapshotCell(), CellValue.Null.ToSnapshotCell()];
+
+        var result = s.Check(snapshot);
+
+        Assert.Equal(1, result.CountOf(AnomalyKind.Phantom));
+    }
+
+    [Fact]
     public void An_exit_the_nemesis_did_not_cause_is_a_crash()
     {
         var s = new Scenario();

@@ -57,6 +57,22 @@ public sealed class RealNodeTests
     }
 
     [Fact]
+    public async Task An_integral_double_parameter_stays_a_real_and_an_integer_an_integer()
+    {
+        await using var node = await RealNode.StartAsync();
+        using var client = node.Client();
+
+        var result = await client.QueryAsync(ClientStatement.Of("SELECT typeof(?), typeof(?), typeof(?), typeof(?)", 7.0, 7L, -0.0, 2.5f));
+        var types = new List<string?>();
+        await foreach (var row in result.Rows)
+        {
+            types.AddRange(row.Cells.Select(c => c.GetString()));
+        }
+
+        Assert.Equal(["real", "integer", "real", "real"], types);
+    }
+
+    [Fact]
     public async Task Subscription_yields_rows_end_of_query_and_insert_update_delete()
     {
         await using var node = await RealNode.StartAsync();

@@ -58,6 +58,40 @@ public sealed class SingleNodeProcessTests : IDisposable
         Assert.Contains("line", result.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task An_agent_whose_actor_keeps_failing_exits_70_naming_the_cause()
+    {
+        // SWIM's UDP port is taken (the TCP transport binds the same number), so the membership actor
+        // fails on every start; the supervisor gives up after two restarts.
+        using var blocker = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)blocker.Client.LocalEndPoint!).Port;
+        Directory.CreateDirectory(_dir);
+        var config = Path.Combine(_dir, "node.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            db.path = "{{Path.Combine(_dir, "node.db")}}"
+            api.addr = "127.0.0.1:0"
+            gossip { addr = "127.0.0.1:{{port}}", plaintext = true }
+            supervision { min_backoff = 10ms, max_backoff = 50ms, max_restarts = 2 }
+            """);
+
+        var result = await CorrosionProcess.RunAsync(Deadline, "agent", "-c", config);
+
+        Assert.True(result.ExitCode == 70, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");
+        Assert.Contains("stopped after a failure: actor membership kept failing", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("cannot bind UDP", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_agent_writes_only_its_own_lines_and_akkas_through_its_log_format()
+    {
+        await using var agent = await AgentProcess.StartAsync(_dir);
+        Assert.Equal(0, await agent.StopAsync(Deadline));
+
+        var lines = agent.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.All(lines, line => Assert.Matches(@"^(\d{4}-\d\d-\d\dT\S+Z (trce|dbug|info|warn|fail|crit): |corrosion agent )", line));
+        Assert.Contains(lines, line => line.Contains("Corrosion.Agent.Membership.MembershipActor", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         try

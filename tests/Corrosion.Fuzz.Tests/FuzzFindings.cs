@@ -74,5 +74,5 @@ internal sealed class FuzzFindings(string target)
         Assert.Fail(text.ToString());
     }
 
-    private static string Shorten(string input) => input.Length <= 400 ? input : input[..400] + $"… ({input.Length} chars)";
+    private static string Shorten(string input) => input.Length <= 6000 ? input : input[..6000] + $"… ({input.Length} chars)";
 }

@@ -94,7 +94,16 @@ internal sealed class FuzzNode : IAsyncDisposable
     }
 
     /// <summary>A digest of every table of the database (user tables, clocks, bookkeeping; not membership).</summary>
-    public string Fingerprint(bool userTablesOnly = false)
+    public string Fingerprint(bool userTablesOnly = false) => string.Join(",", TableDigests(userTablesOnly).Select(kv => $"{kv.Key}:{kv.Value}"));
+
+    /// <summary>The tables whose digests differ between two fingerprints.</summary>
+    public static string ChangedTables(string before, string after)
+    {
+        var a = before.Split(',').ToHashSet(StringComparer.Ordinal);
+        return string.Join(", ", after.Split(',').Where(t => !a.Contains(t)).Select(t => t.Split(':')[0]));
+    }
+
+    private SortedDictionary<string, string> TableDigests(bool userTablesOnly)
     {
         var tables = new List<string>();
         using (var list = Node.Store.Query(new Statement("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")))
@@ -102,15 +111,15 @@ internal sealed class FuzzNode : IAsyncDisposable
             tables.AddRange(list.Rows.Select(r => r.Cells[0].AsText));
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var digests = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var table in tables.Where(t => t != "__corro_members" && (!userTablesOnly || !t.Contains("__corro", StringComparison.Ordinal))))
         {
             using var rows = Node.Store.Query(new Statement($"SELECT * FROM \"{table}\""));
             var lines = rows.Rows.Select(r => string.Join('|', r.Cells.Select(c => c.ToString()))).Order(StringComparer.Ordinal).ToList();
-            hash.AppendData(Encoding.UTF8.GetBytes(table + "\n" + string.Join('\n', lines) + "\n"));
+            digests[table] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', lines))))[..16];
         }
 
-        return Convert.ToHexString(hash.GetHashAndReset());
+        return digests;
     }
 
     /// <summary>The guarded rows, as seeded.</summary>

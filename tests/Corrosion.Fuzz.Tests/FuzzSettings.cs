@@ -16,6 +16,9 @@ internal static class FuzzSettings
     /// <summary>Inputs per target: <c>CORROSION_FUZZ_INPUTS</c>, else the target's share of the fast run in <c>.ci/run</c> (about a minute in all).</summary>
     public static int Inputs(int fastRun) => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_INPUTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fastRun;
 
+    /// <summary>The first input index (<c>CORROSION_FUZZ_FROM</c>, default 0), to replay a stretch of a campaign.</summary>
+    public static int First => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_FROM"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
     public static ulong Seed => ulong.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : DefaultSeed;
 
     /// <summary>Input <paramref name="index"/> of a campaign: FsCheck's generator on a random source derived from (seed, index).</summary>

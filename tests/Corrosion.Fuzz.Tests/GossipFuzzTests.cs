@@ -179,7 +179,7 @@ public sealed class GossipFuzzTests(ITestOutputHelper output)
                 await QuiesceAsync(node);
                 if (node.Fingerprint() != before)
                 {
-                    findings.Crash(index, $"block {block} carried no changeset, yet the database changed", "(the block's inputs)");
+                    findings.Crash(index, $"block {block} carried no changeset, yet the database changed: {FuzzNode.ChangedTables(before, node.Fingerprint())}", "(the block's inputs)");
                 }
             }
 

@@ -24,13 +24,20 @@ public sealed class HttpApiFuzzTests(ITestOutputHelper output)
         var findings = new FuzzFindings("http-api");
         var gen = HttpInputs.Requests();
         var digest = node.Fingerprint();
-        for (var i = 0; i < FuzzSettings.Inputs(800) && !findings.TooMany; i++)
+        var recent = new Queue<string>();
+        for (var i = FuzzSettings.First; i < FuzzSettings.First + FuzzSettings.Inputs(800) && !findings.TooMany; i++)
         {
             var input = FuzzSettings.Generate(gen, i);
             findings.Input();
             FuzzSettings.Trace("http-api", i, input);
             var result = await SendAsync(http, input);
             findings.Outcome($"{input.Shape} {result.Status}");
+            recent.Enqueue($"{i} -> {result.Status}: {input.ToString()[..Math.Min(input.ToString().Length, 300)]}");
+            if (recent.Count > 12)
+            {
+                recent.Dequeue();
+            }
+
             if (result.Hung)
             {
                 findings.Hang(i, result.Problem ?? "no answer", input.ToString());
@@ -45,7 +52,7 @@ public sealed class HttpApiFuzzTests(ITestOutputHelper output)
                 var now = node.Fingerprint();
                 if (result.Status != 200 && now != digest)
                 {
-                    findings.Crash(i, $"a refused transaction ({result.Status}) changed the database", input.ToString());
+                    findings.Crash(i, $"a refused transaction ({result.Status}) changed the database: {FuzzNode.ChangedTables(digest, now)}", input + "\n    recent inputs:\n      " + string.Join("\n      ", recent));
                 }
 
                 digest = now;

@@ -60,4 +60,20 @@ public class EffectiveConfigurationTests
 
         Assert.Equal(1, again.GetInt(key));
     }
+
+    [Theory]
+    [InlineData("host.127.0.0.1 = x")]
+    [InlineData("{ \"s1:870\": \"v\" }")]
+    [InlineData("a.1 = x\na.2 = y")]
+    public void Objects_with_number_keys_are_not_rendered_as_arrays(string text)
+    {
+        // Found by the fuzzer (MutatedSeed #10292 and #11852, seed 20261206).
+        var root = new ConfigurationBuilder().AddHoconString(text, "t.conf").Build();
+
+        var again = new ConfigurationBuilder().AddHoconString(EffectiveConfiguration.Render(root, _ => false), "rendered").Build();
+
+        Assert.Equal(
+            root.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            again.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Actor.Scheduler;
 using Akka.Dispatch;
 using Akka.Dispatch.MessageQueues;
 using Akka.Event;
@@ -11,7 +12,8 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
 {
     /// <summary>
     /// What Akka's timers deliver (<c>TimerScheduler.ITimerMsg</c>, public but nested in an internal
-    /// class, so named here); resolving it when the type loads makes an Akka upgrade that renames it fail at once.
+    /// class, so named here): the scheduler wraps it in an <see cref="IScheduledTellMsg"/>, the test
+    /// scheduler does not. Resolved when the type loads, so an Akka upgrade that renames it fails at once.
     /// </summary>
     internal static readonly Type TimerMessage =
         typeof(ActorBase).Assembly.GetType("Akka.Actor.Scheduler.TimerScheduler+ITimerMsg", throwOnError: true)!;
@@ -73,7 +75,9 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
             }
         }
 
-        // Timer ticks come from the scheduler's single thread; PoisonPill, Kill and Identify stop or probe the actor.
-        private static bool Passes(object message) => message is IAutoReceivedMessage || TimerMessage.IsInstanceOfType(message);
+        // Scheduled tells (timer ticks among them) come from the scheduler's single thread; PoisonPill,
+        // Kill and Identify stop or probe the actor.
+        private static bool Passes(object message) =>
+            message is IScheduledTellMsg or IAutoReceivedMessage || TimerMessage.IsInstanceOfType(message);
     }
 }

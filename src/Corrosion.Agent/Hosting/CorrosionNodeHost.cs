@@ -100,7 +100,19 @@ public sealed partial class CorrosionNodeHost : ICorrosionNodeAccessor, IHostedS
     /// host's actor system as a fallback to the host's own settings.
     /// </summary>
     /// <returns>Akka's configuration of the node's settings.</returns>
-    public Config NodeAkkaSettings() => Corrosion.Agent.Node.AkkaSettings.Parse(EmbeddedNodeConfiguration.Build(_configuration));
+    public Config NodeAkkaSettings()
+    {
+        try
+        {
+            return Corrosion.Agent.Node.AkkaSettings.Parse(EmbeddedNodeConfiguration.Build(_configuration));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The actor system is built while the host resolves its services, where an exception leaves
+            // the host unable even to stop; the node's own start reports the error (file, line, key).
+            return Corrosion.Agent.Node.AkkaSettings.ReferenceSection;
+        }
+    }
 
     /// <summary>Binds the options and starts the node in the host's actor system.</summary>
     /// <exception cref="ConfigurationException">the configuration is unusable; the message names the key.</exception>

@@ -19,11 +19,14 @@ public static class AkkaSettings
     /// <summary>The section handed to Akka.</summary>
     public const string Section = "akka";
 
-    private static readonly Lazy<Config> ReferenceConfig = new(() =>
-        FromConfiguration(new ConfigurationBuilder().AddHoconString(NodeConfiguration.ReferenceText(), "reference.conf").Build()));
+    private static readonly Lazy<Config> ReferenceSectionConfig = new(() =>
+        Parse(new ConfigurationBuilder().AddHoconString(NodeConfiguration.ReferenceText(), "reference.conf").Build()));
 
-    /// <summary>The Akka settings of the embedded reference.conf alone (tests and tools use them).</summary>
-    public static Config Reference => ReferenceConfig.Value;
+    /// <summary>The Akka settings of the embedded reference.conf alone, over Akka's defaults (tests and tools use them).</summary>
+    public static Config Reference => ReferenceSection.WithFallback(ConfigurationFactory.Default());
+
+    /// <summary>The <c>akka</c> section of the embedded reference.conf alone, without Akka's defaults.</summary>
+    public static Config ReferenceSection => ReferenceSectionConfig.Value;
 
     /// <summary>
     /// Akka's configuration from the node's: the <c>akka</c> section rendered for Akka, with Akka's own

@@ -9,20 +9,49 @@ public sealed partial class CrdtStore
 
     private bool _membersTableReady;
 
-    /// <summary>Replaces the remembered members with <paramref name="members"/>, in one transaction.</summary>
+    // What the table holds (by address) since the last save, so a save writes only what changed:
+    // membership persists on every change, and rewriting every row each time is quadratic in the
+    // cluster size (the SWIM fuzzer's strangers made it saturate the writer).
+    private Dictionary<string, StoredMember>? _savedMembers;
+
+    /// <summary>Replaces the remembered members with <paramref name="members"/>, in one transaction, writing only the rows that changed.</summary>
     /// <param name="members">The members; one per address (a later duplicate wins).</param>
     public void SaveMembers(IReadOnlyList<StoredMember> members)
     {
         ArgumentNullException.ThrowIfNull(members);
         EnsureMembersTable();
+        var wanted = new Dictionary<string, StoredMember>(StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            wanted[member.Address] = member;
+        }
+
+        var saved = _savedMembers;
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         NativeStatement.Exec(_db, "BEGIN IMMEDIATE");
         try
         {
-            Prepared("DELETE FROM __corro_members").Run();
-            var insert = Prepared("INSERT OR REPLACE INTO __corro_members (address, actor_id, incarnation, cluster_id, started_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-            foreach (var member in members)
+            if (saved is null)
             {
+                Prepared("DELETE FROM __corro_members").Run();
+            }
+            else
+            {
+                var delete = Prepared("DELETE FROM __corro_members WHERE address = ?1");
+                foreach (var address in saved.Keys.Where(a => !wanted.ContainsKey(a)))
+                {
+                    delete.Bind(1, address).Run();
+                }
+            }
+
+            var insert = Prepared("INSERT OR REPLACE INTO __corro_members (address, actor_id, incarnation, cluster_id, started_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            foreach (var member in wanted.Values)
+            {
+                if (saved is not null && saved.TryGetValue(member.Address, out var old) && old == member)
+                {
+                    continue;
+                }
+
                 insert.Bind(1, member.Address)
                     .BindBlob(2, member.Id.ToByteArray())
                     .Bind(3, member.Incarnation)
@@ -34,9 +63,11 @@ public sealed partial class CrdtStore
             }
 
             NativeStatement.Exec(_db, "COMMIT");
+            _savedMembers = wanted;
         }
         catch
         {
+            _savedMembers = null;
             NativeStatement.Exec(_db, "ROLLBACK");
             throw;
         }

@@ -40,12 +40,14 @@ public sealed partial class CrdtStore
                 }
             }
 
+            FlushRow();
             Commit();
         }
         catch
         {
             _rowCache = default;
-        _rowFresh = false;
+            _rowFresh = false;
+            _pending = default;
             Rollback();
             throw;
         }
@@ -193,6 +195,36 @@ public sealed partial class CrdtStore
     private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
     private bool _rowFresh;
 
+    // The merged cells of the row in _rowCache not yet written to its table: written in one
+    // statement when the merge moves to another row (or deletes this one, or commits), instead of
+    // one UPDATE per cell.
+    private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, bool Insert, SqlValue?[]? Values) _pending;
+
+    private ref (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, bool Insert, SqlValue?[]? Values) Pending(CrrTable table, IReadOnlyList<SqlValue> pk)
+    {
+        if (_pending.Table is null)
+        {
+            _pending = (table, pk, false, new SqlValue?[table.Schema.ValueColumns.Count]);
+        }
+
+        return ref _pending;
+    }
+
+    private void FlushRow()
+    {
+        if (_pending is { Table: { } table, Pk: { } pk, Values: { } values } row)
+        {
+            _pending = default;
+            if (row.Insert || values.Any(v => v is not null))
+            {
+                table.WriteRow(pk, row.Insert, values);
+            }
+        }
+    }
+
+    // The clock of a row that has cells but no sentinel row: causal length 1, no origin.
+    private static readonly (long ColVersion, long DbVersion, long? Site, long Seq) NoSentinel = (1, 0, null, 0);
+
     private bool MergeChange(Change change, long site)
     {
         if (!_tables.TryGetValue(change.Table, out var table))
@@ -218,6 +250,12 @@ public sealed partial class CrdtStore
         {
             key = table.FindKey(change.Pk);
             sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
+            if (sentinel is null && key is { } live && table.HasCells(live))
+            {
+                // A row without a sentinel: causal length 1, implied by its cells (as in cr-sqlite).
+                sentinel = NoSentinel;
+            }
+            FlushRow();
             _rowCache = (table, change.Pk, key, sentinel);
             _rowFresh = false;
         }
@@ -235,7 +273,11 @@ public sealed partial class CrdtStore
             if (key is { } existing)
             {
                 rowKey = existing;
-                table.DeleteColumnClocks(rowKey);
+                if (localCl % 2 == 1)
+                {
+                    // Only a live row has column clocks.
+                    table.DeleteColumnClocks(rowKey);
+                }
             }
             else
             {
@@ -243,22 +285,36 @@ public sealed partial class CrdtStore
                 rowKey = table.InsertKey(change.Pk);
             }
             // A column change that raises the causal length writes a placeholder sentinel (no
-            // origin) that the sentinel change of the same causal length replaces when it arrives.
+            // origin) that the sentinel change of the same causal length replaces when it arrives;
+            // at causal length 1 the row has no sentinel at all, as in cr-sqlite.
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
-            table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            if (change.IsSentinel || change.Cl > 1)
+            {
+                table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+            }
+
             _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
             // The row's column clocks are gone: until a cell is written, none needs looking up.
             _rowFresh = true;
             _rowWritten.Clear();
             if (change.Cl % 2 == 0)
             {
+                FlushRow();
                 return table.DeleteRow(change.Pk);
             }
 
-            dataChanged = table.InsertRowIfMissing(change.Pk);
+            // A live row (odd causal length) exists; a deleted or unknown one does not: it is
+            // inserted with the cells that win, in one statement when the row is done.
+            if (localCl % 2 == 0)
+            {
+                FlushRow();
+                Pending(table, change.Pk).Insert = true;
+                dataChanged = true;
+            }
+
             if (change.IsSentinel)
             {
-                return true;
+                return dataChanged;
             }
 
             key = rowKey;
@@ -294,7 +350,9 @@ public sealed partial class CrdtStore
 
             if (change.ColVersion == cell.ColVersion)
             {
-                var current = table.SelectValue(change.Cid, change.Pk);
+                var current = _pending.Values is { } values && _pending.Table == table && values[table.ValueIndex(change.Cid)] is { } written
+                    ? written
+                    : table.SelectValue(change.Cid, change.Pk);
                 var order = change.Value.CompareTo(current);
                 if (order < 0)
                 {
@@ -317,7 +375,16 @@ public sealed partial class CrdtStore
             }
         }
 
-        table.UpdateValue(change.Cid, change.Pk, change.Value);
+        if (table.Schema.ValueColumns.Count <= 64)
+        {
+            Pending(table, change.Pk).Values![table.ValueIndex(change.Cid)] = change.Value;
+        }
+        else
+        {
+            FlushRow();
+            table.UpdateValue(change.Cid, change.Pk, change.Value);
+        }
+
         table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
         if (_rowFresh)
         {

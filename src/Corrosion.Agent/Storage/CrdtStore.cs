@@ -225,12 +225,27 @@ public sealed partial class CrdtStore : IDisposable
                 NativeStatement.Exec(_db, step);
             }
 
+            var layout = ClockLayout();
             foreach (var table in SchemaLoader.Inspect(_db))
             {
-                var crr = new CrrTable(_db, table);
+                var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table));
+                if (layout < CurrentClockLayout)
+                {
+                    foreach (var step in crr.MigrationFromLayout1())
+                    {
+                        StoreLog.MigrationStep(_logger, step);
+                        NativeStatement.Exec(_db, step);
+                    }
+                }
+
                 NativeStatement.Exec(_db, crr.TablesDdl());
                 NativeStatement.Exec(_db, crr.TriggersDdl());
                 _tables[table.Name] = crr;
+            }
+
+            if (layout < CurrentClockLayout)
+            {
+                NativeStatement.Exec(_db, $"INSERT OR REPLACE INTO __corro_meta (key, value) VALUES ('clock_layout', {CurrentClockLayout})");
             }
 
             NativeStatement.Exec(_db, "COMMIT");
@@ -245,6 +260,41 @@ public sealed partial class CrdtStore : IDisposable
 
             _tables.Clear();
             throw new SchemaException($"schema migration failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The clock layout this code writes. 1: every row has a sentinel and every table a key map.
+    /// 2: rows inserted with value columns have no sentinel (cr-sqlite's layout; causal length 1 is
+    /// implied by the cells), and tables keyed by a rowid alias have no key map (the clock's key is
+    /// the primary key).
+    /// </summary>
+    internal const int CurrentClockLayout = 2;
+
+    /// <summary>The layout of the clocks already in the database: the current one for a new database.</summary>
+    private int ClockLayout()
+    {
+        var read = Prepared("SELECT value FROM __corro_meta WHERE key = 'clock_layout'");
+        try
+        {
+            if (read.Step())
+            {
+                return (int)read.GetInt64(0);
+            }
+        }
+        finally
+        {
+            read.Reset();
+        }
+
+        var clocks = Prepared("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name GLOB '*__corro_clock'");
+        try
+        {
+            return clocks.Step() && clocks.GetInt64(0) > 0 ? 1 : CurrentClockLayout;
+        }
+        finally
+        {
+            clocks.Reset();
         }
     }
 

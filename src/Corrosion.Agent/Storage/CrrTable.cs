@@ -19,6 +19,7 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _findKey;
     private NativeStatement? _insertKey;
     private NativeStatement? _selectClock;
+    private NativeStatement? _hasCells;
     private NativeStatement? _upsertClock;
     private NativeStatement? _deleteColumnClocks;
     private NativeStatement? _deleteRow;
@@ -27,10 +28,11 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _versionRow;
     private byte[][]? _cidUtf8;
 
-    public CrrTable(sqlite3 db, TableSchema schema)
+    public CrrTable(sqlite3 db, TableSchema schema, bool directKey)
     {
         _db = db;
         Schema = schema;
+        DirectKey = directKey;
         Name = schema.Name;
         PkNames = schema.PkColumns.Select(c => c.Name).ToArray();
         ColumnNames = schema.ValueColumns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
@@ -40,6 +42,12 @@ internal sealed class CrrTable : IDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// True when the key is a rowid alias (a single INTEGER PRIMARY KEY): the clock's key is then
+    /// the primary key itself and there is no key map (two B-tree inserts fewer per new row).
+    /// </summary>
+    public bool DirectKey { get; }
 
     public TableSchema Schema { get; }
 
@@ -53,50 +61,108 @@ internal sealed class CrrTable : IDisposable
 
     private string Quoted { get; }
 
-    /// <summary>Key map, clock table and its version index (idempotent).</summary>
+    /// <summary>Key map (unless <see cref="DirectKey"/>), clock table and its version index (idempotent).</summary>
     public string TablesDdl()
     {
+        const string clock = "(key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID";
+        if (DirectKey)
+        {
+            return $"""
+                CREATE TABLE IF NOT EXISTS {Clock} {clock};
+                CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
+                """;
+        }
+
         var pkCols = string.Join(", ", PkNames.Select(SchemaLoader.Quote));
         // Same declared types as the table's key: with differing affinities SQLite cannot use the
         // unique index for the triggers' NEW.pk lookups and would scan the key map per row.
         var pkDefs = string.Join(", ", Schema.PkColumns.Select(c => (SchemaLoader.Quote(c.Name) + " " + c.Type).TrimEnd()));
         return $"""
             CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkDefs}, UNIQUE ({pkCols}));
-            CREATE TABLE IF NOT EXISTS {Clock} (key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS {Clock} {clock};
             CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
             """;
+    }
+
+    /// <summary>
+    /// Steps that bring this table's clocks from layout 1 to the current one (run before
+    /// <see cref="TablesDdl"/>, in the schema transaction; nothing to do for a table new to the
+    /// database). Rows with value columns lose their causal-length-1 sentinels (cr-sqlite has none:
+    /// the cells imply it; key-only tables keep theirs, their only clock); a table keyed by a rowid
+    /// alias has its clocks re-keyed by the primary key and its key map dropped.
+    /// </summary>
+    public IReadOnlyList<string> MigrationFromLayout1()
+    {
+        var steps = new List<string>();
+        if (!Exists(Name + "__corro_clock"))
+        {
+            return steps;
+        }
+
+        if (Schema.ValueColumns.Count > 0)
+        {
+            steps.Add($"DELETE FROM {Clock} WHERE cid = '-1' AND col_version = 1");
+        }
+
+        if (DirectKey && Exists(Name + "__corro_pks"))
+        {
+            var moved = SchemaLoader.Quote(Name + "__corro_clock_layout1");
+            // The triggers name the clock table; they are recreated after the migration.
+            steps.Add(DropTriggers());
+            steps.Add($"ALTER TABLE {Clock} RENAME TO {moved}");
+            steps.Add($"DROP INDEX IF EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")}");
+            steps.Add(TablesDdl());
+            steps.Add($"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT p.{SchemaLoader.Quote(PkNames[0])}, c.cid, c.col_version, c.db_version, c.site, c.seq FROM {moved} c JOIN {Pks} p ON p.key = c.key");
+            steps.Add($"DROP TABLE {moved}");
+            steps.Add($"DROP TABLE {Pks}");
+        }
+
+        return steps;
+    }
+
+    private bool Exists(string table)
+    {
+        using var stmt = NativeStatement.Prepare(_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+        stmt.Bind(1, table);
+        var found = stmt.Step() && stmt.GetInt64(0) > 0;
+        stmt.Reset();
+        return found;
     }
 
     private string Match(string alias, string source) =>
         string.Join(" AND ", PkNames.Select(p => $"{alias}.{SchemaLoader.Quote(p)} IS {source}.{SchemaLoader.Quote(p)}"));
 
-    private string KeyOf(string source) => $"(SELECT k.key FROM {Pks} k WHERE {Match("k", source)})";
+    private string KeyOf(string source) =>
+        DirectKey ? $"{source}.{SchemaLoader.Quote(PkNames[0])}" : $"(SELECT k.key FROM {Pks} k WHERE {Match("k", source)})";
 
-    private string EnsureKey(string source) =>
+    private string EnsureKey(string source) => DirectKey ? string.Empty :
         $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) SELECT {string.Join(", ", PkNames.Select(p => $"{source}.{SchemaLoader.Quote(p)}"))} WHERE true ON CONFLICT DO NOTHING;";
 
     // The sentinel moves to the next odd (alive) or even (deleted) causal length, or is created at
-    // 1 or 2; one upsert whose source does not read the clock table, so SQLite need not
-    // materialise the SELECT into a temporary b-tree per row (which a NOT EXISTS on the clock did).
-    // When the causal length already has the wanted parity nothing is written, but a seq may be
-    // drawn: a gap, which versions tolerate (Execute only counts versions with changes).
+    // 1 or 2. When the causal length already has the wanted parity nothing is written, but a seq
+    // may be drawn: a gap, which versions tolerate (Execute only counts versions with changes).
     //
-    // As in cr-sqlite, a row inserted into a table with value columns has no sentinel of its own:
-    // its causal length 1 is implied by its column clocks. Here that sentinel is kept with no
-    // origin (site NULL, never part of a version), so the row's key and causal length are still
-    // one lookup. An insert over a live row (INSERT OR REPLACE, REPLACE INTO; no delete trigger
-    // fires without recursive triggers) raises the causal length by 2 when the row has a real
-    // sentinel — after a delete, in a key-only table, or once one arrived by merge — and keeps it
-    // otherwise; cr-sqlite's insert trigger does the same.
+    // As in cr-sqlite, a row inserted into a table with value columns has no sentinel: its causal
+    // length 1 is implied by its column clocks (one clock row and index entry fewer per new row).
+    // An insert over a live row (INSERT OR REPLACE, REPLACE INTO; no delete trigger fires without
+    // recursive triggers) raises the causal length by 2 when the row has a sentinel — after a
+    // delete, in a key-only table, after a key change — and keeps it otherwise; cr-sqlite's insert
+    // trigger does the same. So the insert of a key with value columns only updates a sentinel that
+    // exists (a seek, no write for a new row).
     private string SentinelUpsert(string source, bool alive, bool ownSentinel = true)
     {
+        var from = DirectKey ? $"(SELECT {source}.{SchemaLoader.Quote(PkNames[0])} AS key) k WHERE true" : $"{Pks} k WHERE {Match("k", source)}";
         if (!alive)
         {
-            return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = 1;";
+            return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {from} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = 1;";
         }
 
-        var (db, site, seq) = ownSentinel ? ("corro_version()", "0", "corro_next_seq()") : ("0", "NULL", "0");
-        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, {db}, {site}, {seq} FROM {Pks} k WHERE {Match("k", source)} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1 + col_version % 2, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE col_version % 2 = 0 OR col_version > 1 OR site IS NOT NULL;";
+        if (!ownSentinel)
+        {
+            return $"UPDATE {Clock} SET col_version = col_version + 1 + col_version % 2, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {KeyOf(source)} AND cid = '-1';";
+        }
+
+        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, corro_version(), 0, corro_next_seq() FROM {from} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1 + col_version % 2, db_version = excluded.db_version, site = 0, seq = excluded.seq;";
     }
 
     // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
@@ -140,7 +206,7 @@ internal sealed class CrrTable : IDisposable
         {
             // The VALUES list drives the loop (CROSS JOIN keeps it outer), so seqs follow the
             // schema's column order.
-            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, OLD.{SchemaLoader.Quote(c.Name)} IS NOT NEW.{SchemaLoader.Quote(c.Name)})"));
+            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, {ValueChanged(c.Name)})"));
             body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {KeyOf("NEW")}, v.column1, o.col_version + v.column2, corro_version(), 0, corro_next_seq() FROM (VALUES {columns}) v CROSS JOIN {Clock} o WHERE o.key = {KeyOf("OLD")} AND o.cid = v.column1 ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
         }
 
@@ -168,17 +234,14 @@ internal sealed class CrrTable : IDisposable
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
-        var update = ColumnsUpsert("NEW", column => $"OLD.{SchemaLoader.Quote(column)} IS NOT NEW.{SchemaLoader.Quote(column)}");
+        var update = ColumnsUpsert("NEW", ValueChanged);
         if (update.Length == 0)
         {
             update = "SELECT 1;\n";
         }
 
         return $"""
-            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "insert")};
-            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "update")};
-            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "update_pk")};
-            DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + "delete")};
+            {DropTriggers()}
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN corro_local() BEGIN
             {InsertBody("NEW")}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND NOT ({pkChanged}) BEGIN
@@ -189,6 +252,26 @@ internal sealed class CrrTable : IDisposable
             {DeleteBody("OLD")}END;
             """;
     }
+
+    // "Did this column change" must be the merge's value equality (SqlValue.Equals: same storage
+    // class, same bytes), not SQLite's: `IS` calls INTEGER 3 and REAL 3.0 equal and compares text
+    // with the column's collation, and 0.0 = -0.0. A write that changed only one of those would
+    // keep its old clock, and the peers — who merge by the total order — would never hear of it
+    // (the chaos run with seed 15 ended with REAL 3.0 on one node, INTEGER 3 elsewhere, under
+    // identical clocks). NaN needs no case: SQLite stores it as NULL.
+    private static string ValueChanged(string column)
+    {
+        var (o, n) = ("OLD." + SchemaLoader.Quote(column), "NEW." + SchemaLoader.Quote(column));
+        return $"({o} IS NOT {n} COLLATE BINARY OR typeof({o}) <> typeof({n}) OR (typeof({o}) = 'real' AND {o} = 0 AND atan2({o}, -1.0) <> atan2({n}, -1.0)))";
+    }
+
+    private string DropTriggers()
+    {
+        var prefix = Name + "__corro_";
+        return string.Concat(TriggerKinds.Select(t => $"DROP TRIGGER IF EXISTS {SchemaLoader.Quote(prefix + t)};\n"));
+    }
+
+    private static readonly string[] TriggerKinds = ["insert", "update", "update_pk", "delete"];
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
@@ -212,6 +295,11 @@ internal sealed class CrrTable : IDisposable
 
     public long? FindKey(IReadOnlyList<SqlValue> pk)
     {
+        if (DirectKey)
+        {
+            return DirectKeyOf(pk);
+        }
+
         var stmt = Lazy(ref _findKey, () => $"SELECT key FROM {Pks} WHERE {PkWhere(1)}");
         BindPk(stmt, pk, 1);
         try
@@ -226,12 +314,42 @@ internal sealed class CrrTable : IDisposable
 
     public long InsertKey(IReadOnlyList<SqlValue> pk)
     {
+        if (DirectKey)
+        {
+            return DirectKeyOf(pk);
+        }
+
         var stmt = Lazy(ref _insertKey, () => $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) VALUES ({string.Join(", ", PkNames.Select((_, i) => $"?{i + 1}"))}) RETURNING key");
         BindPk(stmt, pk, 1);
         try
         {
             stmt.Step();
             return stmt.GetInt64(0);
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
+    private long DirectKeyOf(IReadOnlyList<SqlValue> pk)
+    {
+        if (pk.Count != 1 || pk[0].Kind != SqlValueKind.Integer)
+        {
+            throw new SqlException($"table {Name}: the primary key is an INTEGER PRIMARY KEY, so a change must carry one integer, not ({string.Join(", ", pk)})");
+        }
+
+        return pk[0].AsInteger;
+    }
+
+    /// <summary>True when the row has a clock for any value column (its causal length is 1 when it has no sentinel).</summary>
+    public bool HasCells(long key)
+    {
+        var stmt = Lazy(ref _hasCells, () => $"SELECT 1 FROM {Clock} WHERE key = ?1 AND cid <> '-1' LIMIT 1");
+        stmt.Bind(1, key);
+        try
+        {
+            return stmt.Step();
         }
         finally
         {
@@ -299,6 +417,69 @@ internal sealed class CrrTable : IDisposable
         return raw.sqlite3_changes(_db) > 0;
     }
 
+    /// <summary>The index of a value column, or -1.</summary>
+    public int ValueIndex(string cid)
+    {
+        for (var i = 0; i < Schema.ValueColumns.Count; i++)
+        {
+            if (string.Equals(Schema.ValueColumns[i].Name, cid, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private readonly Dictionary<(bool Insert, ulong Mask), NativeStatement> _writeRow = new();
+
+    /// <summary>
+    /// Writes the merged cells of one row in one statement: an INSERT of the key and those cells
+    /// (the others take their defaults) for a row that does not exist, else an UPDATE of those cells.
+    /// Statements are cached per set of columns. At most 64 value columns (see <see cref="CrdtStore"/>).
+    /// </summary>
+    public void WriteRow(IReadOnlyList<SqlValue> pk, bool insert, SqlValue?[] values)
+    {
+        ulong mask = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is not null)
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        if (!_writeRow.TryGetValue((insert, mask), out var stmt))
+        {
+            var columns = Enumerable.Range(0, values.Length).Where(i => (mask & (1UL << i)) != 0).Select(i => SchemaLoader.Quote(Schema.ValueColumns[i].Name)).ToList();
+            string sql;
+            if (insert)
+            {
+                var names = PkNames.Select(SchemaLoader.Quote).Concat(columns);
+                sql = $"INSERT INTO {Quoted} ({string.Join(", ", names)}) VALUES ({string.Join(", ", names.Select((_, i) => $"?{i + 1}"))})";
+            }
+            else
+            {
+                sql = $"UPDATE {Quoted} SET {string.Join(", ", columns.Select((c, i) => $"{c} = ?{PkNames.Count + i + 1}"))} WHERE {PkWhere(1)}";
+            }
+
+            stmt = NativeStatement.Prepare(_db, sql);
+            _writeRow[(insert, mask)] = stmt;
+        }
+
+        BindPk(stmt, pk, 1);
+        var index = PkNames.Count + 1;
+        foreach (var value in values)
+        {
+            if (value is { } v)
+            {
+                stmt.Bind(index++, v);
+            }
+        }
+
+        stmt.Run();
+    }
+
     public SqlValue SelectValue(string cid, IReadOnlyList<SqlValue> pk)
     {
         if (!_selectValue.TryGetValue(cid, out var stmt))
@@ -345,7 +526,9 @@ internal sealed class CrrTable : IDisposable
             var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
             var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
             var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
-            return $"SELECT coalesce(s.col_version, 1), {pkSelect}{values} FROM {Pks} p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE p.key = ?1";
+            return DirectKey
+                ? $"SELECT coalesce(s.col_version, 1), p.key{values} FROM (SELECT ?1 AS key) p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON t.{SchemaLoader.Quote(PkNames[0])} = p.key"
+                : $"SELECT coalesce(s.col_version, 1), {pkSelect}{values} FROM {Pks} p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE p.key = ?1";
         });
         var firstValue = 1 + PkNames.Count;
         cells.Bind(1, site).Bind(2, version);
@@ -422,7 +605,7 @@ internal sealed class CrrTable : IDisposable
 
     public void Dispose()
     {
-        foreach (var stmt in _selectValue.Values.Concat(_updateValue.Values))
+        foreach (var stmt in _selectValue.Values.Concat(_updateValue.Values).Concat(_writeRow.Values))
         {
             stmt.Dispose();
         }
@@ -430,6 +613,7 @@ internal sealed class CrrTable : IDisposable
         _findKey?.Dispose();
         _insertKey?.Dispose();
         _selectClock?.Dispose();
+        _hasCells?.Dispose();
         _upsertClock?.Dispose();
         _deleteColumnClocks?.Dispose();
         _deleteRow?.Dispose();

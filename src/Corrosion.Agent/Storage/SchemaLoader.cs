@@ -260,6 +260,25 @@ internal static partial class SchemaLoader
         }
     }
 
+    /// <summary>
+    /// True when the table's primary key is a rowid alias: one INTEGER PRIMARY KEY column of a rowid
+    /// table whose key has no index of its own (INTEGER PRIMARY KEY DESC and WITHOUT ROWID tables
+    /// keep one), so its values are always integers.
+    /// </summary>
+    public static bool IsRowidAlias(sqlite3 db, TableSchema table)
+    {
+        if (table.PkColumns.Count != 1 || !string.Equals(table.PkColumns[0].Type, "INTEGER", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        using var pkIndex = NativeStatement.Prepare(db, "SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'pk'");
+        pkIndex.Bind(1, table.Name);
+        var hasIndex = pkIndex.Step() && pkIndex.GetInt64(0) > 0;
+        pkIndex.Reset();
+        return !hasIndex;
+    }
+
     /// <summary>Reads the user tables of a database (everything but internal and sqlite_ tables).</summary>
     public static IReadOnlyList<TableSchema> Inspect(sqlite3 db)
     {

@@ -105,10 +105,14 @@ internal static class StoreTestExtensions
         {
             lines.AddRange(store.Rows($"SELECT * FROM \"{table}\"").Select(r => $"{table} row {string.Join("|", r.Select(c => c.ToString()))}"));
             var pkCols = store.Rows($"SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk").Select(r => "p.\"" + r[0].AsText + "\"");
-            // A sentinel of causal length 1 is compared without its metadata: as in cr-sqlite, only
-            // the node that wrote it has one (peers merge the row from its cells), which matters
-            // only to that node's own later REPLACE.
-            var sql = $"SELECT {string.Join(", ", pkCols)}, c.cid, c.col_version, iif(c.cid = '-1' AND c.col_version = 1, NULL, c.db_version), iif(c.cid = '-1' AND c.col_version = 1, NULL, coalesce(hex(s.site_id), 'NONE')), iif(c.cid = '-1' AND c.col_version = 1, NULL, c.seq) FROM \"{table}__corro_clock\" c JOIN \"{table}__corro_pks\" p ON p.key = c.key LEFT JOIN __corro_sites s ON s.ordinal = c.site";
+            // A table keyed by a rowid alias has no key map: the clock's key is the primary key.
+            var keyMap = store.Scalar($"SELECT count(*) FROM sqlite_master WHERE name = '{table}__corro_pks'").AsInteger > 0;
+            var keys = keyMap ? string.Join(", ", pkCols) : "c.key";
+            var join = keyMap ? $"JOIN \"{table}__corro_pks\" p ON p.key = c.key" : string.Empty;
+            // Sentinels of causal length 1 are left out: as in cr-sqlite, only the node that wrote
+            // one (a key-only row, the new key of a key change) may have it; peers merge the row
+            // from its cells, and the difference matters only to that node's own later REPLACE.
+            var sql = $"SELECT {keys}, c.cid, c.col_version, c.db_version, coalesce(hex(s.site_id), 'NONE'), c.seq FROM \"{table}__corro_clock\" c {join} LEFT JOIN __corro_sites s ON s.ordinal = c.site WHERE NOT (c.cid = '-1' AND c.col_version = 1)";
             lines.AddRange(store.Rows(sql).Select(r => $"{table} clock {string.Join("|", r.Select(c => c.ToString()))}"));
         }
 

@@ -229,11 +229,35 @@ public static class ChaosChecker
                 case ReadTornProbe torn when torn.Partial.Count > 0:
                     result.Add(AnomalyKind.TornRead, $"client {torn.Client}: node {torn.Node} at {torn.At:O} showed transactions with some of their {partsPerTransaction} parts: {string.Join(", ", torn.Partial.Select(p => $"{p.Tx} ({p.Parts})"))}");
                     break;
-                case ReadShared shared when shared.Value is { } value && (!sharedValues.Contains(value) || shared.Writer is null || !sharedWriters.Contains(shared.Writer)):
-                    result.Add(AnomalyKind.Phantom, $"client {shared.Client}: node {shared.Node} showed shared row {shared.Key} as ({value}, {shared.Writer}), which no write carried");
+                case ReadShared { Value: { } value } shared:
+                    CheckSharedRead(shared, value, sharedValues, sharedWriters, result);
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A shared row read during the run holds, per column, a value some write carried, or NULL (the
+    /// column's default) when the node applied a version that brought the row to life while the
+    /// cells that version wrote had since been overwritten by versions the node did not have yet:
+    /// sync serves a version's cells as they are now, so the row's sentinel can arrive without its
+    /// values (see <see cref="AnomalyKind.DefaultValueRead"/>). Anything else is a phantom.
+    /// </summary>
+    private static void CheckSharedRead(ReadShared read, CellValue value, HashSet<CellValue> values, HashSet<string> writers, CheckResult result)
+    {
+        var valueWritten = values.Contains(value);
+        var writerWritten = read.Writer is not null && writers.Contains(read.Writer);
+        if ((valueWritten || value.Class == StorageClass.Null) && (writerWritten || read.Writer is null))
+        {
+            if (!valueWritten || !writerWritten)
+            {
+                result.Add(AnomalyKind.DefaultValueRead, $"client {read.Client}: node {read.Node} at {read.At:HH:mm:ss.fff} showed shared row {read.Key} as ({value}, {(read.Writer is null ? "NULL" : "'" + read.Writer + "'")}): a column at its default, which no write set");
+            }
+
+            return;
+        }
+
+        result.Add(AnomalyKind.Phantom, $"client {read.Client}: node {read.Node} at {read.At:HH:mm:ss.fff} showed shared row {read.Key} as ({value}, {read.Writer}), which no write carried");
     }
 
     /// <summary>Parses a snapshot cell, "typeof quote" (e.g. "real 7.0").</summary>

@@ -11,7 +11,7 @@ public static class ChaosSchema
     public static readonly TableSpec Unique = new("uniq", ["id"], ["client", "val"]);
 
     /// <summary>A few rows every client updates, upserts and deletes concurrently.</summary>
-    public static readonly TableSpec Shared = new("shared", ["id"], ["val", "writer"]);
+    public static readonly TableSpec Shared = new("shared", ["id"], ["val", "writer"], RowidKey: true);
 
     /// <summary>Parts of multi-statement transactions: all parts of a transaction, or none.</summary>
     public static readonly TableSpec Parts = new("txn_parts", ["tx", "part"], ["val"]);
@@ -26,8 +26,11 @@ public static class ChaosSchema
         """;
 }
 
-/// <summary>A replicated table: its name, primary-key columns and value columns, in schema order.</summary>
-public sealed record TableSpec(string Name, IReadOnlyList<string> Keys, IReadOnlyList<string> Values)
+/// <summary>
+/// A replicated table: its name, primary-key columns and value columns, in schema order, and
+/// whether its key is a rowid alias (a single INTEGER PRIMARY KEY).
+/// </summary>
+public sealed record TableSpec(string Name, IReadOnlyList<string> Keys, IReadOnlyList<string> Values, bool RowidKey = false)
 {
     public IEnumerable<string> Columns => Keys.Concat(Values);
 }

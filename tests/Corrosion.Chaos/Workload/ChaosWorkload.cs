@@ -16,7 +16,7 @@ public sealed class ChaosWorkload(IReadOnlyList<ChaosNode> nodes, History histor
 {
     public const string UpsertShared = "INSERT INTO shared (id, val, writer) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET val = excluded.val, writer = excluded.writer";
 
-    // Integral reals (7.0) must be sent as SQL: JSON cannot tell 7.0 from 7.
+    // Integral reals also go through SQL, so shared rows get REAL 7.0 whatever the parameter encoding.
     public const string UpsertSharedReal = "INSERT INTO shared (id, val, writer) VALUES (?, CAST(? AS REAL), ?) ON CONFLICT (id) DO UPDATE SET val = excluded.val, writer = excluded.writer";
 
     private readonly bool[] _lastFailed = new bool[options.Clients];
@@ -87,7 +87,8 @@ public sealed class ChaosWorkload(IReadOnlyList<ChaosNode> nodes, History histor
         {
             (0, _) => CellValue.Null,
             (1 or 2, var n) => CellValue.Integer(n),
-            (3 or 4, var n) => CellValue.Real(n + 0.25),
+            (3, var n) => CellValue.Real(n),
+            (4, var n) => CellValue.Real(n + 0.25),
             (5, _) => CellValue.BlobOf(id),
             _ => CellValue.OfText(id + "!"),
         };

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Corrosion.Bench;
+
+/// <summary>
+/// Idle footprint of one node: starts <c>corrosion agent</c> as a process (the embedded defaults,
+/// with a scratch database and free ports), lets it sit idle, and reads its resident memory
+/// (VmRSS, VmHWM) and the CPU time and context switches it used while idle from /proc.
+/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build).
+/// </summary>
+internal static partial class IdleRssSuite
+{
+    public static int Run(string[] args)
+    {
+        var seconds = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
+        var cliIndex = Array.IndexOf(args, "--cli");
+        var cli = cliIndex >= 0 && cliIndex + 1 < args.Length ? Path.GetFullPath(args[cliIndex + 1]) : DefaultCli();
+        if (!File.Exists(cli))
+        {
+            Console.Error.WriteLine($"idle-rss: {cli} does not exist; build it first (dotnet build -c Release src/Corrosion.Cli) or pass --cli");
+            return 2;
+        }
+
+        return RunAsync(cli, seconds).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(string cli, int seconds)
+    {
+        using var dir = new BenchDirectory();
+        var config = dir.File("node.conf");
+        await File.WriteAllTextAsync(config, $"""
+            db.path = "{dir.File("node.db")}"
+            api.addr = "127.0.0.1:0"
+            gossip.addr = "127.0.0.1:0"
+            """);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dir.Path,
+        };
+        info.ArgumentList.Add(cli);
+        info.ArgumentList.Add("agent");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(config);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            {
+                listening.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            // Start-up work (JIT, schema, first SWIM rounds) settles before the idle window opens.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var before = Sample(process.Id);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            var after = Sample(process.Id);
+            var elapsed = clock.Elapsed.TotalSeconds;
+            var cpu = (after.CpuTicks - before.CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100;
+            var switches = (after.ContextSwitches - before.ContextSwitches) / elapsed;
+            Console.WriteLine($"## idle-rss: one `corrosion agent` on its embedded defaults ({cli}), idle for {seconds} s after start-up");
+            Console.WriteLine();
+            Console.WriteLine($"- VmRSS at the end: {after.RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after.HwmKiB / 1024.0:0.0} MiB; threads: {after.Threads}");
+            Console.WriteLine($"- CPU while idle: {cpu:0.00} % of one core; context switches: {switches:0} /s");
+            Console.WriteLine();
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
+                await kill!.WaitForExitAsync();
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    // USER_HZ: 100 on Linux.
+    private const int ClockTicksPerSecond = 100;
+
+    private static (long RssKiB, long HwmKiB, int Threads, long CpuTicks, long ContextSwitches) Sample(int pid)
+    {
+        var status = File.ReadAllText($"/proc/{pid}/status");
+        long Field(string name) => long.Parse(Regex.Match(status, $@"^{name}:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may contain spaces): utime is the 14th field, stime the 15th.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var cpu = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        var switches = Field("voluntary_ctxt_switches") + Field("nonvoluntary_ctxt_switches");
+        var threads = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            threads++;
+            if (task.EndsWith("/" + pid.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var taskStatus = File.ReadAllText(Path.Combine(task, "status"));
+            switches += long.Parse(Regex.Match(taskStatus, @"^voluntary_ctxt_switches:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture)
+                + long.Parse(Regex.Match(taskStatus, @"^nonvoluntary_ctxt_switches:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
+        return (Field("VmRSS"), Field("VmHWM"), threads, cpu, switches);
+    }
+
+    private static string DefaultCli()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Corrosion.Actors.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return Path.Combine(dir?.FullName ?? ".", "src", "Corrosion.Cli", "bin", "Release", "net10.0", "corrosion.dll");
+    }
+}

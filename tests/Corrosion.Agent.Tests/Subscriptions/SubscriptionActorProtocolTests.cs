@@ -1,0 +1,75 @@
+using Akka.Configuration;
+using Akka.TestKit;
+using Corrosion.Agent.Actors;
+using Corrosion.Agent.Storage;
+using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Tests.Storage;
+using Corrosion.Agent.Tests.Support;
+
+namespace Corrosion.Agent.Tests.Subscriptions;
+
+/// <summary>The subscription actor's start-up handshake with storage through a probe, and its batch window on virtual time.</summary>
+public sealed class SubscriptionActorProtocolTests : NodeTestKit
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private readonly StoreBuilder _stores = new StoreBuilder().WithSchema(SubscriptionHarness.Schema);
+
+    public SubscriptionActorProtocolTests()
+        : base(config: VirtualTime)
+    {
+    }
+
+    [Fact]
+    public void Requests_wait_until_storage_has_taken_the_listener()
+    {
+        var store = _stores.Build();
+        var storage = CreateTestProbe();
+        var subscriptions = Start(store, storage.Ref.Typed<StorageCommand>(), new SubscriptionOptions());
+        var subscribe = storage.ExpectMsg<SubscribeStorageEvents>(Timeout);
+        var handshake = storage.ExpectMsg<ReadSyncState>(Timeout);
+        Assert.Equal(subscriptions.Path / "storage-events", subscribe.Listener.Path);
+        var reply = CreateTestProbe();
+
+        subscriptions.Tell(new AttachSubscription("nope", null, false, reply.Ref.Typed<SubscribeOutcome>()));
+        reply.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        handshake.ReplyTo.Tell(store.GetSyncState());
+
+        Assert.Equal(SubscriptionErrorKind.NotFound, reply.ExpectMsg<SubscribeOutcome>(Timeout).Error!.Kind);
+    }
+
+    [Fact]
+    public async Task A_change_is_re_evaluated_when_the_batch_window_closes_not_before()
+    {
+        var store = _stores.Build();
+        var storage = Sys.ActorOf(StorageActor.Props(store)).Typed<StorageCommand>();
+        var subscriptions = Start(store, storage, new SubscriptionOptions { BatchWindow = TimeSpan.FromSeconds(1) });
+        var outcome = await subscriptions.Ask<SubscribeOutcome>(r => new Subscribe(new Statement("SELECT id, name FROM items"), false, r), Timeout);
+        await using var stream = outcome.Stream!;
+
+        var written = await storage.Ask<TransactionOutcome>(r => new ExecuteTransaction([new Statement("INSERT INTO items (id, name) VALUES (1, 'a')")], null, r), Timeout);
+        Assert.Null(written.Error);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.False(stream.Changes.TryRead(out _), "re-evaluated before the batch window closed");
+
+        SubscriptionChange? change = null;
+        AwaitAssert(
+            () =>
+            {
+                ((TestScheduler)Sys.Scheduler).Advance(TimeSpan.FromSeconds(1));
+                Assert.True(stream.Changes.TryRead(out change));
+            },
+            Timeout,
+            TimeSpan.FromMilliseconds(50));
+        Assert.Equal(ChangeKind.Insert, change!.Kind);
+    }
+
+    private ActorRef<SubscriptionCommand> Start(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options) =>
+        Sys.ActorOf(SubscriptionActor.Props(store, storage, options, Path.Combine(_stores.Root, Guid.NewGuid().ToString("N") + ".subs.db"), new Random(1)))
+            .Typed<SubscriptionCommand>();
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        _stores.Dispose();
+    }
+}
