@@ -19,6 +19,6 @@ public sealed partial class SubscriptionActor
     [LoggerMessage(Level = LogLevel.Information, Message = "subscription {QueryId} had no listener for {IdleTimeout} and was dropped")]
     private static partial void LogIdleDropped(ILogger logger, string queryId, TimeSpan idleTimeout);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "storage events {From} to {To} were lost on the way (a full mailbox); re-evaluating every subscription and ending table watchers")]
-    private static partial void LogEventsLost(ILogger logger, long from, long to);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "storage event {Expected} expected, {Received} received: events were lost on the way (a full mailbox, or the writer dropped this listener); re-evaluating every subscription and ending table watchers")]
+    private static partial void LogEventsLost(ILogger logger, long expected, long received);
 }

@@ -366,9 +366,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         {
             // Events were lost between the writer and here (a full mailbox): anything may have changed.
             // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
-            LogEventsLost(_log, expected, sequence - 1);
+            LogEventsLost(_log, expected, sequence);
             _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
-            NoteEverything($"storage events {expected} to {sequence - 1} were lost on the way");
+            NoteEverything(sequence > expected
+                ? $"storage events {expected} to {sequence - 1} were lost on the way"
+                : $"storage events were lost on the way (event {sequence} came where {expected} was expected)");
         }
 
         switch (received.Event)
