@@ -87,7 +87,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.ActorOf(DeadLetterCounter.Props(), "dead-letters");
-        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners, _telemetry, _time), "storage").Typed<StorageCommand>();
+        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners, _options?.Db.GroupCommitMax ?? StorageActor.DefaultGroupCommitMax, _telemetry, _time), "storage").Typed<StorageCommand>();
         if (_options is not { } options)
         {
             return;
