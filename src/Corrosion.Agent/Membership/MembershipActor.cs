@@ -336,8 +336,8 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
 
     private void OnNotification(MemberNotification notification)
     {
-        LogMemberChanged(_log, KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
-        var e = new MemberEvent(notification.Kind, notification.Member);
+        LogMemberChanged(_log, notification.Returned ? "back" : KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
+        var e = new MemberEvent(notification.Kind, notification.Member, notification.Returned);
         foreach (var subscriber in _subscribers)
         {
             subscriber.Tell(e);

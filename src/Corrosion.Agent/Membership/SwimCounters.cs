@@ -26,5 +26,8 @@ public sealed class SwimCounters
     /// <summary>Probes that ended without an ack.</summary>
     public long FailedProbes { get; internal set; }
 
+    /// <summary>Pings sent to members held down (re-probes that merge healed partitions).</summary>
+    public long Reprobes { get; internal set; }
+
     internal void Reject(PacketRejectReason reason) => _rejected[(int)reason]++;
 }

@@ -17,9 +17,22 @@ public sealed partial class GossipActor
             return;
         }
 
-        var members = new List<ActorId>(_peers.Count + 1) { _self };
-        members.AddRange(_peers.Keys);
-        var chosen = _sync.ChoosePeers(members);
+        IReadOnlyList<ActorId> chosen;
+        if (_returned.Count > 0)
+        {
+            // Members that came back: ask them (and only them) now; the timer's rounds go on as usual.
+            chosen = _returned.Where(_peers.ContainsKey).Take(_sync.Options.MaxPeers).ToList();
+            _returned.ExceptWith(chosen);
+            _returned.IntersectWith(_peers.Keys);
+            _counters.ReturnedPeerSyncs(chosen.Count);
+        }
+        else
+        {
+            var members = new List<ActorId>(_peers.Count + 1) { _self };
+            members.AddRange(_peers.Keys);
+            chosen = _sync.ChoosePeers(members);
+        }
+
         if (chosen.Count == 0)
         {
             FinishRound(foundNeeds: false);
@@ -39,6 +52,14 @@ public sealed partial class GossipActor
         _round = null;
         _sync.RoundFinished(foundNeeds);
         _counters.SyncRound();
+        if (_returned.Count > 0)
+        {
+            // A member came back while the round ran: its round starts now.
+            Timers.Cancel(SyncTimer);
+            StartSyncRound();
+            return;
+        }
+
         Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
     }
 

@@ -41,6 +41,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     private readonly GossipCounters _counters = new();
     private readonly Dictionary<ActorId, EndPoint> _peers = [];
     private readonly Dictionary<EndPoint, ActorId> _byAddress = [];
+    private readonly HashSet<ActorId> _returned = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -82,6 +83,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _time = time ?? TimeProvider.System;
         _log = Context.LoggerFor<GossipActor>();
         Receive<PeerUp>(OnPeerUp);
+        Receive<PeerReturned>(OnPeerReturned);
         Receive<PeerDown>(OnPeerDown);
         Receive<GetGossipStats>(get => get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount)));
         Receive<StorageEventReceived>(received =>
@@ -185,8 +187,27 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _broadcast.MemberUp(up.Id, up.GossipAddress);
     }
 
+    private void OnPeerReturned(PeerReturned returned)
+    {
+        if (returned.Id == _self)
+        {
+            return;
+        }
+
+        OnPeerUp(new PeerUp(returned.Id, returned.GossipAddress));
+        _sync.ResetBackoff();
+        _returned.Add(returned.Id);
+        if (_round is null)
+        {
+            // Otherwise FinishRound starts the round with it as soon as the running one ends.
+            Timers.Cancel(SyncTimer);
+            StartSyncRound();
+        }
+    }
+
     private void OnPeerDown(PeerDown down)
     {
+        _returned.Remove(down.Id);
         if (_peers.Remove(down.Id, out var address))
         {
             _byAddress.Remove(address);

@@ -14,6 +14,7 @@ internal sealed class GossipCounters
     private long _syncSessionsFailed;
     private long _decodeErrors;
     private long _sendDrops;
+    private long _returnedPeerSyncs;
 
     public void BroadcastSent() => Interlocked.Increment(ref _broadcastsSent);
 
@@ -37,6 +38,8 @@ internal sealed class GossipCounters
 
     public void SendDrop() => Interlocked.Increment(ref _sendDrops);
 
+    public void ReturnedPeerSyncs(long count) => Interlocked.Add(ref _returnedPeerSyncs, count);
+
     public GossipStats Snapshot(int livePeers, int pendingBroadcasts) => new(
         Interlocked.Read(ref _broadcastsSent),
         Interlocked.Read(ref _broadcastsReceived),
@@ -50,5 +53,6 @@ internal sealed class GossipCounters
         Interlocked.Read(ref _decodeErrors),
         Interlocked.Read(ref _sendDrops),
         livePeers,
-        pendingBroadcasts);
+        pendingBroadcasts,
+        Interlocked.Read(ref _returnedPeerSyncs));
 }
