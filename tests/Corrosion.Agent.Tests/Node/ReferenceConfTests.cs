@@ -18,6 +18,9 @@ public sealed class ReferenceConfTests
         { "api", typeof(ApiOptions) },
         { "api:authz", typeof(AuthzOptions) },
         { "supervision", typeof(SupervisionOptions) },
+        { "telemetry", typeof(Corrosion.Agent.Telemetry.TelemetryOptions) },
+        { "telemetry:prometheus", typeof(Corrosion.Agent.Telemetry.PrometheusOptions) },
+        { "telemetry:otlp", typeof(Corrosion.Agent.Telemetry.OtlpOptions) },
     };
 
     [Theory]
