@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Akka.Hosting.Logging;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Api;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Transport;
@@ -57,6 +58,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     /// <summary>The gossip transport, or null when replication is off.</summary>
     public IGossipTransport? Transport { get; private init; }
+
+    /// <summary>The client gateway's Akka.Remote address (<c>akka.tcp://corrosion@host:port/user/corrosion/client</c>), or null when <c>akka_api.enabled</c> is false.</summary>
+    public string? AkkaApiAddress { get; private init; }
 
     /// <summary>The options the node runs with.</summary>
     public NodeOptions Options { get; }
@@ -136,8 +140,15 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 await transport.StartAsync(CancellationToken.None);
             }
 
-            system ??= ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(options.Akka).And(new LoggerFactorySetup(loggerFactory)));
+            system ??= ActorSystem.Create(SystemName, ClientGatewaySettings.WithTls(
+                BootstrapSetup.Create().WithConfig(ClientGatewaySettings.ActorSystemConfig(options)).And(new LoggerFactorySetup(loggerFactory)),
+                options.AkkaApi));
             AkkaSettings.RequireNodeMailboxes(system.Settings.Config);
+            if (options.AkkaApi.Enabled)
+            {
+                ClientGatewaySettings.RequireRemoting(system);
+            }
+
             var termination = new NodeTermination();
             guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time), NodeSupervisor.Name);
             var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
@@ -145,7 +156,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, log) { Transport = transport };
+            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, log)
+            {
+                Transport = transport,
+                AkkaApiAddress = options.AkkaApi.Enabled ? ClientGatewaySettings.GatewayAddress(system) : null,
+            };
             if (ownsSystem)
             {
                 _ = node.TerminateSystemAfterFailureAsync();
@@ -216,7 +231,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
     }
 
-    private static async Task<HealthReport> HealthAsync(
+    internal static async Task<HealthReport> HealthAsync(
         CrdtStore store,
         ActorRef<MembershipCommand>? membership,
         ActorRef<GossipCommand>? gossip,

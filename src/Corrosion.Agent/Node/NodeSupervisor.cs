@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Corrosion.Agent.Actors;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Storage;
@@ -104,6 +105,15 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
                     "gossip")
                 .Typed<GossipCommand>();
             Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");
+        }
+
+        if (options.AkkaApi.Enabled)
+        {
+            var membership = _membership;
+            var gossip = _gossip;
+            Context.ActorOf(
+                ClientGatewayActor.Props(_store, options, storage, _subscriptions, membership, ct => CorrosionNode.HealthAsync(_store, membership, gossip, ct)),
+                ClientGatewayActor.Name);
         }
     }
 
