@@ -1,4 +1,6 @@
+using Akka.Hosting;
 using Corrosion.Client.Akka.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Corrosion.Client.Akka.Tests.Support;
 
 namespace Corrosion.Client.Akka.Tests;
@@ -216,6 +218,28 @@ public sealed class GatewayProcessTests : IClassFixture<SharedAgent>, IAsyncLife
         var health = await received.NextAsync<HealthResult>(Deadline);
         Assert.NotNull(health);
         Assert.False(received.TryRead(out var other), $"unexpected {other.Message}");
+    }
+
+    [Fact]
+    public async Task WithCorrosionClient_gives_a_hosted_actor_system_an_injectable_client()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("hosted-client", akka => akka.WithCorrosionClient(o => o.Nodes.Add(_node.Agent.AkkaAddress)));
+        builder.Services.AddCorrosionAkkaClient();
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var client = host.Services.GetRequiredService<CorrosionAkkaClient>();
+
+            var result = await client.ExecuteAsync("INSERT INTO machines (id, region) VALUES (?, ?)", "hosted-1", "ams");
+
+            Assert.NotNull(result.Version);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 
     private static async Task<long> FirstEndOfQueryAsync(AkkaSubscription subscription)
