@@ -7,7 +7,7 @@ using Akka.Event;
 
 namespace Corrosion.Agent.Actors;
 
-/// <summary>The queue of <see cref="WaitingMailbox"/>: bounded, senders wait, timer ticks and control messages pass.</summary>
+/// <summary>The queue of <see cref="WaitingMailbox"/>: bounded, senders wait, timer ticks, control messages and <see cref="IPassesMailboxBound"/> pass.</summary>
 public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequeBasedMessageQueueSemantics
 {
     /// <summary>
@@ -76,8 +76,8 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
         }
 
         // Scheduled tells (timer ticks among them) come from the scheduler's single thread; PoisonPill,
-        // Kill and Identify stop or probe the actor.
+        // Kill and Identify stop or probe the actor; an actor's note to itself must not wait on itself.
         private static bool Passes(object message) =>
-            message is IScheduledTellMsg or IAutoReceivedMessage || TimerMessage.IsInstanceOfType(message);
+            message is IScheduledTellMsg or IAutoReceivedMessage or IPassesMailboxBound || TimerMessage.IsInstanceOfType(message);
     }
 }

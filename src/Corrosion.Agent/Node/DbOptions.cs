@@ -29,4 +29,8 @@ public sealed class DbOptions
     /// <summary>Changes per changeset chunk.</summary>
     [ConfigurationKeyName("max_changes_per_chunk")]
     public int MaxChangesPerChunk { get; set; } = 1000;
+
+    /// <summary>Most write transactions waiting at the writer that share one SQLite commit (1: each commits alone).</summary>
+    [ConfigurationKeyName("group_commit_max")]
+    public int GroupCommitMax { get; set; } = Storage.StorageActor.DefaultGroupCommitMax;
 }

@@ -83,7 +83,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.ActorOf(DeadLetterCounter.Props(), "dead-letters");
-        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners), "storage").Typed<StorageCommand>();
+        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners, _options?.Db.GroupCommitMax ?? StorageActor.DefaultGroupCommitMax), "storage").Typed<StorageCommand>();
         if (_options is not { } options)
         {
             return;

@@ -92,7 +92,7 @@ public sealed partial class CrdtStore
             CurrentVersion = versionBefore;
             Rollback();
             var failed = new StatementException(-1, $"the group's commit failed: {e.Message}");
-            return transactions.Select(_ => new GroupedTransaction(null, failed)).ToList();
+            return transactions.Select(_ => new GroupedTransaction(null, failed, WholeGroupFailed: true)).ToList();
         }
         catch
         {

@@ -10,11 +10,26 @@ namespace Corrosion.Agent.Storage;
 /// time, and tells listeners what changed. Reads do not come here; they use the store's read pool so
 /// they never wait behind a merge.
 /// </summary>
+/// <remarks>
+/// Group commit: write transactions waiting in the mailbox together share one SQLite commit (at most
+/// <c>db.group_commit_max</c>), each under its own SAVEPOINT (<see cref="CrdtStore.ExecuteGroup"/>): one
+/// that fails rolls back alone and gets its own error, each gets its own version, and none is answered
+/// or published before the shared commit. A transaction is put aside and a flush note sent to the
+/// actor itself; transactions already queued behind it join before the note arrives, so an empty
+/// mailbox means a group of one, with no wait. Any other message first commits what is put aside, so
+/// the order of everything the actor does is the mailbox's order.
+/// </remarks>
 public sealed partial class StorageActor : ReceiveActor
 {
+    /// <summary>Default of <c>db.group_commit_max</c>.</summary>
+    public const int DefaultGroupCommitMax = 64;
+
     private readonly CrdtStore _store;
     private readonly StorageListeners _listeners;
     private readonly ILogger _log;
+    private readonly int _groupCommitMax;
+    private readonly List<ExecuteTransaction> _group = [];
+    private bool _flushNoted;
 
     /// <summary>Creates the actor over a store the node owns (use <see cref="Props"/>).</summary>
     /// <param name="store">The store (a restart keeps it).</param>
@@ -22,12 +37,20 @@ public sealed partial class StorageActor : ReceiveActor
     /// The event listeners, owned by the parent so that they outlive a restart of this actor; null
     /// keeps them in this instance.
     /// </param>
-    public StorageActor(CrdtStore store, StorageListeners? listeners = null)
+    /// <param name="groupCommitMax">Most queued transactions sharing one commit; 1 commits each alone.</param>
+    public StorageActor(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupCommitMax, 1);
         _store = store;
         _listeners = listeners ?? new StorageListeners();
+        _groupCommitMax = groupCommitMax;
         _log = Context.LoggerFor<StorageActor>();
-        Receive<ExecuteTransaction>(Execute);
+        Receive<ExecuteTransaction>(Enqueue);
+        Receive<FlushGroup>(_ =>
+        {
+            _flushNoted = false;
+            Flush();
+        });
         Receive<ApplyChangesets>(Apply);
         Receive<ReadChanges>(read => read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions)));
         Receive<ReadSyncState>(state => state.ReplyTo.Tell(_store.GetSyncState()));
@@ -51,11 +74,38 @@ public sealed partial class StorageActor : ReceiveActor
     /// <summary>The writer's props, with its bounded mailbox (<see cref="NodeMailboxes.Storage"/>: senders wait).</summary>
     /// <param name="store">The store.</param>
     /// <param name="listeners">Listeners owned by the parent (see the constructor).</param>
+    /// <param name="groupCommitMax">Most queued transactions sharing one commit (<c>db.group_commit_max</c>).</param>
     /// <returns>The props.</returns>
-    public static Props Props(CrdtStore store, StorageListeners? listeners = null)
+    public static Props Props(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return Akka.Actor.Props.Create(() => new StorageActor(store, listeners)).WithMailbox(NodeMailboxes.Storage);
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupCommitMax, 1);
+        return Akka.Actor.Props.Create(() => new StorageActor(store, listeners, groupCommitMax)).WithMailbox(NodeMailboxes.Storage);
+    }
+
+    /// <inheritdoc />
+    protected override bool AroundReceive(Akka.Actor.Receive receive, object message)
+    {
+        if (_group.Count > 0 && message is not ExecuteTransaction and not FlushGroup)
+        {
+            // Whatever came after the transactions put aside sees them committed and published.
+            Flush();
+        }
+
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <inheritdoc />
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // The failure left these unanswered (nothing of theirs was committed): say so rather than let them time out.
+        foreach (var tx in _group)
+        {
+            tx.ReplyTo.Tell(new TransactionOutcome(null, $"the writer failed and restarted ({reason.Message}); the transaction was not committed"));
+        }
+
+        _group.Clear();
+        base.PreRestart(reason, message);
     }
 
     /// <inheritdoc />
@@ -66,6 +116,110 @@ public sealed partial class StorageActor : ReceiveActor
         {
             Context.Watch(listener.Untyped);
         }
+    }
+
+    /// <summary>Puts a transaction aside for the next group commit (one with another timeout first commits the group).</summary>
+    private void Enqueue(ExecuteTransaction tx)
+    {
+        if (_groupCommitMax == 1)
+        {
+            Execute(tx);
+            return;
+        }
+
+        if (_group.Count > 0 && _group[0].Timeout != tx.Timeout)
+        {
+            Flush();
+        }
+
+        _group.Add(tx);
+        if (_group.Count >= _groupCommitMax)
+        {
+            Flush();
+        }
+        else if (!_flushNoted)
+        {
+            // Transactions already queued arrive before this note and join the group.
+            _flushNoted = true;
+            Self.Tell(FlushGroup.Instance);
+        }
+    }
+
+    /// <summary>Commits what is put aside: alone when it is one transaction, else as one group.</summary>
+    private void Flush()
+    {
+        if (_group.Count == 0)
+        {
+            return;
+        }
+
+        var group = _group.ToArray();
+        _group.Clear();
+        if (group.Length == 1)
+        {
+            Execute(group[0]);
+            return;
+        }
+
+        IReadOnlyList<GroupedTransaction> outcomes;
+        try
+        {
+            outcomes = _store.ExecuteGroup(group.Select(tx => tx.Statements).ToList(), group[0].Timeout);
+        }
+        catch (Exception e)
+        {
+            // The writer restarts; nothing of the group was committed.
+            foreach (var tx in group)
+            {
+                tx.ReplyTo.Tell(new TransactionOutcome(null, $"the writer failed ({e.Message}); the transaction was not committed"));
+            }
+
+            throw;
+        }
+
+        if (outcomes.Any(o => o.WholeGroupFailed))
+        {
+            // The shared transaction was lost as a whole (a failed commit, or a timeout that made
+            // SQLite roll everything back): nothing was committed; each one gets its own chance alone.
+            LogGroupFailed(_log, group.Length, outcomes[0].Error?.Message);
+            foreach (var tx in group)
+            {
+                Execute(tx);
+            }
+
+            return;
+        }
+
+        // Committed: publish in version order, then answer each caller.
+        var committed = outcomes.Count(o => o.Committed);
+        for (var i = 0; i < group.Length; i++)
+        {
+            var (tx, grouped) = (group[i], outcomes[i]);
+            TransactionOutcome outcome;
+            if (grouped.Result is { } result)
+            {
+                outcome = new TransactionOutcome(result, null) { CommittedWith = committed };
+                if (result.Version is { } version)
+                {
+                    Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets));
+                }
+            }
+            else
+            {
+                outcome = Failed(tx, grouped.Error!);
+            }
+
+            tx.ReplyTo.Tell(outcome);
+        }
+    }
+
+    private static TransactionOutcome Failed(ExecuteTransaction tx, StatementException e)
+    {
+        // SQLite reports a transaction stopped by the progress-handler deadline as "interrupted".
+        var timedOut = tx.Timeout is not null && e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase);
+        var index = e.StatementIndex >= 0 ? e.StatementIndex : (int?)null;
+        var error = timedOut ? $"the transaction ran longer than its timeout of {tx.Timeout!.Value.TotalSeconds:0.###} s and was rolled back" : e.Message;
+        return new TransactionOutcome(null, error, timedOut ? null : index, timedOut);
     }
 
     private void Execute(ExecuteTransaction tx)
@@ -82,11 +236,7 @@ public sealed partial class StorageActor : ReceiveActor
         }
         catch (StatementException e)
         {
-            // SQLite reports a transaction stopped by the progress-handler deadline as "interrupted".
-            var timedOut = tx.Timeout is not null && e.Message.Contains("interrupt", StringComparison.OrdinalIgnoreCase);
-            var index = e.StatementIndex >= 0 ? e.StatementIndex : (int?)null;
-            var error = timedOut ? $"the transaction ran longer than its timeout of {tx.Timeout!.Value.TotalSeconds:0.###} s and was rolled back" : e.Message;
-            outcome = new TransactionOutcome(null, error, timedOut ? null : index, timedOut);
+            outcome = Failed(tx, e);
         }
 
         tx.ReplyTo.Tell(outcome);
@@ -128,6 +278,15 @@ public sealed partial class StorageActor : ReceiveActor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not persist {Count} cluster members")]
     private static partial void LogMembersNotSaved(ILogger logger, int count, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a group commit of {Count} transactions was rolled back as a whole ({Error}); running each alone")]
+    private static partial void LogGroupFailed(ILogger logger, int count, string? error);
+
+    /// <summary>The actor's note to itself: commit what is put aside.</summary>
+    private sealed class FlushGroup : IPassesMailboxBound
+    {
+        public static readonly FlushGroup Instance = new();
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "merge of {Count} changesets failed")]
     private static partial void LogMergeFailed(ILogger logger, int count, Exception error);

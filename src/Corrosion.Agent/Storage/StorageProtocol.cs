@@ -19,7 +19,11 @@ public sealed record ExecuteTransaction(
 /// <param name="Error">What went wrong, or null on success.</param>
 /// <param name="StatementIndex">The index of the failing statement, when one failed.</param>
 /// <param name="TimedOut">True when the transaction was rolled back because it ran out of time.</param>
-public sealed record TransactionOutcome(TransactionResult? Result, string? Error, int? StatementIndex = null, bool TimedOut = false);
+public sealed record TransactionOutcome(TransactionResult? Result, string? Error, int? StatementIndex = null, bool TimedOut = false)
+{
+    /// <summary>How many transactions shared this one's SQLite commit (group commit; 1 when it ran alone).</summary>
+    public int CommittedWith { get; init; } = 1;
+}
 
 /// <summary>Merges remote changesets in one transaction; replies when given a reply channel.</summary>
 /// <param name="Changesets">The changesets (complete versions, chunks, or empty ranges).</param>

@@ -53,6 +53,27 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Records changed rows of the tables this query reads.</summary>
     public void Note(IEnumerable<Change> changes) => Pending.AddAll(changes, Reads);
 
+    /// <summary>Records the changes collected elsewhere (while the first run was going) for the tables this query reads.</summary>
+    public void Note(ChangedKeys changed)
+    {
+        if (changed.Everything is { } reason)
+        {
+            Pending.MarkEverything(reason);
+            return;
+        }
+
+        foreach (var (table, keys) in changed.Tables)
+        {
+            if (Reads(table))
+            {
+                foreach (var pk in keys.Values)
+                {
+                    Pending.Add(table, pk);
+                }
+            }
+        }
+    }
+
     /// <summary>Records that anything may have changed (lost events, a restart).</summary>
     public void NoteEverything(string reason) => Pending.MarkEverything(reason);
 

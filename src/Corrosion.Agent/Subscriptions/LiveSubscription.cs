@@ -27,8 +27,14 @@ internal sealed class LiveSubscription(string id, Statement statement, string ha
     /// <summary>When the last listener left (or the subscription was loaded), for the idle timeout.</summary>
     public DateTimeOffset IdleSince { get; set; }
 
-    /// <summary>A change touched one of its tables since its last evaluation.</summary>
-    public bool Dirty { get; set; }
+    /// <summary>Its plan, the keys changed since its last evaluation, and what evaluations did.</summary>
+    public LiveQueryEvaluator Evaluator { get; } = new(statement);
+
+    /// <summary>Subscribe and attach requests that wait for its next evaluation (it had changes no listener saw yet).</summary>
+    public List<SubscriptionCommand> Waiting { get; } = [];
+
+    /// <summary>Someone wants its changes evaluated now: a listener, or a request waiting for one.</summary>
+    public bool Wanted => Listeners.Count > 0 || Waiting.Count > 0;
 
     /// <summary>Seconds its last evaluation took (reported in the end-of-query mark).</summary>
     public double LastEvaluationSeconds { get; set; }

@@ -9,17 +9,23 @@ namespace Corrosion.Agent.Subscriptions;
 
 /// <summary>
 /// Owns every live query of the node (DESIGN.md §8). A subscription is a read-only statement over
-/// replicated tables with a materialised result; when a committed or merged change touches a table it
-/// reads, it is marked dirty, and after a short batch window each dirty statement runs once more on
-/// the read pool and the difference is logged and sent to its listeners as row-level changes. Rows,
-/// counters and the change log live in a SQLite file beside the database, so subscriptions survive a
-/// restart (changes made while the node was down are found by re-evaluating at start). A listener
-/// reads through a bounded channel; one that falls behind is dropped, never waited for.
+/// replicated tables with a materialised result. The primary keys of committed and merged changes go
+/// to each subscription reading their table (<see cref="LiveQueryEvaluator"/>); a subscription with a
+/// listener evaluates at once (no batch wait) on the read pool, off the actor, by key where its plan
+/// allows (<see cref="LiveQueryPlanner"/>) and by a full run otherwise; changes arriving meanwhile are
+/// gathered into its next evaluation. At most <c>max_concurrent_evaluations</c> run at once, first
+/// come first served (<see cref="EvaluationScheduler"/>), so a slow query never holds up the others.
+/// A subscription without listeners does not evaluate at all: its changed keys collect (bounded) and
+/// are evaluated when a listener attaches. The difference is logged and sent to the listeners as
+/// row-level changes. Rows, counters and the change log live in a SQLite file beside the database, so
+/// subscriptions survive a restart (changes made while the node was down are found by a full run when
+/// a listener comes back). A listener reads through a bounded channel; one that falls behind is
+/// dropped, never waited for.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Akka owns an actor's lifetime: the subscription file is closed in PostStop (which a restart runs too).")]
 public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWithStash
 {
-    private const string FlushTimer = "flush";
+    private const string RetryTimerPrefix = "retry:";
     private const string MaintenanceTimer = "maintenance";
     private const string StartTimer = "start";
     private const int MaxConsecutiveFailures = 10;
@@ -31,7 +37,9 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private readonly SubscriptionOptions _options;
     private readonly string _path;
     private readonly Random _random;
-    private readonly int _parallelism = Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
+    private readonly EvaluationScheduler _scheduler;
+    private readonly Dictionary<string, Creation> _creating = new(StringComparer.Ordinal);
+    private readonly object _incarnation = new();
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
@@ -63,6 +71,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         _path = path;
         _random = random ?? new Random();
         _time = time ?? TimeProvider.System;
+        _scheduler = new EvaluationScheduler(_options.MaxConcurrentEvaluations);
         _log = Context.LoggerFor<SubscriptionActor>();
         Starting();
     }
@@ -101,9 +110,8 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             var subscription = new LiveSubscription(stored.Id, stored.Statement, stored.Hash, stored.Columns, result, stored.PrunedThrough)
             {
                 // Listeners gone with the old process get a full idle period to come back.
+                // Whatever changed while the node was down is found by a full run when one does.
                 IdleSince = now,
-                // Whatever changed while the node was down is found by evaluating again.
-                Dirty = true,
             };
             Add(subscription);
         }
@@ -140,7 +148,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             if (_subscriptions.Count > 0)
             {
                 LogLoaded(_log, _subscriptions.Count, _path);
-                Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, TimeSpan.Zero);
             }
         });
         Receive<StartTimedOut>(_ => throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s"));
@@ -149,48 +156,80 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
     private void Ready()
     {
-        // Awaited in the handler: an evaluation and the subscription it creates must be one step, or a
-        // storage event handled meanwhile would miss the subscription (and its change would be lost).
-        ReceiveAsync<Subscribe>(SubscribeAsync);
+        // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
+        Receive<Subscribe>(Subscribe);
+        Receive<SubscriptionCreated>(OnCreated);
         Receive<AttachSubscription>(Attach);
         Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
         Receive<StorageEventReceived>(OnStorageEvent);
-        // Awaited in the handler: evaluations of one subscription must not overlap, and their results
-        // are applied in order.
-        ReceiveAsync<FlushDirty>(_ => FlushAsync());
+        Receive<EvaluationDone>(OnEvaluated);
+        Receive<RetryEvaluation>(retry => Want(retry.QueryId));
+        Receive<GetSubscriptionInfo>(Info);
         Receive<MaintenanceTick>(_ => Maintain());
         Receive<WatchTable>(Watch);
         Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
         Receive<StartTimedOut>(_ => { });
     }
 
-    private async Task SubscribeAsync(Subscribe subscribe)
+    private void Subscribe(Subscribe subscribe)
     {
         var statement = subscribe.Statement;
         var hash = QueryHash.Of(statement);
         if (_byHash.TryGetValue(hash, out var existing) && existing.Statement.Sql == statement.Sql)
         {
+            if (MustEvaluateFirst(existing, wantsRows: !subscribe.SkipRows))
+            {
+                Defer(existing, subscribe, wantsRows: !subscribe.SkipRows);
+                return;
+            }
+
             subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(existing, subscribe.SkipRows), null));
             return;
         }
 
-        if (_subscriptions.Count >= _options.MaxSubscriptions)
+        if (_creating.TryGetValue(hash, out var creating) && creating.Statement.Sql == statement.Sql)
         {
-            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, $"this node already has {_subscriptions.Count} subscriptions (subscriptions.max_subscriptions)"));
+            creating.Requests.Add(subscribe);
             return;
         }
 
-        var evaluation = await Task.Run(() => Evaluate(statement));
+        if (_subscriptions.Count + _creating.Count >= _options.MaxSubscriptions)
+        {
+            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, $"this node already has {_subscriptions.Count + _creating.Count} subscriptions (subscriptions.max_subscriptions)"));
+            return;
+        }
+
+        if (_creating.ContainsKey(hash))
+        {
+            // Another statement with the same hash is being created (never seen in practice): retry after it.
+            subscribe.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, "a subscription with the same hash is being created; try again"));
+            return;
+        }
+
+        _creating[hash] = new Creation(statement, [subscribe], new ChangedKeys(LiveQueryEvaluator.DefaultMaxKeys));
+        var incarnation = _incarnation;
+        Task.Run(() => new SubscriptionCreated(hash, incarnation, Evaluate(statement))).PipeTo(Self);
+    }
+
+    private void OnCreated(SubscriptionCreated created)
+    {
+        if (!ReferenceEquals(created.Incarnation, _incarnation) || !_creating.Remove(created.Hash, out var creation))
+        {
+            return;
+        }
+
+        var evaluation = created.Evaluation;
         if (evaluation.Error is { } error)
         {
             var kind = error is SqlException ? SubscriptionErrorKind.BadQuery : SubscriptionErrorKind.Unavailable;
-            subscribe.ReplyTo.Tell(Refused(kind, error.Message));
+            creation.Requests.ForEach(r => r.ReplyTo.Tell(Refused(kind, error.Message)));
             return;
         }
 
+        var statement = creation.Statement;
+        var hash = created.Hash;
         var result = evaluation.Result!;
         var materialized = new MaterializedResult();
-        materialized.Apply(result.Rows, RowIdentity.KeyColumns(result.Columns, result.Tables), numberChanges: false);
         var columns = result.Columns.Select(c => c.Name).ToArray();
         var subscription = new LiveSubscription(NewQueryId(), statement, hash, columns, materialized, prunedThrough: 0)
         {
@@ -198,10 +237,19 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             IdleSince = Now,
             LastEvaluationSeconds = evaluation.Seconds,
         };
+        subscription.Evaluator.Initialize(result, materialized, evaluation.Seconds);
         File.Create(new StoredSubscription(subscription.Id, statement, hash, columns, materialized.LastRowId, 0, 0, NowMs, materialized.Rows.ToList()), NowMs);
         Add(subscription);
-        LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count);
-        subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
+        LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count, subscription.Evaluator.Plan.Strategy, subscription.Evaluator.Plan.Reason);
+        foreach (var request in creation.Requests)
+        {
+            request.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, request.SkipRows), null));
+        }
+
+        // Changes committed while the first run was going are evaluated now (by key where possible).
+        subscription.Evaluator.Note(creation.Changed);
+        _scheduler.Changed(subscription.Id, subscription.Wanted && subscription.Evaluator.HasPending);
+        StartEvaluations();
     }
 
     private void Attach(AttachSubscription attach)
@@ -212,6 +260,19 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             return;
         }
 
+        var wantsRows = attach.From is null && !attach.SkipRows;
+        if (MustEvaluateFirst(subscription, wantsRows))
+        {
+            // Changes collected while nobody listened get their change ids first.
+            Defer(subscription, attach, wantsRows);
+            return;
+        }
+
+        ServeAttach(subscription, attach);
+    }
+
+    private void ServeAttach(LiveSubscription subscription, AttachSubscription attach)
+    {
         if (attach.From is not { } from)
         {
             attach.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, attach.SkipRows), null));
@@ -305,9 +366,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         {
             // Events were lost between the writer and here (a full mailbox): anything may have changed.
             // Keys changed meanwhile cannot be named, so watchers start over rather than miss them.
-            LogEventsLost(_log, expected, sequence - 1);
+            LogEventsLost(_log, expected, sequence);
             _watchers.CloseAll("changes were lost before reaching the watcher; watch again and re-read the table");
-            MarkAllDirty();
+            NoteEverything(sequence > expected
+                ? $"storage events {expected} to {sequence - 1} were lost on the way"
+                : $"storage events were lost on the way (event {sequence} came where {expected} was expected)");
         }
 
         switch (received.Event)
@@ -317,22 +380,28 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
-                    MarkAllDirty();
+                    NoteEverything($"the event of local version {_lastLocalVersion + 1} went missing");
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                MarkDirty(committed.Changesets.SelectMany(c => c.Changes));
+                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList());
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                MarkDirty(merged.Result.Changed);
+                NoteChanges(merged.Result.Changed);
                 break;
         }
     }
 
-    private void MarkDirty(IEnumerable<Change> changes)
+    /// <summary>Gives changed keys to the subscriptions reading their tables and starts the wanted ones.</summary>
+    private void NoteChanges(IReadOnlyList<Change> changes)
     {
-        if (_subscriptions.Count == 0)
+        foreach (var creation in _creating.Values)
+        {
+            creation.Changed.AddAll(changes, _ => true);
+        }
+
+        if (_subscriptions.Count == 0 || changes.Count == 0)
         {
             return;
         }
@@ -343,82 +412,95 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             tables.Add(change.Table);
         }
 
-        if (tables.Count == 0)
-        {
-            return;
-        }
-
-        var any = false;
         foreach (var subscription in _subscriptions.Values)
         {
-            if (!subscription.Dirty && subscription.Tables.Overlaps(tables))
+            if (subscription.Tables.Overlaps(tables))
             {
-                subscription.Dirty = true;
-                any = true;
+                // Without a listener only the keys are kept (bounded): nothing is evaluated.
+                subscription.Evaluator.Note(changes);
+                _scheduler.Changed(subscription.Id, subscription.Wanted);
             }
         }
 
-        if (any)
-        {
-            ScheduleFlush(_options.BatchWindow);
-        }
+        StartEvaluations();
     }
 
-    private void MarkAllDirty()
+    private void NoteEverything(string reason)
     {
+        foreach (var creation in _creating.Values)
+        {
+            creation.Changed.MarkEverything(reason);
+        }
+
         foreach (var subscription in _subscriptions.Values)
         {
-            subscription.Dirty = true;
+            subscription.Evaluator.NoteEverything(reason);
+            _scheduler.Changed(subscription.Id, subscription.Wanted);
         }
 
-        if (_subscriptions.Count > 0)
+        StartEvaluations();
+    }
+
+    /// <summary>
+    /// A new listener must wait when changes collected without a listener have no change ids yet, or
+    /// when it wants the rows of an ordered query that keyed evaluations left out of order.
+    /// </summary>
+    private static bool MustEvaluateFirst(LiveSubscription subscription, bool wantsRows) =>
+        subscription.Evaluator.HasPending || (wantsRows && subscription.Result.OrderStale);
+
+    private void Defer(LiveSubscription subscription, SubscriptionCommand request, bool wantsRows)
+    {
+        if (wantsRows && subscription.Result.OrderStale)
         {
-            ScheduleFlush(_options.BatchWindow);
+            subscription.Evaluator.NoteEverything("a new listener needs the rows in the query's order");
+        }
+
+        subscription.Waiting.Add(request);
+        Want(subscription.Id);
+    }
+
+    private void Want(string queryId)
+    {
+        if (_subscriptions.TryGetValue(queryId, out var subscription) && subscription.Wanted && subscription.Evaluator.HasPending)
+        {
+            _scheduler.Want(queryId);
+            StartEvaluations();
         }
     }
 
-    private void ScheduleFlush(TimeSpan delay)
+    /// <summary>Starts what the scheduler allows: each evaluation reads on a pool thread and reports back with <see cref="EvaluationDone"/>.</summary>
+    private void StartEvaluations()
     {
-        // The window opens at the first change and is not pushed back by later ones, so a steady
-        // stream of writes still gets an evaluation every window.
-        if (!Timers.IsTimerActive(FlushTimer))
+        foreach (var id in _scheduler.Start())
         {
-            Timers.StartSingleTimer(FlushTimer, FlushDirty.Instance, delay);
+            var subscription = _subscriptions[id];
+            var work = subscription.Evaluator.Take(subscription.Result);
+            var incarnation = _incarnation;
+            var store = _store;
+            Task.Run(() =>
+            {
+                try
+                {
+                    return new EvaluationDone(id, incarnation, store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader)), null);
+                }
+                catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return new EvaluationDone(id, incarnation, null, e);
+                }
+            }).PipeTo(Self);
         }
     }
 
-    private async Task FlushAsync()
+    private void OnEvaluated(EvaluationDone done)
     {
-        var dirty = _subscriptions.Values.Where(s => s.Dirty).ToList();
-        if (dirty.Count == 0)
+        if (!ReferenceEquals(done.Incarnation, _incarnation) || !_scheduler.IsRunning(done.QueryId))
         {
+            // Started by an earlier incarnation, or the subscription was removed meanwhile.
             return;
         }
 
-        foreach (var subscription in dirty)
-        {
-            subscription.Dirty = false;
-        }
-
-        var evaluations = new Evaluation[dirty.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, dirty.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = _parallelism },
-            (i, _) =>
-            {
-                evaluations[i] = Evaluate(dirty[i].Statement);
-                return ValueTask.CompletedTask;
-            });
-
-        for (var i = 0; i < dirty.Count; i++)
-        {
-            Refresh(dirty[i], evaluations[i]);
-        }
-    }
-
-    private void Refresh(LiveSubscription subscription, Evaluation evaluation)
-    {
-        if (evaluation.Error is { } error)
+        var subscription = _subscriptions[done.QueryId];
+        if (done.Error is { } error)
         {
             var failures = _failures[subscription.Id] = _failures.GetValueOrDefault(subscription.Id) + 1;
             LogEvaluationFailed(_log, subscription.Id, failures, error);
@@ -428,18 +510,79 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 return;
             }
 
-            subscription.Dirty = true;
-            ScheduleFlush(RetryDelay);
+            subscription.Evaluator.NoteEverything("the previous evaluation failed");
+            _scheduler.Finished(subscription.Id, again: false);
+            Timers.StartSingleTimer(RetryTimerPrefix + subscription.Id, new RetryEvaluation(subscription.Id), RetryDelay);
+            StartEvaluations();
             return;
         }
 
         _failures.Remove(subscription.Id);
-        var result = evaluation.Result!;
-        subscription.Tables = new HashSet<string>(result.Tables.Keys, StringComparer.OrdinalIgnoreCase);
-        subscription.LastEvaluationSeconds = evaluation.Seconds;
-        var columns = result.Columns.Select(c => c.Name).ToArray();
+        var outcome = done.Outcome!;
+        var columns = subscription.Columns;
+        if (outcome.Kind != EvaluationKind.Skipped)
+        {
+            subscription.LastEvaluationSeconds = outcome.Seconds;
+        }
+
+        if (outcome.Full is { } full)
+        {
+            subscription.Tables = new HashSet<string>(full.Tables.Keys, StringComparer.OrdinalIgnoreCase);
+            columns = full.Columns.Select(c => c.Name).ToArray();
+        }
+
+        var delta = subscription.Evaluator.Complete(outcome, subscription.Result);
+        Publish(subscription, delta, columns);
+        _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
+        ServeWaiting(subscription);
+        StartEvaluations();
+    }
+
+    /// <summary>Answers the requests that waited for this evaluation (those wanting ordered rows keep waiting for the full run).</summary>
+    private void ServeWaiting(LiveSubscription subscription)
+    {
+        if (subscription.Waiting.Count == 0)
+        {
+            return;
+        }
+
+        var waiting = subscription.Waiting.ToList();
+        subscription.Waiting.Clear();
+        foreach (var request in waiting)
+        {
+            var wantsRows = request switch
+            {
+                Subscribe subscribe => !subscribe.SkipRows,
+                AttachSubscription attach => attach.From is null && !attach.SkipRows,
+                _ => false,
+            };
+            if (wantsRows && subscription.Result.OrderStale)
+            {
+                subscription.Waiting.Add(request);
+                continue;
+            }
+
+            switch (request)
+            {
+                case Subscribe subscribe:
+                    subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
+                    break;
+                case AttachSubscription attach:
+                    // Served now: anything changed since arrives as events.
+                    ServeAttach(subscription, attach);
+                    break;
+            }
+        }
+
+        if (subscription.Waiting.Count > 0)
+        {
+            Want(subscription.Id);
+        }
+    }
+
+    private void Publish(LiveSubscription subscription, ResultDelta delta, IReadOnlyList<string> columns)
+    {
         var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
-        var delta = subscription.Result.Apply(result.Rows, RowIdentity.KeyColumns(result.Columns, result.Tables));
         if (delta.IsEmpty && !columnsChanged)
         {
             return;
@@ -454,6 +597,18 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         {
             Prune(subscription, subscription.PrunedThrough + excess);
         }
+    }
+
+    private void Info(GetSubscriptionInfo request)
+    {
+        if (!_subscriptions.TryGetValue(request.QueryId, out var subscription))
+        {
+            request.ReplyTo.Tell(new SubscriptionInfoOutcome(null, new SubscriptionError(SubscriptionErrorKind.NotFound, $"no subscription {request.QueryId}")));
+            return;
+        }
+
+        var info = SubscriptionInfo.Of(subscription.Id, subscription.Evaluator, subscription.Result, subscription.Listeners.Count, _scheduler.IsRunning(subscription.Id));
+        request.ReplyTo.Tell(new SubscriptionInfoOutcome(info, null));
     }
 
     private void Deliver(LiveSubscription subscription, IReadOnlyList<SubscriptionChange> changes)
@@ -535,9 +690,12 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         }
 
         subscription.Listeners.Clear();
+        AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
         _failures.Remove(subscription.Id);
+        _scheduler.Remove(subscription.Id);
+        Timers.Cancel(RetryTimerPrefix + subscription.Id);
         File.Delete(subscription.Id);
     }
 
@@ -565,12 +723,39 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             }
 
             subscription.Listeners.Clear();
+            AnswerWaiting(subscription, reason);
         }
 
+        foreach (var creation in _creating.Values)
+        {
+            creation.Requests.ForEach(r => r.ReplyTo.Tell(Refused(SubscriptionErrorKind.Unavailable, reason)));
+        }
+
+        _creating.Clear();
         _subscriptions.Clear();
         _byHash.Clear();
         _file?.Dispose();
         _file = null;
+    }
+
+    /// <summary>Requests waiting for an evaluation that will not come get an error.</summary>
+    private static void AnswerWaiting(LiveSubscription subscription, string reason)
+    {
+        foreach (var request in subscription.Waiting)
+        {
+            var refused = Refused(SubscriptionErrorKind.Unavailable, reason);
+            switch (request)
+            {
+                case Subscribe subscribe:
+                    subscribe.ReplyTo.Tell(refused);
+                    break;
+                case AttachSubscription attach:
+                    attach.ReplyTo.Tell(refused);
+                    break;
+            }
+        }
+
+        subscription.Waiting.Clear();
     }
 
     private Evaluation Evaluate(Statement statement)
@@ -607,4 +792,10 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private static SubscribeOutcome Refused(SubscriptionErrorKind kind, string message) => new(null, new SubscriptionError(kind, message));
 
     private sealed record Evaluation(LiveQueryResult? Result, Exception? Error, double Seconds);
+
+    /// <summary>A subscription whose first run is going: who waits for it, and what changed meanwhile.</summary>
+    private sealed record Creation(Statement Statement, List<Subscribe> Requests, ChangedKeys Changed);
+
+    /// <summary>A new subscription's first run finished (piped back).</summary>
+    private sealed record SubscriptionCreated(string Hash, object Incarnation, Evaluation Evaluation);
 }

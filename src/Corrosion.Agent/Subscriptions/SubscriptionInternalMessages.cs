@@ -6,11 +6,16 @@ namespace Corrosion.Agent.Subscriptions;
 /// <param name="Event">The event, with its sequence number for that listener.</param>
 internal sealed record StorageEventReceived(StorageEvent Event) : SubscriptionCommand;
 
-/// <summary>The batch window closed: re-evaluate the dirty subscriptions.</summary>
-internal sealed record FlushDirty : SubscriptionCommand
-{
-    public static FlushDirty Instance { get; } = new();
-}
+/// <summary>An evaluation run off the actor finished (piped back).</summary>
+/// <param name="QueryId">The subscription.</param>
+/// <param name="Incarnation">The actor incarnation that started it (a restarted actor ignores older ones).</param>
+/// <param name="Outcome">What it read, or null on failure.</param>
+/// <param name="Error">Why it failed, or null.</param>
+internal sealed record EvaluationDone(string QueryId, object Incarnation, EvaluationOutcome? Outcome, Exception? Error) : SubscriptionCommand;
+
+/// <summary>A failed subscription may evaluate again (after the retry delay).</summary>
+/// <param name="QueryId">The subscription.</param>
+internal sealed record RetryEvaluation(string QueryId) : SubscriptionCommand;
 
 /// <summary>Periodic: drop idle subscriptions, prune old changes.</summary>
 internal sealed record MaintenanceTick : SubscriptionCommand

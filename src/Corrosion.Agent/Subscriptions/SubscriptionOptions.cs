@@ -8,8 +8,11 @@ namespace Corrosion.Agent.Subscriptions;
 /// </summary>
 public sealed record SubscriptionOptions
 {
-    /// <summary>Default pause that gathers a burst of changes into one re-evaluation per subscription.</summary>
+    /// <summary>Default of the deprecated <see cref="BatchWindow"/> (ignored).</summary>
     public static readonly TimeSpan DefaultBatchWindow = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Default most evaluations running at once on the read pool.</summary>
+    public const int DefaultMaxConcurrentEvaluations = 2;
 
     /// <summary>Default changes buffered per listener before it is dropped as too slow.</summary>
     public const int DefaultSubscriberBuffer = 1024;
@@ -32,9 +35,17 @@ public sealed record SubscriptionOptions
     /// <summary>The SQLite file holding subscriptions, their rows and change logs; empty = <c>db.path</c> + <see cref="DefaultPathSuffix"/>.</summary>
     public string Path { get; init; } = string.Empty;
 
-    /// <summary>Pause after the first change that gathers a burst into one re-evaluation.</summary>
+    /// <summary>
+    /// Deprecated and ignored: a change is evaluated at once, and changes arriving while a
+    /// subscription evaluates are gathered into its next evaluation. Still accepted (and validated)
+    /// so existing configuration files keep loading.
+    /// </summary>
     [ConfigurationKeyName("batch_window")]
     public TimeSpan BatchWindow { get; init; } = DefaultBatchWindow;
+
+    /// <summary>Most evaluations running at once on the read pool; a slow query holds one, the others use the rest.</summary>
+    [ConfigurationKeyName("max_concurrent_evaluations")]
+    public int MaxConcurrentEvaluations { get; init; } = DefaultMaxConcurrentEvaluations;
 
     /// <summary>Changes buffered per listener; on overflow its stream ends with <see cref="SubscriberTooSlowException"/>.</summary>
     [ConfigurationKeyName("subscriber_buffer")]
@@ -76,6 +87,7 @@ public sealed record SubscriptionOptions
     public SubscriptionOptions Validate()
     {
         Require(BatchWindow >= TimeSpan.Zero && BatchWindow <= TimeSpan.FromSeconds(10), "batch_window", "must be between 0 and 10s");
+        Require(MaxConcurrentEvaluations is >= 1 and <= 64, "max_concurrent_evaluations", "must be between 1 and 64");
         Require(SubscriberBuffer is >= 1 and <= 1_000_000, "subscriber_buffer", "must be between 1 and 1000000");
         Require(IdleTimeout > TimeSpan.Zero, "idle_timeout", "must be positive");
         Require(MaxSubscriptions >= 1, "max_subscriptions", "must be at least 1");

@@ -42,3 +42,16 @@ public sealed record WatchTable(string Table, ActorRef<WatchOutcome> ReplyTo) : 
 /// <param name="Table">The table.</param>
 /// <param name="ListenerId">The listener, from <see cref="UpdateStream.ListenerId"/>.</param>
 public sealed record UnwatchTable(string Table, long ListenerId) : SubscriptionCommand;
+
+/// <summary>
+/// Asks how a subscription is maintained: its strategy and the reason, per table, and what its
+/// evaluations did (<c>corrosion subs info ID</c>).
+/// </summary>
+/// <param name="QueryId">The subscription's id.</param>
+/// <param name="ReplyTo">Receives the info, or why there is none.</param>
+public sealed record GetSubscriptionInfo(string QueryId, ActorRef<SubscriptionInfoOutcome> ReplyTo) : SubscriptionCommand;
+
+/// <summary>The answer to <see cref="GetSubscriptionInfo"/>.</summary>
+/// <param name="Info">The info, or null.</param>
+/// <param name="Error">Why there is none (NotFound), or null.</param>
+public sealed record SubscriptionInfoOutcome(SubscriptionInfo? Info, SubscriptionError? Error);

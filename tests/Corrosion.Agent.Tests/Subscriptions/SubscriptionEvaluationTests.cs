@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Corrosion.Agent.Subscriptions;
+
+namespace Corrosion.Agent.Tests.Subscriptions;
+
+/// <summary>How the subscription actor schedules evaluations: at once, by key, lazily without listeners, never behind a slow query.</summary>
+public sealed class SubscriptionEvaluationTests
+{
+    [Fact]
+    public async Task A_change_is_evaluated_at_once_whatever_the_deprecated_batch_window()
+    {
+        await using var h = await SubscriptionHarness.StartAsync(new SubscriptionOptions { BatchWindow = TimeSpan.FromSeconds(10) });
+        await using var stream = await h.SubscribeAsync("SELECT id, name FROM items");
+
+        var watch = Stopwatch.StartNew();
+        await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
+        var change = Assert.Single(await stream.TakeAsync(1));
+
+        Assert.Equal(ChangeKind.Insert, change.Kind);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"the event took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_query_with_its_key_is_evaluated_by_key_and_says_so()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await using var stream = await h.SubscribeAsync("SELECT i.id, i.name, t.name, t.region FROM items i JOIN teams t ON t.name = i.team");
+        await h.WriteAsync("INSERT INTO teams (name, region) VALUES ('red', 'eu')");
+        await h.WriteAsync("INSERT INTO items (id, name, team) VALUES (1, 'x', 'red')");
+        Assert.Single(await stream.TakeAsync(1));
+
+        var info = await InfoAsync(h, stream.QueryId);
+
+        Assert.Equal(LiveQueryStrategy.Incremental, info.Strategy);
+        Assert.Equal(EvaluationKind.Keyed, info.LastEvaluation);
+        Assert.True(info.KeyedEvaluations >= 1);
+        Assert.Equal(1, info.FullEvaluations); // the first, at subscribe
+        Assert.All(info.Tables, t => Assert.True(t.Incremental, t.Reason));
+    }
+
+    [Fact]
+    public async Task A_subscription_without_listeners_does_not_evaluate_until_one_comes_back()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        string id;
+        long last;
+        await using (var first = await h.SubscribeAsync("SELECT id, name FROM items"))
+        {
+            id = first.QueryId;
+            last = first.EndOfQuery!.ChangeId;
+        }
+
+        await Support.Wait.UntilAsync(async () => (await InfoAsync(h, id)).Listeners == 0, "the listener to leave");
+        var before = await InfoAsync(h, id);
+        for (var i = 1; i <= 3; i++)
+        {
+            await h.WriteAsync("INSERT INTO items (id, name) VALUES (?, 'x')", i);
+        }
+
+        await Support.Wait.UntilAsync(async () => (await InfoAsync(h, id)).PendingKeys == 3, "the three keys to be noted");
+        var idle = await InfoAsync(h, id);
+        Assert.Equal((before.KeyedEvaluations, before.FullEvaluations, before.SkippedEvaluations), (idle.KeyedEvaluations, idle.FullEvaluations, idle.SkippedEvaluations));
+        Assert.Equal(last, idle.LastChangeId);
+
+        var outcome = await h.AttachAsync(id, from: last);
+        await using var resumed = outcome.Stream!;
+        Assert.Equal([ChangeKind.Insert, ChangeKind.Insert, ChangeKind.Insert], resumed.Replay.Select(c => c.Kind));
+        var after = await InfoAsync(h, id);
+        Assert.Equal((EvaluationKind.Keyed, before.KeyedEvaluations + 1, 0), (after.LastEvaluation!.Value, after.KeyedEvaluations, after.PendingKeys));
+    }
+
+    [Fact]
+    public async Task A_slow_query_does_not_delay_the_events_of_others()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await h.WriteAsync(SubscriptionActorTests.ManyTeams);
+        await using var slow = await h.SubscribeAsync($"SELECT count(*) FROM items WHERE {SubscriptionActorTests.SlowCondition}");
+        await using var fast = await h.SubscribeAsync("SELECT id, name FROM items");
+
+        await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
+        Assert.Single(await fast.TakeAsync(1));
+
+        // The fast subscriber has its event while the slow query is still running.
+        var info = await InfoAsync(h, slow.QueryId);
+        Assert.True(info.Evaluating, "the slow evaluation finished before the fast event arrived; make it slower");
+        Assert.Single(await slow.TakeAsync(1));
+    }
+
+    [Fact]
+    public async Task Creating_a_slow_subscription_holds_up_neither_other_events_nor_loses_changes_made_meanwhile()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await h.WriteAsync(SubscriptionActorTests.ManyTeams);
+        await using var fast = await h.SubscribeAsync("SELECT id, name FROM items");
+
+        var creating = h.TrySubscribeAsync($"SELECT i.id, i.name FROM items i WHERE {SubscriptionActorTests.SlowCondition}");
+        await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
+        Assert.Single(await fast.TakeAsync(1));
+        Assert.False(creating.IsCompleted, "the slow subscription was created before the fast event arrived; make it slower");
+
+        await using var slow = (await creating).Stream!;
+        var copy = new ClientCopy(slow);
+        while (copy.Rendered.Count == 0)
+        {
+            copy.Apply(Assert.Single(await slow.TakeAsync(1)));
+        }
+
+        Assert.Equal(["Integer:1|Text:'x'"], copy.Rendered);
+    }
+
+    private static async Task<SubscriptionInfo> InfoAsync(SubscriptionHarness h, string id)
+    {
+        var outcome = await h.Subscriptions.Ask<SubscriptionInfoOutcome>(r => new GetSubscriptionInfo(id, r), SubscriptionHarness.Timeout);
+        Assert.True(outcome.Info is not null, outcome.Error?.Message);
+        return outcome.Info!;
+    }
+}
