@@ -86,6 +86,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
         {
             await agent._listening.Task.WaitAsync(cts.Token);
         }
+        catch (OperationCanceledException)
+        {
+            await agent.DisposeAsync();
+            throw new TimeoutException($"the agent did not start in time:\n{agent.Output}");
+        }
         catch
         {
             await agent.DisposeAsync();
@@ -180,6 +185,6 @@ public sealed partial class AgentProcess : IAsyncDisposable
     [GeneratedRegex(@"listening on (http://\S+)")]
     private static partial Regex ListeningLine();
 
-    [GeneratedRegex(@"akka api on (akka\.tcp://\S+)")]
+    [GeneratedRegex(@"akka api on (akka(?:\.ssl)?\.tcp://\S+)")]
     private static partial Regex AkkaLine();
 }
