@@ -1,24 +1,44 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Corrosion.Agent.Node;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Bench;
 
 /// <summary>
-/// `http` suite: POST /v1/transactions with one insert over loopback (Kestrel), sequential latency
-/// and throughput with 16 concurrent clients.
+/// `http` suite: POST /v1/transactions with one insert over loopback (Kestrel): sequential latency
+/// and throughput with 16 concurrent clients (our own client, and `wrk` with
+/// <c>bench/wrk/transactions.lua</c> when wrk is installed), first with group commit off
+/// (<c>db.group_commit_max = 1</c>), then on (the default), in one run.
 /// </summary>
-internal static class HttpBench
+internal static partial class HttpBench
 {
-    public static async Task RunAsync(TextWriter output, int requests)
+    private const int Clients = 16;
+
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10)
+    {
+        output.WriteLine("## http: POST /v1/transactions, one insert, loopback");
+        output.WriteLine();
+        foreach (var groupCommitMax in new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
+        {
+            await RunOneAsync(output, requests, wrkSeconds, groupCommitMax);
+        }
+
+        output.WriteLine();
+    }
+
+    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax)
     {
         using var dir = new BenchDirectory();
         var options = new NodeOptions();
         options.Db.Path = dir.File("http.db");
+        options.Db.GroupCommitMax = groupCommitMax;
         options.Api.Addr = "127.0.0.1:0";
         await using var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
         using var http = new HttpClient { BaseAddress = node.ApiAddress };
+        var label = groupCommitMax == 1 ? "group commit off (db.group_commit_max = 1)" : $"group commit on (db.group_commit_max = {groupCommitMax})";
 
         var id = 0;
         async Task<double> PostOne()
@@ -43,15 +63,12 @@ internal static class HttpBench
             latencies.Add(await PostOne());
         }
 
-        output.WriteLine("## http: POST /v1/transactions, one insert, loopback");
-        output.WriteLine();
-        output.WriteLine($"- sequential, one client: {Percentiles.Summary(latencies)}");
+        output.WriteLine($"- {label}, sequential, one client: {Percentiles.Summary(latencies)}");
 
-        const int clients = 16;
         var total = 0;
         var watch = Stopwatch.StartNew();
         var concurrent = new List<double>();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
         {
             var mine = new List<double>();
             for (var i = 0; i < requests / 4; i++)
@@ -66,7 +83,73 @@ internal static class HttpBench
             }
         }));
         var seconds = watch.Elapsed.TotalSeconds;
-        output.WriteLine(FormattableString.Invariant($"- {clients} concurrent clients: {total / seconds:N0} transactions/s; {Percentiles.Summary(concurrent)}"));
-        output.WriteLine();
+        output.WriteLine(FormattableString.Invariant($"- {label}, {Clients} concurrent clients (ours): {total / seconds:N0} transactions/s; {Percentiles.Summary(concurrent)}"));
+        output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {await WrkAsync(node.ApiAddress, wrkSeconds)}");
+        output.Flush();
     }
+
+    /// <summary>Runs Debian's <c>wrk</c> against the node with the unique-key script; a note when it is not installed.</summary>
+    private static async Task<string> WrkAsync(Uri address, int seconds)
+    {
+        var script = FindScript();
+        if (script is null)
+        {
+            return "skipped: bench/wrk/transactions.lua not found (run from the repository)";
+        }
+
+        var start = new ProcessStartInfo("wrk")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "-t2", $"-c{Clients}", $"-d{seconds}s", "--latency", "-s", script, address.ToString().TrimEnd('/'), "--", $"run{Environment.TickCount64}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        try
+        {
+            using var process = Process.Start(start)!;
+            var text = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            var rate = RequestsPerSecond().Match(text);
+            if (process.ExitCode != 0 || !rate.Success)
+            {
+                return $"wrk failed (exit {process.ExitCode}): {text.Trim()} {(await process.StandardError.ReadToEndAsync()).Trim()}";
+            }
+
+            var errors = NonSuccess().Match(text);
+            var p50 = Percentile("50%").Match(text);
+            var p99 = Percentile("99%").Match(text);
+            var tps = double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture);
+            return FormattableString.Invariant($"{tps:N0} transactions/s (p50 {(p50.Success ? p50.Groups[1].Value : "?")}, p99 {(p99.Success ? p99.Groups[1].Value : "?")}); non-2xx responses: {(errors.Success ? errors.Groups[1].Value : "0")}");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "skipped: wrk is not installed (Debian: apt-get install wrk)";
+        }
+    }
+
+    private static string? FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "bench", "wrk", "transactions.lua");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static Regex Percentile(string which) => new($@"^\s*{Regex.Escape(which)}\s+(\S+)", RegexOptions.Multiline);
+
+    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
 }

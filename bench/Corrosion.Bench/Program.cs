@@ -17,7 +17,16 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["subscriptions"] = SubscriptionBench.Run,
     ["idle-rss"] = IdleRssSuite.Run,
     ["subscriptions-scale"] = LiveQueryScaleBench.Run,
-    ["http"] = a => { HttpBench.RunAsync(Console.Out, requests: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult(); return 0; },
+    // subscriptions-cluster [nodes=3] [writes/s=100] [seconds=15]: write → event on every node's live query.
+    ["subscriptions-cluster"] = SubscriptionClusterBench.Run,
+    // http [requests] [wrk seconds]: group commit off, then on; wrk when installed.
+    ["http"] = a =>
+    {
+        var requests = a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000;
+        var wrkSeconds = a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 10;
+        HttpBench.RunAsync(Console.Out, requests, wrkSeconds).GetAwaiter().GetResult();
+        return 0;
+    },
     // The single-node issue's figures in one run on one machine: store, then HTTP.
     ["single-node"] = _ =>
     {

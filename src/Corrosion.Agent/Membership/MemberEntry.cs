@@ -14,6 +14,12 @@ internal sealed class MemberEntry(MemberIdentity identity, MemberState state, lo
     /// <summary>Generation of the member's pending timers (suspicion, forget); stale timers don't match.</summary>
     public long TimerToken { get; set; }
 
+    /// <summary>Generation of the member's re-probe timer while it is down; stale timers don't match.</summary>
+    public long ReprobeToken { get; set; }
+
+    /// <summary>The pause before the next re-probe of a down member (doubles up to the re-probe maximum).</summary>
+    public long ReprobeDelayMs { get; set; }
+
     /// <summary>Open suspicion, if <see cref="State"/> is suspect.</summary>
     public Suspicion? Suspicion { get; set; }
 

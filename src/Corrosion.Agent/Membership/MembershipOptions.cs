@@ -58,6 +58,8 @@ public sealed record MembershipOptions
             GossipFanout = Int(membership, "gossip_fanout", swim.GossipFanout),
             DownRetentionMs = Millis(membership, "down_retention", swim.DownRetentionMs),
             ReconnectIntervalMs = Millis(membership, "reconnect_interval", swim.ReconnectIntervalMs),
+            ReprobeMinIntervalMs = Millis(membership, "reprobe_min_interval", swim.ReprobeMinIntervalMs),
+            ReprobeMaxIntervalMs = Millis(membership, "reprobe_max_interval", swim.ReprobeMaxIntervalMs),
             JoinRetryMaxMs = Millis(membership, "join_retry_max", swim.JoinRetryMaxMs),
             LifeguardEnabled = Bool(membership, "lifeguard:enabled", swim.LifeguardEnabled),
         };
@@ -102,6 +104,8 @@ public sealed record MembershipOptions
         Require(s.GossipFanout >= 1, "gossip_fanout", "must be at least 1");
         Require(s.DownRetentionMs > 0, "down_retention", "must be positive");
         Require(s.ReconnectIntervalMs >= 0, "reconnect_interval", "must not be negative");
+        Require(s.ReprobeMaxIntervalMs >= 0, "reprobe_max_interval", "must not be negative");
+        Require(s.ReprobeMinIntervalMs > 0 && (s.ReprobeMaxIntervalMs == 0 || s.ReprobeMinIntervalMs <= s.ReprobeMaxIntervalMs), "reprobe_min_interval", $"must be positive and at most reprobe_max_interval ({s.ReprobeMaxIntervalMs} ms)");
         Require(s.JoinRetryMaxMs > 0, "join_retry_max", "must be positive");
         foreach (var entry in Bootstrap)
         {

@@ -19,7 +19,11 @@ public sealed record GetMembers(ActorRef<MembersSnapshot> ReplyTo) : MembershipC
 /// <summary>A member changed state.</summary>
 /// <param name="Kind">Up, suspect, down or left.</param>
 /// <param name="Member">The member, with the incarnation the change was seen at.</param>
-public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Member);
+/// <param name="Returned">
+/// With <see cref="MemberNotificationKind.MemberUp"/>: a known member came back (alive after suspect or down,
+/// or a new life at its address), so it may hold writes this node missed; false for a first sighting.
+/// </param>
+public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Member, bool Returned = false);
 
 /// <summary>This node's view of the cluster.</summary>
 /// <param name="Self">This node (always alive in its own view).</param>

@@ -35,7 +35,7 @@ public sealed partial class Swim
             }
 
             _members.Remove(member.Address);
-            AddMember(update, nowMs, runtime, rebroadcast);
+            AddMember(update, nowMs, runtime, rebroadcast, returned: true);
             return;
         }
 
@@ -48,7 +48,7 @@ public sealed partial class Swim
                 if (entry.State != MemberState.Alive)
                 {
                     SetState(entry, MemberState.Alive, nowMs);
-                    runtime.Notify(new MemberNotification(MemberNotificationKind.MemberUp, member));
+                    runtime.Notify(new MemberNotification(MemberNotificationKind.MemberUp, member, Returned: true));
                 }
 
                 changed = true;
@@ -84,6 +84,7 @@ public sealed partial class Swim
                 SetState(entry, MemberState.Down, nowMs);
                 runtime.Notify(new MemberNotification(MemberNotificationKind.MemberDown, member));
                 ScheduleForget(entry, runtime);
+                ScheduleReprobe(entry, runtime);
                 changed = true;
                 break;
 
@@ -111,7 +112,7 @@ public sealed partial class Swim
         }
     }
 
-    private void AddMember(MemberUpdate update, long nowMs, ISwimRuntime runtime, bool rebroadcast)
+    private void AddMember(MemberUpdate update, long nowMs, ISwimRuntime runtime, bool rebroadcast, bool returned = false)
     {
         var member = update.Member;
         if (update.State is MemberState.Down or MemberState.Left)
@@ -120,6 +121,12 @@ public sealed partial class Swim
             var tombstone = new MemberEntry(member, update.State, nowMs);
             _members[member.Address] = tombstone;
             ScheduleForget(tombstone, runtime);
+            if (update.State == MemberState.Down)
+            {
+                // Down on the other side of a partition may be alive on ours once it heals: find out.
+                ScheduleReprobe(tombstone, runtime);
+            }
+
             if (rebroadcast)
             {
                 _broadcasts.Enqueue(update);
@@ -134,7 +141,7 @@ public sealed partial class Swim
 
         // Probe newcomers within the current round rather than waiting for the next shuffle.
         _probeOrder.Insert(_probeIndex + _random.Next(_probeOrder.Count - _probeIndex + 1), member.Address);
-        runtime.Notify(new MemberNotification(MemberNotificationKind.MemberUp, member));
+        runtime.Notify(new MemberNotification(MemberNotificationKind.MemberUp, member, returned));
         if (update.State == MemberState.Suspect)
         {
             StartSuspicion(entry, update.From, nowMs, runtime);
@@ -186,6 +193,7 @@ public sealed partial class Swim
         runtime.SetTimer(new SwimTimer(SwimTimerKind.SuspicionTimeout, entry.TimerToken, entry.Identity.Address), entry.Suspicion.TimeoutMs);
         if (!wasSuspect)
         {
+            Counters.Suspicions++;
             runtime.Notify(new MemberNotification(MemberNotificationKind.MemberSuspect, entry.Identity));
         }
     }
@@ -194,6 +202,33 @@ public sealed partial class Swim
     {
         entry.TimerToken = ++_timerToken;
         runtime.SetTimer(new SwimTimer(SwimTimerKind.ForgetMember, entry.TimerToken, entry.Identity.Address), _options.DownRetentionMs);
+    }
+
+    /// <summary>Starts re-probing a member now held down: first after the short minimum, then with a doubling pause.</summary>
+    private void ScheduleReprobe(MemberEntry entry, ISwimRuntime runtime)
+    {
+        if (_options.ReprobeMaxIntervalMs <= 0)
+        {
+            return;
+        }
+
+        entry.ReprobeToken = ++_timerToken;
+        entry.ReprobeDelayMs = Math.Min(_options.ReprobeMinIntervalMs, _options.ReprobeMaxIntervalMs);
+        runtime.SetTimer(new SwimTimer(SwimTimerKind.Reprobe, entry.ReprobeToken, entry.Identity.Address), entry.ReprobeDelayMs);
+    }
+
+    private void OnReprobe(SwimTimer timer, ISwimRuntime runtime)
+    {
+        if (!_members.TryGetValue(timer.Member, out var entry) || entry.ReprobeToken != timer.Token || entry.State != MemberState.Down)
+        {
+            return;
+        }
+
+        // The ping carries the "down" rumour about its target (see Send): a live target refutes in its ack.
+        Send(timer.Member, SwimMessageType.Ping, ++_sequence, default, runtime);
+        Counters.Reprobes++;
+        entry.ReprobeDelayMs = Math.Min(entry.ReprobeDelayMs * 2, _options.ReprobeMaxIntervalMs);
+        runtime.SetTimer(timer, entry.ReprobeDelayMs);
     }
 
     private static MemberUpdate Rumour(MemberEntry entry) =>

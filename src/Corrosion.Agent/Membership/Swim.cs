@@ -283,6 +283,9 @@ public sealed partial class Swim
             case SwimTimerKind.Reconnect:
                 OnReconnect(runtime);
                 break;
+            case SwimTimerKind.Reprobe:
+                OnReprobe(timer, runtime);
+                break;
             case SwimTimerKind.RelayTimeout:
                 if (_relays.Remove((uint)timer.Token, out var relay) && _options.LifeguardEnabled)
                 {
@@ -321,15 +324,9 @@ public sealed partial class Swim
     {
         runtime.SetTimer(new SwimTimer(SwimTimerKind.Reconnect, 0), _options.ReconnectIntervalMs);
 
-        // A ping carries the "down" rumour about its target (see Send), so a live target refutes in its ack.
-        var down = _members.Values.Where(e => e.State == MemberState.Down).Select(e => e.Identity.Address).ToList();
-        if (down.Count > 0)
-        {
-            Send(down[_random.Next(down.Count)], SwimMessageType.Ping, ++_sequence, default, runtime);
-            return;
-        }
-
-        var lost = _bootstrap.Where(a => !_activeIndex.ContainsKey(a)).ToList();
+        // Members held down are re-probed each on its own back-off (OnReprobe); this covers bootstrap
+        // addresses that are neither alive nor remembered (forgotten, or never answered).
+        var lost = _bootstrap.Where(a => !_activeIndex.ContainsKey(a) && !(_members.TryGetValue(a, out var e) && e.State == MemberState.Down)).ToList();
         if (lost.Count > 0)
         {
             Send(lost[_random.Next(lost.Count)], SwimMessageType.Announce, 0, default, runtime);

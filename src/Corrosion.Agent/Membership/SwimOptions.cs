@@ -39,8 +39,17 @@ public sealed record SwimOptions
     /// <summary>Default time a down or left member is remembered, to reject stale rumours about it.</summary>
     public const long DefaultDownRetentionMs = 60_000;
 
-    /// <summary>Default period of reaching out to a remembered down member (or a bootstrap address) so healed partitions merge.</summary>
+    /// <summary>Default period of re-announcing to a bootstrap address that is neither alive nor remembered down.</summary>
     public const long DefaultReconnectIntervalMs = 10_000;
+
+    /// <summary>Default first pause before re-probing a member just declared down (it then doubles).</summary>
+    public const long DefaultReprobeMinIntervalMs = 200;
+
+    /// <summary>
+    /// Default longest pause between re-probes of a member held down: short, so that a healed partition
+    /// merges within about a second (a down member costs one ping a second until it is forgotten).
+    /// </summary>
+    public const long DefaultReprobeMaxIntervalMs = 1_000;
 
     /// <summary>Default cap of the back-off between join announcements.</summary>
     public const long DefaultJoinRetryMaxMs = 30_000;
@@ -104,10 +113,19 @@ public sealed record SwimOptions
     public long DownRetentionMs { get; init; } = DefaultDownRetentionMs;
 
     /// <summary>
-    /// Period of contacting one remembered down member (it refutes if alive, merging healed partitions),
-    /// or, with none, re-announcing to a bootstrap address not currently alive; 0 disables.
+    /// Period of re-announcing to one bootstrap address that is neither alive nor remembered down (members
+    /// held down are re-probed on their own back-off instead); 0 disables.
     /// </summary>
     public long ReconnectIntervalMs { get; init; } = DefaultReconnectIntervalMs;
+
+    /// <summary>First pause before re-probing a member just declared down; each re-probe doubles it up to <see cref="ReprobeMaxIntervalMs"/>.</summary>
+    public long ReprobeMinIntervalMs { get; init; } = DefaultReprobeMinIntervalMs;
+
+    /// <summary>
+    /// Longest pause between re-probes of each remembered down member (a ping carrying the "down" rumour,
+    /// which a live member refutes, so healed partitions merge); 0 disables re-probing.
+    /// </summary>
+    public long ReprobeMaxIntervalMs { get; init; } = DefaultReprobeMaxIntervalMs;
 
     /// <summary>Cap of the back-off between join announcements.</summary>
     public long JoinRetryMaxMs { get; init; } = DefaultJoinRetryMaxMs;
@@ -123,6 +141,11 @@ public sealed record SwimOptions
         if (IndirectProbes < 0 || SuspicionMult < 1 || SuspicionMaxTimeoutMult < 1 || RetransmitMult < 1 || MaxLocalHealth < 0)
         {
             throw new ArgumentException("indirect_probes >= 0, suspicion_mult, suspicion_max_timeout_mult, retransmit_mult >= 1");
+        }
+
+        if (ReconnectIntervalMs < 0 || ReprobeMaxIntervalMs < 0 || ReprobeMinIntervalMs <= 0 || (ReprobeMaxIntervalMs > 0 && ReprobeMinIntervalMs > ReprobeMaxIntervalMs))
+        {
+            throw new ArgumentException("need reconnect_interval >= 0 and 0 < reprobe_min_interval <= reprobe_max_interval (or reprobe_max_interval = 0)");
         }
 
         if (MaxPacketSize < SwimCodec.MinimumPacketSize)

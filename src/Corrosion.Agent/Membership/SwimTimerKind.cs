@@ -24,6 +24,9 @@ public enum SwimTimerKind : byte
     /// <summary>A ping sent on behalf of another member went unanswered: send it a nack.</summary>
     RelayTimeout = 7,
 
-    /// <summary>Reach out to a down member or a bootstrap address, so healed partitions merge.</summary>
+    /// <summary>Re-announce to a bootstrap address that is not alive, so healed partitions merge.</summary>
     Reconnect = 8,
+
+    /// <summary>Ping a member held down (it refutes if alive), with a back-off that doubles up to the re-probe maximum.</summary>
+    Reprobe = 9,
 }

@@ -8,6 +8,7 @@ using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Transport;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     private readonly IActorRef _guardian;
     private readonly NodeTermination _termination;
     private readonly bool _ownsSystem;
+    private readonly NodeTelemetry _telemetry;
     private int _disposed;
 
     private CorrosionNode(
@@ -43,8 +45,10 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         NodeTermination termination,
         NodeActors actors,
         WebApplication api,
+        NodeTelemetry telemetry,
         ILogger log)
     {
+        _telemetry = telemetry;
         Options = options;
         Store = store;
         System = system;
@@ -79,6 +83,12 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     /// <summary>The web application (for a test server's client).</summary>
     public WebApplication Api => _api;
+
+    /// <summary>The node's live figures (gauges and <c>/v1/health</c>).</summary>
+    public NodeTelemetry Telemetry => _telemetry;
+
+    /// <summary>The separate metrics listener's address (<c>telemetry.prometheus.addr</c>), or null.</summary>
+    public Uri? MetricsAddress => ApiHost.MetricsAddress(_api);
 
     /// <summary>The API's address when listening on Kestrel.</summary>
     public Uri ApiAddress => ApiHost.BoundAddress(_api);
@@ -132,6 +142,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         var ownsSystem = system is null;
         IActorRef? guardian = null;
         IGossipTransport? transport = null;
+        NodeTelemetry? telemetry = null;
         try
         {
             if (options.EnableReplication)
@@ -150,13 +161,14 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             }
 
             var termination = new NodeTermination();
-            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time), NodeSupervisor.Name);
+            telemetry = new NodeTelemetry(store, options.Db.Path, transport, options.Telemetry.LagWindow, time).Register();
+            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry), NodeSupervisor.Name);
             var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
             Register(system, guardian, actors);
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership, actors.Subscriptions);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, log)
+            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log)
             {
                 Transport = transport,
                 AkkaApiAddress = options.AkkaApi.Enabled ? ClientGatewaySettings.GatewayAddress(system) : null,
@@ -171,6 +183,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
         catch
         {
+            telemetry?.Dispose();
             if (ownsSystem && system is not null)
             {
                 await system.Terminate();
@@ -232,13 +245,10 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     }
 
     internal static async Task<HealthReport> HealthAsync(
-        CrdtStore store,
+        NodeTelemetry telemetry,
         ActorRef<MembershipCommand>? membership,
-        ActorRef<GossipCommand>? gossip,
         CancellationToken cancellationToken)
     {
-        var state = store.GetSyncState();
-        var gaps = state.NeededVersions();
         var members = 1;
         if (membership is not null)
         {
@@ -253,21 +263,8 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             }
         }
 
-        long queueSize = 0;
-        if (gossip is not null)
-        {
-            try
-            {
-                var stats = await gossip.Ask<GossipStats>(reply => new GetGossipStats(reply), TimeSpan.FromSeconds(5), cancellationToken);
-                queueSize = stats.PendingBroadcasts;
-            }
-            catch (AskTimeoutException)
-            {
-                // Gossip is restarting: its queue is being rebuilt, so none is reported.
-            }
-        }
-
-        return new HealthReport(Members: members, Gaps: gaps, QueueSize: queueSize, P99Lag: 0);
+        // From the figures the actors keep current: no store access off the writer's thread.
+        return new HealthReport(Members: members, Gaps: telemetry.Gaps, QueueSize: telemetry.QueueSize, P99Lag: telemetry.P99Lag);
     }
 
     internal static StoreOptions StoreOptionsFor(DbOptions db, ushort clusterId)
@@ -321,6 +318,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             await Transport.DisposeAsync();
         }
 
+        _telemetry.Dispose();
         Store.Dispose();
         LogStopped(_log, Store.SiteId);
     }

@@ -7,7 +7,8 @@ namespace Corrosion.Agent.Node;
 
 /// <summary>
 /// Tells the gossip actor who its peers are: membership's up/down/left events become
-/// <see cref="PeerUp"/>/<see cref="PeerDown"/>, and a periodic reconciliation against the member list
+/// <see cref="PeerUp"/>/<see cref="PeerDown"/> (<see cref="PeerReturned"/> for a known member that came
+/// back, which gossip syncs with at once), and a periodic reconciliation against the member list
 /// covers events this actor's drop-oldest mailbox (<see cref="NodeMailboxes.MemberEvents"/>) had to
 /// drop. A member's gossip address is its SWIM address (same port).
 /// </summary>
@@ -50,6 +51,9 @@ public sealed class MemberGossipBridge : ReceiveActor, IWithTimers
     {
         switch (message.Kind)
         {
+            case MemberNotificationKind.MemberUp when message.Returned:
+                _gossip.Tell(new PeerReturned(message.Member.Id, message.Member.Address.ToEndPoint()));
+                break;
             case MemberNotificationKind.MemberUp:
                 _gossip.Tell(new PeerUp(message.Member.Id, message.Member.Address.ToEndPoint()));
                 break;

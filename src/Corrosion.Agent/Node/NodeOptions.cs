@@ -4,6 +4,7 @@ using Corrosion.Agent.Replication;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Telemetry;
 using Corrosion.Agent.Transport;
 using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +41,9 @@ public sealed partial class NodeOptions
     /// <summary>The <c>subscriptions</c> section: live queries.</summary>
     public SubscriptionOptions Subscriptions { get; set; } = new();
 
+    /// <summary>The <c>telemetry</c> section: Prometheus endpoint, OTLP traces, the health figures' window.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+
     /// <summary>The <c>supervision</c> section: how failed actors are restarted, and when the node gives up.</summary>
     public SupervisionOptions Supervision { get; set; } = new();
 
@@ -74,6 +78,7 @@ public sealed partial class NodeOptions
                 Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
                 Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
                 Supervision = configuration.GetSection("supervision").Get<SupervisionOptions>() ?? new SupervisionOptions(),
+                Telemetry = configuration.GetSection("telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions(),
                 Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
@@ -134,6 +139,13 @@ public sealed partial class NodeOptions
         Replication.Validate();
         Subscriptions.Validate();
         Supervision.Validate();
+        Telemetry.Validate();
+        if (Telemetry.Prometheus.Addr.Length > 0 && EndpointText.TryParse(Telemetry.Prometheus.Addr, out var metrics)
+            && EndpointText.TryParse(Api.Addr, out var api) && metrics.Equals(api) && metrics.Port != 0)
+        {
+            throw new InvalidOperationException($"configuration key telemetry.prometheus.addr must differ from api.addr ({Api.Addr}); leave it empty to serve /metrics on api.addr");
+        }
+
         var bind = Gossip.BindEndPoint.Address;
         Require(
             Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),

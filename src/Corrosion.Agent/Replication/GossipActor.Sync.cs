@@ -5,6 +5,8 @@ using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Transport;
 
+using Corrosion.Agent.Telemetry;
+
 namespace Corrosion.Agent.Replication;
 
 /// <summary>Sync rounds this node starts: choose peers, exchange states, ask each for a disjoint part, apply the answers.</summary>
@@ -17,9 +19,22 @@ public sealed partial class GossipActor
             return;
         }
 
-        var members = new List<ActorId>(_peers.Count + 1) { _self };
-        members.AddRange(_peers.Keys);
-        var chosen = _sync.ChoosePeers(members);
+        IReadOnlyList<ActorId> chosen;
+        if (_returned.Count > 0)
+        {
+            // Members that came back: ask them (and only them) now; the timer's rounds go on as usual.
+            chosen = _returned.Where(_peers.ContainsKey).Take(_sync.Options.MaxPeers).ToList();
+            _returned.ExceptWith(chosen);
+            _returned.IntersectWith(_peers.Keys);
+            _counters.ReturnedPeerSyncs(chosen.Count);
+        }
+        else
+        {
+            var members = new List<ActorId>(_peers.Count + 1) { _self };
+            members.AddRange(_peers.Keys);
+            chosen = _sync.ChoosePeers(members);
+        }
+
         if (chosen.Count == 0)
         {
             FinishRound(foundNeeds: false);
@@ -39,6 +54,14 @@ public sealed partial class GossipActor
         _round = null;
         _sync.RoundFinished(foundNeeds);
         _counters.SyncRound();
+        if (_returned.Count > 0)
+        {
+            // A member came back while the round ran: its round starts now.
+            Timers.Cancel(SyncTimer);
+            StartSyncRound();
+            return;
+        }
+
         Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
     }
 
@@ -69,7 +92,7 @@ public sealed partial class GossipActor
             GossipLog.SyncRoundFailed(_log, e);
             foreach (var open in exchanged.Sessions)
             {
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("client");
                 _limiter.ReleaseOutgoing();
             }
 
@@ -173,7 +196,7 @@ public sealed partial class GossipActor
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _counters.SyncSessionFailed();
+            _counters.SyncSessionFailed("client");
             GossipLog.SyncSessionFailed(_log, address, e);
             if (session is not null)
             {
@@ -189,6 +212,8 @@ public sealed partial class GossipActor
     private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct)
     {
         var session = planned.Open.Session;
+        using var span = CorrosionTelemetry.Source.StartActivity("corrosion.sync.session", System.Diagnostics.ActivityKind.Client);
+        span?.SetTag("corrosion.peer", planned.Open.Peer.ToString());
         var batch = new List<Changeset>();
         var batchChanges = 0;
         try
@@ -224,12 +249,14 @@ public sealed partial class GossipActor
 
             await ApplySyncedAsync(self, batch, deadline.Token);
             await session.CompleteAsync();
+            _counters.SyncSessionSucceeded();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             if (!ct.IsCancellationRequested)
             {
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("client");
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
                 GossipLog.SyncSessionFailed(_log, session.Remote, e);
             }
 
@@ -268,6 +295,7 @@ public sealed partial class GossipActor
         }
 
         _counters.SyncChangesetsReceived(batch.Count);
+        ReplicationMetrics.Received("sync", batch.Sum(static c => c is ChangesetFull full ? full.Changes.Count : 0));
         var outcome = await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets(batch, r), _options.StorageTimeout, ct);
         if (outcome.Error is not null)
         {

@@ -14,6 +14,16 @@ public abstract record GossipCommand;
 /// <param name="GossipAddress">The peer's gossip address (where its transport listens).</param>
 public sealed record PeerUp(ActorId Id, EndPoint GossipAddress) : GossipCommand;
 
+/// <summary>
+/// A known peer came back (alive again after suspect or down, or restarted): it becomes a peer as with
+/// <see cref="PeerUp"/>, a sync round with it starts at once (after the one running, if any), and the
+/// sync back-off starts over, so that writes made on either side of a healed partition meet within a
+/// round trip rather than a sync interval.
+/// </summary>
+/// <param name="Id">The peer's actor id.</param>
+/// <param name="GossipAddress">The peer's gossip address.</param>
+public sealed record PeerReturned(ActorId Id, EndPoint GossipAddress) : GossipCommand;
+
 /// <summary>A peer is down or left: it is no longer sent to or synced with.</summary>
 /// <param name="Id">The peer's actor id.</param>
 public sealed record PeerDown(ActorId Id) : GossipCommand;
@@ -36,6 +46,7 @@ public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipComma
 /// <param name="SendDrops">Broadcast frames the transport refused (queue full, too large, stopped).</param>
 /// <param name="LivePeers">Peers currently up.</param>
 /// <param name="PendingBroadcasts">Changesets waiting for later transmissions.</param>
+/// <param name="ReturnedPeerSyncs">Peers synced with at once because they came back (<see cref="PeerReturned"/>).</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -49,7 +60,8 @@ public sealed record GossipStats(
     long DecodeErrors,
     long SendDrops,
     int LivePeers,
-    int PendingBroadcasts);
+    int PendingBroadcasts,
+    long ReturnedPeerSyncs = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;

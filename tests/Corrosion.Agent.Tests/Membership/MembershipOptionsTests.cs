@@ -33,6 +33,18 @@ public sealed class MembershipOptionsTests
         Assert.Equal(["node-a:8787", "[::1]:8788"], options.Bootstrap);
     }
 
+    [Fact]
+    public void The_re_probe_back_off_of_down_members_is_bound_from_its_keys()
+    {
+        var options = NodeConfiguration.Load(null, [
+            new("membership:reprobe_max_interval", "2s"),
+            new("membership:reprobe_min_interval", "50ms"),
+        ]).Membership;
+
+        Assert.Equal((2_000, 50), (options.Swim.ReprobeMaxIntervalMs, options.Swim.ReprobeMinIntervalMs));
+        Assert.Equal((1_000, 200), (SwimOptions.Lan.ReprobeMaxIntervalMs, SwimOptions.Lan.ReprobeMinIntervalMs));
+    }
+
     [Theory]
     [InlineData("membership:profile", "metro", "membership.profile")]
     [InlineData("membership:probe_interval", "soon", "membership.probe_interval")]
@@ -40,6 +52,8 @@ public sealed class MembershipOptionsTests
     [InlineData("membership:indirect_probes", "-1", "membership.indirect_probes")]
     [InlineData("membership:bootstrap:0", "no-port", "membership.bootstrap")]
     [InlineData("membership:lifeguard:enabled", "maybe", "membership.lifeguard.enabled")]
+    [InlineData("membership:reprobe_min_interval", "0s", "membership.reprobe_min_interval")]
+    [InlineData("membership:reprobe_min_interval", "5s", "membership.reprobe_min_interval")]
     [InlineData("membership:advertise_addr", "host-name:1", "membership.advertise_addr")]
     [InlineData("gossip:addr", "0.0.0.0:8787", "membership.advertise_addr")]
     public void An_invalid_value_is_refused_naming_the_key(string key, string value, string named)

@@ -36,6 +36,17 @@ public sealed class MemberGossipBridgeTests : NodeTestKit
     }
 
     [Fact]
+    public void A_member_that_came_back_becomes_a_returned_peer_of_gossip()
+    {
+        var (membership, gossip) = StartBridge();
+        var subscriber = membership.ExpectMsg<SubscribeMembers>(Timeout).Subscriber;
+
+        subscriber.Tell(new MemberEvent(MemberNotificationKind.MemberUp, Member(2), Returned: true));
+
+        Assert.Equal(new PeerReturned(Member(2).Id, Member(2).Address.ToEndPoint()), gossip.ExpectMsg<PeerReturned>(Timeout));
+    }
+
+    [Fact]
     public void Every_five_seconds_the_member_list_is_announced_again()
     {
         var (membership, gossip) = StartBridge();

@@ -49,6 +49,12 @@ public sealed class SyncPlanner
     public void RoundFinished(bool foundNeeds) =>
         _ceiling = foundNeeds ? Clamp(Options.MinInterval * 2) : Clamp(_ceiling * 2);
 
+    /// <summary>
+    /// Starts the back-off over (the longest pause back to twice the minimum), as after a round that
+    /// found something missing: a member came back and what it holds may be new here.
+    /// </summary>
+    public void ResetBackoff() => _ceiling = Clamp(Options.MinInterval * 2);
+
     /// <summary>A random pause before the next round, between the minimum and <see cref="CurrentMaxDelay"/>.</summary>
     public TimeSpan NextSyncDelay()
     {

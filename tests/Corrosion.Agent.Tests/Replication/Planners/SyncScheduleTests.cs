@@ -39,6 +39,23 @@ public sealed class SyncScheduleTests
     }
 
     [Fact]
+    public void A_reset_brings_the_longest_pause_back_to_twice_the_minimum()
+    {
+        var planner = Planner();
+        for (var i = 0; i < 10; i++)
+        {
+            planner.RoundFinished(foundNeeds: false);
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(15), planner.CurrentMaxDelay);
+
+        planner.ResetBackoff();
+
+        Assert.Equal(TimeSpan.FromSeconds(2), planner.CurrentMaxDelay);
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.InRange(planner.NextSyncDelay(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public void Rounds_that_find_nothing_stretch_the_pause_up_to_the_maximum()
     {
         var planner = Planner();

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Corrosion.Bench.Replication;
+
+namespace Corrosion.Bench;
+
+/// <summary>
+/// `subscriptions-cluster` suite: N whole nodes in this process (default 3; HTTP and gossip over
+/// loopback), one live query <c>SELECT k, v FROM kv</c> on every node over HTTP; open-loop inserts
+/// on node 0. Measures write sent → change event at the subscriber of the writing node, and at the
+/// subscribers of all nodes (the last of them), p50 / p99.
+/// </summary>
+internal static class SubscriptionClusterBench
+{
+    public static int Run(string[] args)
+    {
+        var nodes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
+        var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
+        RunAsync(Console.Out, nodes, rate, TimeSpan.FromSeconds(seconds)).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    public static async Task RunAsync(TextWriter output, int size, int writesPerSecond, TimeSpan duration)
+    {
+        await using var cluster = await BenchCluster.StartAsync(size);
+        using var stop = new CancellationTokenSource();
+        // Per key: when each node's subscriber saw it.
+        var seen = new ConcurrentDictionary<string, long[]>();
+        var sentAt = new ConcurrentDictionary<string, long>();
+        var clients = cluster.Nodes.Select(n => new HttpClient { BaseAddress = n.ApiAddress, Timeout = Timeout.InfiniteTimeSpan }).ToList();
+        try
+        {
+            var readers = new List<Task>();
+            for (var i = 0; i < size; i++)
+            {
+                readers.Add(await SubscribeAsync(clients[i], i, size, seen, stop.Token));
+            }
+
+            // Warm-up: a few writes that every subscriber must see before measuring.
+            for (var i = 0; i < 20; i++)
+            {
+                await InsertAsync(clients[0], $"warm-{i}", sentAt);
+            }
+
+            await WaitAsync(() => Enumerable.Range(0, 20).All(i => seen.TryGetValue($"warm-{i}", out var at) && at.All(t => t > 0)), TimeSpan.FromSeconds(60));
+
+            var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
+            var watch = Stopwatch.StartNew();
+            var writes = new List<Task>();
+            var sent = 0;
+            while (watch.Elapsed < duration)
+            {
+                var wait = (interval * sent) - watch.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                writes.Add(InsertAsync(clients[0], $"k-{sent}", sentAt));
+                sent++;
+            }
+
+            await Task.WhenAll(writes);
+            var keys = Enumerable.Range(0, sent).Select(i => $"k-{i}").ToList();
+            await WaitAsync(() => keys.All(k => seen.TryGetValue(k, out var at) && at.All(t => t > 0)), TimeSpan.FromSeconds(30));
+            await stop.CancelAsync();
+
+            var local = new List<double>();
+            var all = new List<double>();
+            var missing = 0;
+            foreach (var key in keys)
+            {
+                if (!seen.TryGetValue(key, out var at) || at.Any(t => t == 0))
+                {
+                    missing++;
+                    continue;
+                }
+
+                var start = sentAt[key];
+                local.Add(Stopwatch.GetElapsedTime(start, at[0]).TotalMilliseconds);
+                all.Add(Stopwatch.GetElapsedTime(start, at.Max()).TotalMilliseconds);
+            }
+
+            output.WriteLine(FormattableString.Invariant($"## subscriptions-cluster: {size} nodes in one process, a live query on each, inserts on node 0 at {writesPerSecond}/s for {duration.TotalSeconds:0} s"));
+            output.WriteLine();
+            output.WriteLine($"- write sent → change event at node 0's subscriber: {Percentiles.Summary(local)}");
+            output.WriteLine($"- write sent → change event at the subscribers of all {size} nodes (the last): {Percentiles.Summary(all)}");
+            output.WriteLine(FormattableString.Invariant($"- writes whose event did not reach every subscriber within 30 s: {missing} of {sent}"));
+            output.WriteLine();
+            await Task.WhenAll(readers);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static async Task InsertAsync(HttpClient http, string key, ConcurrentDictionary<string, long> sentAt)
+    {
+        sentAt[key] = Stopwatch.GetTimestamp();
+        var body = JsonSerializer.Serialize(new object[] { new object[] { "INSERT INTO kv (k, v) VALUES (?, ?)", new[] { key, "x" } } });
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"write {key}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    /// <summary>Opens the live query on one node and returns the task reading its events (until cancelled).</summary>
+    private static async Task<Task> SubscribeAsync(HttpClient http, int node, int size, ConcurrentDictionary<string, long[]> seen, CancellationToken stop)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/subscriptions?skip_rows=true", UriKind.Relative))
+        {
+            Content = new StringContent("""["SELECT k, v FROM kv"]""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
+        response.EnsureSuccessStatusCode();
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop));
+        while (await reader.ReadLineAsync(stop) is { } line && !line.StartsWith("{\"eoq\"", StringComparison.Ordinal))
+        {
+        }
+
+        return Task.Run(async () =>
+        {
+            using (response)
+            using (reader)
+            {
+                try
+                {
+                    while (await reader.ReadLineAsync(stop) is { } line)
+                    {
+                        var received = Stopwatch.GetTimestamp();
+                        using var doc = JsonDocument.Parse(line);
+                        if (doc.RootElement.TryGetProperty("change", out var change))
+                        {
+                            var key = change[2][0].GetString()!;
+                            var at = seen.GetOrAdd(key, _ => new long[size]);
+                            Interlocked.CompareExchange(ref at[node], received, 0);
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan deadline)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition() && watch.Elapsed < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+}
