@@ -81,6 +81,11 @@ public static class AgentCommand
                 return 1;
             }
 
+            if (node.AkkaApiAddress is { } akkaApi)
+            {
+                await stdout.WriteLineAsync($"corrosion agent {node.ActorId} akka api on {akkaApi}");
+            }
+
             await stdout.WriteLineAsync($"corrosion agent {node.ActorId} listening on {node.ApiAddress} (database {Path.GetFullPath(options.Db.Path)})");
             await stdout.FlushAsync(CancellationToken.None);
             // SIGHUP re-reads the gossip certificates (rotation without a restart; open links are kept).

@@ -94,7 +94,7 @@ public static partial class ApiHost
             {
                 LogRefused(log, http.Request.Method, http.Request.Path, "no valid bearer token");
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
+                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status401Unauthorized, TokenAuthorization.TokenRequiredMessage);
                 return;
             }
 

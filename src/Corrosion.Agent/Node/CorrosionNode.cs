@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Akka.Hosting.Logging;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Api;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Transport;
@@ -61,6 +62,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     /// <summary>The gossip transport, or null when replication is off.</summary>
     public IGossipTransport? Transport { get; private init; }
+
+    /// <summary>The client gateway's Akka.Remote address (<c>akka.tcp://corrosion@host:port/user/corrosion/client</c>), or null when <c>akka_api.enabled</c> is false.</summary>
+    public string? AkkaApiAddress { get; private init; }
 
     /// <summary>The options the node runs with.</summary>
     public NodeOptions Options { get; }
@@ -147,8 +151,15 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 await transport.StartAsync(CancellationToken.None);
             }
 
-            system ??= ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(options.Akka).And(new LoggerFactorySetup(loggerFactory)));
+            system ??= ActorSystem.Create(SystemName, ClientGatewaySettings.WithTls(
+                BootstrapSetup.Create().WithConfig(ClientGatewaySettings.ActorSystemConfig(options)).And(new LoggerFactorySetup(loggerFactory)),
+                options.AkkaApi));
             AkkaSettings.RequireNodeMailboxes(system.Settings.Config);
+            if (options.AkkaApi.Enabled)
+            {
+                ClientGatewaySettings.RequireRemoting(system);
+            }
+
             var termination = new NodeTermination();
             telemetry = new NodeTelemetry(store, options.Db.Path, transport, options.Telemetry.LagWindow, time).Register();
             guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry), NodeSupervisor.Name);
@@ -157,7 +168,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log) { Transport = transport };
+            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log)
+            {
+                Transport = transport,
+                AkkaApiAddress = options.AkkaApi.Enabled ? ClientGatewaySettings.GatewayAddress(system) : null,
+            };
             if (ownsSystem)
             {
                 _ = node.TerminateSystemAfterFailureAsync();
@@ -229,7 +244,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
     }
 
-    private static async Task<HealthReport> HealthAsync(
+    internal static async Task<HealthReport> HealthAsync(
         NodeTelemetry telemetry,
         ActorRef<MembershipCommand>? membership,
         CancellationToken cancellationToken)

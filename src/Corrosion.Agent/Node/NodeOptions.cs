@@ -20,6 +20,9 @@ public sealed partial class NodeOptions
     /// <summary>The <c>api</c> section.</summary>
     public ApiOptions Api { get; set; } = new();
 
+    /// <summary>The <c>akka_api</c> section: the Akka client library's gateway (off by default).</summary>
+    public AkkaApiOptions AkkaApi { get; set; } = new();
+
     /// <summary>The <c>gossip</c> section: transport, address, cluster id, TLS.</summary>
     public TransportOptions Gossip { get; set; } = new();
 
@@ -67,6 +70,7 @@ public sealed partial class NodeOptions
             {
                 Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
                 Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
+                AkkaApi = configuration.GetSection("akka_api").Get<AkkaApiOptions>() ?? new AkkaApiOptions(),
                 Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
                 Membership = MembershipOptions.FromConfiguration(configuration.GetSection("membership")),
                 Broadcast = configuration.GetSection("gossip:broadcast").Get<BroadcastOptions>() ?? new BroadcastOptions(),
@@ -128,6 +132,7 @@ public sealed partial class NodeOptions
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
         Api.Authz.Validate();
+        AkkaApi.Validate();
         Gossip.Validate();
         Membership.Validate();
         Broadcast.Validate();

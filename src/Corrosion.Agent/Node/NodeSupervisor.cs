@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Corrosion.Agent.Actors;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Storage;
@@ -109,6 +110,16 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
                     "gossip")
                 .Typed<GossipCommand>();
             Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");
+        }
+
+        if (options.AkkaApi.Enabled)
+        {
+            var membership = _membership;
+            // The same figures as GET /v1/health (a node without telemetry reports zeros).
+            var telemetry = _telemetry ?? new NodeTelemetry(_store, options.Db.Path, _transport, options.Telemetry.LagWindow, _time);
+            Context.ActorOf(
+                ClientGatewayActor.Props(_store, options, storage, _subscriptions, membership, ct => CorrosionNode.HealthAsync(telemetry, membership, ct)),
+                ClientGatewayActor.Name);
         }
     }
 
