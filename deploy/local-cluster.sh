@@ -58,7 +58,8 @@ api.addr = "127.0.0.1:$((8080 + i))"
 gossip.addr = "127.0.0.1:$((8790 + i))"
 membership.bootstrap = ["127.0.0.1:8791"]
 CONF
-  dotnet "$dll" agent -c "$dir/node.conf" >"$dir/agent.log" 2>&1 &
+  # The nodes stop with this script, also when it is killed (SIGKILL skips the trap).
+  CORROSION_EXIT_WITH_PARENT=$$ dotnet "$dll" agent -c "$dir/node.conf" >"$dir/agent.log" 2>&1 &
   pids+=("$!")
 done
 

@@ -46,6 +46,9 @@ internal static partial class IdleRssSuite
         info.ArgumentList.Add("agent");
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(config);
+
+        // The agent stops when the bench is gone, even when it is killed.
+        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>

@@ -8,6 +8,8 @@ namespace Corrosion.Cli;
 /// <summary><c>corrosion agent [-c file.conf] [--check]</c>: runs a node until SIGINT or SIGTERM, or checks its configuration.</summary>
 public static class AgentCommand
 {
+    private static readonly TimeSpan ForcedExitAfter = TimeSpan.FromSeconds(30);
+
     /// <summary>Builds the command.</summary>
     public static Command Create(GlobalOptions globals, TextWriter stdout, TextWriter stderr)
     {
@@ -26,9 +28,11 @@ public static class AgentCommand
             }
 
             NodeOptions options;
+            int? parent;
             try
             {
                 options = NodeConfiguration.Load(parse.GetValue(globals.Config));
+                parent = ParentWatch.ParentFromEnvironment();
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is ArgumentException or FormatException)
             {
@@ -53,6 +57,19 @@ public static class AgentCommand
                 stop.Cancel();
             });
 
+            // CORROSION_EXIT_WITH_PARENT: stop, as on SIGTERM, when the process that started us is gone.
+            var agentLog = loggerFactory.CreateLogger("Corrosion.Cli.Agent");
+            using var parentWatch = parent is { } parentPid
+                ? ParentWatch.Start(parentPid, () =>
+                {
+                    agentLog.LogWarning("parent process {Pid} ({Variable}) is gone; stopping", parentPid, ParentWatch.Variable);
+                    stop.Cancel();
+
+                    // Orphans must not linger: if stopping hangs, leave anyway.
+                    _ = Task.Delay(ForcedExitAfter).ContinueWith(_ => Environment.Exit(75), TaskScheduler.Default);
+                })
+                : null;
+
             CorrosionNode node;
             try
             {
@@ -64,14 +81,18 @@ public static class AgentCommand
                 return 1;
             }
 
+            if (node.AkkaApiAddress is { } akkaApi)
+            {
+                await stdout.WriteLineAsync($"corrosion agent {node.ActorId} akka api on {akkaApi}");
+            }
+
             await stdout.WriteLineAsync($"corrosion agent {node.ActorId} listening on {node.ApiAddress} (database {Path.GetFullPath(options.Db.Path)})");
             await stdout.FlushAsync(CancellationToken.None);
             // SIGHUP re-reads the gossip certificates (rotation without a restart; open links are kept).
-            var reloadLog = loggerFactory.CreateLogger("Corrosion.Cli.Agent");
             using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true;
-                ReloadCertificates(node, reloadLog);
+                ReloadCertificates(node, agentLog);
             });
             await using (node)
             {

@@ -53,6 +53,9 @@ public static class QueryCommand
         JsonValueKind.Null => string.Empty,
         JsonValueKind.String => cell.GetString()!,
         JsonValueKind.Array => "X'" + Convert.ToHexString(cell.EnumerateArray().Select(b => b.GetByte()).ToArray()) + "'",
+        // sqlite3 prints an infinite REAL (9e999 in JSON) as Inf.
+        JsonValueKind.Number when !cell.TryGetDouble(out _) && !cell.TryGetInt64(out _) && cell.GetRawText() is var raw && raw.Contains('e', StringComparison.OrdinalIgnoreCase) =>
+            raw.StartsWith('-') ? "-Inf" : "Inf",
         _ => cell.GetRawText(),
     };
 }

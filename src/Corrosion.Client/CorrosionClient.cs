@@ -430,7 +430,12 @@ public sealed partial class CorrosionClient : IDisposable
     private static void WriteReal(Utf8JsonWriter writer, double value)
     {
         var text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        if (double.IsFinite(value) && text.IndexOfAny(['.', 'E', 'e']) < 0)
+        if (double.IsInfinity(value))
+        {
+            // JSON has no infinities; the node reads 9e999 as SQLite's JSON functions write it.
+            writer.WriteRawValue(value > 0 ? "9e999" : "-9e999");
+        }
+        else if (double.IsFinite(value) && text.IndexOfAny(['.', 'E', 'e']) < 0)
         {
             writer.WriteRawValue(text + ".0");
         }

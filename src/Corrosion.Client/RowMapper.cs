@@ -230,8 +230,8 @@ internal sealed class MemberPlan
             JsonValueKind.Number when t == typeof(byte) => cell.GetByte(),
             JsonValueKind.Number when t == typeof(uint) => cell.GetUInt32(),
             JsonValueKind.Number when t == typeof(ulong) => cell.GetUInt64(),
-            JsonValueKind.Number when t == typeof(double) => cell.GetDouble(),
-            JsonValueKind.Number when t == typeof(float) => cell.GetSingle(),
+            JsonValueKind.Number when t == typeof(double) => ReadReal(cell),
+            JsonValueKind.Number when t == typeof(float) => (float)ReadReal(cell),
             JsonValueKind.Number when t == typeof(decimal) => cell.GetDecimal(),
             JsonValueKind.Number when t == typeof(bool) => cell.GetInt64() switch
             {
@@ -253,13 +253,20 @@ internal sealed class MemberPlan
     private static object Plain(JsonElement cell) => cell.ValueKind switch
     {
         JsonValueKind.Number when cell.TryGetInt64(out var l) => l,
-        JsonValueKind.Number => cell.GetDouble(),
+        JsonValueKind.Number => ReadReal(cell),
         JsonValueKind.String => cell.GetString()!,
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Array => cell.EnumerateArray().Select(b => b.GetByte()).ToArray(),
         _ => cell.Clone(),
     };
+
+    /// <summary>
+    /// A REAL cell as a double. The node writes an infinity as SQLite's JSON functions do
+    /// (<c>9e999</c>), a number beyond a double's range that <see cref="JsonElement.GetDouble"/> refuses.
+    /// </summary>
+    internal static double ReadReal(JsonElement cell) =>
+        cell.TryGetDouble(out var value) ? value : double.Parse(cell.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private RowMappingException Incompatible(JsonElement cell, string column, string why)
     {

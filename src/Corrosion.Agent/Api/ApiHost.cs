@@ -1,6 +1,7 @@
 using System.Net;
 using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,6 +26,9 @@ public static partial class ApiHost
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddRoutingCore();
+        var telemetry = api.Options.Telemetry;
+        TelemetryHosting.AddTelemetry(builder.Services, telemetry);
+        var separateMetrics = telemetry.Prometheus.Enabled && telemetry.Prometheus.Addr.Length > 0;
         if (configureWebHost is null)
         {
             if (!EndpointText.TryParse(api.Options.Api.Addr, out var endPoint))
@@ -32,9 +36,25 @@ public static partial class ApiHost
                 throw new InvalidOperationException($"configuration key api.addr: \"{api.Options.Api.Addr}\" is not host:port");
             }
 
+            IPEndPoint? metricsEndPoint = null;
+            if (separateMetrics && !EndpointText.TryParse(telemetry.Prometheus.Addr, out metricsEndPoint))
+            {
+                throw new InvalidOperationException($"configuration key telemetry.prometheus.addr: \"{telemetry.Prometheus.Addr}\" is not host:port");
+            }
+
             builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
             {
                 k.Listen(endPoint);
+                if (metricsEndPoint is not null)
+                {
+                    // Connections of this listener are marked, so only /metrics answers there, without tokens.
+                    k.Listen(metricsEndPoint, listen => listen.Use(next => connection =>
+                    {
+                        connection.Items[MetricsListenerKey] = true;
+                        return next(connection);
+                    }));
+                }
+
                 k.Limits.MaxRequestBodySize = api.Options.Api.MaxBodySize.Bytes + 1;
                 k.AddServerHeader = false;
             });
@@ -48,6 +68,25 @@ public static partial class ApiHost
         var auth = TokenAuthorization.FromOptions(api.Options.Api.Authz);
         var access = new ApiAccess();
         var log = loggerFactory.CreateLogger("Corrosion.Agent.Api");
+        if (separateMetrics)
+        {
+            app.Use(async (http, next) =>
+            {
+                var onMetricsListener = http.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(MetricsListenerKey) == true;
+                if (onMetricsListener != (http.Request.Path == TelemetryHosting.MetricsPath))
+                {
+                    // The metrics listener serves /metrics alone; the API listener leaves /metrics to it.
+                    await ApiResponses.WriteErrorAsync(http, StatusCodes.Status404NotFound, onMetricsListener
+                        ? $"this listener (telemetry.prometheus.addr) serves GET {TelemetryHosting.MetricsPath} only"
+                        : $"{TelemetryHosting.MetricsPath} is served on telemetry.prometheus.addr ({telemetry.Prometheus.Addr})");
+                    return;
+                }
+
+                await next(http);
+            });
+            TelemetryHosting.UseMetricsEndpoint(app, telemetry);
+        }
+
         app.Use(async (http, next) =>
         {
             var caller = auth.Authenticate(http.Request);
@@ -55,7 +94,7 @@ public static partial class ApiHost
             {
                 LogRefused(log, http.Request.Method, http.Request.Path, "no valid bearer token");
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
+                await ApiResponses.WriteErrorAsync(http, StatusCodes.Status401Unauthorized, TokenAuthorization.TokenRequiredMessage);
                 return;
             }
 
@@ -101,6 +140,12 @@ public static partial class ApiHost
             }
         });
 
+        if (!separateMetrics)
+        {
+            // After the token check: on api.addr, Prometheus needs a token of scope read when tokens are configured.
+            TelemetryHosting.UseMetricsEndpoint(app, telemetry);
+        }
+
         // The scope each endpoint needs (read < write < admin); the README's token table follows this list.
         Map(app, "POST", "/v1/transactions", ApiScope.Write, http => TransactionsEndpoint.HandleAsync(http, api));
         Map(app, "POST", "/v1/queries", ApiScope.Read, http => QueriesEndpoint.HandleAsync(http, api));
@@ -123,6 +168,17 @@ public static partial class ApiHost
         app.MapMethods(pattern, ["GET", "POST", "PUT", "DELETE", "PATCH"], http =>
             ApiResponses.WriteErrorAsync(http, StatusCodes.Status405MethodNotAllowed, $"{pattern} accepts {method} only"))
             .WithOrder(1);
+    }
+
+    private const string MetricsListenerKey = "corrosion.metrics-listener";
+
+    /// <summary>The address of the separate metrics listener (<c>telemetry.prometheus.addr</c>), or null without one.</summary>
+    public static Uri? MetricsAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>();
+        var second = addresses?.Addresses.Skip(1).FirstOrDefault();
+        return second is null ? null : new Uri(second.Replace("[::]", IPAddress.Loopback.ToString(), StringComparison.Ordinal));
     }
 
     /// <summary>The address Kestrel bound (useful with port 0).</summary>

@@ -179,7 +179,10 @@ public static class StatementJson
                     return SqlValue.FromInteger(integer);
                 }
 
-                return SqlValue.FromReal(value.GetDouble());
+                // Beyond a double's range (9e999, as SQLite's JSON functions write infinity): an infinity, as SQLite reads it.
+                return SqlValue.FromReal(value.TryGetDouble(out var real)
+                    ? real
+                    : double.Parse(value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture));
             case JsonValueKind.Array:
                 {
                     var bytes = new byte[value.GetArrayLength()];
@@ -225,17 +228,7 @@ public static class StatementJson
                 writer.WriteNumberValue(value.AsInteger);
                 break;
             case SqlValueKind.Real:
-                var real = value.AsReal;
-                if (double.IsFinite(real))
-                {
-                    writer.WriteNumberValue(real);
-                }
-                else
-                {
-                    // JSON has no NaN or infinities; write them as SQLite prints them.
-                    writer.WriteStringValue(real.ToString(CultureInfo.InvariantCulture));
-                }
-
+                WriteReal(writer, value.AsReal);
                 break;
             case SqlValueKind.Text:
                 writer.WriteStringValue(value.AsText);
@@ -250,5 +243,31 @@ public static class StatementJson
                 writer.WriteEndArray();
                 break;
         }
+    }
+    /// <summary>
+    /// Writes a REAL so a reader can tell it from an INTEGER, as Corrosion (serde_json) does: an
+    /// integral value keeps a fraction (<c>7.0</c>, <c>-0.0</c>), large and small ones an exponent
+    /// (<c>1E+300</c>), and every value is the shortest text that reads back to the same double.
+    /// JSON has no infinities: they are written as SQLite's own JSON functions write them
+    /// (<c>9e999</c>, <c>-9e999</c>), numbers too large for a double that read back as infinite
+    /// (<see cref="ParseValue"/> does). SQLite stores no NaN (it binds NaN as NULL), so NaN is null.
+    /// </summary>
+    public static void WriteReal(Utf8JsonWriter writer, double real)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (double.IsNaN(real))
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        if (double.IsInfinity(real))
+        {
+            writer.WriteRawValue(real > 0 ? "9e999" : "-9e999", skipInputValidation: true);
+            return;
+        }
+
+        var text = real.ToString("R", CultureInfo.InvariantCulture);
+        writer.WriteRawValue(text.AsSpan().IndexOfAny('.', 'E') < 0 ? text + ".0" : text, skipInputValidation: true);
     }
 }

@@ -49,6 +49,9 @@ internal sealed class TokenAuthorization
         return new TokenAuthorization([.. tokens]);
     }
 
+    /// <summary>What a caller without a valid token is told (HTTP 401, and the Akka client gateway's refusal).</summary>
+    public const string TokenRequiredMessage = "a valid bearer token is required (Authorization: Bearer <token>)";
+
     /// <summary>The caller behind the request's bearer token; <see cref="ApiToken.Open"/> when no token is configured; null when it carries none that is known.</summary>
     public ApiToken? Authenticate(HttpRequest request)
     {
@@ -64,14 +67,30 @@ internal sealed class TokenAuthorization
             return null;
         }
 
-        var presented = Digest(header[scheme.Length..].Trim());
+        return Authenticate(header[scheme.Length..].Trim());
+    }
+
+    /// <summary>The caller behind a bearer token (the secret alone, no scheme); <see cref="ApiToken.Open"/> when no token is configured; null when it is missing or unknown.</summary>
+    public ApiToken? Authenticate(string? token)
+    {
+        if (IsOpen)
+        {
+            return ApiToken.Open;
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        var presented = Digest(token);
         ApiToken? found = null;
-        foreach (var (digest, token) in _tokens)
+        foreach (var (digest, known) in _tokens)
         {
             // No early exit: every token is compared whatever matched.
             if (CryptographicOperations.FixedTimeEquals(presented, digest))
             {
-                found ??= token;
+                found ??= known;
             }
         }
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Corrosion.Agent.Membership;
@@ -39,6 +40,7 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
     private readonly List<ActorRef<MemberEvent>> _subscribers = [];
     private readonly Runtime _runtime;
     private readonly TimeProvider _time;
+    private readonly NodeTelemetry? _telemetry;
     private readonly ILogger _log;
     private Swim? _core;
     private Socket? _socket;
@@ -59,7 +61,8 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
     /// <param name="storage">Where members are persisted; null keeps them in memory only.</param>
     /// <param name="seed">Seed of the core's Random; null derives one from the id and the start time.</param>
     /// <param name="time">The clock the core reads; null for the system clock (timers run on Akka's scheduler).</param>
-    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null)
+    /// <param name="telemetry">The node's live figures (members by state, probes); null records none.</param>
+    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentNullException.ThrowIfNull(options);
@@ -70,6 +73,7 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
         _storage = storage;
         _seed = seed;
         _time = time ?? TimeProvider.System;
+        _telemetry = telemetry;
         _runtime = new Runtime(this);
         _log = Context.LoggerFor<MembershipActor>();
         Receive<DatagramReceived>(datagram =>
@@ -77,7 +81,11 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
             Interlocked.Decrement(ref _queuedDatagrams);
             Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
         });
-        Receive<SwimTimerFired>(fired => Core.HandleTimer(fired.Timer, NowMs, _runtime));
+        Receive<SwimTimerFired>(fired =>
+        {
+            Core.HandleTimer(fired.Timer, NowMs, _runtime);
+            PublishTelemetry();
+        });
         Receive<GetMembers>(get => get.ReplyTo.Tell(Snapshot()));
         Receive<SubscribeMembers>(subscribe =>
         {
@@ -115,9 +123,10 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
     /// <param name="storage">Where members are persisted; null keeps them in memory only.</param>
     /// <param name="seed">Seed of the core's Random; null derives one.</param>
     /// <param name="time">The core's clock; null for the system clock.</param>
+    /// <param name="telemetry">The node's live figures; null records none.</param>
     /// <returns>The props.</returns>
-    public static Props Props(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null) =>
-        Akka.Actor.Props.Create(() => new MembershipActor(id, bind, clusterId, options, storage, seed, time)).WithMailbox(NodeMailboxes.Membership);
+    public static Props Props(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null) =>
+        Akka.Actor.Props.Create(() => new MembershipActor(id, bind, clusterId, options, storage, seed, time, telemetry)).WithMailbox(NodeMailboxes.Membership);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -216,6 +225,29 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
         {
             StartResolving();
         }
+    }
+
+    /// <summary>Members by state and the probe counters, for the gauges (after each timer: about once per probe period).</summary>
+    private void PublishTelemetry()
+    {
+        if (_telemetry is null || _core is not { } core)
+        {
+            return;
+        }
+
+        long alive = 1, suspect = 0, down = 0;
+        foreach (var member in core.Members)
+        {
+            switch (member.State)
+            {
+                case MemberState.Alive: alive++; break;
+                case MemberState.Suspect: suspect++; break;
+                case MemberState.Down: down++; break;
+            }
+        }
+
+        var c = core.Counters;
+        _telemetry.SetMembership(alive, suspect, down, core.LocalHealth, c.Probes, c.FailedProbes, c.Suspicions, c.Refutations);
     }
 
     private MembersSnapshot Snapshot()

@@ -9,6 +9,7 @@ public sealed partial class Swim
         if (NextProbeTarget() is { } target)
         {
             _probe = new Probe(++_sequence, target, nowMs);
+            Counters.Probes++;
             Send(target, SwimMessageType.Ping, _probe.Sequence, default, runtime);
             runtime.SetTimer(new SwimTimer(SwimTimerKind.ProbeTimeout, _probe.Sequence), CurrentProbeTimeoutMs);
         }

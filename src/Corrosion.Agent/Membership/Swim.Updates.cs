@@ -193,6 +193,7 @@ public sealed partial class Swim
         runtime.SetTimer(new SwimTimer(SwimTimerKind.SuspicionTimeout, entry.TimerToken, entry.Identity.Address), entry.Suspicion.TimeoutMs);
         if (!wasSuspect)
         {
+            Counters.Suspicions++;
             runtime.Notify(new MemberNotification(MemberNotificationKind.MemberSuspect, entry.Identity));
         }
     }

@@ -23,6 +23,12 @@ public sealed class SwimCounters
     /// <summary>Suspicions of this node that it refuted.</summary>
     public long Refutations { get; internal set; }
 
+    /// <summary>Probes (direct pings) sent.</summary>
+    public long Probes { get; internal set; }
+
+    /// <summary>Members this node came to suspect (alive to suspect).</summary>
+    public long Suspicions { get; internal set; }
+
     /// <summary>Probes that ended without an ack.</summary>
     public long FailedProbes { get; internal set; }
 

@@ -3,10 +3,12 @@ using Akka.Hosting;
 using Akka.Hosting.Logging;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Api;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Transport;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -31,6 +33,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     private readonly IActorRef _guardian;
     private readonly NodeTermination _termination;
     private readonly bool _ownsSystem;
+    private readonly NodeTelemetry _telemetry;
     private int _disposed;
 
     private CorrosionNode(
@@ -42,8 +45,10 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         NodeTermination termination,
         NodeActors actors,
         WebApplication api,
+        NodeTelemetry telemetry,
         ILogger log)
     {
+        _telemetry = telemetry;
         Options = options;
         Store = store;
         System = system;
@@ -57,6 +62,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     /// <summary>The gossip transport, or null when replication is off.</summary>
     public IGossipTransport? Transport { get; private init; }
+
+    /// <summary>The client gateway's Akka.Remote address (<c>akka.tcp://corrosion@host:port/user/corrosion/client</c>), or null when <c>akka_api.enabled</c> is false.</summary>
+    public string? AkkaApiAddress { get; private init; }
 
     /// <summary>The options the node runs with.</summary>
     public NodeOptions Options { get; }
@@ -75,6 +83,12 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
     /// <summary>The web application (for a test server's client).</summary>
     public WebApplication Api => _api;
+
+    /// <summary>The node's live figures (gauges and <c>/v1/health</c>).</summary>
+    public NodeTelemetry Telemetry => _telemetry;
+
+    /// <summary>The separate metrics listener's address (<c>telemetry.prometheus.addr</c>), or null.</summary>
+    public Uri? MetricsAddress => ApiHost.MetricsAddress(_api);
 
     /// <summary>The API's address when listening on Kestrel.</summary>
     public Uri ApiAddress => ApiHost.BoundAddress(_api);
@@ -128,6 +142,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         var ownsSystem = system is null;
         IActorRef? guardian = null;
         IGossipTransport? transport = null;
+        NodeTelemetry? telemetry = null;
         try
         {
             if (options.EnableReplication)
@@ -136,16 +151,28 @@ public sealed partial class CorrosionNode : IAsyncDisposable
                 await transport.StartAsync(CancellationToken.None);
             }
 
-            system ??= ActorSystem.Create(SystemName, BootstrapSetup.Create().WithConfig(options.Akka).And(new LoggerFactorySetup(loggerFactory)));
+            system ??= ActorSystem.Create(SystemName, ClientGatewaySettings.WithTls(
+                BootstrapSetup.Create().WithConfig(ClientGatewaySettings.ActorSystemConfig(options)).And(new LoggerFactorySetup(loggerFactory)),
+                options.AkkaApi));
             AkkaSettings.RequireNodeMailboxes(system.Settings.Config);
+            if (options.AkkaApi.Enabled)
+            {
+                ClientGatewaySettings.RequireRemoting(system);
+            }
+
             var termination = new NodeTermination();
-            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time), NodeSupervisor.Name);
+            telemetry = new NodeTelemetry(store, options.Db.Path, transport, options.Telemetry.LagWindow, time).Register();
+            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry), NodeSupervisor.Name);
             var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
             Register(system, guardian, actors);
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(store, actors.Membership, actors.Gossip, ct), actors.Membership, actors.Subscriptions);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions);
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
-            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, log) { Transport = transport };
+            var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log)
+            {
+                Transport = transport,
+                AkkaApiAddress = options.AkkaApi.Enabled ? ClientGatewaySettings.GatewayAddress(system) : null,
+            };
             if (ownsSystem)
             {
                 _ = node.TerminateSystemAfterFailureAsync();
@@ -156,6 +183,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
         catch
         {
+            telemetry?.Dispose();
             if (ownsSystem && system is not null)
             {
                 await system.Terminate();
@@ -216,14 +244,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         }
     }
 
-    private static async Task<HealthReport> HealthAsync(
-        CrdtStore store,
+    internal static async Task<HealthReport> HealthAsync(
+        NodeTelemetry telemetry,
         ActorRef<MembershipCommand>? membership,
-        ActorRef<GossipCommand>? gossip,
         CancellationToken cancellationToken)
     {
-        var state = store.GetSyncState();
-        var gaps = state.NeededVersions();
         var members = 1;
         if (membership is not null)
         {
@@ -238,21 +263,8 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             }
         }
 
-        long queueSize = 0;
-        if (gossip is not null)
-        {
-            try
-            {
-                var stats = await gossip.Ask<GossipStats>(reply => new GetGossipStats(reply), TimeSpan.FromSeconds(5), cancellationToken);
-                queueSize = stats.PendingBroadcasts;
-            }
-            catch (AskTimeoutException)
-            {
-                // Gossip is restarting: its queue is being rebuilt, so none is reported.
-            }
-        }
-
-        return new HealthReport(Members: members, Gaps: gaps, QueueSize: queueSize, P99Lag: 0);
+        // From the figures the actors keep current: no store access off the writer's thread.
+        return new HealthReport(Members: members, Gaps: telemetry.Gaps, QueueSize: telemetry.QueueSize, P99Lag: telemetry.P99Lag);
     }
 
     internal static StoreOptions StoreOptionsFor(DbOptions db, ushort clusterId)
@@ -268,7 +280,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             schemaPaths = [demo];
         }
 
-        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk);
+        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes);
     }
 
     /// <summary>The embedded demo schema.</summary>
@@ -306,6 +318,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             await Transport.DisposeAsync();
         }
 
+        _telemetry.Dispose();
         Store.Dispose();
         LogStopped(_log, Store.SiteId);
     }

@@ -4,6 +4,7 @@ using Corrosion.Agent.Replication;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Telemetry;
 using Corrosion.Agent.Transport;
 using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,9 @@ public sealed partial class NodeOptions
 
     /// <summary>The <c>api</c> section.</summary>
     public ApiOptions Api { get; set; } = new();
+
+    /// <summary>The <c>akka_api</c> section: the Akka client library's gateway (off by default).</summary>
+    public AkkaApiOptions AkkaApi { get; set; } = new();
 
     /// <summary>The <c>gossip</c> section: transport, address, cluster id, TLS.</summary>
     public TransportOptions Gossip { get; set; } = new();
@@ -36,6 +40,9 @@ public sealed partial class NodeOptions
 
     /// <summary>The <c>subscriptions</c> section: live queries.</summary>
     public SubscriptionOptions Subscriptions { get; set; } = new();
+
+    /// <summary>The <c>telemetry</c> section: Prometheus endpoint, OTLP traces, the health figures' window.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
 
     /// <summary>The <c>supervision</c> section: how failed actors are restarted, and when the node gives up.</summary>
     public SupervisionOptions Supervision { get; set; } = new();
@@ -63,6 +70,7 @@ public sealed partial class NodeOptions
             {
                 Db = configuration.GetSection("db").Get<DbOptions>() ?? new DbOptions(),
                 Api = configuration.GetSection("api").Get<ApiOptions>() ?? new ApiOptions(),
+                AkkaApi = configuration.GetSection("akka_api").Get<AkkaApiOptions>() ?? new AkkaApiOptions(),
                 Gossip = TransportOptions.FromConfiguration(configuration.GetSection("gossip")),
                 Membership = MembershipOptions.FromConfiguration(configuration.GetSection("membership")),
                 Broadcast = configuration.GetSection("gossip:broadcast").Get<BroadcastOptions>() ?? new BroadcastOptions(),
@@ -70,6 +78,7 @@ public sealed partial class NodeOptions
                 Replication = configuration.GetSection("gossip:replication").Get<GossipOptions>() ?? new GossipOptions(),
                 Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
                 Supervision = configuration.GetSection("supervision").Get<SupervisionOptions>() ?? new SupervisionOptions(),
+                Telemetry = configuration.GetSection("telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions(),
                 Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
@@ -117,11 +126,13 @@ public sealed partial class NodeOptions
         Require(Db.ReadPoolSize is >= 1 and <= 64, "db.read_pool_size", "must be between 1 and 64");
         Require(Db.MaxChangesPerChunk is >= 1 and <= 100_000, "db.max_changes_per_chunk", "must be between 1 and 100000");
         Require(Db.GroupCommitMax is >= 1 and <= 10_000, "db.group_commit_max", "must be between 1 and 10000");
+        Require(Db.MaxValueSize.Bytes is >= 1024 and <= Storage.StoreOptions.MaxMaxValueSize, "db.max_value_size", "must be between 1KiB and 1000000000 bytes (SQLite's bound)");
         Require(Db.Synchronous.ToUpperInvariant() is "OFF" or "NORMAL" or "FULL" or "EXTRA", "db.synchronous", "must be OFF, NORMAL, FULL or EXTRA");
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
         Api.Authz.Validate();
+        AkkaApi.Validate();
         Gossip.Validate();
         Membership.Validate();
         Broadcast.Validate();
@@ -129,6 +140,13 @@ public sealed partial class NodeOptions
         Replication.Validate();
         Subscriptions.Validate();
         Supervision.Validate();
+        Telemetry.Validate();
+        if (Telemetry.Prometheus.Addr.Length > 0 && EndpointText.TryParse(Telemetry.Prometheus.Addr, out var metrics)
+            && EndpointText.TryParse(Api.Addr, out var api) && metrics.Equals(api) && metrics.Port != 0)
+        {
+            throw new InvalidOperationException($"configuration key telemetry.prometheus.addr must differ from api.addr ({Api.Addr}); leave it empty to serve /metrics on api.addr");
+        }
+
         var bind = Gossip.BindEndPoint.Address;
         Require(
             Membership.AdvertiseAddr.Length > 0 || !(bind.Equals(System.Net.IPAddress.Any) || bind.Equals(System.Net.IPAddress.IPv6Any)),

@@ -1,9 +1,11 @@
 using Akka.Actor;
 using Corrosion.Agent.Actors;
+using Corrosion.Agent.ClientGateway;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Telemetry;
 using Corrosion.Agent.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -29,16 +31,18 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     private readonly NodeSupervisorStrategy _strategy;
     private readonly ILogger _log;
     private readonly TimeProvider? _time;
+    private readonly NodeTelemetry? _telemetry;
     private ActorRef<StorageCommand>? _storage;
     private ActorRef<MembershipCommand>? _membership;
     private ActorRef<GossipCommand>? _gossip;
     private ActorRef<SubscriptionCommand>? _subscriptions;
 
     /// <summary>Creates the supervisor over the node's store (use <see cref="Props"/>).</summary>
-    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time)
+    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time, NodeTelemetry? telemetry = null)
     {
         _store = store;
         _time = time;
+        _telemetry = telemetry;
         _options = options;
         _transport = transport;
         _termination = termination;
@@ -59,6 +63,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     /// <param name="supervision">Backoff and restart limit; null takes <see cref="NodeOptions.Supervision"/> (or the defaults).</param>
     /// <param name="random">Source of backoff jitter (seeded in tests).</param>
     /// <param name="time">The clock the actors read (timers run on Akka's scheduler); null for the system clock.</param>
+    /// <param name="telemetry">The node's live figures, written by its actors; null records none.</param>
     /// <returns>Props to create the guardian with, named <see cref="Name"/>.</returns>
     public static Props Props(
         CrdtStore store,
@@ -67,12 +72,13 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
         NodeTermination? termination = null,
         SupervisionOptions? supervision = null,
         Random? random = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        NodeTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var ending = termination ?? new NodeTermination();
         var settings = (supervision ?? options?.Supervision ?? new SupervisionOptions()).Validate();
-        return Akka.Actor.Props.Create(() => new NodeSupervisor(store, options, transport, ending, settings, random, time));
+        return Akka.Actor.Props.Create(() => new NodeSupervisor(store, options, transport, ending, settings, random, time, telemetry));
     }
 
     /// <inheritdoc />
@@ -82,7 +88,7 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.ActorOf(DeadLetterCounter.Props(), "dead-letters");
-        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners, _options?.Db.GroupCommitMax ?? StorageActor.DefaultGroupCommitMax), "storage").Typed<StorageCommand>();
+        _storage = Context.ActorOf(StorageActor.Props(_store, _storageListeners, _options?.Db.GroupCommitMax ?? StorageActor.DefaultGroupCommitMax, _telemetry, _time), "storage").Typed<StorageCommand>();
         if (_options is not { } options)
         {
             return;
@@ -94,16 +100,26 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
             .Typed<SubscriptionCommand>();
         // SWIM's UDP socket takes the transport's port, so a member's address is also its gossip address.
         var bind = _transport?.LocalEndPoint is System.Net.IPEndPoint bound ? bound : options.Gossip.BindEndPoint;
-        _membership = Context.ActorOf(MembershipActor.Props(_store.SiteId, bind, options.ClusterId, options.Membership, storage, time: _time), "membership")
+        _membership = Context.ActorOf(MembershipActor.Props(_store.SiteId, bind, options.ClusterId, options.Membership, storage, time: _time, telemetry: _telemetry), "membership")
             .Typed<MembershipCommand>();
         if (_transport is { } transport)
         {
             var seed = Random.Shared.Next();
             _gossip = Context.ActorOf(
-                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time),
+                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry),
                     "gossip")
                 .Typed<GossipCommand>();
             Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");
+        }
+
+        if (options.AkkaApi.Enabled)
+        {
+            var membership = _membership;
+            // The same figures as GET /v1/health (a node without telemetry reports zeros).
+            var telemetry = _telemetry ?? new NodeTelemetry(_store, options.Db.Path, _transport, options.Telemetry.LagWindow, _time);
+            Context.ActorOf(
+                ClientGatewayActor.Props(_store, options, storage, _subscriptions, membership, ct => CorrosionNode.HealthAsync(telemetry, membership, ct)),
+                ClientGatewayActor.Name);
         }
     }
 

@@ -23,7 +23,7 @@ public sealed partial class GossipActor
                     }
                     else
                     {
-                        _counters.SyncSessionFailed();
+                        _counters.SyncSessionFailed("server");
                         _ = Task.Run(() => RejectAsync(session, SyncRejectReason.Busy, "too many sync sessions at once"), CancellationToken.None);
                     }
                 }
@@ -57,6 +57,8 @@ public sealed partial class GossipActor
 
     private async Task ServeAsync(ISyncSession session, CancellationToken ct)
     {
+        using var span = Telemetry.CorrosionTelemetry.Source.StartActivity("corrosion.sync.serve", System.Diagnostics.ActivityKind.Server);
+        span?.SetTag("corrosion.peer", session.Remote.ToString());
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -75,7 +77,7 @@ public sealed partial class GossipActor
                 var reason = decoded.Error == DecodeError.ForeignCluster ? SyncRejectReason.WrongCluster : SyncRejectReason.BadRequest;
                 await session.SendAsync(ReplicationCodec.Encode(_clusterId, new SyncReject(reason, "a session opens with a sync state")), token);
                 await session.CompleteAsync();
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("server");
                 return;
             }
 
@@ -108,7 +110,7 @@ public sealed partial class GossipActor
         {
             if (!ct.IsCancellationRequested)
             {
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("server");
                 GossipLog.ServeFailed(_log, session.Remote, e);
             }
         }

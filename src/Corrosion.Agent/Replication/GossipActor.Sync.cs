@@ -5,6 +5,8 @@ using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Transport;
 
+using Corrosion.Agent.Telemetry;
+
 namespace Corrosion.Agent.Replication;
 
 /// <summary>Sync rounds this node starts: choose peers, exchange states, ask each for a disjoint part, apply the answers.</summary>
@@ -129,7 +131,7 @@ public sealed partial class GossipActor
             GossipLog.SyncRoundFailed(_log, e);
             foreach (var open in exchanged.Sessions)
             {
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("client");
                 _limiter.ReleaseOutgoing();
             }
 
@@ -234,7 +236,7 @@ public sealed partial class GossipActor
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _counters.SyncSessionFailed();
+            _counters.SyncSessionFailed("client");
             GossipLog.SyncSessionFailed(_log, address, e);
             if (session is not null)
             {
@@ -250,6 +252,8 @@ public sealed partial class GossipActor
     private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct, CancellationToken stopping)
     {
         var session = planned.Open.Session;
+        using var span = CorrosionTelemetry.Source.StartActivity("corrosion.sync.session", System.Diagnostics.ActivityKind.Client);
+        span?.SetTag("corrosion.peer", planned.Open.Peer.ToString());
         var batch = new List<Changeset>();
         var batchChanges = 0;
         try
@@ -285,12 +289,14 @@ public sealed partial class GossipActor
 
             await ApplySyncedAsync(self, batch, deadline.Token);
             await session.CompleteAsync();
+            _counters.SyncSessionSucceeded();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             if (!ct.IsCancellationRequested)
             {
-                _counters.SyncSessionFailed();
+                _counters.SyncSessionFailed("client");
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
                 GossipLog.SyncSessionFailed(_log, session.Remote, e);
             }
 
@@ -329,6 +335,7 @@ public sealed partial class GossipActor
         }
 
         _counters.SyncChangesetsReceived(batch.Count);
+        ReplicationMetrics.Received("sync", batch.Sum(static c => c is ChangesetFull full ? full.Changes.Count : 0));
         var outcome = await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets(batch, r), _options.StorageTimeout, ct);
         if (outcome.Error is not null)
         {

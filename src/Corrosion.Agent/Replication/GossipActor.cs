@@ -7,6 +7,7 @@ using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
+using Corrosion.Agent.Telemetry;
 using Corrosion.Agent.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -45,8 +46,10 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     private readonly HashSet<long> _abandoned = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeProvider _time;
+    private readonly NodeTelemetry? _telemetry;
     private readonly ILogger _log;
     private long _startedAt;
+    private long _droppedPending;
     private SyncRound? _round;
 
     /// <summary>Creates the actor (the factory runs again on every restart, giving fresh planners).</summary>
@@ -59,6 +62,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     /// <param name="random">Seeded randomness for both planners.</param>
     /// <param name="options">Batching and deadlines; defaults when null.</param>
     /// <param name="time">The clock the planners read; null for the system clock (timers run on Akka's scheduler).</param>
+    /// <param name="telemetry">The node's live figures (pending broadcasts, apply queue); null records none.</param>
     public GossipActor(
         ActorRef<StorageCommand> storage,
         IGossipTransport transport,
@@ -68,7 +72,8 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         SyncOptions sync,
         Random random,
         GossipOptions? options = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        NodeTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(transport);
@@ -82,6 +87,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _sync = new SyncPlanner(self, sync, random);
         _limiter = new SyncSessionLimiter(sync);
         _time = time ?? TimeProvider.System;
+        _telemetry = telemetry;
         _log = Context.LoggerFor<GossipActor>();
         Receive<PeerUp>(OnPeerUp);
         Receive<PeerReturned>(OnPeerReturned);
@@ -126,6 +132,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     /// <param name="random">Seeded randomness for both planners (each incarnation draws on).</param>
     /// <param name="options">Batching and deadlines; defaults when null.</param>
     /// <param name="time">The planners' clock; null for the system clock.</param>
+    /// <param name="telemetry">The node's live figures; null records none.</param>
     /// <returns>The props.</returns>
     public static Props Props(
         ActorRef<StorageCommand> storage,
@@ -136,8 +143,9 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         SyncOptions sync,
         Random random,
         GossipOptions? options = null,
-        TimeProvider? time = null) =>
-        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time))
+        TimeProvider? time = null,
+        NodeTelemetry? telemetry = null) =>
+        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time, telemetry))
             .WithMailbox(NodeMailboxes.Gossip);
 
     /// <inheritdoc />
@@ -217,6 +225,9 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
 
     private void OnCommitted(ChangesCommitted committed)
     {
+        using var span = CorrosionTelemetry.Source.StartActivity("corrosion.broadcast", System.Diagnostics.ActivityKind.Producer, committed.Trace);
+        span?.SetTag("corrosion.version", committed.Version);
+        span?.SetTag("corrosion.peers", _peers.Count);
         var now = NowMs();
         foreach (var chunk in committed.Changesets)
         {
@@ -240,15 +251,15 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
                 continue;
             }
 
-            _counters.BroadcastReceived();
             var from = _byAddress.GetValueOrDefault(frame.Remote);
             var receipt = _broadcast.Received(PayloadId.Of(broadcast.Changeset), from, frame.Frame, now);
+            _counters.BroadcastReceived(receipt.IsDuplicate);
             if (receipt.IsDuplicate)
             {
-                _counters.BroadcastDuplicate();
                 continue;
             }
 
+            ReplicationMetrics.Received("broadcast", broadcast.Changeset is ChangesetFull full ? full.Changes.Count : 0);
             (batch ??= []).Add(broadcast.Changeset);
             Send(receipt.Sends);
         }
@@ -257,7 +268,8 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         {
             // Frames read together merge in one transaction; a failed merge is logged by storage and repaired by sync.
             // Waits while the writer's mailbox is full: back-pressure through this mailbox to the transport.
-            _storage.Tell(new ApplyChangesets(batch, null));
+            _telemetry?.AddApplyQueue(batch.Count);
+            _storage.Tell(new ApplyChangesets(batch, null) { Queued = _telemetry is not null });
         }
     }
 
@@ -274,6 +286,21 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
                 _counters.SendDrop();
             }
         }
+
+        PublishBroadcastState();
+    }
+
+    /// <summary>Hands the planner's queue figures to the node's telemetry (and its new drops to the metric).</summary>
+    private void PublishBroadcastState()
+    {
+        var dropped = _broadcast.Counters.DroppedPending;
+        if (dropped > _droppedPending)
+        {
+            ReplicationMetrics.BroadcastDropped("pending_full", dropped - _droppedPending);
+            _droppedPending = dropped;
+        }
+
+        _telemetry?.SetBroadcasts(_broadcast.PendingCount, dropped);
     }
 
     private async Task ReadFramesAsync(ActorRef<GossipCommand> self, CancellationToken ct)

@@ -17,27 +17,68 @@ internal sealed class GossipCounters
     private long _returnedPeerSyncs;
     private long _syncRoundsAbandoned;
 
-    public void BroadcastSent() => Interlocked.Increment(ref _broadcastsSent);
+    public void BroadcastSent()
+    {
+        Interlocked.Increment(ref _broadcastsSent);
+        ReplicationMetrics.BroadcastSent();
+    }
 
-    public void BroadcastReceived() => Interlocked.Increment(ref _broadcastsReceived);
+    public void BroadcastReceived(bool duplicate)
+    {
+        Interlocked.Increment(ref _broadcastsReceived);
+        if (duplicate)
+        {
+            Interlocked.Increment(ref _broadcastDuplicates);
+        }
 
-    public void BroadcastDuplicate() => Interlocked.Increment(ref _broadcastDuplicates);
+        ReplicationMetrics.BroadcastReceived(duplicate);
+    }
 
     public void VersionsApplied(long count) => Interlocked.Add(ref _versionsApplied, count);
 
-    public void SyncRound() => Interlocked.Increment(ref _syncRounds);
+    public void SyncSessionSucceeded() => ReplicationMetrics.SyncSession("client", ok: true);
 
-    public void SyncChangesetsReceived(long count) => Interlocked.Add(ref _syncChangesetsReceived, count);
+    public void SyncRound()
+    {
+        Interlocked.Increment(ref _syncRounds);
+        ReplicationMetrics.SyncRound();
+    }
 
-    public void SyncChangesetServed() => Interlocked.Increment(ref _syncChangesetsServed);
+    public void SyncChangesetsReceived(long count)
+    {
+        Interlocked.Add(ref _syncChangesetsReceived, count);
+        ReplicationMetrics.SyncChangesetsMoved("received", count);
+    }
 
-    public void SyncSessionServed() => Interlocked.Increment(ref _syncSessionsServed);
+    public void SyncChangesetServed()
+    {
+        Interlocked.Increment(ref _syncChangesetsServed);
+        ReplicationMetrics.SyncChangesetsMoved("served", 1);
+    }
 
-    public void SyncSessionFailed() => Interlocked.Increment(ref _syncSessionsFailed);
+    public void SyncSessionServed()
+    {
+        Interlocked.Increment(ref _syncSessionsServed);
+        ReplicationMetrics.SyncSession("server", ok: true);
+    }
 
-    public void DecodeError() => Interlocked.Increment(ref _decodeErrors);
+    public void SyncSessionFailed(string role)
+    {
+        Interlocked.Increment(ref _syncSessionsFailed);
+        ReplicationMetrics.SyncSession(role, ok: false);
+    }
 
-    public void SendDrop() => Interlocked.Increment(ref _sendDrops);
+    public void DecodeError()
+    {
+        Interlocked.Increment(ref _decodeErrors);
+        ReplicationMetrics.DecodeError();
+    }
+
+    public void SendDrop()
+    {
+        Interlocked.Increment(ref _sendDrops);
+        ReplicationMetrics.BroadcastDropped("send_queue_full");
+    }
 
     public void ReturnedPeerSyncs(long count) => Interlocked.Add(ref _returnedPeerSyncs, count);
 

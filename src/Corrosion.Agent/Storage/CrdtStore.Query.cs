@@ -22,7 +22,7 @@ public sealed partial class CrdtStore
         NativeStatement? stmt = null;
         try
         {
-            stmt = NativeStatement.Prepare(connection.Handle!, statement.Sql);
+            stmt = PrepareQuery(connection.Handle!, statement.Sql);
             if (!stmt.IsReadOnly)
             {
                 throw new NotReadOnlyException("only read-only statements are allowed in a query");
@@ -36,6 +36,63 @@ public sealed partial class CrdtStore
             stmt?.Dispose();
             _readers.Return(connection);
             throw;
+        }
+    }
+
+    // Pragmas that only report, even with an argument (a table, an index, a row limit).
+    private static readonly HashSet<string> IntrospectionPragmas = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo", "index_list", "foreign_key_list",
+        "foreign_key_check", "integrity_check", "quick_check", "collation_list", "function_list", "module_list",
+        "pragma_list", "database_list", "compile_options",
+    };
+
+    // Pragmas that act even without an argument.
+    private static readonly HashSet<string> ActionPragmas = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "optimize", "shrink_memory", "wal_checkpoint", "incremental_vacuum",
+    };
+
+    /// <summary>
+    /// Compiles a query under an authorizer that keeps it to reading. SQLite calls transaction
+    /// control and setting pragmas read-only, yet they outlive the query on its pooled connection:
+    /// a BEGIN kept that connection's snapshot, so later reads it served missed newer writes (found
+    /// by the HTTP fuzzer); <c>PRAGMA case_sensitive_like</c> changes later queries' results, and
+    /// <c>PRAGMA hard_heap_limit</c> the whole process's memory.
+    /// </summary>
+    private static NativeStatement PrepareQuery(SQLitePCL.sqlite3 handle, string sql)
+    {
+        string? refusal = null;
+        SQLitePCL.delegate_authorizer authorizer = (_, action, param0, param1, _, _) =>
+        {
+            refusal ??= action switch
+            {
+                SqliteTransactionAction or SqliteSavepointAction =>
+                    "BEGIN, COMMIT, ROLLBACK and SAVEPOINT are not queries (each query reads in a transaction of its own; write transactions go to /v1/transactions)",
+                SqliteAttach or SqliteDetach => "ATTACH and DETACH are not allowed",
+                SqlitePragma when ActionPragmas.Contains(param0.utf8_to_string() ?? string.Empty)
+                    || (param1.utf8_to_string() is not null && !IntrospectionPragmas.Contains(param0.utf8_to_string() ?? string.Empty)) =>
+                    $"PRAGMA {param0.utf8_to_string()} would change the node's settings; a query may only read them",
+                _ => null,
+            };
+            return refusal is null ? SQLitePCL.raw.SQLITE_OK : SQLitePCL.raw.SQLITE_DENY;
+        };
+
+        SQLitePCL.raw.sqlite3_set_authorizer(handle, authorizer, null);
+        try
+        {
+            return NativeStatement.Prepare(handle, sql);
+        }
+        catch (SqlException) when (refusal is not null)
+        {
+            throw new SqlException(refusal);
+        }
+        finally
+        {
+            // Removed before the statement runs: SQLite consults it only while compiling, and
+            // the live-query and token checks install their own on the same connections.
+            SQLitePCL.raw.sqlite3_set_authorizer(handle, (SQLitePCL.delegate_authorizer?)null, null);
+            GC.KeepAlive(authorizer);
         }
     }
 

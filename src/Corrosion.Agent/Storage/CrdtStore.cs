@@ -38,6 +38,7 @@ public sealed partial class CrdtStore : IDisposable
     private readonly Dictionary<ActorId, RangeSet> _applied = new();
     private readonly Dictionary<string, NativeStatement> _statements = new(StringComparer.Ordinal);
     private readonly ReadPool _readers;
+    private readonly int _maxValueSize;
 
     // State the trigger functions read; only meaningful inside Execute.
     private bool _localWrite;
@@ -93,7 +94,8 @@ public sealed partial class CrdtStore : IDisposable
             ApplySchema(options.SchemaPaths);
             LoadState();
             InstallAuthorizer();
-            _readers = new ReadPool(full, options.ReadPoolSize);
+            _maxValueSize = options.MaxValueSize;
+            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize);
         }
         catch
         {
@@ -375,6 +377,24 @@ public sealed partial class CrdtStore : IDisposable
 
     private ActorId SiteOf(long? ordinal) =>
         ordinal is { } o && _sitesByOrdinal.TryGetValue(o, out var id) ? id : ActorId.Empty;
+
+    /// <summary>
+    /// Versions of other actors below the highest one applied that are not applied yet (gaps, partly
+    /// received ones included), from the in-memory bookkeeping: cheap, writer thread only.
+    /// </summary>
+    public long GapCount()
+    {
+        long total = 0;
+        foreach (var set in _applied.Values)
+        {
+            foreach (var (start, end) in set.Missing(1, set.Max))
+            {
+                total += end - start + 1;
+            }
+        }
+
+        return total;
+    }
 
     /// <summary>True when this node has applied (or cleared) <paramref name="version"/> of <paramref name="actor"/>.</summary>
     public bool IsApplied(ActorId actor, long version) => _applied.TryGetValue(actor, out var set) && set.Contains(version);

@@ -11,25 +11,42 @@ internal sealed class ReadPool : IDisposable
     private readonly SemaphoreSlim _available;
     private readonly List<SqliteConnection> _all = new();
 
-    public ReadPool(string path, int size)
+    private readonly string _connectionString;
+
+    private readonly int _maxValueSize;
+
+    public ReadPool(string path, int size, int maxValueSize = StoreOptions.DefaultMaxValueSize)
     {
+        _maxValueSize = maxValueSize;
         size = Math.Max(1, size);
         _available = new SemaphoreSlim(size, size);
-        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
         for (var i = 0; i < size; i++)
         {
-            var connection = new SqliteConnection(builder.ToString());
-            connection.Open();
-            NativeStatement.Exec(connection.Handle!, "PRAGMA query_only = 1; PRAGMA busy_timeout = 5000;");
-            // Stubs so a write statement still prepares (and is then refused as not read-only)
-            // instead of failing on the triggers' writer-only functions.
-            foreach (var name in new[] { "corro_local", "corro_version", "corro_next_seq" })
-            {
-                raw.sqlite3_create_function(connection.Handle!, name, 0, raw.SQLITE_UTF8, null, RefuseWrite);
-            }
+            var connection = OpenConnection();
             _all.Add(connection);
             _idle.Add(connection);
         }
+    }
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+
+        // Lets Return find statements left unreset (SQLitePCL tracks them only when asked).
+        connection.Handle!.enable_sqlite3_next_stmt(true);
+        // db.max_value_size: a query cannot build a value larger (randomblob(100000000) was ~400 MB of JSON).
+        raw.sqlite3_limit(connection.Handle!, raw.SQLITE_LIMIT_LENGTH, _maxValueSize);
+        NativeStatement.Exec(connection.Handle!, "PRAGMA query_only = 1; PRAGMA busy_timeout = 5000;");
+        // Stubs so a write statement still prepares (and is then refused as not read-only)
+        // instead of failing on the triggers' writer-only functions.
+        foreach (var name in new[] { "corro_local", "corro_version", "corro_next_seq" })
+        {
+            raw.sqlite3_create_function(connection.Handle!, name, 0, raw.SQLITE_UTF8, null, RefuseWrite);
+        }
+
+        return connection;
     }
 
     private static readonly delegate_function_scalar RefuseWrite =
@@ -53,15 +70,65 @@ internal sealed class ReadPool : IDisposable
 
     public void Return(SqliteConnection connection)
     {
-        _idle.Add(connection);
-        _available.Release();
+        try
+        {
+            connection = EndTransaction(connection);
+        }
+        finally
+        {
+            _idle.Add(connection);
+            _available.Release();
+        }
+    }
+
+    /// <summary>
+    /// A connection goes back to the pool outside any transaction: one left inside (a statement
+    /// stepped but never reset, a BEGIN) keeps its WAL snapshot, and every later read it serves
+    /// misses the writes since — reads flip between old and new state with the connection that
+    /// serves them (found by the HTTP fuzzer). Resets what is left, rolls back; a connection that
+    /// still cannot leave its transaction is replaced by a fresh one.
+    /// </summary>
+    private SqliteConnection EndTransaction(SqliteConnection connection)
+    {
+        var handle = connection.Handle!;
+        if (raw.sqlite3_get_autocommit(handle) != 0 && raw.sqlite3_next_stmt(handle, null) is null)
+        {
+            return connection;
+        }
+
+        for (var stmt = raw.sqlite3_next_stmt(handle, null); stmt is not null; stmt = raw.sqlite3_next_stmt(handle, stmt))
+        {
+            raw.sqlite3_reset(stmt);
+        }
+
+        if (raw.sqlite3_get_autocommit(handle) == 0)
+        {
+            raw.sqlite3_exec(handle, "ROLLBACK", out _);
+        }
+
+        if (raw.sqlite3_get_autocommit(handle) != 0)
+        {
+            return connection;
+        }
+
+        var fresh = OpenConnection();
+        lock (_all)
+        {
+            _all[_all.IndexOf(connection)] = fresh;
+        }
+
+        connection.Dispose();
+        return fresh;
     }
 
     public void Dispose()
     {
-        foreach (var connection in _all)
+        lock (_all)
         {
-            connection.Dispose();
+            foreach (var connection in _all)
+            {
+                connection.Dispose();
+            }
         }
 
         _available.Dispose();

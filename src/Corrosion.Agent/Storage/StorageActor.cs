@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Corrosion.Agent.Actors;
+using Corrosion.Agent.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -26,6 +28,8 @@ public sealed partial class StorageActor : ReceiveActor
 
     private readonly CrdtStore _store;
     private readonly StorageListeners _listeners;
+    private readonly NodeTelemetry? _telemetry;
+    private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly int _groupCommitMax;
     private readonly List<ExecuteTransaction> _group = [];
@@ -38,11 +42,15 @@ public sealed partial class StorageActor : ReceiveActor
     /// keeps them in this instance.
     /// </param>
     /// <param name="groupCommitMax">Most queued transactions sharing one commit; 1 commits each alone.</param>
-    public StorageActor(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax)
+    /// <param name="telemetry">The node's live figures (gaps, apply queue, lag); null records none.</param>
+    /// <param name="time">The clock replication lag is measured with (against the origin's commit time).</param>
+    public StorageActor(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax, NodeTelemetry? telemetry = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(groupCommitMax, 1);
         _store = store;
         _listeners = listeners ?? new StorageListeners();
+        _telemetry = telemetry;
+        _time = time ?? TimeProvider.System;
         _groupCommitMax = groupCommitMax;
         _log = Context.LoggerFor<StorageActor>();
         Receive<ExecuteTransaction>(Enqueue);
@@ -75,12 +83,14 @@ public sealed partial class StorageActor : ReceiveActor
     /// <param name="store">The store.</param>
     /// <param name="listeners">Listeners owned by the parent (see the constructor).</param>
     /// <param name="groupCommitMax">Most queued transactions sharing one commit (<c>db.group_commit_max</c>).</param>
+    /// <param name="telemetry">The node's live figures; null records none.</param>
+    /// <param name="time">The clock for replication lag; null for the system clock.</param>
     /// <returns>The props.</returns>
-    public static Props Props(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax)
+    public static Props Props(CrdtStore store, StorageListeners? listeners = null, int groupCommitMax = DefaultGroupCommitMax, NodeTelemetry? telemetry = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(groupCommitMax, 1);
-        return Akka.Actor.Props.Create(() => new StorageActor(store, listeners, groupCommitMax)).WithMailbox(NodeMailboxes.Storage);
+        return Akka.Actor.Props.Create(() => new StorageActor(store, listeners, groupCommitMax, telemetry, time)).WithMailbox(NodeMailboxes.Storage);
     }
 
     /// <inheritdoc />
@@ -111,6 +121,7 @@ public sealed partial class StorageActor : ReceiveActor
     /// <inheritdoc />
     protected override void PreStart()
     {
+        _telemetry?.SetGaps(_store.GapCount());
         // After a restart, watch the listeners the previous incarnation had.
         foreach (var listener in _listeners.All)
         {
@@ -162,6 +173,11 @@ public sealed partial class StorageActor : ReceiveActor
         }
 
         IReadOnlyList<GroupedTransaction> outcomes;
+        // One commit span for the group, in the first transaction's trace and linked to the others'.
+        using var commit = CorrosionTelemetry.Source.StartActivity(
+            "corrosion.storage.commit", ActivityKind.Internal, group[0].Trace, links: group.Skip(1).Select(static tx => new ActivityLink(tx.Trace)));
+        commit?.SetTag("corrosion.group_size", group.Length);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             outcomes = _store.ExecuteGroup(group.Select(tx => tx.Statements).ToList(), group[0].Timeout);
@@ -199,14 +215,16 @@ public sealed partial class StorageActor : ReceiveActor
             if (grouped.Result is { } result)
             {
                 outcome = new TransactionOutcome(result, null) { CommittedWith = committed };
+                StorageMetrics.Committed(result);
                 if (result.Version is { } version)
                 {
-                    Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets));
+                    Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = commit?.Context ?? default });
                 }
             }
             else
             {
                 outcome = Failed(tx, grouped.Error!);
+                StorageMetrics.Failed(outcome.TimedOut, Stopwatch.GetElapsedTime(started));
             }
 
             tx.ReplyTo.Tell(outcome);
@@ -224,19 +242,33 @@ public sealed partial class StorageActor : ReceiveActor
 
     private void Execute(ExecuteTransaction tx)
     {
+        using var span = CorrosionTelemetry.Source.StartActivity("corrosion.transaction", ActivityKind.Internal, tx.Trace);
+        span?.SetTag("corrosion.statements", tx.Statements.Count);
+        var started = Stopwatch.GetTimestamp();
         TransactionOutcome outcome;
         try
         {
-            var result = _store.Execute(tx.Statements, tx.Timeout);
+            TransactionResult result;
+            ActivityContext commitContext;
+            using (var commit = CorrosionTelemetry.Source.StartActivity("corrosion.storage.commit"))
+            {
+                result = _store.Execute(tx.Statements, tx.Timeout);
+                commit?.SetTag("corrosion.version", result.Version);
+                commitContext = commit?.Context ?? default;
+            }
+
             outcome = new TransactionOutcome(result, null);
+            StorageMetrics.Committed(result);
             if (result.Version is { } version)
             {
-                Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets));
+                Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = commitContext });
             }
         }
         catch (StatementException e)
         {
             outcome = Failed(tx, e);
+            StorageMetrics.Failed(outcome.TimedOut, Stopwatch.GetElapsedTime(started));
+            span?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
 
         tx.ReplyTo.Tell(outcome);
@@ -245,20 +277,74 @@ public sealed partial class StorageActor : ReceiveActor
     private void Apply(ApplyChangesets apply)
     {
         ApplyOutcome outcome;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var result = _store.Apply(apply.Changesets);
             outcome = new ApplyOutcome(result, null);
+            StorageMetrics.Merged(result, Stopwatch.GetElapsedTime(started));
+            RecordLag(apply.Changesets, result);
             Publish(new ChangesMerged(result));
         }
         catch (Exception e) when (e is SqliteException or InvalidDataException or ArgumentException)
         {
             // A bad batch must not take the writer down; sync will offer the changes again.
             LogMergeFailed(_log, apply.Changesets.Count, e);
+            StorageMetrics.MergeFailed();
             outcome = new ApplyOutcome(null, e.Message);
+        }
+        finally
+        {
+            if (apply.Queued)
+            {
+                _telemetry?.AddApplyQueue(-apply.Changesets.Count);
+            }
         }
 
         apply.ReplyTo?.Tell(outcome);
+    }
+
+    /// <summary>
+    /// Replication lag of the versions this batch completed: now minus the origin's commit time (its
+    /// hybrid logical clock), for the lag histogram and <c>/v1/health</c>'s p99.
+    /// </summary>
+    private void RecordLag(IReadOnlyList<Changeset> batch, MergeResult result)
+    {
+        if (_telemetry is null)
+        {
+            return;
+        }
+
+        _telemetry.SetGaps(_store.GapCount());
+        if (result.Applied.Count == 0)
+        {
+            return;
+        }
+
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var changeset in batch)
+        {
+            if (changeset is ChangesetFull { Timestamp: > 0 } full && full.Seqs.End == full.LastSeq && BecameApplied(result, full))
+            {
+                var seconds = (full.Timestamp >> 32) + ((full.Timestamp & 0xFFFF_FFFF) / 4294967296.0);
+                var lag = Math.Max(0, (nowMs / 1000.0) - seconds);
+                _telemetry.Lag.Add(lag);
+                Replication.ReplicationMetrics.Lag(lag);
+            }
+        }
+    }
+
+    private static bool BecameApplied(MergeResult result, ChangesetFull full)
+    {
+        foreach (var applied in result.Applied)
+        {
+            if (applied.Actor == full.Actor && full.Version >= applied.Versions.Start && full.Version <= applied.Versions.End)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void SaveMembers(SaveMembers save)

@@ -12,7 +12,11 @@ public abstract record StorageCommand;
 public sealed record ExecuteTransaction(
     IReadOnlyList<Statement> Statements,
     TimeSpan? Timeout,
-    ActorRef<TransactionOutcome> ReplyTo) : StorageCommand;
+    ActorRef<TransactionOutcome> ReplyTo) : StorageCommand
+{
+    /// <summary>The caller's span (the HTTP request's), parent of the transaction's span; default starts a new trace.</summary>
+    public System.Diagnostics.ActivityContext Trace { get; init; }
+}
 
 /// <summary>The outcome of <see cref="ExecuteTransaction"/>: a result, or an error and nothing applied.</summary>
 /// <param name="Result">The committed result, or null on failure.</param>
@@ -28,7 +32,14 @@ public sealed record TransactionOutcome(TransactionResult? Result, string? Error
 /// <summary>Merges remote changesets in one transaction; replies when given a reply channel.</summary>
 /// <param name="Changesets">The changesets (complete versions, chunks, or empty ranges).</param>
 /// <param name="ReplyTo">Receives the merge result, or null for fire-and-forget.</param>
-public sealed record ApplyChangesets(IReadOnlyList<Changeset> Changesets, ActorRef<ApplyOutcome>? ReplyTo) : StorageCommand;
+public sealed record ApplyChangesets(IReadOnlyList<Changeset> Changesets, ActorRef<ApplyOutcome>? ReplyTo) : StorageCommand
+{
+    /// <summary>
+    /// True when the sender counted these changesets in the node's apply queue
+    /// (<see cref="Telemetry.NodeTelemetry.AddApplyQueue"/>); the writer takes them off once merged.
+    /// </summary>
+    public bool Queued { get; init; }
+}
 
 /// <summary>The outcome of <see cref="ApplyChangesets"/>.</summary>
 /// <param name="Result">The merge result, or null on failure.</param>
@@ -73,7 +84,11 @@ public abstract record StorageEvent
 /// <param name="Actor">This node.</param>
 /// <param name="Version">The new local version.</param>
 /// <param name="Changesets">The changes, chunked.</param>
-public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent;
+public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent
+{
+    /// <summary>The commit's span, parent of the broadcast's; default when nothing traces.</summary>
+    public System.Diagnostics.ActivityContext Trace { get; init; }
+}
 
 /// <summary>Remote changesets were merged.</summary>
 /// <param name="Result">What the merge applied.</param>

@@ -134,7 +134,19 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => Close("the subscription service stopped");
+    protected override void PostStop()
+    {
+        Close("the subscription service stopped");
+        SubscriptionMetrics.Remove(Self);
+    }
+
+    /// <inheritdoc />
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        SubscriptionMetrics.Publish(Self, _subscriptions.Count, _subscriptions.Values.Sum(static s => (long)s.Listeners.Count));
+        return handled;
+    }
 
     /// <summary>Until storage has the listener: every request waits in the stash.</summary>
     private void Starting()
@@ -764,11 +776,15 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         try
         {
             var result = _store.EvaluateLiveQuery(statement);
-            return new Evaluation(result, null, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            SubscriptionMetrics.Evaluated(seconds, ok: true);
+            return new Evaluation(result, null, seconds);
         }
         catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
         {
-            return new Evaluation(null, e, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            SubscriptionMetrics.Evaluated(seconds, ok: false);
+            return new Evaluation(null, e, seconds);
         }
     }
 

@@ -69,6 +69,9 @@ public sealed class FaultyTransport : IGossipTransport
     public Task StartAsync(CancellationToken ct) => _inner.StartAsync(ct);
 
     /// <inheritdoc />
+    public IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => _inner.SendQueueDepths();
+
+    /// <inheritdoc />
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         if (IsCut(peer) || LoseOne())

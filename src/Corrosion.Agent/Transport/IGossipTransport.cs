@@ -39,6 +39,9 @@ public interface IGossipTransport : IAsyncDisposable
     /// <returns>False when no certificate files are configured (nothing to reload).</returns>
     bool ReloadCertificates();
 
+    /// <summary>Frames waiting on each peer's send queue (for metrics and <c>/v1/health</c>'s queue size).</summary>
+    IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => [];
+
     /// <summary>Frames received on broadcast links (bounded: a slow reader slows the senders down).</summary>
     ChannelReader<ReceivedFrame> Frames { get; }
 

@@ -55,6 +55,8 @@ internal sealed class PeerOutbox : IAsyncDisposable
         public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
     }
 
+    public int Queued => _queue.Reader.Count;
+
     public bool TryEnqueue(ReadOnlyMemory<byte> frame)
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)

@@ -101,6 +101,9 @@ public sealed class TcpGossipTransport : IGossipTransport
     }
 
     /// <inheritdoc />
+    public IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => _outboxes.Select(static o => (o.Key, o.Value.Queued));
+
+    /// <inheritdoc />
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(peer);

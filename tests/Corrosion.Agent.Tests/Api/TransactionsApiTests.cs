@@ -16,6 +16,23 @@ public sealed class TransactionsApiTests
     }
 
     [Fact]
+    public async Task Concurrent_requests_each_get_their_own_version_and_answer_whatever_shares_a_commit()
+    {
+        await using var node = await TestNode.StartAsync(schema: Schema);
+
+        // 32 at once: the writer groups those waiting together; a duplicate key in the middle fails alone.
+        var answers = await Task.WhenAll(Enumerable.Range(1, 32).Select(i =>
+            HttpJson.PostAsync(node.Http, "/v1/transactions", JsonSerializer.Serialize(new object[] { new object[] { "INSERT INTO items (id, name) VALUES (?, 'x')", new[] { i == 16 ? 1 : i } } }))));
+
+        var ok = answers.Where(a => a.Status == HttpStatusCode.OK).ToList();
+        var refused = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("UNIQUE", refused.Body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(1, 31).Select(v => (long)v), ok.Select(a => a.Body.GetProperty("version").GetInt64()).Order());
+        Assert.Equal(31, await CountAsync(node));
+    }
+
+    [Fact]
     public async Task Every_statement_shape_runs_in_one_transaction_with_one_version()
     {
         await using var node = await TestNode.StartAsync(schema: Schema);

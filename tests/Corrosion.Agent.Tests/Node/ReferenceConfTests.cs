@@ -18,6 +18,9 @@ public sealed class ReferenceConfTests
         { "api", typeof(ApiOptions) },
         { "api:authz", typeof(AuthzOptions) },
         { "supervision", typeof(SupervisionOptions) },
+        { "telemetry", typeof(Corrosion.Agent.Telemetry.TelemetryOptions) },
+        { "telemetry:prometheus", typeof(Corrosion.Agent.Telemetry.PrometheusOptions) },
+        { "telemetry:otlp", typeof(Corrosion.Agent.Telemetry.OtlpOptions) },
     };
 
     [Theory]
@@ -53,6 +56,7 @@ public sealed class ReferenceConfTests
         Assert.Equal(DbOptions.DefaultPath, options.Db.Path);
         Assert.Equal(ApiOptions.DefaultAddr, options.Api.Addr);
         Assert.Equal(8 * 1024 * 1024, options.Api.MaxBodySize.Bytes);
+        Assert.Equal(8 * 1024 * 1024, options.Db.MaxValueSize.Bytes);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Api.DefaultTimeout);
         Assert.Empty(options.Api.Authz.BearerTokens);
         Assert.True(options.Db.DemoSchema);
@@ -73,13 +77,27 @@ public sealed class ReferenceConfTests
         Assert.Equal("/tmp/elsewhere.db", options.Db.Path);
     }
 
+    [Fact]
+    public void Group_commit_size_defaults_to_64_and_binds_from_the_file()
+    {
+        using var dir = new Support.TempDirectory();
+        var file = dir.File("node.conf");
+        File.WriteAllText(file, "db.group_commit_max = 8\n");
+
+        Assert.Equal(64, NodeConfiguration.Load(null).Db.GroupCommitMax);
+        Assert.Equal(8, NodeConfiguration.Load(file).Db.GroupCommitMax);
+    }
+
     [Theory]
     [InlineData("api.addr = \"nowhere\"", "api.addr", 3)]
     [InlineData("db.read_pool_size = 0", "db.read_pool_size", 3)]
+    [InlineData("db.group_commit_max = 0", "db.group_commit_max", 3)]
     [InlineData("db.synchronous = \"SOMETIMES\"", "db.synchronous", 3)]
     [InlineData("api.max_body_size = lots", "api.max_body_size", 3)]
     [InlineData("api { default_timeout = forever }", "api.default_timeout", 3)]
     [InlineData("gossip.max_frame_size = 10", "gossip.max_frame_size", 3)]
+    [InlineData("db.max_value_size = 10", "db.max_value_size", 3)]
+    [InlineData("db.max_value_size = 2GiB", "db.max_value_size", 3)]
     public void An_invalid_value_is_refused_naming_file_line_and_key(string line, string key, int lineNumber)
     {
         using var dir = new Support.TempDirectory();

@@ -111,6 +111,10 @@ public sealed partial class ChaosNode : IAsyncDisposable
             info.Environment.Remove(key);
         }
 
+        // The node stops when the harness is gone, even when it is killed (`ip netns exec` execs
+        // the agent, and the agent watches this process id, not its parent's).
+        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _exitExpected = false;

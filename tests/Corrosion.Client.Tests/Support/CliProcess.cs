@@ -46,6 +46,9 @@ public sealed class CliProcess : IAsyncDisposable
             info.Environment.Remove(key);
         }
 
+        // Should a test start an agent here, it stops when this test host is gone.
+        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
         var process = Process.Start(info)!;
         process.StandardInput.Close();
         return new CliProcess(process);

@@ -30,6 +30,8 @@ public static partial class CorrosionProcess
             info.Environment.Remove(key);
         }
 
+        // An agent stops when this test host is gone, even when it is killed (no orphans).
+        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return info;
     }
 
