@@ -280,7 +280,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             schemaPaths = [demo];
         }
 
-        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk);
+        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes);
     }
 
     /// <summary>The embedded demo schema.</summary>

@@ -1,3 +1,4 @@
+using Corrosion.Hocon;
 using Microsoft.Extensions.Configuration;
 
 namespace Corrosion.Agent.Node;
@@ -33,4 +34,8 @@ public sealed class DbOptions
     /// <summary>Most write transactions waiting at the writer that share one SQLite commit (1: each commits alone).</summary>
     [ConfigurationKeyName("group_commit_max")]
     public int GroupCommitMax { get; set; } = Storage.StorageActor.DefaultGroupCommitMax;
+
+    /// <summary>The largest string or blob (and row) a local write may store or a query produce.</summary>
+    [ConfigurationKeyName("max_value_size")]
+    public ByteSize MaxValueSize { get; set; } = new(Storage.StoreOptions.DefaultMaxValueSize);
 }

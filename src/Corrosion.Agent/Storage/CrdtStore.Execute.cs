@@ -117,6 +117,8 @@ public sealed partial class CrdtStore
             raw.sqlite3_progress_handler(_db, 1000, progress, null);
         }
 
+        // Local writes are bound by db.max_value_size; merges of peers' changes are not.
+        var unboundedLength = raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, _maxValueSize);
         _localWrite = true;
         _pendingVersion = CurrentVersion + 1;
         _nextSeq = 0;
@@ -158,6 +160,7 @@ public sealed partial class CrdtStore
         finally
         {
             _localWrite = false;
+            raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, unboundedLength);
             if (progress is not null)
             {
                 raw.sqlite3_progress_handler(_db, 0, null, null);

@@ -38,6 +38,7 @@ public sealed partial class CrdtStore : IDisposable
     private readonly Dictionary<ActorId, RangeSet> _applied = new();
     private readonly Dictionary<string, NativeStatement> _statements = new(StringComparer.Ordinal);
     private readonly ReadPool _readers;
+    private readonly int _maxValueSize;
 
     // State the trigger functions read; only meaningful inside Execute.
     private bool _localWrite;
@@ -93,7 +94,8 @@ public sealed partial class CrdtStore : IDisposable
             ApplySchema(options.SchemaPaths);
             LoadState();
             InstallAuthorizer();
-            _readers = new ReadPool(full, options.ReadPoolSize);
+            _maxValueSize = options.MaxValueSize;
+            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize);
         }
         catch
         {

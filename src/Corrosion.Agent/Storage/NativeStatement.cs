@@ -176,7 +176,7 @@ internal sealed class NativeStatement : IDisposable
             return false;
         }
 
-        var message = raw.sqlite3_errmsg(_db).utf8_to_string();
+        var message = ErrorMessage(_db);
         raw.sqlite3_reset(_stmt);
         throw new SqlException(message);
     }
@@ -230,8 +230,17 @@ internal sealed class NativeStatement : IDisposable
     {
         if (rc != raw.SQLITE_OK)
         {
-            throw new SqlException(raw.sqlite3_errmsg(_db).utf8_to_string());
+            throw new SqlException(ErrorMessage(_db));
         }
+    }
+
+    /// <summary>SQLite's message for the last error; a value over the length limit names the setting.</summary>
+    private static string ErrorMessage(sqlite3 db)
+    {
+        var message = raw.sqlite3_errmsg(db).utf8_to_string();
+        return raw.sqlite3_errcode(db) == raw.SQLITE_TOOBIG
+            ? $"{message}: a value (or row) is larger than db.max_value_size ({raw.sqlite3_limit(db, raw.SQLITE_LIMIT_LENGTH, -1)} bytes)"
+            : message;
     }
 
     public void Dispose() => _stmt.Dispose();

@@ -13,8 +13,11 @@ internal sealed class ReadPool : IDisposable
 
     private readonly string _connectionString;
 
-    public ReadPool(string path, int size)
+    private readonly int _maxValueSize;
+
+    public ReadPool(string path, int size, int maxValueSize = StoreOptions.DefaultMaxValueSize)
     {
+        _maxValueSize = maxValueSize;
         size = Math.Max(1, size);
         _available = new SemaphoreSlim(size, size);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
@@ -33,6 +36,8 @@ internal sealed class ReadPool : IDisposable
 
         // Lets Return find statements left unreset (SQLitePCL tracks them only when asked).
         connection.Handle!.enable_sqlite3_next_stmt(true);
+        // db.max_value_size: a query cannot build a value larger (randomblob(100000000) was ~400 MB of JSON).
+        raw.sqlite3_limit(connection.Handle!, raw.SQLITE_LIMIT_LENGTH, _maxValueSize);
         NativeStatement.Exec(connection.Handle!, "PRAGMA query_only = 1; PRAGMA busy_timeout = 5000;");
         // Stubs so a write statement still prepares (and is then refused as not read-only)
         // instead of failing on the triggers' writer-only functions.

@@ -7,14 +7,25 @@ namespace Corrosion.Agent.Storage;
 /// <param name="ReadPoolSize">How many read-only connections serve queries.</param>
 /// <param name="ClusterId">The cluster id kept in the database on first start.</param>
 /// <param name="MaxChangesPerChunk">The most changes one <see cref="ChangesetFull"/> carries.</param>
+/// <param name="MaxValueSize">
+/// The largest string or blob, in bytes, that a local transaction may write or a query may produce
+/// (SQLite's <c>SQLITE_LIMIT_LENGTH</c>, which also bounds one row). Merges from peers are not bound by it.
+/// </param>
 public sealed record StoreOptions(
     string Path,
     IReadOnlyList<string> SchemaPaths,
     string Synchronous = StoreOptions.DefaultSynchronous,
     int ReadPoolSize = StoreOptions.DefaultReadPoolSize,
     ushort ClusterId = 0,
-    int MaxChangesPerChunk = StoreOptions.DefaultMaxChangesPerChunk)
+    int MaxChangesPerChunk = StoreOptions.DefaultMaxChangesPerChunk,
+    int MaxValueSize = StoreOptions.DefaultMaxValueSize)
 {
+    /// <summary>Default of <see cref="MaxValueSize"/>: 8 MiB, as <c>api.max_body_size</c>.</summary>
+    public const int DefaultMaxValueSize = 8 * 1024 * 1024;
+
+    /// <summary>The most <see cref="MaxValueSize"/> may be: SQLite's own bound.</summary>
+    public const int MaxMaxValueSize = 1_000_000_000;
+
     /// <summary>Default of <see cref="Synchronous"/>.</summary>
     public const string DefaultSynchronous = "NORMAL";
 

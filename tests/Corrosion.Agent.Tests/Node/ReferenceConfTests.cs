@@ -56,6 +56,7 @@ public sealed class ReferenceConfTests
         Assert.Equal(DbOptions.DefaultPath, options.Db.Path);
         Assert.Equal(ApiOptions.DefaultAddr, options.Api.Addr);
         Assert.Equal(8 * 1024 * 1024, options.Api.MaxBodySize.Bytes);
+        Assert.Equal(8 * 1024 * 1024, options.Db.MaxValueSize.Bytes);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Api.DefaultTimeout);
         Assert.Empty(options.Api.Authz.BearerTokens);
         Assert.True(options.Db.DemoSchema);
@@ -95,6 +96,8 @@ public sealed class ReferenceConfTests
     [InlineData("api.max_body_size = lots", "api.max_body_size", 3)]
     [InlineData("api { default_timeout = forever }", "api.default_timeout", 3)]
     [InlineData("gossip.max_frame_size = 10", "gossip.max_frame_size", 3)]
+    [InlineData("db.max_value_size = 10", "db.max_value_size", 3)]
+    [InlineData("db.max_value_size = 2GiB", "db.max_value_size", 3)]
     public void An_invalid_value_is_refused_naming_file_line_and_key(string line, string key, int lineNumber)
     {
         using var dir = new Support.TempDirectory();

@@ -80,6 +80,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.Environment.Remove(key);
         }
 
+        // The agent itself stops when this test host is gone (besides the watchdog below).
+        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
         var agent = new AgentProcess(directory, Process.Start(info)!);
         using var cts = new CancellationTokenSource(deadline ?? TimeSpan.FromSeconds(90));
         try
