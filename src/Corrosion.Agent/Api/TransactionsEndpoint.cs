@@ -23,7 +23,8 @@ internal static class TransactionsEndpoint
         try
         {
             outcome = await api.Storage.Ask<TransactionOutcome>(
-                reply => new ExecuteTransaction(statements, timeout, reply),
+                // The request's span (when traced) becomes the parent of the writer's spans.
+                reply => new ExecuteTransaction(statements, timeout, reply) { Trace = System.Diagnostics.Activity.Current?.Context ?? default },
                 timeout + QueueAllowance,
                 http.RequestAborted);
         }

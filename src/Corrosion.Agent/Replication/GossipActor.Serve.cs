@@ -57,6 +57,8 @@ public sealed partial class GossipActor
 
     private async Task ServeAsync(ISyncSession session, CancellationToken ct)
     {
+        // A session is a trace of its own, whatever was current where its task began.
+        System.Diagnostics.Activity.Current = null;
         using var span = Telemetry.CorrosionTelemetry.Source.StartActivity("corrosion.sync.serve", System.Diagnostics.ActivityKind.Server);
         span?.SetTag("corrosion.peer", session.Remote.ToString());
         try

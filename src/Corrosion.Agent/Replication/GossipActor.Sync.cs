@@ -212,6 +212,8 @@ public sealed partial class GossipActor
     private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct)
     {
         var session = planned.Open.Session;
+        // A session is a trace of its own, whatever was current where its task began.
+        System.Diagnostics.Activity.Current = null;
         using var span = CorrosionTelemetry.Source.StartActivity("corrosion.sync.session", System.Diagnostics.ActivityKind.Client);
         span?.SetTag("corrosion.peer", planned.Open.Peer.ToString());
         var batch = new List<Changeset>();

@@ -491,12 +491,16 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             var store = _store;
             Task.Run(() =>
             {
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    return new EvaluationDone(id, incarnation, store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader)), null);
+                    var outcome = store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
+                    SubscriptionMetrics.Evaluated(outcome.Seconds, ok: true);
+                    return new EvaluationDone(id, incarnation, outcome, null);
                 }
                 catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
                 {
+                    SubscriptionMetrics.Evaluated(Stopwatch.GetElapsedTime(started).TotalSeconds, ok: false);
                     return new EvaluationDone(id, incarnation, null, e);
                 }
             }).PipeTo(Self);
