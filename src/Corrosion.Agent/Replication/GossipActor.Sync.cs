@@ -20,7 +20,8 @@ public sealed partial class GossipActor
         }
 
         IReadOnlyList<ActorId> chosen;
-        if (_returned.Count > 0)
+        var forReturned = _returned.Count > 0;
+        if (forReturned)
         {
             // Members that came back: ask them (and only them) now; the timer's rounds go on as usual.
             chosen = _returned.Where(_peers.ContainsKey).Take(_sync.Options.MaxPeers).ToList();
@@ -41,16 +42,43 @@ public sealed partial class GossipActor
             return;
         }
 
-        var round = new SyncRound(Interlocked.Increment(ref s_rounds));
+        var round = new SyncRound(Interlocked.Increment(ref s_rounds), _stopping.Token) { Returned = forReturned ? chosen : [] };
         _round = round;
         var peers = chosen.Select(id => (id, _peers[id])).ToList();
         var self = Self.Typed<GossipCommand>();
-        var ct = _stopping.Token;
-        _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, ct), CancellationToken.None);
+        var ct = round.Token;
+        var stopping = _stopping.Token;
+        _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, ct, stopping), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Gives up the round in progress (a member came back and must not wait behind it: a session
+    /// cut by the partition may otherwise hold the round until its timeout). Its sessions end, what
+    /// they already received is applied, and its late messages are ignored.
+    /// </summary>
+    private void AbandonRound()
+    {
+        if (_round is not { } round)
+        {
+            return;
+        }
+
+        if (!round.Exchanged)
+        {
+            // Its sessions come back in SyncStatesExchanged: their slots are released there.
+            _abandoned.Add(round.Id);
+        }
+
+        // Members that came back and were being synced with go into the next round.
+        _returned.UnionWith(round.Returned.Where(_peers.ContainsKey));
+        round.Abandon();
+        _round = null;
+        _counters.SyncRoundAbandoned();
     }
 
     private void FinishRound(bool foundNeeds)
     {
+        _round?.Dispose();
         _round = null;
         _sync.RoundFinished(foundNeeds);
         _counters.SyncRound();
@@ -69,10 +97,21 @@ public sealed partial class GossipActor
     {
         if (_round is not { } round || round.Id != exchanged.Round)
         {
-            // A round of a previous incarnation, whose slots were taken from that incarnation's limiter.
+            if (_abandoned.Remove(exchanged.Round))
+            {
+                // A round this incarnation gave up: its slots were taken from this limiter.
+                foreach (var _ in exchanged.Sessions)
+                {
+                    _limiter.ReleaseOutgoing();
+                }
+            }
+
+            // Otherwise a round of a previous incarnation, whose slots were taken from that incarnation's limiter.
             _ = DisposeAllAsync(exchanged.Sessions);
             return;
         }
+
+        round.Exchanged = true;
 
         if (exchanged.Ours is null || exchanged.Sessions.Count == 0)
         {
@@ -105,12 +144,13 @@ public sealed partial class GossipActor
         round.FoundNeeds = requests.Count > 0;
         round.Running = exchanged.Sessions.Count;
         var self = Self.Typed<GossipCommand>();
-        var ct = _stopping.Token;
+        var ct = round.Token;
+        var stopping = _stopping.Token;
         foreach (var open in exchanged.Sessions)
         {
             var needs = requests.TryGetValue(open.Theirs.Actor, out var request) ? ToWire(request) : [];
             var planned = new PlannedSyncSession(open, new SyncRequest(needs));
-            _ = Task.Run(() => RunSessionAsync(self, round.Id, planned, ct), CancellationToken.None);
+            _ = Task.Run(() => RunSessionAsync(self, round.Id, planned, ct, stopping), CancellationToken.None);
         }
     }
 
@@ -141,7 +181,7 @@ public sealed partial class GossipActor
             .ToList();
 
     /// <summary>Reads our state, opens a session to each peer and swaps states; reports the open sessions to the actor.</summary>
-    private async Task ExchangeStatesAsync(ActorRef<GossipCommand> self, long round, List<(ActorId Id, System.Net.EndPoint Address)> peers, CancellationToken ct)
+    private async Task ExchangeStatesAsync(ActorRef<GossipCommand> self, long round, List<(ActorId Id, System.Net.EndPoint Address)> peers, CancellationToken ct, CancellationToken stopping)
     {
         SyncState? ours = null;
         OpenSyncSession?[] opened = [];
@@ -160,7 +200,7 @@ public sealed partial class GossipActor
 
         var sessions = opened.OfType<OpenSyncSession>().ToList();
         self.Tell(new SyncStatesExchanged(round, ours, sessions));
-        if (ct.IsCancellationRequested)
+        if (stopping.IsCancellationRequested)
         {
             // The actor stopped: the message may have gone to dead letters with the sessions in it.
             foreach (var open in sessions)
@@ -209,7 +249,7 @@ public sealed partial class GossipActor
     }
 
     /// <summary>Sends the request and applies the changesets that stream back until the peer is done.</summary>
-    private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct)
+    private async Task RunSessionAsync(ActorRef<GossipCommand> self, long round, PlannedSyncSession planned, CancellationToken ct, CancellationToken stopping)
     {
         var session = planned.Open.Session;
         // A session is a trace of its own, whatever was current where its task began.
@@ -262,10 +302,10 @@ public sealed partial class GossipActor
                 GossipLog.SyncSessionFailed(_log, session.Remote, e);
             }
 
-            // What arrived before the failure is still good.
-            if (batch.Count > 0 && !ct.IsCancellationRequested)
+            // What arrived before the failure (or before the round was given up) is still good.
+            if (batch.Count > 0 && !stopping.IsCancellationRequested)
             {
-                await TryApplySyncedAsync(self, batch, ct);
+                await TryApplySyncedAsync(self, batch, stopping);
             }
         }
         finally

@@ -43,6 +43,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     private readonly Dictionary<ActorId, EndPoint> _peers = [];
     private readonly Dictionary<EndPoint, ActorId> _byAddress = [];
     private readonly HashSet<ActorId> _returned = [];
+    private readonly HashSet<long> _abandoned = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeProvider _time;
     private readonly NodeTelemetry? _telemetry;
@@ -173,6 +174,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
     {
         // Ends the loops and every session task of this instance; their late messages are ignored.
         _stopping.Cancel();
+        _round?.Dispose();
         _round = null;
     }
 
@@ -205,12 +207,9 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         OnPeerUp(new PeerUp(returned.Id, returned.GossipAddress));
         _sync.ResetBackoff();
         _returned.Add(returned.Id);
-        if (_round is null)
-        {
-            // Otherwise FinishRound starts the round with it as soon as the running one ends.
-            Timers.Cancel(SyncTimer);
-            StartSyncRound();
-        }
+        AbandonRound();
+        Timers.Cancel(SyncTimer);
+        StartSyncRound();
     }
 
     private void OnPeerDown(PeerDown down)
@@ -332,10 +331,36 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>The sync round in progress: its id, the sessions still running, and whether it asked for anything.</summary>
-    private sealed class SyncRound(long id)
+    /// <summary>The sync round in progress: its id, the sessions still running, whether it asked for anything, and its cancellation.</summary>
+    private sealed class SyncRound : IDisposable
     {
-        public long Id { get; } = id;
+        private readonly CancellationTokenSource _cancel;
+
+        public SyncRound(long id, CancellationToken stopping)
+        {
+            Id = id;
+            _cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Token = _cancel.Token;
+        }
+
+        public long Id { get; }
+
+        /// <summary>Cancelled when the actor stops or the round is given up.</summary>
+        public CancellationToken Token { get; }
+
+        /// <summary>The members that came back this round was started for (empty for a timer's round).</summary>
+        public IReadOnlyList<ActorId> Returned { get; init; } = [];
+
+        /// <summary>Its sessions' states came back (from then on its sessions release their own slots).</summary>
+        public bool Exchanged { get; set; }
+
+        public void Abandon()
+        {
+            _cancel.Cancel();
+            _cancel.Dispose();
+        }
+
+        public void Dispose() => _cancel.Dispose();
 
         public int Running { get; set; }
 

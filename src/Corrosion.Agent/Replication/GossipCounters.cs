@@ -15,6 +15,7 @@ internal sealed class GossipCounters
     private long _decodeErrors;
     private long _sendDrops;
     private long _returnedPeerSyncs;
+    private long _syncRoundsAbandoned;
 
     public void BroadcastSent()
     {
@@ -81,6 +82,8 @@ internal sealed class GossipCounters
 
     public void ReturnedPeerSyncs(long count) => Interlocked.Add(ref _returnedPeerSyncs, count);
 
+    public void SyncRoundAbandoned() => Interlocked.Increment(ref _syncRoundsAbandoned);
+
     public GossipStats Snapshot(int livePeers, int pendingBroadcasts) => new(
         Interlocked.Read(ref _broadcastsSent),
         Interlocked.Read(ref _broadcastsReceived),
@@ -95,5 +98,6 @@ internal sealed class GossipCounters
         Interlocked.Read(ref _sendDrops),
         livePeers,
         pendingBroadcasts,
-        Interlocked.Read(ref _returnedPeerSyncs));
+        Interlocked.Read(ref _returnedPeerSyncs),
+        Interlocked.Read(ref _syncRoundsAbandoned));
 }

@@ -16,7 +16,8 @@ public sealed record PeerUp(ActorId Id, EndPoint GossipAddress) : GossipCommand;
 
 /// <summary>
 /// A known peer came back (alive again after suspect or down, or restarted): it becomes a peer as with
-/// <see cref="PeerUp"/>, a sync round with it starts at once (after the one running, if any), and the
+/// <see cref="PeerUp"/>, a sync round with it starts at once (the one running, if any, is given up: a
+/// session cut by the partition could hold it until its timeout), and the
 /// sync back-off starts over, so that writes made on either side of a healed partition meet within a
 /// round trip rather than a sync interval.
 /// </summary>
@@ -47,6 +48,7 @@ public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipComma
 /// <param name="LivePeers">Peers currently up.</param>
 /// <param name="PendingBroadcasts">Changesets waiting for later transmissions.</param>
 /// <param name="ReturnedPeerSyncs">Peers synced with at once because they came back (<see cref="PeerReturned"/>).</param>
+/// <param name="SyncRoundsAbandoned">Sync rounds given up so that a round with a member that came back could start at once.</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -61,7 +63,8 @@ public sealed record GossipStats(
     long SendDrops,
     int LivePeers,
     int PendingBroadcasts,
-    long ReturnedPeerSyncs = 0);
+    long ReturnedPeerSyncs = 0,
+    long SyncRoundsAbandoned = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;

@@ -57,6 +57,26 @@ public sealed class ReturnedPeerSyncTests : NodeTestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_that_came_back_does_not_wait_behind_a_round_stuck_on_a_silent_peer()
+    {
+        var (gossip, storage) = Start();
+        await using var silent = await StartTransportAsync();
+        using var deadline = new CancellationTokenSource(Timeout);
+        gossip.Tell(new PeerUp(ActorId.NewId(), silent.LocalEndPoint));
+        Scheduler.Advance(Sync.MinInterval * 2);
+        storage.ExpectMsg<ReadSyncState>(Timeout).ReplyTo.Tell(EmptyState());
+        // Accepted and never answered, like a session cut by a partition: the round waits for its state.
+        await using var stuck = await silent.IncomingSessions.ReadAsync(deadline.Token);
+
+        gossip.Tell(new PeerReturned(_peerId, _peer!.LocalEndPoint));
+
+        storage.ExpectMsg<ReadSyncState>(Timeout).ReplyTo.Tell(EmptyState());
+        await using var session = await _peer.IncomingSessions.ReadAsync(deadline.Token);
+        var stats = await gossip.Ask<GossipStats>(r => new GetGossipStats(r), Timeout);
+        Assert.Equal((1L, 1L), (stats.SyncRoundsAbandoned, stats.ReturnedPeerSyncs));
+    }
+
+    [Fact]
     public void A_member_merely_up_waits_for_the_sync_timer()
     {
         var (gossip, storage) = Start();
