@@ -180,6 +180,33 @@ public sealed class GatewayProcessTests : IClassFixture<SharedAgent>, IAsyncLife
     }
 
     [Fact]
+    public async Task Watching_a_table_yields_the_primary_keys_of_changed_rows()
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var updates = Client.WatchAsync("machines", cts.Token).GetAsyncEnumerator(cts.Token);
+        var first = updates.MoveNextAsync().AsTask();
+        // The watch opens with the first MoveNext; write until it reports (writes before it opened are not reported).
+        for (var i = 0; !first.IsCompleted; i++)
+        {
+            await Client.ExecuteAsync("INSERT INTO machines (id, region) VALUES (?, ?)", $"watch-{i}", "watch");
+            await Task.WhenAny(first, Task.Delay(500, cts.Token));
+        }
+
+        Assert.True(await first);
+        Assert.False(updates.Current.Deleted);
+        Assert.StartsWith("watch-", updates.Current.Pk[0].Text, StringComparison.Ordinal);
+
+        await Client.ExecuteAsync("DELETE FROM machines WHERE id = ?", updates.Current.Pk[0].Text);
+        ClientKeyUpdate? deleted = null;
+        while (deleted is null && await updates.MoveNextAsync())
+        {
+            deleted = updates.Current.Deleted ? updates.Current : null;
+        }
+
+        Assert.NotNull(deleted);
+    }
+
+    [Fact]
     public async Task Health_and_members_answer_over_akka()
     {
         var health = await Client.HealthAsync();
