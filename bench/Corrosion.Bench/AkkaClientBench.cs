@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Akka.Actor;
 using Corrosion.Agent.Node;
+using Corrosion.Client;
 using Corrosion.Client.Akka;
 using Corrosion.Client.Akka.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +13,8 @@ namespace Corrosion.Bench;
 /// `akka-client` suite: one insert as a round trip over Akka.Remote (<see cref="CorrosionAkkaClient.ExecuteAsync(string, object?[])"/>,
 /// an Ask to the node's gateway) and over HTTP (<c>POST /v1/transactions</c>), against the same node on
 /// loopback, sequentially, in one run (interleaved in rounds so drift in machine load hits both alike);
-/// then write-to-event latency through the Akka client's subscription.
+/// then write-to-event latency through the Akka client's subscription and through the HTTP client's
+/// (<c>CorrosionClient.SubscribeAsync</c>), interleaved the same way.
 /// </summary>
 internal static class AkkaClientBench
 {
@@ -81,20 +83,57 @@ internal static class AkkaClientBench
             output.WriteLine($"- Akka.Remote (CorrosionAkkaClient.ExecuteAsync, Ask to /user/corrosion/client): {Percentiles.Summary(akka)}");
             output.WriteLine($"- HTTP (POST /v1/transactions, HttpClient): {Percentiles.Summary(httpLatencies)}");
 
-            // Write → event: the time from sending an insert to its change arriving through the subscription.
-            await using var subscription = await client.SubscribeAsync(SqlStatement.Of("SELECT id FROM machines WHERE region = ?", "events"), skipRows: true);
-            await using var events = subscription.GetAsyncEnumerator();
-            await events.MoveNextAsync(); // end of query
-            var toEvent = new List<double>();
-            for (var i = 0; i < Math.Min(requests, 500); i++)
+            // Write → event: the time from sending an insert to its change arriving through a subscription,
+            // the Akka client's and the HTTP client's (CorrosionClient, POST /v1/subscriptions) on the same
+            // node, interleaved in rounds. Every insert is written by the Akka client, so only the event path differs.
+            await using var akkaSubscription = await client.SubscribeAsync(SqlStatement.Of("SELECT id FROM machines WHERE region = ?", "events-akka"), skipRows: true);
+            await using var akkaEvents = akkaSubscription.GetAsyncEnumerator();
+            await akkaEvents.MoveNextAsync(); // end of query
+            using var httpClient = new CorrosionClient(node.ApiAddress);
+            await using var httpSubscription = await httpClient.SubscribeAsync(ClientStatement.Of("SELECT id FROM machines WHERE region = ?", "events-http"), new SubscribeOptions { SkipRows = true });
+            await using var httpEvents = httpSubscription.GetAsyncEnumerator();
+            await httpEvents.MoveNextAsync(); // end of query
+
+            var written = 0;
+            async Task<double> ToEvent(string region, Func<ValueTask<bool>> next)
             {
+                var n = Interlocked.Increment(ref written);
                 var started = Stopwatch.GetTimestamp();
-                await client.ExecuteAsync("INSERT INTO machines (id, region) VALUES (?, ?)", $"e-{i}", "events");
-                await events.MoveNextAsync();
-                toEvent.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                await client.ExecuteAsync("INSERT INTO machines (id, region) VALUES (?, ?)", $"e-{n}", region);
+                if (!await next())
+                {
+                    throw new InvalidOperationException($"the {region} subscription ended");
+                }
+
+                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
 
-            output.WriteLine($"- write → event through the Akka client's subscription (write by Akka, event by Akka): {Percentiles.Summary(toEvent)}");
+            Task<double> ViaAkkaEvents() => ToEvent("events-akka", akkaEvents.MoveNextAsync);
+            Task<double> ViaHttpEvents() => ToEvent("events-http", httpEvents.MoveNextAsync);
+            for (var i = 0; i < 50; i++)
+            {
+                await ViaAkkaEvents();
+                await ViaHttpEvents();
+            }
+
+            var perPath = Math.Min(requests, 500);
+            var akkaToEvent = new List<double>(perPath);
+            var httpToEvent = new List<double>(perPath);
+            for (var round = 0; round < Rounds; round++)
+            {
+                for (var i = 0; i < perPath / Rounds; i++)
+                {
+                    akkaToEvent.Add(await ViaAkkaEvents());
+                }
+
+                for (var i = 0; i < perPath / Rounds; i++)
+                {
+                    httpToEvent.Add(await ViaHttpEvents());
+                }
+            }
+
+            output.WriteLine($"- write → event through the Akka client's subscription (write by Akka, event by Akka): {Percentiles.Summary(akkaToEvent)}");
+            output.WriteLine($"- write → event through the HTTP subscription (write by Akka, event by CorrosionClient.SubscribeAsync): {Percentiles.Summary(httpToEvent)}");
             output.WriteLine();
         }
         finally

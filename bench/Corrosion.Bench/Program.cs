@@ -27,7 +27,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         HttpBench.RunAsync(Console.Out, requests, wrkSeconds).GetAwaiter().GetResult();
         return 0;
     },
-    // akka-client [requests]: one insert over Akka.Remote vs HTTP, same node, same run; write → event via the Akka client.
+    // akka-client [requests]: one insert over Akka.Remote vs HTTP, same node, same run; write → event via the Akka client vs the HTTP subscription.
     ["akka-client"] = a =>
     {
         AkkaClientBench.RunAsync(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000).GetAwaiter().GetResult();
