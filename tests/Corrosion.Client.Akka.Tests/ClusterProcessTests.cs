@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
 using Corrosion.Client.Akka.Protocol;
 using Corrosion.Client.Akka.Tests.Support;
 
@@ -89,14 +91,14 @@ public sealed class ClusterProcessTests : IAsyncLifetime
         }
     }
 
-    private async Task<(T Message, Akka.Actor.IActorRef Sender)> NextWithSenderAsync<T>(System.Threading.Channels.ChannelReader<(object Message, Akka.Actor.IActorRef Sender)> received)
+    private async Task<(T Message, IActorRef Sender)> NextWithSenderAsync<T>(ChannelReader<(object Message, IActorRef Sender)> received)
         where T : class
     {
         using var cts = new CancellationTokenSource(Deadline);
         var seen = new List<string>();
         while (true)
         {
-            (object Message, Akka.Actor.IActorRef Sender) item;
+            (object Message, IActorRef Sender) item;
             try
             {
                 item = await received.ReadAsync(cts.Token);
