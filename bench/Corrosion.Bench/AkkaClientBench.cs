@@ -46,16 +46,7 @@ internal static class AkkaClientBench
                 return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
 
-            async Task<double> ViaHttp()
-            {
-                var n = Interlocked.Increment(ref id);
-                using var content = new StringContent($$"""[["INSERT INTO machines (id, region) VALUES (?, ?)", ["h-{{n}}", "ams"]]]""", Encoding.UTF8, "application/json");
-                var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
-                response.EnsureSuccessStatusCode();
-                await response.Content.ReadAsByteArrayAsync();
-                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            }
+            Task<double> ViaHttp() => HttpBench.TimedInsertAsync(http, $"h-{Interlocked.Increment(ref id)}");
 
             for (var i = 0; i < 500; i++)
             {
