@@ -122,6 +122,26 @@ internal sealed class FuzzNode : IAsyncDisposable
         return digests;
     }
 
+    /// <summary>
+    /// SQLite's <c>PRAGMA data_version</c> seen from a connection of our own: it changes exactly when
+    /// another connection commits, so an unchanged value proves nothing was written (cheaper than
+    /// <see cref="Fingerprint"/>, which is taken only when it moved).
+    /// </summary>
+    public long DataVersion()
+    {
+        if (_watcher is null)
+        {
+            _watcher = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Node.Options.Db.Path};Mode=ReadOnly;Pooling=False");
+            _watcher.Open();
+        }
+
+        using var command = _watcher.CreateCommand();
+        command.CommandText = "PRAGMA data_version";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private Microsoft.Data.Sqlite.SqliteConnection? _watcher;
+
     /// <summary>The guarded rows, as seeded.</summary>
     public string GuardRows()
     {
@@ -161,6 +181,7 @@ internal sealed class FuzzNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Root.Dispose();
+        _watcher?.Dispose();
         await Node.DisposeAsync();
         try
         {

@@ -13,11 +13,16 @@ internal static class FuzzSettings
 {
     public const ulong DefaultSeed = 20261206;
 
+    private static readonly Lock TraceLock = new();
+
     /// <summary>Inputs per target: <c>CORROSION_FUZZ_INPUTS</c>, else the target's share of the fast run in <c>.ci/run</c> (about a minute in all).</summary>
     public static int Inputs(int fastRun) => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_INPUTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fastRun;
 
     /// <summary>The first input index (<c>CORROSION_FUZZ_FROM</c>, default 0), to replay a stretch of a campaign.</summary>
     public static int First => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_FROM"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>Concurrent client lanes of the HTTP campaign (<c>CORROSION_FUZZ_CLIENTS</c>, default 4, at least 2: one writes, the others read).</summary>
+    public static int Clients => int.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_CLIENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 2 ? n : 4;
 
     public static ulong Seed => ulong.TryParse(Environment.GetEnvironmentVariable("CORROSION_FUZZ_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : DefaultSeed;
 
@@ -36,7 +41,10 @@ internal static class FuzzSettings
     {
         if (Environment.GetEnvironmentVariable("CORROSION_FUZZ_TRACE") is { Length: > 0 } path)
         {
-            File.WriteAllText(path, $"{target} input {index}: {input}");
+            lock (TraceLock)
+            {
+                File.WriteAllText(path, $"{target} input {index}: {input}");
+            }
         }
     }
 

@@ -286,9 +286,10 @@ public sealed partial class StorageActor : ReceiveActor
             RecordLag(apply.Changesets, result);
             Publish(new ChangesMerged(result));
         }
-        catch (Exception e) when (e is SqliteException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is SqliteException or SqlException or InvalidDataException or ArgumentException)
         {
-            // A bad batch must not take the writer down; sync will offer the changes again.
+            // A bad batch must not take the writer down (a peer's change for a table or column we do
+            // not have is a SqlException); sync will offer the changes again.
             LogMergeFailed(_log, apply.Changesets.Count, e);
             StorageMetrics.MergeFailed();
             outcome = new ApplyOutcome(null, e.Message);
