@@ -247,7 +247,7 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
         }
 
         var c = core.Counters;
-        _telemetry.SetMembership(alive, suspect, down, core.LocalHealth, c.Probes, c.FailedProbes, c.Suspicions, c.Refutations);
+        _telemetry.SetMembership(alive, suspect, down, core.LocalHealth, c.Probes, c.FailedProbes, c.Suspicions, c.Refutations, c.MembersRefused);
     }
 
     private MembersSnapshot Snapshot()

@@ -19,6 +19,7 @@ internal static class MembershipMetrics
         Meter.CreateObservableCounter("corrosion.membership.probes", () => NodeTelemetry.Live.Sum(static t => t.Probes.Probes), "{probe}", "SWIM probes sent");
         Meter.CreateObservableCounter("corrosion.membership.probe_failures", () => NodeTelemetry.Live.Sum(static t => t.Probes.Failed), "{probe}", "SWIM probes that got no ack in their period");
         Meter.CreateObservableCounter("corrosion.membership.suspicions", () => NodeTelemetry.Live.Sum(static t => t.Probes.Suspicions), "{suspicion}", "Members this node came to suspect");
+        Meter.CreateObservableCounter("corrosion.membership.members_refused", () => NodeTelemetry.Live.Sum(static t => t.MembersRefused), "{member}", "New members refused because membership was full (membership.max_members)");
         Meter.CreateObservableCounter("corrosion.membership.refutations", () => NodeTelemetry.Live.Sum(static t => t.Probes.Refutations), "{refutation}", "Suspicions of this node that it refuted");
     }
 

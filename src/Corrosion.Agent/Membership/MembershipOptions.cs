@@ -61,6 +61,7 @@ public sealed record MembershipOptions
             ReprobeMinIntervalMs = Millis(membership, "reprobe_min_interval", swim.ReprobeMinIntervalMs),
             ReprobeMaxIntervalMs = Millis(membership, "reprobe_max_interval", swim.ReprobeMaxIntervalMs),
             JoinRetryMaxMs = Millis(membership, "join_retry_max", swim.JoinRetryMaxMs),
+            MaxMembers = Int(membership, "max_members", swim.MaxMembers),
             LifeguardEnabled = Bool(membership, "lifeguard:enabled", swim.LifeguardEnabled),
         };
 
@@ -107,6 +108,7 @@ public sealed record MembershipOptions
         Require(s.ReprobeMaxIntervalMs >= 0, "reprobe_max_interval", "must not be negative");
         Require(s.ReprobeMinIntervalMs > 0 && (s.ReprobeMaxIntervalMs == 0 || s.ReprobeMinIntervalMs <= s.ReprobeMaxIntervalMs), "reprobe_min_interval", $"must be positive and at most reprobe_max_interval ({s.ReprobeMaxIntervalMs} ms)");
         Require(s.JoinRetryMaxMs > 0, "join_retry_max", "must be positive");
+        Require(s.MaxMembers >= 1, "max_members", "must be at least 1");
         foreach (var entry in Bootstrap)
         {
             Require(TrySplitHostPort(entry, out _, out _), "bootstrap", $"entry \"{entry}\" is not host:port");

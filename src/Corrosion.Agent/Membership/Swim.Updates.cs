@@ -115,6 +115,12 @@ public sealed partial class Swim
     private void AddMember(MemberUpdate update, long nowMs, ISwimRuntime runtime, bool rebroadcast, bool returned = false)
     {
         var member = update.Member;
+        if (!HasRoomFor(update))
+        {
+            Counters.MembersRefused++;
+            return;
+        }
+
         if (update.State is MemberState.Down or MemberState.Left)
         {
             // Remember it (so stale "alive" rumours of that life are rejected) but never report it up.
@@ -151,6 +157,42 @@ public sealed partial class Swim
         {
             _broadcasts.Enqueue(Rumour(entry));
         }
+    }
+
+    /// <summary>
+    /// Membership is bounded (<c>membership.max_members</c>): anyone who can reach the UDP port can
+    /// announce made-up members, and each costs memory, probes and a saved row. When the table is
+    /// full a live newcomer takes the place of the oldest down or left member (a tombstone only
+    /// guards against stale rumours); with no tombstone to drop, or for a tombstone, it is refused.
+    /// </summary>
+    private bool HasRoomFor(MemberUpdate update)
+    {
+        if (_members.Count < _options.MaxMembers)
+        {
+            return true;
+        }
+
+        if (update.State is MemberState.Down or MemberState.Left)
+        {
+            return false;
+        }
+
+        MemberEntry? oldest = null;
+        foreach (var entry in _members.Values)
+        {
+            if (!entry.IsActive && (oldest is null || entry.SinceMs < oldest.SinceMs))
+            {
+                oldest = entry;
+            }
+        }
+
+        if (oldest is null)
+        {
+            return false;
+        }
+
+        _members.Remove(oldest.Identity.Address);
+        return true;
     }
 
     private void ApplyAboutSelf(MemberUpdate update)

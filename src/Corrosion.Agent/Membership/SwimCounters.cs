@@ -32,6 +32,9 @@ public sealed class SwimCounters
     /// <summary>Probes that ended without an ack.</summary>
     public long FailedProbes { get; internal set; }
 
+    /// <summary>New members not admitted because membership was full (<see cref="SwimOptions.MaxMembers"/>).</summary>
+    public long MembersRefused { get; internal set; }
+
     /// <summary>Pings sent to members held down (re-probes that merge healed partitions).</summary>
     public long Reprobes { get; internal set; }
 

@@ -51,6 +51,9 @@ public sealed record SwimOptions
     /// </summary>
     public const long DefaultReprobeMaxIntervalMs = 1_000;
 
+    /// <summary>Default bound on remembered members (alive, suspect, down and left; this node not counted).</summary>
+    public const int DefaultMaxMembers = 4_096;
+
     /// <summary>Default cap of the back-off between join announcements.</summary>
     public const long DefaultJoinRetryMaxMs = 30_000;
 
@@ -130,6 +133,9 @@ public sealed record SwimOptions
     /// <summary>Cap of the back-off between join announcements.</summary>
     public long JoinRetryMaxMs { get; init; } = DefaultJoinRetryMaxMs;
 
+    /// <summary>Most members remembered; a newcomer beyond it replaces the oldest down or left member, or is refused and counted.</summary>
+    public int MaxMembers { get; init; } = DefaultMaxMembers;
+
     /// <summary>Checks that the values make sense; throws otherwise.</summary>
     public SwimOptions Validate()
     {
@@ -146,6 +152,11 @@ public sealed record SwimOptions
         if (ReconnectIntervalMs < 0 || ReprobeMaxIntervalMs < 0 || ReprobeMinIntervalMs <= 0 || (ReprobeMaxIntervalMs > 0 && ReprobeMinIntervalMs > ReprobeMaxIntervalMs))
         {
             throw new ArgumentException("need reconnect_interval >= 0 and 0 < reprobe_min_interval <= reprobe_max_interval (or reprobe_max_interval = 0)");
+        }
+
+        if (MaxMembers < 1)
+        {
+            throw new ArgumentException("max_members must be at least 1");
         }
 
         if (MaxPacketSize < SwimCodec.MinimumPacketSize)

@@ -24,6 +24,7 @@ public sealed class NodeTelemetry : IDisposable
     private long _failedProbes;
     private long _suspicions;
     private long _refutations;
+    private long _membersRefused;
     private long _pendingBroadcasts;
     private long _droppedPending;
     private long _applyQueue;
@@ -68,6 +69,9 @@ public sealed class NodeTelemetry : IDisposable
     /// <summary>Lifeguard's local-health multiplier (0 = healthy).</summary>
     public long LocalHealth => Volatile.Read(ref _localHealth);
 
+    /// <summary>New members refused because membership was full (<c>membership.max_members</c>), by the current membership incarnation.</summary>
+    public long MembersRefused => Volatile.Read(ref _membersRefused);
+
     /// <summary>Probes sent, probes without an ack, suspicions raised, and refutations of suspicions of this node, by the current membership incarnation.</summary>
     public (long Probes, long Failed, long Suspicions, long Refutations) Probes =>
         (Volatile.Read(ref _probes), Volatile.Read(ref _failedProbes), Volatile.Read(ref _suspicions), Volatile.Read(ref _refutations));
@@ -109,8 +113,9 @@ public sealed class NodeTelemetry : IDisposable
     public void SetGaps(long gaps) => Volatile.Write(ref _gaps, gaps);
 
     /// <summary>Membership's figures, written by the membership actor.</summary>
-    public void SetMembership(long alive, long suspect, long down, long localHealth, long probes, long failedProbes, long suspicions, long refutations)
+    public void SetMembership(long alive, long suspect, long down, long localHealth, long probes, long failedProbes, long suspicions, long refutations, long membersRefused)
     {
+        Volatile.Write(ref _membersRefused, membersRefused);
         Volatile.Write(ref _alive, alive);
         Volatile.Write(ref _suspect, suspect);
         Volatile.Write(ref _down, down);

@@ -45,6 +45,13 @@ public sealed class MembershipOptionsTests
         Assert.Equal((1_000, 200), (SwimOptions.Lan.ReprobeMaxIntervalMs, SwimOptions.Lan.ReprobeMinIntervalMs));
     }
 
+    [Fact]
+    public void Max_members_is_bound_from_its_key_with_the_reference_default()
+    {
+        Assert.Equal(SwimOptions.DefaultMaxMembers, NodeConfiguration.Load(null).Membership.Swim.MaxMembers);
+        Assert.Equal(50, NodeConfiguration.Load(null, [new("membership:max_members", "50")]).Membership.Swim.MaxMembers);
+    }
+
     [Theory]
     [InlineData("membership:profile", "metro", "membership.profile")]
     [InlineData("membership:probe_interval", "soon", "membership.probe_interval")]
@@ -55,6 +62,8 @@ public sealed class MembershipOptionsTests
     [InlineData("membership:reprobe_min_interval", "0s", "membership.reprobe_min_interval")]
     [InlineData("membership:reprobe_min_interval", "5s", "membership.reprobe_min_interval")]
     [InlineData("membership:advertise_addr", "host-name:1", "membership.advertise_addr")]
+    [InlineData("membership:max_members", "0", "membership.max_members")]
+    [InlineData("membership:max_members", "lots", "membership.max_members")]
     [InlineData("gossip:addr", "0.0.0.0:8787", "membership.advertise_addr")]
     public void An_invalid_value_is_refused_naming_the_key(string key, string value, string named)
     {

@@ -36,6 +36,35 @@ public sealed class SwimMembershipRulesTests
     }
 
     [Fact]
+    public void Made_up_members_beyond_max_members_are_refused_and_counted_and_a_live_newcomer_replaces_the_oldest_down_member()
+    {
+        var h = new SwimHarness(SwimOptions.Lan with { MaxMembers = 3 }).WithMembers(2, 3, 4);
+
+        // A stranger that knows the cluster id announces made-up members, a few per packet.
+        for (var first = 100; first < 160; first += 5)
+        {
+            h.Receive(SwimMessageType.Gossip, Identity(9), updates: Enumerable.Range(first, 5).Select(n => new MemberUpdate(Identity(n), n % 2 == 0 ? MemberState.Alive : MemberState.Down)).ToArray());
+        }
+
+        Assert.Equal(3, h.Swim.Members.Count);
+        Assert.Equal([MemberState.Alive, MemberState.Alive, MemberState.Alive], new[] { h.StateOf(2), h.StateOf(3), h.StateOf(4) });
+        Assert.Null(h.StateOf(9));
+        Assert.Equal(72, h.Swim.Counters.MembersRefused); // 60 made-up members, and the stranger itself once per packet (12)
+
+        // Down members only guard against stale rumours: a real newcomer takes the oldest one's place.
+        h.Receive(SwimMessageType.Gossip, Identity(2), updates: new MemberUpdate(Identity(3), MemberState.Down));
+        h.Receive(SwimMessageType.Gossip, Identity(2), updates: new MemberUpdate(Identity(5), MemberState.Alive));
+        Assert.Equal(MemberState.Alive, h.StateOf(5));
+        Assert.Null(h.StateOf(3));
+        Assert.Equal(3, h.Swim.Members.Count);
+
+        // A down rumour about an unknown member does not push out anyone.
+        h.Receive(SwimMessageType.Gossip, Identity(2), updates: new MemberUpdate(Identity(6), MemberState.Down));
+        Assert.Null(h.StateOf(6));
+        Assert.Equal(73, h.Swim.Counters.MembersRefused);
+    }
+
+    [Fact]
     public void Left_rumour_marks_the_member_left_at_once_without_suspicion()
     {
         var h = new SwimHarness().WithMembers(2, 3);
