@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,6 +57,13 @@ public static partial class ApiHost
                 }
 
                 k.Limits.MaxRequestBodySize = api.Options.Api.MaxBodySize.Bytes + 1;
+
+                // Slow clients (headers or a body dribbled in, a response never read) are cut off, so
+                // they cannot hold connections, buffers and live queries for ever.
+                k.Limits.RequestHeadersTimeout = api.Options.Api.RequestHeadersTimeout;
+                var rate = api.Options.Api.MinDataRate.Bytes;
+                k.Limits.MinRequestBodyDataRate = rate > 0 ? new MinDataRate(rate, api.Options.Api.MinDataRateGrace) : null;
+                k.Limits.MinResponseDataRate = rate > 0 ? new MinDataRate(rate, api.Options.Api.MinDataRateGrace) : null;
                 k.AddServerHeader = false;
             });
         }

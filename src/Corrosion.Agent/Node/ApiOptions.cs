@@ -20,6 +20,22 @@ public sealed class ApiOptions
     [ConfigurationKeyName("default_timeout")]
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest a client may take to send its request headers (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
+    [ConfigurationKeyName("request_headers_timeout")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Slowest a client may send a request body or read a response, in bytes per second, once
+    /// <see cref="MinDataRateGrace"/> has passed (Kestrel's <c>MinRequestBodyDataRate</c> and
+    /// <c>MinResponseDataRate</c>); 0 turns the limit off.
+    /// </summary>
+    [ConfigurationKeyName("min_data_rate")]
+    public ByteSize MinDataRate { get; set; } = new(240);
+
+    /// <summary>How long a transfer may run below <see cref="MinDataRate"/> before the connection is closed.</summary>
+    [ConfigurationKeyName("min_data_rate_grace")]
+    public TimeSpan MinDataRateGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Authorization.</summary>
     public AuthzOptions Authz { get; set; } = new();
 }

@@ -131,6 +131,8 @@ public sealed partial class NodeOptions
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
+        Require(Api.RequestHeadersTimeout > TimeSpan.Zero, "api.request_headers_timeout", "must be positive");
+        Require(Api.MinDataRateGrace >= TimeSpan.FromSeconds(1), "api.min_data_rate_grace", "must be at least 1s (Kestrel checks rates once a second)");
         Api.Authz.Validate();
         AkkaApi.Validate();
         Gossip.Validate();
