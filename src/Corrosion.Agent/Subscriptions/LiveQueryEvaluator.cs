@@ -108,6 +108,8 @@ internal sealed class LiveQueryEvaluator
     {
         Pending = new ChangedKeys(_maxKeys);
         Merge(new EvaluationOutcome(EvaluationKind.Full, "first evaluation", result, [], 0, seconds), materialized, numberChanges: false);
+        // Until its first evaluation by key, a query whose first run was slow is taken to be slow by key too (it runs alone).
+        LastKeyedSeconds = seconds;
     }
 
     /// <summary>Turns the pending changes into the work of one evaluation (on the owner's thread); new changes collect afresh.</summary>
