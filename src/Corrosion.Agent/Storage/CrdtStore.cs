@@ -95,7 +95,7 @@ public sealed partial class CrdtStore : IDisposable
             LoadState();
             InstallAuthorizer();
             _maxValueSize = options.MaxValueSize;
-            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize);
+            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize, options.ReadConnectionOpened);
         }
         catch
         {
@@ -467,6 +467,11 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         _disposed = true;
+        foreach (var (_, cache) in _liveStatements)
+        {
+            cache.Dispose();
+        }
+
         _readers.Dispose();
         DisposeStatements();
         _db.Dispose();
