@@ -8,7 +8,11 @@ namespace Corrosion.Bench;
 /// Idle footprint of one node: starts <c>corrosion agent</c> as a process (the embedded defaults,
 /// with a scratch database and free ports), lets it sit idle, and reads its resident memory
 /// (VmRSS, VmHWM) and the CPU time and context switches it used while idle from /proc.
-/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build).
+/// With <c>--burst S</c>, 16 HTTP writers insert rows for S seconds first (issue 14's "RSS after 10 s of
+/// 16 writers"), and the idle window that follows shows what the burst left behind.
+/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build) [--burst seconds].
+/// The agent inherits the environment, so runtime knobs (<c>DOTNET_*</c>) and settings
+/// (<c>CORROSION_*</c>) can be compared run against run.
 /// </summary>
 internal static partial class IdleRssSuite
 {
@@ -23,10 +27,14 @@ internal static partial class IdleRssSuite
             return 2;
         }
 
-        return RunAsync(cli, seconds).GetAwaiter().GetResult();
+        var burstIndex = Array.IndexOf(args, "--burst");
+        var burst = burstIndex >= 0 && burstIndex + 1 < args.Length ? int.Parse(args[burstIndex + 1], CultureInfo.InvariantCulture) : 0;
+        return RunAsync(cli, seconds, burst).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(string cli, int seconds)
+    private const int BurstWriters = 16;
+
+    private static async Task<int> RunAsync(string cli, int seconds, int burstSeconds)
     {
         using var dir = new BenchDirectory();
         var config = dir.File("node.conf");
@@ -50,12 +58,12 @@ internal static partial class IdleRssSuite
         // The agent stops when the bench is gone, even when it is killed.
         info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            if (e.Data is { } line && ApiAddress().Match(line) is { Success: true } api)
             {
-                listening.TrySetResult();
+                listening.TrySetResult(new Uri(api.Groups[1].Value));
             }
         };
         process.ErrorDataReceived += (_, _) => { };
@@ -63,9 +71,10 @@ internal static partial class IdleRssSuite
         process.BeginErrorReadLine();
         try
         {
-            await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var api = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
             // Start-up work (JIT, schema, first SWIM rounds) settles before the idle window opens.
             await Task.Delay(TimeSpan.FromSeconds(5));
+            var burstLine = burstSeconds > 0 ? await BurstAsync(api, burstSeconds, process.Id) : null;
             var before = Sample(process.Id);
             var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
@@ -73,8 +82,13 @@ internal static partial class IdleRssSuite
             var elapsed = clock.Elapsed.TotalSeconds;
             var cpu = (after.CpuTicks - before.CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100;
             var switches = (after.ContextSwitches - before.ContextSwitches) / elapsed;
-            Console.WriteLine($"## idle-rss: one `corrosion agent` on its embedded defaults ({cli}), idle for {seconds} s after start-up");
+            Console.WriteLine($"## idle-rss: one `corrosion agent` on its embedded defaults ({cli}), idle for {seconds} s after start-up{(burstLine is null ? "" : $" and a {burstSeconds} s burst of {BurstWriters} writers")}");
             Console.WriteLine();
+            if (burstLine is not null)
+            {
+                Console.WriteLine(burstLine);
+            }
+
             Console.WriteLine($"- VmRSS at the end: {after.RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after.HwmKiB / 1024.0:0.0} MiB; threads: {after.Threads}");
             Console.WriteLine($"- CPU while idle: {cpu:0.00} % of one core; context switches: {switches:0} /s");
             Console.WriteLine();
@@ -99,6 +113,44 @@ internal static partial class IdleRssSuite
 
         return 0;
     }
+
+    /// <summary>16 clients insert one row per request over HTTP for the given time; what they did and the RSS at the end.</summary>
+    private static async Task<string> BurstAsync(Uri api, int seconds, int pid)
+    {
+        using var http = new HttpClient { BaseAddress = api };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var id = 0;
+        var failed = 0;
+        var latencies = new List<double>();
+        await Task.WhenAll(Enumerable.Range(0, BurstWriters).Select(async writer =>
+        {
+            var mine = new List<double>();
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    mine.Add(await HttpBench.TimedInsertAsync(http, $"burst-{writer}-{Interlocked.Increment(ref id)}"));
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+            }
+        }));
+        var end = Sample(pid);
+        // The idle window that follows starts once the burst's own after-work (group commits, GC) settled.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        return FormattableString.Invariant(
+            $"- burst: {latencies.Count:N0} inserts in {seconds} s ({latencies.Count / (double)seconds:N0}/s, {failed} failed), {Percentiles.Summary(latencies)}; VmRSS at its end {end.RssKiB / 1024.0:0.0} MiB");
+    }
+
+    [GeneratedRegex(@"listening on (http\S+)")]
+    private static partial Regex ApiAddress();
 
     // USER_HZ: 100 on Linux.
     private const int ClockTicksPerSecond = 100;
