@@ -12,7 +12,9 @@ namespace Corrosion.Bench;
 /// 16 writers"), and the idle window that follows shows what the burst left behind.
 /// With <c>--members N</c>, N agents join one cluster (all bootstrap from the first) and the figures are per member
 /// (issue 14's "idle CPU per member, 10-member cluster"); a burst then goes to the first member.
-/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build) [--burst seconds] [--members N].
+/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build) [--burst seconds]
+/// [--members N] [--settle seconds between start-up and the window: 5, or 15 with members].
+/// A burst runs after the settle time; the window opens 5 s after the burst.
 /// The agent inherits the environment, so runtime knobs (<c>DOTNET_*</c>) and settings
 /// (<c>CORROSION_*</c>) can be compared run against run.
 /// </summary>
@@ -33,12 +35,14 @@ internal static partial class IdleRssSuite
         var burst = burstIndex >= 0 && burstIndex + 1 < args.Length ? int.Parse(args[burstIndex + 1], CultureInfo.InvariantCulture) : 0;
         var membersIndex = Array.IndexOf(args, "--members");
         var members = membersIndex >= 0 && membersIndex + 1 < args.Length ? int.Parse(args[membersIndex + 1], CultureInfo.InvariantCulture) : 1;
-        return RunAsync(cli, seconds, burst, Math.Max(1, members)).GetAwaiter().GetResult();
+        var settleIndex = Array.IndexOf(args, "--settle");
+        TimeSpan? settle = settleIndex >= 0 && settleIndex + 1 < args.Length ? TimeSpan.FromSeconds(int.Parse(args[settleIndex + 1], CultureInfo.InvariantCulture)) : null;
+        return RunAsync(cli, seconds, burst, Math.Max(1, members), settle).GetAwaiter().GetResult();
     }
 
     private const int BurstWriters = 16;
 
-    private static async Task<int> RunAsync(string cli, int seconds, int burstSeconds, int members)
+    private static async Task<int> RunAsync(string cli, int seconds, int burstSeconds, int members, TimeSpan? settle)
     {
         using var dir = new BenchDirectory();
         var agents = new List<Agent>();
@@ -60,7 +64,9 @@ internal static partial class IdleRssSuite
 
             var apis = await Task.WhenAll(agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
             // Start-up work (JIT, schema, first SWIM rounds, the join) settles before the idle window opens.
-            await Task.Delay(TimeSpan.FromSeconds(members == 1 ? 5 : 15));
+            // Tiered compilation goes on for a minute or so (a once-a-second path reaches its 30 calls
+            // after 30 s): --settle 60 measures the steady state.
+            await Task.Delay(settle ?? TimeSpan.FromSeconds(members == 1 ? 5 : 15));
             var burstLine = burstSeconds > 0 ? await BurstAsync(apis[0], burstSeconds, agents[0].Process.Id) : null;
             var before = agents.Select(a => Sample(a.Process.Id)).ToList();
             var clock = Stopwatch.StartNew();
