@@ -202,6 +202,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _peers[up.Id] = up.GossipAddress;
         _byAddress[up.GossipAddress] = up.Id;
         _broadcast.MemberUp(up.Id, up.GossipAddress);
+        ScheduleRetransmissions();
     }
 
     private void OnPeerReturned(PeerReturned returned)
@@ -228,6 +229,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         }
 
         _broadcast.MemberDown(down.Id);
+        ScheduleRetransmissions();
     }
 
     private void OnCommitted(ChangesCommitted committed)
@@ -319,6 +321,23 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         }
 
         _telemetry?.SetBroadcasts(_broadcast.PendingCount, dropped);
+        ScheduleRetransmissions();
+    }
+
+    /// <summary>
+    /// The retransmission tick runs only while a payload waits for one and a member could receive it,
+    /// so an idle node (or one alone) sets no timer here.
+    /// </summary>
+    private void ScheduleRetransmissions()
+    {
+        if (_broadcast.PendingCount == 0 || _broadcast.LiveMemberCount == 0)
+        {
+            Timers.Cancel(BroadcastTimer);
+        }
+        else if (!Timers.IsTimerActive(BroadcastTimer))
+        {
+            Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
+        }
     }
 
     private async Task ReadFramesAsync(ActorRef<GossipCommand> self, CancellationToken ct)
