@@ -106,15 +106,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
             }
         });
         Receive<FramesReceived>(OnFrames);
-        Receive<BroadcastTick>(_ =>
-        {
-            Send(_broadcast.Tick(NowMs()));
-            if (_broadcast.PendingCount == 0)
-            {
-                // Nothing left to retransmit: an idle node has no broadcast timer (armed again by the next payload).
-                Timers.Cancel(BroadcastTimer);
-            }
-        });
+        Receive<BroadcastTick>(_ => Send(_broadcast.Tick(NowMs())));
         Receive<SyncTick>(_ => StartSyncRound());
         Receive<SyncStatesExchanged>(OnStatesExchanged);
         Receive<SyncSessionFinished>(OnSessionFinished);
@@ -242,7 +234,6 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         {
             var frame = ReplicationCodec.Encode(_clusterId, new BroadcastChangeset(chunk));
             Send(_broadcast.Local(PayloadId.Of(chunk), frame, now));
-            ArmBroadcastTimer();
         }
     }
 
@@ -274,22 +265,12 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
             Send(receipt.Sends);
         }
 
-        ArmBroadcastTimer();
         if (batch is not null)
         {
             // Frames read together merge in one transaction; a failed merge is logged by storage and repaired by sync.
             // Waits while the writer's mailbox is full: back-pressure through this mailbox to the transport.
             _telemetry?.AddApplyQueue(batch.Count);
             _storage.Tell(new ApplyChangesets(batch, null) { Queued = _telemetry is not null });
-        }
-    }
-
-    /// <summary>Starts the retransmission timer when payloads wait for later rounds and it is not running.</summary>
-    private void ArmBroadcastTimer()
-    {
-        if (_broadcast.PendingCount > 0 && !Timers.IsTimerActive(BroadcastTimer))
-        {
-            Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
         }
     }
 
