@@ -157,11 +157,11 @@ public sealed class SlowClientTests
     private static async Task AssertServedPromptlyAsync(FuzzNode node)
     {
         var clock = Stopwatch.StartNew();
-        Assert.True(await node.HealthyAsync(TimeSpan.FromSeconds(5)), "a normal client was not answered /v1/health within 5 s");
+        Assert.True(await node.HealthyAsync(TimeSpan.FromSeconds(10)), "a normal client was not answered /v1/health within 10 s");
         using var content = new StringContent("\"SELECT count(*) FROM items\"", Encoding.UTF8, "application/json");
         using var response = await node.Root.PostAsync(new Uri("v1/queries", UriKind.Relative), content);
         await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"a normal client waited {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"a normal client waited {clock.Elapsed} (the slow clients take 20-100 s to send their requests)");
     }
 }
