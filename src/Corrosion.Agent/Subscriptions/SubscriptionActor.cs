@@ -177,6 +177,10 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Receive<EvaluationDone>(OnEvaluated);
         Receive<RetryEvaluation>(retry => Want(retry.QueryId));
         Receive<GetSubscriptionInfo>(Info);
+        Receive<ListSubscriptions>(list => list.ReplyTo.Tell(_subscriptions.Values
+            .OrderBy(s => s.Id, StringComparer.Ordinal)
+            .Select(s => SubscriptionInfo.Of(s.Id, s.Evaluator, s.Result, s.Listeners.Count, _scheduler.IsRunning(s.Id)))
+            .ToList()));
         Receive<MaintenanceTick>(_ => Maintain());
         Receive<WatchTable>(Watch);
         Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
