@@ -96,7 +96,7 @@ public sealed partial class CrdtStore : IDisposable
             LoadState();
             InstallAuthorizer();
             _maxValueSize = options.MaxValueSize;
-            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize);
+            _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize, options.ReadConnectionOpened);
         }
         catch
         {

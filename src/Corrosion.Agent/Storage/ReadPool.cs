@@ -15,9 +15,12 @@ internal sealed class ReadPool : IDisposable
 
     private readonly int _maxValueSize;
 
-    public ReadPool(string path, int size, int maxValueSize = StoreOptions.DefaultMaxValueSize)
+    private readonly Action<SqliteConnection>? _opened;
+
+    public ReadPool(string path, int size, int maxValueSize = StoreOptions.DefaultMaxValueSize, Action<SqliteConnection>? opened = null)
     {
         _maxValueSize = maxValueSize;
+        _opened = opened;
         size = Math.Max(1, size);
         _available = new SemaphoreSlim(size, size);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
@@ -46,6 +49,7 @@ internal sealed class ReadPool : IDisposable
             raw.sqlite3_create_function(connection.Handle!, name, 0, raw.SQLITE_UTF8, null, RefuseWrite);
         }
 
+        _opened?.Invoke(connection);
         return connection;
     }
 

@@ -37,4 +37,10 @@ public sealed record StoreOptions(
 
     /// <summary>Default of <see cref="Path"/>.</summary>
     public const string DefaultPath = "./data/corrosion.db";
+
+    /// <summary>
+    /// Called on every read-only connection once it is open (tests register SQL functions with it,
+    /// such as a gate that holds a query until the test lets it go).
+    /// </summary>
+    internal Action<Microsoft.Data.Sqlite.SqliteConnection>? ReadConnectionOpened { get; init; }
 }

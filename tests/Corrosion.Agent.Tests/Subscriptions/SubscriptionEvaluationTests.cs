@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Corrosion.Agent.Subscriptions;
+using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Subscriptions;
 
@@ -73,16 +74,19 @@ public sealed class SubscriptionEvaluationTests
     public async Task A_slow_query_does_not_delay_the_events_of_others()
     {
         await using var h = await SubscriptionHarness.StartAsync();
-        await h.WriteAsync(SubscriptionActorTests.ManyTeams);
-        await using var slow = await h.SubscribeAsync($"SELECT count(*) FROM items WHERE {SubscriptionActorTests.SlowCondition}");
+        await using var slow = await h.SubscribeAsync($"SELECT count(*) FROM items WHERE {SqlGate.Function}");
         await using var fast = await h.SubscribeAsync("SELECT id, name FROM items");
 
+        // From here the slow query's evaluation waits at the gate for as long as the test wants.
+        h.Gate.Shut();
         await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
+        await h.Gate.HoldingAsync(SubscriptionHarness.Timeout);
         Assert.Single(await fast.TakeAsync(1));
 
         // The fast subscriber has its event while the slow query is still running.
         var info = await InfoAsync(h, slow.QueryId);
-        Assert.True(info.Evaluating, "the slow evaluation finished before the fast event arrived; make it slower");
+        Assert.True(info.Evaluating, "the slow evaluation is held at the gate, so it must still be running");
+        h.Gate.Open();
         Assert.Single(await slow.TakeAsync(1));
     }
 
@@ -90,22 +94,26 @@ public sealed class SubscriptionEvaluationTests
     public async Task Creating_a_slow_subscription_holds_up_neither_other_events_nor_loses_changes_made_meanwhile()
     {
         await using var h = await SubscriptionHarness.StartAsync();
-        await h.WriteAsync(SubscriptionActorTests.ManyTeams);
+        await h.WriteAsync("INSERT INTO items (id, name) VALUES (2, 'y')");
         await using var fast = await h.SubscribeAsync("SELECT id, name FROM items");
 
-        var creating = h.TrySubscribeAsync($"SELECT i.id, i.name FROM items i WHERE {SubscriptionActorTests.SlowCondition}");
+        // The new subscription's first run is held at the gate on the row already there.
+        h.Gate.Shut();
+        var creating = h.TrySubscribeAsync($"SELECT i.id, i.name FROM items i WHERE {SqlGate.Function}");
+        await h.Gate.HoldingAsync(SubscriptionHarness.Timeout);
         await h.WriteAsync("INSERT INTO items (id, name) VALUES (1, 'x')");
         Assert.Single(await fast.TakeAsync(1));
-        Assert.False(creating.IsCompleted, "the slow subscription was created before the fast event arrived; make it slower");
+        Assert.False(creating.IsCompleted, "the subscription's first run is held at the gate, so it cannot be created yet");
 
+        h.Gate.Open();
         await using var slow = (await creating).Stream!;
         var copy = new ClientCopy(slow);
-        while (copy.Rendered.Count == 0)
+        while (copy.Rendered.Count < 2)
         {
             copy.Apply(Assert.Single(await slow.TakeAsync(1)));
         }
 
-        Assert.Equal(["Integer:1|Text:'x'"], copy.Rendered);
+        Assert.Equal(["Integer:1|Text:'x'", "Integer:2|Text:'y'"], copy.Rendered);
     }
 
     private static async Task<SubscriptionInfo> InfoAsync(SubscriptionHarness h, string id)

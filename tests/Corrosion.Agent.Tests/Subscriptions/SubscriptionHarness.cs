@@ -28,7 +28,7 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
     {
         _stores = stores;
         Options = options;
-        _storeOptions = stores.Options("node");
+        _storeOptions = stores.Options("node") with { ReadConnectionOpened = Gate.Register };
         FilePath = _storeOptions.Path + SubscriptionOptions.DefaultPathSuffix;
     }
 
@@ -45,6 +45,9 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
     public ActorSystem System => _system ?? throw new InvalidOperationException("the harness is stopped");
 
     public StoreBuilder Stores => _stores;
+
+    /// <summary><c>test_gate()</c> on the read connections, to hold a query for as long as a test needs.</summary>
+    public SqlGate Gate { get; } = new();
 
     public static async Task<SubscriptionHarness> StartAsync(SubscriptionOptions? options = null, string schema = Schema)
     {
@@ -114,12 +117,14 @@ internal sealed class SubscriptionHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Gate.Open(); // a query still held must finish for the actors to stop
         if (_system is not null)
         {
             await _system.Terminate();
         }
 
         _stores.Dispose();
+        Gate.Dispose();
     }
 }
 
