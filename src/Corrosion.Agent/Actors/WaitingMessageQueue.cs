@@ -69,6 +69,7 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
 
         public void CleanUp(IActorRef owner, IMessageQueue deadletters)
         {
+            ActorMetrics.UntrackMailbox(owner);
             while (TryDequeue(out var envelope))
             {
                 deadletters.Enqueue(owner, envelope);

@@ -611,6 +611,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         subscription.Columns = columns;
         // Recorded before it is sent: a change id a listener has seen survives a crash.
         File.Record(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, NowMs);
+        SubscriptionMetrics.Produced(delta.Changes);
         Deliver(subscription, delta.Changes);
         var excess = subscription.Result.LastChangeId - subscription.PrunedThrough - _options.MaxChangeLog;
         if (excess > 0)
