@@ -27,10 +27,10 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    /// <summary><c>--admin-path</c>: the node's admin socket; defaults to admin.path from the config (admin.sock beside db.path).</summary>
+    /// <summary><c>--admin-path</c>: the node's admin socket; defaults to admin.path from the config, else db.path + .admin.sock.</summary>
     public Option<string?> AdminPath { get; } = new("--admin-path")
     {
-        Description = "the node's admin socket (default: admin.path from the configuration, else admin.sock beside db.path)",
+        Description = "the node's admin socket (default: admin.path from the configuration, else db.path + \".admin.sock\")",
         Recursive = true,
     };
 

@@ -11,7 +11,7 @@ public sealed class AdminProcessTests : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "corrosion-admin-tests", Guid.NewGuid().ToString("N")[..12]);
 
-    private string Socket => Path.Combine(_dir, "admin.sock");
+    private string Socket => Path.Combine(_dir, "node.db.admin.sock");
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Cli(AgentProcess agent, params string[] args) =>
         CorrosionProcess.RunAsync(Deadline, [.. args, "-c", agent.ConfigPath]);

@@ -47,8 +47,16 @@ public sealed partial class AdminCommands
             return null;
         }
 
-        var commands = new AdminCommands(node, logLevels, loggerFactory.CreateLogger<AdminCommands>());
-        return await AdminServer.StartAsync(options.ResolvePath(node.Options.Db.Path), options.FileMode, options.MaxFrameSize.Bytes, commands.HandleAsync, loggerFactory.CreateLogger<AdminServer>());
+        var log = loggerFactory.CreateLogger<AdminCommands>();
+        var path = options.ResolvePath(node.Options.Db.Path);
+        if (!AdminOptions.FitsKernelLimit(path))
+        {
+            LogPathTooLong(log, path, AdminOptions.MaxPathBytes);
+            return null;
+        }
+
+        var commands = new AdminCommands(node, logLevels, log);
+        return await AdminServer.StartAsync(path, options.FileMode, options.MaxFrameSize.Bytes, commands.HandleAsync, loggerFactory.CreateLogger<AdminServer>());
     }
 
     /// <summary>Runs one command.</summary>
@@ -254,6 +262,9 @@ public sealed partial class AdminCommands
 
         await reply.JsonAsync(new JsonObject { ["gaps_before"] = outcome.Before, ["gaps_after"] = outcome.After, ["needs"] = needs, ["sync_started"] = syncing });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no admin socket: its default path {Path} is longer than the {Max} bytes a Unix socket path may have; set admin.path to a shorter one")]
+    private static partial void LogPathTooLong(ILogger logger, string path, int max);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "admin: backup written to {Path} ({Bytes} bytes, up to version {Version})")]
     private static partial void LogBackup(ILogger logger, string path, long bytes, long version);

@@ -6,8 +6,8 @@ namespace Corrosion.Agent.Admin;
 /// <summary>The <c>admin</c> section: the admin socket the <c>corrosion</c> CLI's operator commands use.</summary>
 public sealed record AdminOptions
 {
-    /// <summary>The socket's file name when <see cref="Path"/> is empty: beside the database.</summary>
-    public const string DefaultFileName = "admin.sock";
+    /// <summary>What is appended to <c>db.path</c> when <see cref="Path"/> is empty (one socket per database, as several nodes may share a folder).</summary>
+    public const string DefaultSuffix = ".admin.sock";
 
     /// <summary>Longest socket path the kernel accepts (<c>sun_path</c> is 108 bytes with its terminator).</summary>
     public const int MaxPathBytes = 107;
@@ -15,7 +15,7 @@ public sealed record AdminOptions
     /// <summary>Serve the admin socket; false opens none.</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>The Unix socket's path; empty means <c>admin.sock</c> beside <c>db.path</c>.</summary>
+    /// <summary>The Unix socket's path; empty means <c>db.path</c> + <c>.admin.sock</c>.</summary>
     public string Path { get; init; } = string.Empty;
 
     /// <summary>Permission bits of the socket file, octal text (<c>0600</c>: the node's user alone).</summary>
@@ -33,11 +33,11 @@ public sealed record AdminOptions
     public string ResolvePath(string dbPath)
     {
         ArgumentNullException.ThrowIfNull(dbPath);
-        var path = Path.Length > 0
-            ? Path
-            : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(dbPath)) ?? ".", DefaultFileName);
-        return System.IO.Path.GetFullPath(path);
+        return System.IO.Path.GetFullPath(Path.Length > 0 ? Path : dbPath + DefaultSuffix);
     }
+
+    /// <summary>Whether a Unix socket can be bound at <paramref name="path"/>.</summary>
+    public static bool FitsKernelLimit(string path) => System.Text.Encoding.UTF8.GetByteCount(path) <= MaxPathBytes;
 
     /// <summary>The mode as file permission bits.</summary>
     public UnixFileMode FileMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
@@ -66,10 +66,11 @@ public sealed record AdminOptions
             throw new ArgumentException("configuration key admin.command_timeout must be positive");
         }
 
-        if (Enabled)
+        // A default path too long is not an error (the node starts without the socket and warns); a chosen one is.
+        if (Enabled && Path.Length > 0)
         {
             var resolved = ResolvePath(dbPath);
-            if (System.Text.Encoding.UTF8.GetByteCount(resolved) > MaxPathBytes)
+            if (!FitsKernelLimit(resolved))
             {
                 throw new ArgumentException($"configuration key admin.path: the socket path {resolved} is longer than {MaxPathBytes} bytes, the kernel's limit for a Unix socket; set admin.path to a shorter one");
             }

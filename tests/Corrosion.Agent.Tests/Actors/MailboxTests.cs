@@ -107,10 +107,12 @@ public sealed class MailboxTests : NodeTestKit
         received.ExpectMsg("tick", Timeout);
     }
 
-    [Fact]
-    public async Task The_depth_of_a_bounded_mailbox_is_observed_until_its_actor_stops()
+    [Theory]
+    [InlineData(LongWaiting)]
+    [InlineData(TinyDropNewest)]
+    public async Task The_depth_of_a_bounded_mailbox_is_observed_until_its_actor_stops(string mailbox)
     {
-        var (actor, gate, received) = await HeldAsync(LongWaiting, "deep");
+        var (actor, gate, received) = await HeldAsync(mailbox, "deep");
         actor.Tell(2);
         actor.Tell(3);
 
