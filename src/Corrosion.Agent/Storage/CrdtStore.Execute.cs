@@ -283,9 +283,11 @@ public sealed partial class CrdtStore
     /// (SQLite would silently bind NULL, or a cached statement's previous value); with
     /// <paramref name="strict"/> (a single statement), so is a value the statement has no slot for.
     /// </summary>
-    private static void BindParameters(NativeStatement stmt, Statement statement, bool strict)
+    private static void BindParameters(NativeStatement stmt, Statement statement, bool strict) => BindParameters(stmt, statement, strict, stmt.ParameterCount);
+
+    /// <summary>Binds the statement's own parameters, the first <paramref name="count"/> of <paramref name="stmt"/> (those after are bound by the caller).</summary>
+    private static void BindParameters(NativeStatement stmt, Statement statement, bool strict, int count)
     {
-        var count = stmt.ParameterCount;
         stmt.ClearBindings();
         Span<bool> bound = count <= 64 ? stackalloc bool[count + 1] : new bool[count + 1];
         if (statement.Params is { } positional)
@@ -309,7 +311,7 @@ public sealed partial class CrdtStore
                 var index = name.Length > 0 && name[0] is ':' or '@' or '$'
                     ? stmt.ParameterIndex(name)
                     : FirstNonZero(stmt.ParameterIndex(":" + name), stmt.ParameterIndex("@" + name), stmt.ParameterIndex("$" + name));
-                if (index > 0)
+                if (index > 0 && index <= count)
                 {
                     stmt.Bind(index, value);
                     bound[index] = true;

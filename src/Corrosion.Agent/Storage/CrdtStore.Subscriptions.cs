@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using SQLitePCL;
 
 namespace Corrosion.Agent.Storage;
 
 public sealed partial class CrdtStore
 {
+    // Keyed live-query statements, prepared once per read connection (a connection the pool replaces takes its cache along).
+    private readonly ConditionalWeakTable<sqlite3, LiveStatementCache> _liveStatements = new();
+
     // Action codes of sqlite3_set_authorizer (sqlite3.h) a plain SELECT compiles to.
     private const int SqliteReadAction = 20;
     private const int SqliteSelectAction = 21;
@@ -228,11 +232,68 @@ public sealed partial class CrdtStore
         return rows;
     }
 
+    /// <summary>
+    /// Runs a keyed statement (<paramref name="sql"/>, whose key parameters start at
+    /// <paramref name="firstKeyParameter"/> and follow the statement's own) prepared once per read
+    /// connection and kept, binding the statement's own parameters and then <paramref name="keys"/>,
+    /// the last key repeated into the unused slots.
+    /// </summary>
+    private List<SqlValue[]> ReadKeyedRows(sqlite3 handle, Statement statement, string sql, string firstKeyParameter, IReadOnlyList<SqlValue[]> keys, int slots)
+    {
+        var stmt = _liveStatements.GetValue(handle, static _ => new LiveStatementCache()).Get(handle, sql);
+        try
+        {
+            var first = stmt.ParameterIndex(firstKeyParameter);
+            if (first <= 0 || keys.Count == 0 || keys.Count > slots)
+            {
+                throw new InvalidOperationException($"keyed statement without its key parameters ({keys.Count} keys, {slots} slots)");
+            }
+
+            if (!stmt.IsReadOnly)
+            {
+                throw new NotReadOnlyException("only read-only statements can be evaluated");
+            }
+
+            BindParameters(stmt, statement, strict: false, first - 1);
+            var width = keys[0].Length;
+            for (var k = 0; k < slots; k++)
+            {
+                var key = keys[Math.Min(k, keys.Count - 1)];
+                for (var c = 0; c < width; c++)
+                {
+                    stmt.Bind(first + (k * width) + c, key[c]);
+                }
+            }
+
+            var columnCount = stmt.ColumnCount;
+            var rows = new List<SqlValue[]>();
+            while (stmt.Step())
+            {
+                var cells = new SqlValue[columnCount];
+                for (var i = 0; i < columnCount; i++)
+                {
+                    cells[i] = stmt.GetValue(i);
+                }
+
+                rows.Add(cells);
+            }
+
+            return rows;
+        }
+        finally
+        {
+            stmt.Reset();
+        }
+    }
+
     private sealed class SnapshotReader(CrdtStore store, sqlite3 handle) : ILiveQueryReader
     {
         public LiveQueryResult Evaluate(Statement statement) => store.EvaluateLiveQuery(handle, statement);
 
         public IReadOnlyList<SqlValue[]> Rows(Statement statement) => store.ReadRows(handle, statement);
+
+        public IReadOnlyList<SqlValue[]> KeyedRows(Statement statement, string sql, string firstKeyParameter, IReadOnlyList<SqlValue[]> keys, int slots) =>
+            store.ReadKeyedRows(handle, statement, sql, firstKeyParameter, keys, slots);
     }
 }
 

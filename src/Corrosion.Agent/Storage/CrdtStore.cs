@@ -468,6 +468,11 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         _disposed = true;
+        foreach (var (_, cache) in _liveStatements)
+        {
+            cache.Dispose();
+        }
+
         _readers.Dispose();
         DisposeStatements();
         _db.Dispose();

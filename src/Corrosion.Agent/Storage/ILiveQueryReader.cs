@@ -11,4 +11,11 @@ internal interface ILiveQueryReader
 
     /// <summary>Runs a read-only statement derived from a subscribed one (its parameters may go unused) and returns its rows.</summary>
     IReadOnlyList<SqlValue[]> Rows(Statement statement);
+
+    /// <summary>
+    /// Runs a keyed statement derived from a subscribed one, with the keys as parameters from
+    /// <paramref name="firstKeyParameter"/> on (<paramref name="slots"/> keys' worth, the last key
+    /// repeated into unused slots); the statement is prepared once per connection and reused.
+    /// </summary>
+    IReadOnlyList<SqlValue[]> KeyedRows(Statement statement, string sql, string firstKeyParameter, IReadOnlyList<SqlValue[]> keys, int slots);
 }

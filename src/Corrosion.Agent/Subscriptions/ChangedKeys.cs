@@ -40,7 +40,28 @@ internal sealed class ChangedKeys(int maxKeys)
             _byTable[table] = keys;
         }
 
-        var encoded = RowCodec.Encode(pk);
+        Add(keys, RowCodec.Encode(pk), pk);
+    }
+
+    /// <summary>Records the row of <paramref name="table"/> whose primary key <paramref name="pk"/> encodes (<see cref="RowCodec"/>) to <paramref name="encoded"/> as changed.</summary>
+    public void Add(string table, byte[] encoded, SqlValue[] pk)
+    {
+        if (Everything is not null)
+        {
+            return;
+        }
+
+        if (!_byTable.TryGetValue(table, out var keys))
+        {
+            keys = new Dictionary<byte[], SqlValue[]>(ByteArrayComparer.Instance);
+            _byTable[table] = keys;
+        }
+
+        Add(keys, encoded, pk);
+    }
+
+    private void Add(Dictionary<byte[], SqlValue[]> keys, byte[] encoded, IReadOnlyList<SqlValue> pk)
+    {
         if (keys.ContainsKey(encoded))
         {
             return;

@@ -47,6 +47,32 @@ internal sealed class LiveQueryEvaluator
 
     private readonly Dictionary<EvaluationKind, long> _counts = new() { [EvaluationKind.Skipped] = 0, [EvaluationKind.Keyed] = 0, [EvaluationKind.Full] = 0 };
 
+    /// <summary>Seconds the last evaluation by key took (0 before the first).</summary>
+    public double LastKeyedSeconds { get; private set; }
+
+    /// <summary>
+    /// True when the next evaluation is known to be cheap: by key (every changed table has a
+    /// restriction, no full run pending, no LIMIT window that may need one) and the last one by key
+    /// took at most <paramref name="quick"/>. Such evaluations can share one snapshot.
+    /// </summary>
+    public bool IsCheap(TimeSpan quick)
+    {
+        if (Pending.Everything is not null || Plan.Strategy == LiveQueryStrategy.Window || LastKeyedSeconds > quick.TotalSeconds)
+        {
+            return false;
+        }
+
+        foreach (var (table, keys) in Pending.Tables)
+        {
+            if (keys.Count > 0 && Plan.Tables.TryGetValue(table, out var tablePlan) && tablePlan.Restriction is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>True when a change to <paramref name="table"/> concerns this query.</summary>
     public bool Reads(string table) => Plan.Tables.ContainsKey(table);
 
@@ -66,9 +92,9 @@ internal sealed class LiveQueryEvaluator
         {
             if (Reads(table))
             {
-                foreach (var pk in keys.Values)
+                foreach (var (encoded, pk) in keys)
                 {
-                    Pending.Add(table, pk);
+                    Pending.Add(table, encoded, pk);
                 }
             }
         }
@@ -82,6 +108,8 @@ internal sealed class LiveQueryEvaluator
     {
         Pending = new ChangedKeys(_maxKeys);
         Merge(new EvaluationOutcome(EvaluationKind.Full, "first evaluation", result, [], 0, seconds), materialized, numberChanges: false);
+        // Until its first evaluation by key, a query whose first run was slow is taken to be slow by key too (it runs alone).
+        LastKeyedSeconds = seconds;
     }
 
     /// <summary>Turns the pending changes into the work of one evaluation (on the owner's thread); new changes collect afresh.</summary>
@@ -159,22 +187,30 @@ internal sealed class LiveQueryEvaluator
                 return Full(work.Reason ?? "a full run was asked for");
         }
 
-        var text = work.WindowCheck ? work.Plan.TextWithoutLimit : work.Plan.Text;
         var steps = new List<RestrictedRows>();
         foreach (var (restriction, keys) in work.Steps)
         {
-            var statements = RestrictedStatement.Build(text, work.Plan.ColumnCount, restriction.Columns, keys.Values);
-            if (statements is null)
+            foreach (var key in keys.Values)
             {
-                return Full("a changed key holds a REAL or NULL value, which cannot be matched by key");
+                foreach (var value in key)
+                {
+                    if (!RestrictedStatement.IsExactKey(value))
+                    {
+                        return Full("a changed key holds a REAL or NULL value, which cannot be matched by key");
+                    }
+                }
             }
 
             var rows = new List<SqlValue[]>();
             try
             {
-                foreach (var sql in statements)
+                // Prepared statements of a few shapes (key slots in powers of two) serve every evaluation.
+                var max = RestrictedStatement.Slots(int.MaxValue, restriction.Columns.Length);
+                foreach (var chunk in keys.Values.Chunk(max))
                 {
-                    rows.AddRange(reader.Rows(work.Statement with { Sql = sql }));
+                    var slots = RestrictedStatement.Slots(chunk.Length, restriction.Columns.Length);
+                    var sql = work.Plan.KeyedTemplate(restriction, slots, work.WindowCheck);
+                    rows.AddRange(reader.KeyedRows(work.Statement, sql, RestrictedStatement.FirstKeyParameter, chunk, slots));
                 }
             }
             catch (SqlException e)
@@ -202,6 +238,11 @@ internal sealed class LiveQueryEvaluator
     {
         _counts[outcome.Kind]++;
         Last = (outcome.Kind, outcome.Reason, outcome.Keys);
+        if (outcome.Kind == EvaluationKind.Keyed)
+        {
+            LastKeyedSeconds = outcome.Seconds;
+        }
+
         switch (outcome.Kind)
         {
             case EvaluationKind.Full:

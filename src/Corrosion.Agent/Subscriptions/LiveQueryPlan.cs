@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Corrosion.Agent.Subscriptions;
 
 /// <summary>
@@ -20,6 +22,17 @@ internal sealed record LiveQueryPlan(
     string TextWithoutLimit,
     bool Ordered)
 {
+    private readonly ConcurrentDictionary<(TableRestriction Restriction, int Slots, bool WithoutLimit), string> _templates = new();
+
+    /// <summary>
+    /// The keyed statement for <paramref name="restriction"/> with <paramref name="slots"/> key
+    /// parameters (<see cref="RestrictedStatement.Template"/>), over the text without its LIMIT when
+    /// <paramref name="withoutLimit"/>; built once per plan.
+    /// </summary>
+    public string KeyedTemplate(TableRestriction restriction, int slots, bool withoutLimit) =>
+        _templates.GetOrAdd((restriction, slots, withoutLimit), static (key, plan) =>
+            RestrictedStatement.Template(key.WithoutLimit ? plan.TextWithoutLimit : plan.Text, plan.ColumnCount, key.Restriction.Columns, key.Slots), this);
+
     /// <summary>The plan of a query nothing is known about yet (before its first evaluation).</summary>
     public static LiveQueryPlan Unplanned(string reason) =>
         new(LiveQueryStrategy.FullRerun, reason, new Dictionary<string, TablePlan>(StringComparer.OrdinalIgnoreCase), 0, string.Empty, string.Empty, Ordered: false);

@@ -32,6 +32,10 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(30);
 
+    // A keyed evaluation quicker than this last time may share a batch (one snapshot) with others;
+    // a slower one runs alone, so it cannot hold up the events of the cheap ones.
+    private static readonly TimeSpan CheapEvaluation = TimeSpan.FromMilliseconds(5);
+
     private readonly CrdtStore _store;
     private readonly ActorRef<StorageCommand> _storage;
     private readonly SubscriptionOptions _options;
@@ -43,6 +47,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
     private readonly Dictionary<string, LiveSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<LiveSubscription>> _byTable = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -175,6 +180,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
         Receive<StorageEventReceived>(OnStorageEvent);
         Receive<EvaluationDone>(OnEvaluated);
+        Receive<EvaluationBatchDone>(OnBatchEvaluated);
         Receive<RetryEvaluation>(retry => Want(retry.QueryId));
         Receive<GetSubscriptionInfo>(Info);
         Receive<ListSubscriptions>(list => list.ReplyTo.Tell(_subscriptions.Values
@@ -249,13 +255,13 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         var columns = result.Columns.Select(c => c.Name).ToArray();
         var subscription = new LiveSubscription(NewQueryId(), statement, hash, columns, materialized, prunedThrough: 0)
         {
-            Tables = new HashSet<string>(result.Tables.Keys, StringComparer.OrdinalIgnoreCase),
             IdleSince = Now,
             LastEvaluationSeconds = evaluation.Seconds,
         };
         subscription.Evaluator.Initialize(result, materialized, evaluation.Seconds);
         File.Create(new StoredSubscription(subscription.Id, statement, hash, columns, materialized.LastRowId, 0, 0, NowMs, materialized.Rows.ToList()), NowMs);
         Add(subscription);
+        SetTables(subscription, result.Tables.Keys);
         LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count, subscription.Evaluator.Plan.Strategy, subscription.Evaluator.Plan.Reason);
         foreach (var request in creation.Requests)
         {
@@ -422,20 +428,29 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             return;
         }
 
-        var tables = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var change in changes)
+        // Keys are encoded once here, not once per subscription; only the subscriptions reading a
+        // changed table (the table index) are touched.
+        var changed = new ChangedKeys(int.MaxValue);
+        changed.AddAll(changes, static _ => true);
+        HashSet<LiveSubscription>? affected = null;
+        foreach (var table in changed.Tables.Keys)
         {
-            tables.Add(change.Table);
+            if (_byTable.TryGetValue(table, out var readers))
+            {
+                (affected ??= []).UnionWith(readers);
+            }
         }
 
-        foreach (var subscription in _subscriptions.Values)
+        if (affected is null)
         {
-            if (subscription.Tables.Overlaps(tables))
-            {
-                // Without a listener only the keys are kept (bounded): nothing is evaluated.
-                subscription.Evaluator.Note(changes);
-                _scheduler.Changed(subscription.Id, subscription.Wanted);
-            }
+            return;
+        }
+
+        foreach (var subscription in affected)
+        {
+            // Without a listener only the keys are kept (bounded): nothing is evaluated.
+            subscription.Evaluator.Note(changed);
+            _scheduler.Changed(subscription.Id, subscription.Wanted);
         }
 
         StartEvaluations();
@@ -484,34 +499,112 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         }
     }
 
-    /// <summary>Starts what the scheduler allows: each evaluation reads on a pool thread and reports back with <see cref="EvaluationDone"/>.</summary>
+    /// <summary>
+    /// Starts what the scheduler allows, each slot's reads on a pool thread: a subscription whose next
+    /// evaluation is by key and was quick last time joins the batch that reads one snapshot on one
+    /// connection with prepared statements and reports back in one <see cref="EvaluationBatchDone"/>;
+    /// any other runs alone and reports with <see cref="EvaluationDone"/>.
+    /// </summary>
     private void StartEvaluations()
     {
-        foreach (var id in _scheduler.Start())
+        foreach (var group in _scheduler.StartBatches(id => _subscriptions[id].Evaluator.IsCheap(CheapEvaluation)))
         {
-            var subscription = _subscriptions[id];
-            var work = subscription.Evaluator.Take(subscription.Result);
+            var works = new List<(string Id, EvaluationWork Work)>(group.Count);
+            foreach (var id in group)
+            {
+                var subscription = _subscriptions[id];
+                works.Add((id, subscription.Evaluator.Take(subscription.Result)));
+            }
+
             var incarnation = _incarnation;
             var store = _store;
-            Task.Run(() =>
+            if (works.Count == 1)
             {
-                var started = Stopwatch.GetTimestamp();
-                try
+                var (id, work) = works[0];
+                Task.Run(() => RunOne(store, id, work, incarnation)).PipeTo(Self);
+            }
+            else
+            {
+                Task.Run(() => new EvaluationBatchDone(incarnation, RunBatch(store, works, incarnation))).PipeTo(Self);
+            }
+        }
+    }
+
+    private static EvaluationDone RunOne(CrdtStore store, string id, EvaluationWork work, object incarnation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var outcome = store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
+            SubscriptionMetrics.Evaluated(outcome.Seconds, ok: true);
+            return new EvaluationDone(id, incarnation, outcome, null);
+        }
+        catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+        {
+            SubscriptionMetrics.Evaluated(Stopwatch.GetElapsedTime(started).TotalSeconds, ok: false);
+            return new EvaluationDone(id, incarnation, null, e);
+        }
+    }
+
+    /// <summary>Runs the works on one snapshot; each gets its own outcome or error.</summary>
+    private static List<EvaluationDone> RunBatch(CrdtStore store, List<(string Id, EvaluationWork Work)> works, object incarnation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return store.ReadLiveQueries(reader =>
+            {
+                var results = new List<EvaluationDone>(works.Count);
+                foreach (var (id, work) in works)
                 {
-                    var outcome = store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
-                    SubscriptionMetrics.Evaluated(outcome.Seconds, ok: true);
-                    return new EvaluationDone(id, incarnation, outcome, null);
+                    var one = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        var outcome = LiveQueryEvaluator.Run(work, reader);
+                        SubscriptionMetrics.Evaluated(outcome.Seconds, ok: true);
+                        results.Add(new EvaluationDone(id, incarnation, outcome, null));
+                    }
+                    catch (Exception e) when (e is SqlException or InvalidOperationException)
+                    {
+                        SubscriptionMetrics.Evaluated(Stopwatch.GetElapsedTime(one).TotalSeconds, ok: false);
+                        results.Add(new EvaluationDone(id, incarnation, null, e));
+                    }
                 }
-                catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
-                {
-                    SubscriptionMetrics.Evaluated(Stopwatch.GetElapsedTime(started).TotalSeconds, ok: false);
-                    return new EvaluationDone(id, incarnation, null, e);
-                }
-            }).PipeTo(Self);
+
+                return results;
+            });
+        }
+        catch (Exception e) when (e is SqlException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+        {
+            // No snapshot (no free connection, the store closed): every work of the batch failed.
+            SubscriptionMetrics.Evaluated(Stopwatch.GetElapsedTime(started).TotalSeconds, ok: false);
+            return works.Select(w => new EvaluationDone(w.Id, incarnation, null, e)).ToList();
         }
     }
 
     private void OnEvaluated(EvaluationDone done)
+    {
+        Complete(done);
+        StartEvaluations();
+    }
+
+    private void OnBatchEvaluated(EvaluationBatchDone batch)
+    {
+        if (!ReferenceEquals(batch.Incarnation, _incarnation))
+        {
+            return;
+        }
+
+        foreach (var done in batch.Results)
+        {
+            Complete(done);
+        }
+
+        StartEvaluations();
+    }
+
+    /// <summary>Applies one finished evaluation: merge, publish, schedule again; a failure retries later.</summary>
+    private void Complete(EvaluationDone done)
     {
         if (!ReferenceEquals(done.Incarnation, _incarnation) || !_scheduler.IsRunning(done.QueryId))
         {
@@ -533,7 +626,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             subscription.Evaluator.NoteEverything("the previous evaluation failed");
             _scheduler.Finished(subscription.Id, again: false);
             Timers.StartSingleTimer(RetryTimerPrefix + subscription.Id, new RetryEvaluation(subscription.Id), RetryDelay);
-            StartEvaluations();
             return;
         }
 
@@ -547,7 +639,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
         if (outcome.Full is { } full)
         {
-            subscription.Tables = new HashSet<string>(full.Tables.Keys, StringComparer.OrdinalIgnoreCase);
+            SetTables(subscription, full.Tables.Keys);
             columns = full.Columns.Select(c => c.Name).ToArray();
         }
 
@@ -555,7 +647,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Publish(subscription, delta, columns);
         _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
         ServeWaiting(subscription);
-        StartEvaluations();
     }
 
     /// <summary>Answers the requests that waited for this evaluation (those wanting ordered rows keep waiting for the full run).</summary>
@@ -703,6 +794,30 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         _byHash[subscription.Hash] = subscription;
     }
 
+    /// <summary>Sets the tables <paramref name="subscription"/> reads, keeping the table index in step.</summary>
+    private void SetTables(LiveSubscription subscription, IEnumerable<string> tables)
+    {
+        foreach (var table in subscription.Tables)
+        {
+            if (_byTable.TryGetValue(table, out var readers) && readers.Remove(subscription) && readers.Count == 0)
+            {
+                _byTable.Remove(table);
+            }
+        }
+
+        subscription.Tables = new HashSet<string>(tables, StringComparer.OrdinalIgnoreCase);
+        foreach (var table in subscription.Tables)
+        {
+            if (!_byTable.TryGetValue(table, out var readers))
+            {
+                readers = [];
+                _byTable[table] = readers;
+            }
+
+            readers.Add(subscription);
+        }
+    }
+
     private void Remove(LiveSubscription subscription, string reason)
     {
         foreach (var listener in subscription.Listeners.Values)
@@ -714,6 +829,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
+        SetTables(subscription, []);
         _failures.Remove(subscription.Id);
         _scheduler.Remove(subscription.Id);
         Timers.Cancel(RetryTimerPrefix + subscription.Id);
@@ -755,6 +871,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         _creating.Clear();
         _subscriptions.Clear();
         _byHash.Clear();
+        _byTable.Clear();
         _file?.Dispose();
         _file = null;
     }

@@ -13,6 +13,11 @@ internal sealed record StorageEventReceived(StorageEvent Event) : SubscriptionCo
 /// <param name="Error">Why it failed, or null.</param>
 internal sealed record EvaluationDone(string QueryId, object Incarnation, EvaluationOutcome? Outcome, Exception? Error) : SubscriptionCommand;
 
+/// <summary>A batch of cheap evaluations, run on one snapshot off the actor, finished (piped back).</summary>
+/// <param name="Incarnation">The actor incarnation that started it.</param>
+/// <param name="Results">One per subscription of the batch.</param>
+internal sealed record EvaluationBatchDone(object Incarnation, IReadOnlyList<EvaluationDone> Results) : SubscriptionCommand;
+
 /// <summary>A failed subscription may evaluate again (after the retry delay).</summary>
 /// <param name="QueryId">The subscription.</param>
 internal sealed record RetryEvaluation(string QueryId) : SubscriptionCommand;

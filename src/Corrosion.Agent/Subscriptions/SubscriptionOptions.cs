@@ -43,7 +43,7 @@ public sealed record SubscriptionOptions
     [ConfigurationKeyName("batch_window")]
     public TimeSpan BatchWindow { get; init; } = DefaultBatchWindow;
 
-    /// <summary>Most evaluations running at once on the read pool; a slow query holds one, the others use the rest.</summary>
+    /// <summary>Most evaluation slots running at once on the read pool (cheap keyed evaluations share one as a batch); a slow query holds one, the others use the rest.</summary>
     [ConfigurationKeyName("max_concurrent_evaluations")]
     public int MaxConcurrentEvaluations { get; init; } = DefaultMaxConcurrentEvaluations;
 

@@ -92,4 +92,51 @@ public sealed class EvaluationSchedulerTests
 
         Assert.Empty(scheduler.Start());
     }
+
+    [Fact]
+    public void Cheap_evaluations_share_one_slot_and_the_others_take_one_each()
+    {
+        var scheduler = new EvaluationScheduler(2);
+        foreach (var id in new[] { "k1", "slow", "k2", "k3", "full" })
+        {
+            scheduler.Changed(id, listened: true);
+        }
+
+        var groups = scheduler.StartBatches(id => id.StartsWith('k'));
+
+        Assert.Equal([["k1", "k2", "k3"], ["slow"]], groups);
+        Assert.Equal(2, scheduler.Running);
+        Assert.Equal(1, scheduler.Waiting);
+    }
+
+    [Fact]
+    public void A_batch_frees_its_slot_when_its_last_evaluation_finished()
+    {
+        var scheduler = new EvaluationScheduler(1);
+        scheduler.Changed("k1", listened: true);
+        scheduler.Changed("k2", listened: true);
+        scheduler.StartBatches(_ => true);
+        scheduler.Changed("full", listened: true);
+
+        scheduler.Finished("k1", again: false);
+        Assert.Empty(scheduler.StartBatches(_ => false));
+        scheduler.Finished("k2", again: true);
+
+        Assert.Equal([["full"]], scheduler.StartBatches(id => id != "full"));
+        Assert.Equal(1, scheduler.Waiting);
+    }
+
+    [Fact]
+    public void Cheap_evaluations_join_no_batch_while_every_slot_is_taken()
+    {
+        var scheduler = new EvaluationScheduler(1);
+        scheduler.Changed("slow", listened: true);
+        Assert.Equal([["slow"]], scheduler.StartBatches(_ => false));
+
+        scheduler.Changed("k1", listened: true);
+        Assert.Empty(scheduler.StartBatches(_ => true));
+
+        scheduler.Finished("slow", again: false);
+        Assert.Equal([["k1"]], scheduler.StartBatches(_ => true));
+    }
 }

@@ -189,8 +189,8 @@ public sealed class IncrementalEvaluationTests : IDisposable
             keys = [[SqlValue.FromText("red")]];
         }
 
-        var statement = RestrictedStatement.Build(live.Evaluator.Plan.Text, live.Evaluator.Plan.ColumnCount, restriction.Columns, keys)!.Single();
-        var plan = _store.ReadLiveQueries(reader => reader.Rows(new Statement("EXPLAIN QUERY PLAN " + statement)))
+        var statement = live.Evaluator.Plan.KeyedTemplate(restriction, slots: 1, withoutLimit: false);
+        var plan = _store.ReadLiveQueries(reader => reader.KeyedRows(new Statement(sql), "EXPLAIN QUERY PLAN " + statement, RestrictedStatement.FirstKeyParameter, keys, slots: 1))
             .Select(r => r[3].AsText)
             .ToList();
 
@@ -199,20 +199,20 @@ public sealed class IncrementalEvaluationTests : IDisposable
     }
 
     [Fact]
-    public void Literals_read_back_as_the_same_values()
+    public void Keys_bound_to_a_prepared_keyed_statement_match_exactly_their_values()
     {
-        var values = new[] { SqlValue.FromInteger(long.MinValue), SqlValue.FromInteger(42), SqlValue.FromText("it's"), SqlValue.FromBlob([0, 1, 255]), SqlValue.FromText("ü") };
-        var sql = new System.Text.StringBuilder("SELECT ");
-        for (var i = 0; i < values.Length; i++)
-        {
-            sql.Append(i == 0 ? string.Empty : ", ");
-            Assert.True(RestrictedStatement.TryAppendLiteral(sql, values[i]));
-        }
+        SqlValue[] keys = [SqlValue.FromInteger(long.MinValue), SqlValue.FromText("it's"), SqlValue.FromBlob([0, 1, 255]), SqlValue.FromText("ü"), SqlValue.FromText("a\0b")];
+        // The statement's own parameters (the rows, and one decoy that is no key) bind before the keys.
+        var own = new Statement("SELECT column1 FROM (VALUES (?), (?), (?), (?), (?), (?))", [.. keys, SqlValue.FromInteger(42)]);
+        var slots = RestrictedStatement.Slots(keys.Length, 1);
+        var sql = RestrictedStatement.Template(own.Sql, 1, [0], slots);
 
-        var row = _store.Rows(sql.ToString()).Single();
-        Assert.Equal(values, row);
-        Assert.False(RestrictedStatement.TryAppendLiteral(sql, SqlValue.FromReal(0.1)));
-        Assert.False(RestrictedStatement.TryAppendLiteral(sql, SqlValue.Null));
+        var rows = _store.ReadLiveQueries(reader => reader.KeyedRows(own, sql, RestrictedStatement.FirstKeyParameter, keys.Select(k => new[] { k }).ToList(), slots));
+
+        Assert.Equal(8, slots);
+        Assert.Equal(keys, rows.Select(r => r[0]));
+        Assert.False(RestrictedStatement.IsExactKey(SqlValue.FromReal(0.1)));
+        Assert.False(RestrictedStatement.IsExactKey(SqlValue.Null));
     }
 
     private sealed class Live
