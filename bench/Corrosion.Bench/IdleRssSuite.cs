@@ -8,7 +8,15 @@ namespace Corrosion.Bench;
 /// Idle footprint of one node: starts <c>corrosion agent</c> as a process (the embedded defaults,
 /// with a scratch database and free ports), lets it sit idle, and reads its resident memory
 /// (VmRSS, VmHWM) and the CPU time and context switches it used while idle from /proc.
-/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build).
+/// With <c>--burst S</c>, 16 HTTP writers insert rows for S seconds first (issue 14's "RSS after 10 s of
+/// 16 writers"), and the idle window that follows shows what the burst left behind.
+/// With <c>--members N</c>, N agents join one cluster (all bootstrap from the first) and the figures are per member
+/// (issue 14's "idle CPU per member, 10-member cluster"); a burst then goes to the first member.
+/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build) [--burst seconds]
+/// [--members N] [--settle seconds between start-up and the window: 5, or 15 with members].
+/// A burst runs after the settle time; the window opens 5 s after the burst.
+/// The agent inherits the environment, so runtime knobs (<c>DOTNET_*</c>) and settings
+/// (<c>CORROSION_*</c>) can be compared run against run.
 /// </summary>
 internal static partial class IdleRssSuite
 {
@@ -23,82 +31,201 @@ internal static partial class IdleRssSuite
             return 2;
         }
 
-        return RunAsync(cli, seconds).GetAwaiter().GetResult();
+        var burstIndex = Array.IndexOf(args, "--burst");
+        var burst = burstIndex >= 0 && burstIndex + 1 < args.Length ? int.Parse(args[burstIndex + 1], CultureInfo.InvariantCulture) : 0;
+        var membersIndex = Array.IndexOf(args, "--members");
+        var members = membersIndex >= 0 && membersIndex + 1 < args.Length ? int.Parse(args[membersIndex + 1], CultureInfo.InvariantCulture) : 1;
+        var settleIndex = Array.IndexOf(args, "--settle");
+        TimeSpan? settle = settleIndex >= 0 && settleIndex + 1 < args.Length ? TimeSpan.FromSeconds(int.Parse(args[settleIndex + 1], CultureInfo.InvariantCulture)) : null;
+        return RunAsync(cli, seconds, burst, Math.Max(1, members), settle).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(string cli, int seconds)
+    private const int BurstWriters = 16;
+
+    private static async Task<int> RunAsync(string cli, int seconds, int burstSeconds, int members, TimeSpan? settle)
     {
         using var dir = new BenchDirectory();
-        var config = dir.File("node.conf");
-        await File.WriteAllTextAsync(config, $"""
-            db.path = "{dir.File("node.db")}"
-            api.addr = "127.0.0.1:0"
-            gossip.addr = "127.0.0.1:0"
-            """);
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = dir.Path,
-        };
-        info.ArgumentList.Add(cli);
-        info.ArgumentList.Add("agent");
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(config);
-
-        // The agent stops when the bench is gone, even when it is killed.
-        info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
-            {
-                listening.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var agents = new List<Agent>();
         try
         {
-            await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            // Start-up work (JIT, schema, first SWIM rounds) settles before the idle window opens.
-            await Task.Delay(TimeSpan.FromSeconds(5));
-            var before = Sample(process.Id);
+            // Each member on its own gossip port (SWIM's UDP and the TCP transport share it); all join the first.
+            var ports = Enumerable.Range(0, members).Select(_ => FreePort()).ToList();
+            for (var i = 0; i < members; i++)
+            {
+                var config = dir.File($"node{i}.conf");
+                await File.WriteAllTextAsync(config, $"""
+                    db.path = "{dir.File($"node{i}.db")}"
+                    api.addr = "127.0.0.1:0"
+                    gossip.addr = "127.0.0.1:{(members == 1 ? 0 : ports[i])}"
+                    {(i == 0 ? "" : $"membership.bootstrap = [\"127.0.0.1:{ports[0]}\"]")}
+                    """);
+                agents.Add(Agent.Start(cli, config, dir.Path));
+            }
+
+            var apis = await Task.WhenAll(agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
+            // Start-up work (JIT, schema, first SWIM rounds, the join) settles before the idle window opens.
+            // Tiered compilation goes on for a minute or so (a once-a-second path reaches its 30 calls
+            // after 30 s): --settle 60 measures the steady state.
+            await Task.Delay(settle ?? TimeSpan.FromSeconds(members == 1 ? 5 : 15));
+            var burstLine = burstSeconds > 0 ? await BurstAsync(apis[0], burstSeconds, agents[0].Process.Id) : null;
+            var before = agents.Select(a => Sample(a.Process.Id)).ToList();
             var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
-            var after = Sample(process.Id);
+            var after = agents.Select(a => Sample(a.Process.Id)).ToList();
             var elapsed = clock.Elapsed.TotalSeconds;
-            var cpu = (after.CpuTicks - before.CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100;
-            var switches = (after.ContextSwitches - before.ContextSwitches) / elapsed;
-            Console.WriteLine($"## idle-rss: one `corrosion agent` on its embedded defaults ({cli}), idle for {seconds} s after start-up");
+            var cpus = after.Select((x, i) => (x.CpuTicks - before[i].CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100).ToList();
+            var switches = after.Select((x, i) => (x.ContextSwitches - before[i].ContextSwitches) / elapsed).ToList();
+            var what = members == 1 ? "one `corrosion agent`" : $"{members} `corrosion agent` processes in one cluster";
+            Console.WriteLine($"## idle-rss: {what} on the embedded defaults ({cli}), idle for {seconds} s after start-up{(burstLine is null ? "" : $" and a {burstSeconds} s burst of {BurstWriters} writers")}");
             Console.WriteLine();
-            Console.WriteLine($"- VmRSS at the end: {after.RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after.HwmKiB / 1024.0:0.0} MiB; threads: {after.Threads}");
-            Console.WriteLine($"- CPU while idle: {cpu:0.00} % of one core; context switches: {switches:0} /s");
+            if (burstLine is not null)
+            {
+                Console.WriteLine(burstLine);
+            }
+
+            if (members == 1)
+            {
+                Console.WriteLine($"- VmRSS at the end: {after[0].RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after[0].HwmKiB / 1024.0:0.0} MiB; threads: {after[0].Threads}");
+                Console.WriteLine($"- CPU while idle: {cpus[0]:0.00} % of one core; context switches: {switches[0]:0} /s");
+            }
+            else
+            {
+                Console.WriteLine(FormattableString.Invariant($"- VmRSS per member at the end: median {Median(after.Select(x => x.RssKiB / 1024.0)):0.0} MiB, max {after.Max(x => x.RssKiB) / 1024.0:0.0} MiB; threads: median {Median(after.Select(x => (double)x.Threads)):0}"));
+                Console.WriteLine(FormattableString.Invariant($"- CPU per member while idle: median {Median(cpus):0.00} %, max {cpus.Max():0.00} % of one core; context switches per member: median {Median(switches):0} /s"));
+            }
+
             Console.WriteLine();
         }
         finally
         {
-            if (!process.HasExited)
+            await Task.WhenAll(agents.Select(a => a.StopAsync()));
+            foreach (var agent in agents)
             {
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
-                await kill!.WaitForExitAsync();
-                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                try
-                {
-                    await process.WaitForExitAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
+                agent.Process.Dispose();
             }
         }
 
         return 0;
     }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>One agent process, stopped with the bench (CORROSION_EXIT_WITH_PARENT) even when the bench is killed.</summary>
+    private sealed class Agent
+    {
+        private Agent(Process process, TaskCompletionSource<Uri> listening)
+        {
+            Process = process;
+            Listening = listening.Task;
+        }
+
+        public Process Process { get; }
+
+        public Task<Uri> Listening { get; }
+
+        public static Agent Start(string cli, string config, string workingDirectory)
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = workingDirectory,
+            };
+            info.ArgumentList.Add(cli);
+            info.ArgumentList.Add("agent");
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(config);
+            info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
+            var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line && ApiAddress().Match(line) is { Success: true } api)
+                {
+                    listening.TrySetResult(new Uri(api.Groups[1].Value));
+                }
+            };
+            process.ErrorDataReceived += (_, _) => { };
+            process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"corrosion agent ({config}) exited with {process.ExitCode} before listening"));
+            process.EnableRaisingEvents = true;
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return new Agent(process, listening);
+        }
+
+        public async Task StopAsync()
+        {
+            if (Process.HasExited)
+            {
+                return;
+            }
+
+            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill!.WaitForExitAsync();
+            }
+
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await Process.WaitForExitAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>16 clients insert one row per request over HTTP for the given time; what they did and the RSS at the end.</summary>
+    private static async Task<string> BurstAsync(Uri api, int seconds, int pid)
+    {
+        using var http = new HttpClient { BaseAddress = api };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var id = 0;
+        var failed = 0;
+        var latencies = new List<double>();
+        await Task.WhenAll(Enumerable.Range(0, BurstWriters).Select(async writer =>
+        {
+            var mine = new List<double>();
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    mine.Add(await HttpBench.TimedInsertAsync(http, $"burst-{writer}-{Interlocked.Increment(ref id)}"));
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+            }
+        }));
+        var end = Sample(pid);
+        // The idle window that follows starts once the burst's own after-work (group commits, GC) settled.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        return FormattableString.Invariant(
+            $"- burst: {latencies.Count:N0} inserts in {seconds} s ({latencies.Count / (double)seconds:N0}/s, {failed} failed), {Percentiles.Summary(latencies)}; VmRSS at its end {end.RssKiB / 1024.0:0.0} MiB");
+    }
+
+    [GeneratedRegex(@"listening on (http\S+)")]
+    private static partial Regex ApiAddress();
 
     // USER_HZ: 100 on Linux.
     private const int ClockTicksPerSecond = 100;

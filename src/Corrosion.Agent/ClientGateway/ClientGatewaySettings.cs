@@ -64,13 +64,15 @@ public static class ClientGatewaySettings
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(api);
-        if (!api.Enabled || !api.Tls.Enabled)
-        {
-            return setup;
-        }
+        return !api.Enabled || !api.Tls.Enabled ? setup : WithRemoteTls(setup, api.Tls);
+    }
 
-        var certificate = TlsCertificates.LoadPem(api.Tls.CertFile, api.Tls.KeyFile);
-        return setup.And(new DotNettySslSetup(certificate, suppressValidation: api.Tls.Insecure, requireMutualAuthentication: false));
+    // Apart, so that a node without the gateway never loads Akka.Remote (JIT-compiling this body would).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ActorSystemSetup WithRemoteTls(ActorSystemSetup setup, AkkaApiTlsOptions tls)
+    {
+        var certificate = TlsCertificates.LoadPem(tls.CertFile, tls.KeyFile);
+        return setup.And(new DotNettySslSetup(certificate, suppressValidation: tls.Insecure, requireMutualAuthentication: false));
     }
 
     /// <summary>Fails when <paramref name="system"/> cannot serve the gateway (a host's system without Akka.Remote).</summary>

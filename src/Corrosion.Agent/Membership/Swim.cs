@@ -30,6 +30,7 @@ public sealed partial class Swim
     private int _joinAttempt;
     private int _localHealth;
     private bool _started;
+    private bool _gossipArmed;
     private bool _left;
     private int _writePosition;
     private int _writeCount;
@@ -148,6 +149,8 @@ public sealed partial class Swim
                 Apply(new MemberUpdate(member, MemberState.Alive), nowMs, runtime, rebroadcast: false);
             }
         }
+
+        ArmGossip(nowMs, runtime);
     }
 
     /// <summary>
@@ -245,6 +248,8 @@ public sealed partial class Swim
             default:
                 break;
         }
+
+        ArmGossip(nowMs, runtime);
     }
 
     /// <summary>Handles a timer the core set earlier. Timers that no longer match the state are ignored.</summary>
@@ -296,6 +301,8 @@ public sealed partial class Swim
             default:
                 break;
         }
+
+        ArmGossip(nowMs, runtime);
     }
 
     private void EnsureStarted(ISwimRuntime runtime)
@@ -309,11 +316,6 @@ public sealed partial class Swim
 
         // Spread first probes over a period so that nodes started together do not probe in lockstep.
         runtime.SetTimer(new SwimTimer(SwimTimerKind.ProbeTick, 0), 1 + _random.NextInt64(_options.ProbeIntervalMs));
-        if (_options.GossipIntervalMs > 0)
-        {
-            runtime.SetTimer(new SwimTimer(SwimTimerKind.GossipTick, 0), _options.GossipIntervalMs);
-        }
-
         if (_options.ReconnectIntervalMs > 0)
         {
             runtime.SetTimer(new SwimTimer(SwimTimerKind.Reconnect, 0), _options.ReconnectIntervalMs);
@@ -357,6 +359,8 @@ public sealed partial class Swim
 
     private void OnGossipTick(ISwimRuntime runtime)
     {
+        // HandleTimer re-arms the tick afterwards while updates are still pending.
+        _gossipArmed = false;
         if (_broadcasts.Count > 0)
         {
             foreach (var to in PickActive(_options.GossipFanout, default, default))
@@ -364,8 +368,23 @@ public sealed partial class Swim
                 Send(to, SwimMessageType.Gossip, 0, default, runtime);
             }
         }
+    }
 
-        runtime.SetTimer(new SwimTimer(SwimTimerKind.GossipTick, 0), _options.GossipIntervalMs);
+    /// <summary>
+    /// Sets the gossip tick while updates wait and someone can receive them, so an idle node (or a
+    /// node alone) sets no timer between probes. The tick keeps the grid of a free-running one
+    /// (multiples of the interval), so an update waits for it as long as it did before.
+    /// </summary>
+    private void ArmGossip(long nowMs, ISwimRuntime runtime)
+    {
+        var interval = _options.GossipIntervalMs;
+        if (_gossipArmed || _left || interval <= 0 || _broadcasts.Count == 0 || _active.Count == 0)
+        {
+            return;
+        }
+
+        _gossipArmed = true;
+        runtime.SetTimer(new SwimTimer(SwimTimerKind.GossipTick, 0), interval - (((nowMs % interval) + interval) % interval));
     }
 
     private long Scale(long value) => _options.LifeguardEnabled ? value * (1 + _localHealth) : value;

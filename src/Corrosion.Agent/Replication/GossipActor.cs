@@ -158,7 +158,6 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         var ct = _stopping.Token;
         _ = Task.Run(() => ReadFramesAsync(self, ct), CancellationToken.None);
         _ = Task.Run(() => AcceptSessionsAsync(ct), CancellationToken.None);
-        Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
         Timers.StartSingleTimer(SyncTimer, SyncTick.Instance, _sync.NextSyncDelay());
     }
 
@@ -195,6 +194,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _peers[up.Id] = up.GossipAddress;
         _byAddress[up.GossipAddress] = up.Id;
         _broadcast.MemberUp(up.Id, up.GossipAddress);
+        ScheduleRetransmissions();
     }
 
     private void OnPeerReturned(PeerReturned returned)
@@ -221,6 +221,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         }
 
         _broadcast.MemberDown(down.Id);
+        ScheduleRetransmissions();
     }
 
     private void OnCommitted(ChangesCommitted committed)
@@ -301,6 +302,23 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         }
 
         _telemetry?.SetBroadcasts(_broadcast.PendingCount, dropped);
+        ScheduleRetransmissions();
+    }
+
+    /// <summary>
+    /// The retransmission tick runs only while a payload waits for one and a member could receive it,
+    /// so an idle node (or one alone) sets no timer here.
+    /// </summary>
+    private void ScheduleRetransmissions()
+    {
+        if (_broadcast.PendingCount == 0 || _broadcast.LiveMemberCount == 0)
+        {
+            Timers.Cancel(BroadcastTimer);
+        }
+        else if (!Timers.IsTimerActive(BroadcastTimer))
+        {
+            Timers.StartPeriodicTimer(BroadcastTimer, BroadcastTick.Instance, _broadcast.Options.RetransmitInterval);
+        }
     }
 
     private async Task ReadFramesAsync(ActorRef<GossipCommand> self, CancellationToken ct)
