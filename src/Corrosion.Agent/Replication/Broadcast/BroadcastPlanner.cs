@@ -4,8 +4,9 @@ using Corrosion.Agent.Storage;
 namespace Corrosion.Agent.Replication.Broadcast;
 
 /// <summary>
-/// Sans-IO broadcast scheduling (DESIGN.md §5): decides which payloads go to which peers. A new local
-/// payload goes at once to the nearest ring (lowest known RTT) and <see cref="BroadcastOptions.Fanout"/>
+/// Sans-IO broadcast scheduling (DESIGN.md §5): decides which payloads go to which peers. In a small
+/// cluster (at most <see cref="BroadcastOptions.DirectMax"/> other live members) a new local payload goes to
+/// every member at once; otherwise it goes at once to the nearest ring (lowest known RTT) and <see cref="BroadcastOptions.Fanout"/>
 /// random live members; a payload first seen from a peer is re-broadcast the same way (without the
 /// ring), never back to that peer; duplicates are dropped. Each payload is sent at most
 /// <c>retransmit_mult × ceil(log10(n + 1))</c> times (n = live members including this node, when the
@@ -88,6 +89,12 @@ public sealed class BroadcastPlanner
     /// <summary>The budget a payload accepted now would get.</summary>
     public int CurrentBudget => TransmissionBudget(_live.Count + 1, Options.RetransmitMult);
 
+    /// <summary>True while a new local payload goes to every live member at once (<see cref="BroadcastOptions.DirectMax"/>).</summary>
+    public bool IsDirect => _live.Count <= Options.DirectMax;
+
+    /// <summary>The budget a new local payload would get now: enough for every member while <see cref="IsDirect"/>.</summary>
+    public int CurrentLocalBudget => IsDirect ? Math.Max(CurrentBudget, _live.Count) : CurrentBudget;
+
     /// <summary>A member is up (or moved to a new address); it becomes a target for new and pending payloads.</summary>
     public void MemberUp(ActorId id, EndPoint address)
     {
@@ -169,10 +176,19 @@ public sealed class BroadcastPlanner
 
         Counters.LocalPayloads++;
         _seen.Add(id);
-        var pending = new Pending(id, data, CurrentBudget, from: null);
         _chosen.Clear();
-        ChooseNearest(pending, Math.Min(Options.NearestRing, pending.Budget));
-        ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget - _chosen.Count));
+        var pending = new Pending(id, data, CurrentLocalBudget, from: null);
+        if (IsDirect)
+        {
+            // A small cluster: everyone at once, no relay hop.
+            ChooseRandom(pending, _live.Count);
+        }
+        else
+        {
+            ChooseNearest(pending, Math.Min(Options.NearestRing, pending.Budget));
+            ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget - _chosen.Count));
+        }
+
         var sends = Emit(pending, retransmission: false);
         Keep(pending, nowMs);
         return sends;

@@ -19,6 +19,7 @@ public sealed class BroadcastPlannerPropertyTests
         {
             Fanout = r.Next(1, 5),
             NearestRing = r.Next(0, 3),
+            DirectMax = r.Next(0, 30),
             RetransmitMult = r.Next(1, 6),
             MaxPending = r.Next(1, 20),
             SeenCapacity = 100, // more than the 59 ids used: nothing is forgotten, so "fresh" means never seen
@@ -101,8 +102,16 @@ public sealed class BroadcastPlannerPropertyTests
                 case 4:
                     {
                         var fresh = !planner.HasSeen(payload);
-                        budget.TryAdd(payload, planner.CurrentBudget);
+                        budget.TryAdd(payload, planner.CurrentLocalBudget);
+                        var direct = fresh && planner.IsDirect;
+                        var live = planner.LiveMemberCount;
                         var sends = planner.Local(payload, Data, now);
+                        if (direct && sends.Count != live)
+                        {
+                            error = $"a direct local payload went to {sends.Count} of {live} live members";
+                            break;
+                        }
+
                         error = !fresh && sends.Count > 0 ? $"re-sent already seen {payload}" : Check(sends);
                         break;
                     }

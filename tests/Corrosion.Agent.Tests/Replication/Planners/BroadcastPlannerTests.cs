@@ -6,7 +6,43 @@ namespace Corrosion.Agent.Tests.Replication.Planners;
 
 public sealed class BroadcastPlannerTests
 {
-    private static readonly BroadcastOptions NoRing = new() { NearestRing = 0 };
+    private static readonly BroadcastOptions NoRing = new() { NearestRing = 0, DirectMax = 0, Fanout = 3 };
+
+    [Fact]
+    public void Local_payload_in_a_small_cluster_goes_to_every_live_member_at_once()
+    {
+        var planner = Broadcaster(BroadcastOptions.DefaultDirectMax, new BroadcastOptions());
+
+        var sends = planner.Local(Payload(1), Data, nowMs: 0);
+
+        Assert.True(planner.IsDirect);
+        Assert.Equal(Enumerable.Range(1, BroadcastOptions.DefaultDirectMax), sends.Select(s => PeerNumber(s.Peer)).Order());
+        Assert.Equal(0, planner.PendingCount); // every live member has it: nothing left to retransmit
+    }
+
+    [Fact]
+    public void Local_payload_in_a_cluster_above_direct_max_goes_to_fanout_members_and_waits_for_more_rounds()
+    {
+        var planner = Broadcaster(BroadcastOptions.DefaultDirectMax + 1, new BroadcastOptions { Fanout = 3 });
+
+        var sends = planner.Local(Payload(1), Data, nowMs: 0);
+
+        Assert.False(planner.IsDirect);
+        Assert.Equal(3, sends.Count); // no RTT known yet: no nearest ring
+        Assert.Equal(1, planner.PendingCount);
+    }
+
+    [Fact]
+    public void A_payload_received_in_a_small_cluster_is_still_relayed_to_fanout_members()
+    {
+        // The origin sent it to everyone, but a frame may be lost: receivers keep the epidemic's redundancy.
+        var planner = Broadcaster(10, new BroadcastOptions { Fanout = 3 });
+
+        var receipt = planner.Received(Payload(1), NodeId(1), Data, nowMs: 0);
+
+        Assert.Equal(3, receipt.Sends.Count);
+        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(1));
+    }
 
     [Fact]
     public void Local_payload_goes_at_once_to_fanout_distinct_live_members()
@@ -15,7 +51,7 @@ public sealed class BroadcastPlannerTests
 
         var sends = planner.Local(Payload(1), Data, nowMs: 0);
 
-        Assert.Equal(BroadcastOptions.DefaultFanout, sends.Count);
+        Assert.Equal(3, sends.Count);
         Assert.Equal(sends.Count, sends.Select(s => s.Peer).Distinct().Count());
         Assert.All(sends, s => Assert.Equal(Payload(1), s.Payload));
         Assert.All(sends, s => Assert.InRange(PeerNumber(s.Peer), 1, 10));
