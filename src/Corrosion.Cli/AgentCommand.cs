@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Corrosion.Agent.Admin;
 using Corrosion.Agent.Node;
 using Microsoft.Extensions.Logging;
 
@@ -9,6 +10,9 @@ namespace Corrosion.Cli;
 public static class AgentCommand
 {
     private static readonly TimeSpan ForcedExitAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The agent's log filter at start (and after <c>corrosion log reset</c>).</summary>
+    public const string StartupLogFilter = "info,Microsoft=warning";
 
     /// <summary>Builds the command.</summary>
     public static Command Create(GlobalOptions globals, TextWriter stdout, TextWriter stderr)
@@ -40,6 +44,8 @@ public static class AgentCommand
                 return 2;
             }
 
+            // `corrosion log set` changes this filter while the node runs; `log reset` goes back to it.
+            var logLevels = new LogLevels(StartupLogFilter);
             using var loggerFactory = LoggerFactory.Create(b => b
                 .AddSimpleConsole(o =>
                 {
@@ -47,8 +53,8 @@ public static class AgentCommand
                     o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                     o.UseUtcTimestamp = true;
                 })
-                .SetMinimumLevel(LogLevel.Information)
-                .AddFilter("Microsoft", LogLevel.Warning));
+                .SetMinimumLevel(LogLevel.Trace)
+                .AddFilter((category, level) => logLevels.IsEnabled(category, level)));
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -84,6 +90,24 @@ public static class AgentCommand
             if (node.AkkaApiAddress is { } akkaApi)
             {
                 await stdout.WriteLineAsync($"corrosion agent {node.ActorId} akka api on {akkaApi}");
+            }
+
+            AdminServer? admin;
+            try
+            {
+                admin = await AdminCommands.StartServerAsync(node, logLevels, loggerFactory);
+            }
+            catch (IOException e)
+            {
+                await node.DisposeAsync();
+                await stderr.WriteLineAsync($"corrosion agent: cannot start: {e.Message}");
+                return 1;
+            }
+
+            await using var adminServer = admin;
+            if (admin is not null)
+            {
+                await stdout.WriteLineAsync($"corrosion agent {node.ActorId} admin socket {admin.Path}");
             }
 
             await stdout.WriteLineAsync($"corrosion agent {node.ActorId} listening on {node.ApiAddress} (database {Path.GetFullPath(options.Db.Path)})");

@@ -18,6 +18,11 @@ public static class CliApp
         root.Subcommands.Add(ClusterCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(SyncCommand.Create(globals, stdout, stderr));
         root.Subcommands.Add(TlsCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BackupCommand.CreateBackup(globals, stdout, stderr));
+        root.Subcommands.Add(BackupCommand.CreateRestore(globals, stdout, stderr));
+        root.Subcommands.Add(ReloadCommand.Create(globals, stdout, stderr));
+        root.Subcommands.Add(SubsCommand.Create(globals, stdout, stderr));
+        root.Subcommands.Add(LogCommand.Create(globals, stdout, stderr));
 
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

@@ -13,7 +13,7 @@ public static class ClusterCommand
     public static Command Create(GlobalOptions globals, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(globals);
-        var cluster = new Command("cluster", "Inspect the cluster through a node's API");
+        var cluster = new Command("cluster", "Inspect the cluster through a node (members: HTTP API; membership-states, rejoin: admin socket)");
         var members = new Command("members", "List the members this node knows: id, address, state, incarnation, round trip");
         members.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +32,15 @@ public static class ClusterCommand
             }
         });
         cluster.Subcommands.Add(members);
+        var states = new Command("membership-states", "Print this node's SWIM view over the admin socket, as JSON: itself, every member with state, incarnation, start time and round trip, packet counters");
+        states.SetAction((parse, cancellationToken) =>
+            AdminCall.RunAsync("cluster membership-states", globals, parse, "cluster.membership-states", null, stderr, AdminCall.PrintJson(stdout), cancellationToken));
+        cluster.Subcommands.Add(states);
+        var rejoin = new Command("rejoin", "Announce this node again to every member it remembers and to membership.bootstrap (resolved afresh), over the admin socket");
+        rejoin.SetAction((parse, cancellationToken) =>
+            AdminCall.RunAsync("cluster rejoin", globals, parse, "cluster.rejoin", null, stderr, json => stdout.WriteLineAsync(
+                $"rejoining: announced to {json?["announced_to_members"]} known member(s), {json?["bootstrap_entries"]} bootstrap entr(ies) being resolved"), cancellationToken));
+        cluster.Subcommands.Add(rejoin);
         return cluster;
     }
 

@@ -27,12 +27,37 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary><c>--admin-path</c>: the node's admin socket; defaults to admin.path from the config, else db.path + .admin.sock.</summary>
+    public Option<string?> AdminPath { get; } = new("--admin-path")
+    {
+        Description = "the node's admin socket (default: admin.path from the configuration, else db.path + \".admin.sock\")",
+        Recursive = true,
+    };
+
     /// <summary>Adds the options to the root command.</summary>
     public void AddTo(Command root)
     {
         root.Options.Add(Config);
         root.Options.Add(ApiAddr);
         root.Options.Add(Token);
+        root.Options.Add(AdminPath);
+    }
+
+    /// <summary>Resolves the admin socket's path from the flag or the configuration.</summary>
+    public string ResolveAdminPath(ParseResult parse)
+    {
+        if (parse.GetValue(AdminPath) is { Length: > 0 } flag)
+        {
+            return Path.GetFullPath(flag);
+        }
+
+        var options = NodeConfiguration.Load(parse.GetValue(Config));
+        if (!options.Admin.Enabled)
+        {
+            throw new CliException("admin.enabled is false in the configuration: the node serves no admin socket");
+        }
+
+        return options.Admin.ResolvePath(options.Db.Path);
     }
 
     /// <summary>Resolves the API base address and token from flags and configuration.</summary>

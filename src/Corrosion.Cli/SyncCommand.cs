@@ -18,7 +18,7 @@ public static class SyncCommand
         ArgumentNullException.ThrowIfNull(globals);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var sync = new Command("sync", "Inspect replication through a node's API");
+        var sync = new Command("sync", "Inspect replication through a node (generate: HTTP API; reconcile-gaps: admin socket)");
         var generate = new Command("generate", "Print the node's sync state (heads, needs, partial needs) as JSON");
         generate.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,6 +37,10 @@ public static class SyncCommand
             }
         });
         sync.Subcommands.Add(generate);
+        var reconcile = new Command("reconcile-gaps", "Re-read the version bookkeeping from the database, recount the gaps, and start a sync round when some remain (admin socket); prints the needs as JSON");
+        reconcile.SetAction((parse, cancellationToken) =>
+            AdminCall.RunAsync("sync reconcile-gaps", globals, parse, "sync.reconcile-gaps", null, stderr, AdminCall.PrintJson(stdout), cancellationToken));
+        sync.Subcommands.Add(reconcile);
         return sync;
     }
 }

@@ -27,6 +27,7 @@ internal sealed class BoundedDroppingMessageQueue : IMessageQueue, IBoundedMessa
         _dropOldest = dropOldest;
         _owner = owner;
         _system = system;
+        ActorMetrics.TrackMailbox(system, owner, () => Count);
     }
 
     public bool HasMessages => Volatile.Read(ref _count) > 0;
@@ -73,6 +74,7 @@ internal sealed class BoundedDroppingMessageQueue : IMessageQueue, IBoundedMessa
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
+        ActorMetrics.UntrackMailbox(owner);
         while (TryDequeue(out var envelope))
         {
             deadletters.Enqueue(owner, envelope);

@@ -38,5 +38,10 @@ public sealed class WaitingMailbox : MailboxType, IProducesMessageQueue<WaitingM
     public TimeSpan PushTimeout { get; }
 
     /// <inheritdoc />
-    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new WaitingMessageQueue(Capacity, PushTimeout);
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system)
+    {
+        var queue = new WaitingMessageQueue(Capacity, PushTimeout);
+        ActorMetrics.TrackMailbox(system, owner, () => queue.Count);
+        return queue;
+    }
 }

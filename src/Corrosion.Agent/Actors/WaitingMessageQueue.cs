@@ -8,7 +8,7 @@ using Akka.Event;
 namespace Corrosion.Agent.Actors;
 
 /// <summary>The queue of <see cref="WaitingMailbox"/>: bounded, senders wait, timer ticks, control messages and <see cref="IPassesMailboxBound"/> pass.</summary>
-public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequeBasedMessageQueueSemantics
+public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequeBasedMessageQueueSemantics, IMessageQueue
 {
     /// <summary>
     /// What Akka's timers deliver (<c>TimerScheduler.ITimerMsg</c>, public but nested in an internal
@@ -26,6 +26,16 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
 
     /// <inheritdoc />
     public TimeSpan PushTimeOut { get; }
+
+    /// <summary>
+    /// The actor stopped: its mailbox's depth is no longer reported. Re-implemented because
+    /// <see cref="DequeWrapperMessageQueue"/> drains the queue itself without asking the inner one.
+    /// </summary>
+    void IMessageQueue.CleanUp(IActorRef owner, IMessageQueue deadletters)
+    {
+        ActorMetrics.UntrackMailbox(owner);
+        CleanUp(owner, deadletters);
+    }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The semaphore's wait handle is never created, so it holds nothing to release; Akka does not dispose message queues.")]
     private sealed class Bounded(int capacity, TimeSpan pushTimeout) : IMessageQueue

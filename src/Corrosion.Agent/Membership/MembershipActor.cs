@@ -103,6 +103,17 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
                 StartResolving();
             }
         });
+        Receive<Rejoin>(rejoin =>
+        {
+            var known = Core.Members.Where(m => m.State != MemberState.Left).Select(m => m.Address).ToList();
+            Core.Join(known, NowMs, _runtime);
+            if (_options.Bootstrap.Count > 0)
+            {
+                StartResolving();
+            }
+
+            rejoin.ReplyTo.Tell(new RejoinOutcome(known.Count, _options.Bootstrap.Count));
+        });
         Receive<PersistMembers>(_ => Persist());
         Receive<IReadOnlyList<StoredMember>>(stored => Loaded(stored, null));
         Receive<MembersLoadTimedOut>(_ => Loaded([], "no answer from storage in time"));

@@ -16,6 +16,18 @@ public sealed record SubscribeMembers(ActorRef<MemberEvent> Subscriber) : Member
 /// <param name="ReplyTo">Receives the snapshot.</param>
 public sealed record GetMembers(ActorRef<MembersSnapshot> ReplyTo) : MembershipCommand;
 
+/// <summary>
+/// Announces this node again (<c>corrosion cluster rejoin</c>): to every member it remembers and to the
+/// bootstrap list, resolved afresh, re-announcing with back-off until someone answers.
+/// </summary>
+/// <param name="ReplyTo">Receives what was announced to.</param>
+public sealed record Rejoin(ActorRef<RejoinOutcome> ReplyTo) : MembershipCommand;
+
+/// <summary>The answer to <see cref="Rejoin"/>.</summary>
+/// <param name="KnownMembers">Remembered members announced to now.</param>
+/// <param name="BootstrapEntries">Bootstrap entries being resolved and announced to.</param>
+public sealed record RejoinOutcome(int KnownMembers, int BootstrapEntries);
+
 /// <summary>A member changed state.</summary>
 /// <param name="Kind">Up, suspect, down or left.</param>
 /// <param name="Member">The member, with the incarnation the change was seen at.</param>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Corrosion.Agent.Admin;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Replication;
 using Corrosion.Agent.Replication.Broadcast;
@@ -47,6 +48,9 @@ public sealed partial class NodeOptions
     /// <summary>The <c>supervision</c> section: how failed actors are restarted, and when the node gives up.</summary>
     public SupervisionOptions Supervision { get; set; } = new();
 
+    /// <summary>The <c>admin</c> section: the admin socket of the CLI's operator commands.</summary>
+    public AdminOptions Admin { get; set; } = new();
+
     /// <summary>
     /// The <c>akka</c> section, as Akka's configuration (<see cref="AkkaSettings"/>): the node's
     /// mailboxes, logging and scheduler settings, and any Akka setting the user adds.
@@ -79,6 +83,7 @@ public sealed partial class NodeOptions
                 Subscriptions = configuration.GetSection("subscriptions").Get<SubscriptionOptions>() ?? new SubscriptionOptions(),
                 Supervision = configuration.GetSection("supervision").Get<SupervisionOptions>() ?? new SupervisionOptions(),
                 Telemetry = configuration.GetSection("telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions(),
+                Admin = configuration.GetSection("admin").Get<AdminOptions>() ?? new AdminOptions(),
                 Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
@@ -143,6 +148,7 @@ public sealed partial class NodeOptions
         Subscriptions.Validate();
         Supervision.Validate();
         Telemetry.Validate();
+        Admin.Validate(Db.Path);
         if (Telemetry.Prometheus.Addr.Length > 0 && EndpointText.TryParse(Telemetry.Prometheus.Addr, out var metrics)
             && EndpointText.TryParse(Api.Addr, out var api) && metrics.Equals(api) && metrics.Port != 0)
         {

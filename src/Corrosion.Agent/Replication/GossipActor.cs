@@ -108,6 +108,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         Receive<FramesReceived>(OnFrames);
         Receive<BroadcastTick>(_ => Send(_broadcast.Tick(NowMs())));
         Receive<SyncTick>(_ => StartSyncRound());
+        Receive<SyncNow>(_ => StartSyncRound());
         Receive<SyncStatesExchanged>(OnStatesExchanged);
         Receive<SyncSessionFinished>(OnSessionFinished);
         Receive<SyncChangesetsApplied>(applied =>

@@ -29,6 +29,16 @@ public sealed record PeerReturned(ActorId Id, EndPoint GossipAddress) : GossipCo
 /// <param name="Id">The peer's actor id.</param>
 public sealed record PeerDown(ActorId Id) : GossipCommand;
 
+/// <summary>
+/// Starts a sync round now (<c>corrosion sync reconcile-gaps</c>) unless one is running; the timer's
+/// rounds go on as before. Fire and forget.
+/// </summary>
+public sealed record SyncNow : GossipCommand
+{
+    /// <summary>The message.</summary>
+    public static readonly SyncNow Instance = new();
+}
+
 /// <summary>Asks for the gossip counters.</summary>
 /// <param name="ReplyTo">Receives a <see cref="GossipStats"/> snapshot.</param>
 public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipCommand;

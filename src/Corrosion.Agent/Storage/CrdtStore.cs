@@ -32,7 +32,8 @@ public sealed partial class CrdtStore : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly sqlite3 _db;
-    private readonly Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
+    // Replaced whole (never changed in place) by a schema reload: readers on other threads see the old or the new.
+    private volatile Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<ActorId, long> _siteOrdinals = new();
     private readonly Dictionary<long, ActorId> _sitesByOrdinal = new();
     private readonly Dictionary<ActorId, RangeSet> _applied = new();

@@ -74,6 +74,27 @@ public sealed partial class StorageActor : ReceiveActor
                 Context.Unwatch(unsubscribe.Listener.Untyped);
             }
         });
+        Receive<ReloadSchema>(reload =>
+        {
+            try
+            {
+                var (steps, tables) = _store.ReloadSchema();
+                reload.ReplyTo.Tell(new SchemaReloadOutcome(steps, tables, null));
+            }
+            catch (SchemaException e)
+            {
+                reload.ReplyTo.Tell(new SchemaReloadOutcome([], _store.Tables, e.Message));
+            }
+        });
+        Receive<ReconcileGaps>(reconcile =>
+        {
+            var (before, after, needs) = _store.ReconcileGaps();
+            _telemetry?.SetGaps(after);
+            reconcile.ReplyTo.Tell(new GapsReconciled(
+                before,
+                after,
+                needs.ToDictionary(n => n.Key.ToString(), n => (IReadOnlyList<string>)n.Value.Select(r => $"{r.Start}-{r.End}").ToList())));
+        });
         Receive<SaveMembers>(SaveMembers);
         Receive<LoadMembers>(load => load.ReplyTo.Tell(_store.LoadMembers()));
         Receive<Terminated>(terminated => _listeners.Remove(terminated.ActorRef));

@@ -95,6 +95,33 @@ public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList
 public sealed record ChangesMerged(MergeResult Result) : StorageEvent;
 
 /// <summary>
+/// Re-reads the schema files (<c>db.schema_paths</c>) and applies what was added (<c>corrosion reload</c>):
+/// new tables, new nullable or defaulted columns, index changes, all in one transaction. Anything
+/// destructive is refused naming the table and column, and nothing is applied.
+/// </summary>
+/// <param name="ReplyTo">Receives the outcome.</param>
+public sealed record ReloadSchema(ActorRef<SchemaReloadOutcome> ReplyTo) : StorageCommand;
+
+/// <summary>The outcome of <see cref="ReloadSchema"/>.</summary>
+/// <param name="Steps">The statements applied (empty when the schema had not changed).</param>
+/// <param name="Tables">The replicated tables after the reload.</param>
+/// <param name="Error">Why nothing was applied, or null.</param>
+public sealed record SchemaReloadOutcome(IReadOnlyList<string> Steps, IReadOnlyList<string> Tables, string? Error);
+
+/// <summary>
+/// Re-reads the version bookkeeping from the database and recounts the gaps (<c>corrosion sync
+/// reconcile-gaps</c>), so the in-memory view and <c>/v1/health</c> match what is stored.
+/// </summary>
+/// <param name="ReplyTo">Receives the gap counts before and after.</param>
+public sealed record ReconcileGaps(ActorRef<GapsReconciled> ReplyTo) : StorageCommand;
+
+/// <summary>The answer to <see cref="ReconcileGaps"/>.</summary>
+/// <param name="Before">Missing versions counted before.</param>
+/// <param name="After">Missing versions counted from the database.</param>
+/// <param name="Needs">What is missing after, per origin actor (id → ranges "a-b").</param>
+public sealed record GapsReconciled(long Before, long After, IReadOnlyDictionary<string, IReadOnlyList<string>> Needs);
+
+/// <summary>
 /// Replaces the persisted cluster members (table <c>__corro_members</c>) so a restarted node can
 /// rejoin without its bootstrap list. Fire and forget.
 /// </summary>

@@ -137,6 +137,13 @@ internal sealed class LiveQueryEvaluator
                 return Full($"{table} changed, and a change to it {tablePlan.Reason}");
             }
 
+            if (IsWholeKey(restriction, keys))
+            {
+                // The restriction is the primary key in order: the pending keys (owned by this work now) serve as they are.
+                steps.Add((restriction, keys));
+                continue;
+            }
+
             var projected = new Dictionary<byte[], SqlValue[]>(ByteArrayComparer.Instance);
             foreach (var pk in keys.Values)
             {
@@ -166,6 +173,30 @@ internal sealed class LiveQueryEvaluator
         }
 
         return new EvaluationWork(Statement, Plan, EvaluationKind.Keyed, null, steps, WindowCheck: false);
+    }
+
+    private static bool IsWholeKey(TableRestriction restriction, Dictionary<byte[], SqlValue[]> keys)
+    {
+        var positions = restriction.PkPositions;
+        foreach (var pk in keys.Values)
+        {
+            if (pk.Length != positions.Length)
+            {
+                return false;
+            }
+
+            break;
+        }
+
+        for (var i = 0; i < positions.Length; i++)
+        {
+            if (positions[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -183,6 +183,10 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         Receive<EvaluationBatchDone>(OnBatchEvaluated);
         Receive<RetryEvaluation>(retry => Want(retry.QueryId));
         Receive<GetSubscriptionInfo>(Info);
+        Receive<ListSubscriptions>(list => list.ReplyTo.Tell(_subscriptions.Values
+            .OrderBy(s => s.Id, StringComparer.Ordinal)
+            .Select(s => SubscriptionInfo.Of(s.Id, s.Evaluator, s.Result, s.Listeners.Count, _scheduler.IsRunning(s.Id)))
+            .ToList()));
         Receive<MaintenanceTick>(_ => Maintain());
         Receive<WatchTable>(Watch);
         Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
@@ -698,6 +702,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         subscription.Columns = columns;
         // Recorded before it is sent: a change id a listener has seen survives a crash.
         File.Record(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, NowMs);
+        SubscriptionMetrics.Produced(delta.Changes);
         Deliver(subscription, delta.Changes);
         var excess = subscription.Result.LastChangeId - subscription.PrunedThrough - _options.MaxChangeLog;
         if (excess > 0)

@@ -17,6 +17,9 @@ internal static class SubscriptionMetrics
         "corrosion.subscriptions.evaluation.duration", "s", "Time one evaluation of a live query took, by outcome (ok, failed)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
 
+    private static readonly Counter<long> Events = Meter.CreateCounter<long>(
+        "corrosion.subscriptions.events", "{event}", "Changes live queries produced (tag kind: insert, update, delete), each counted once whatever its listeners");
+
     static SubscriptionMetrics()
     {
         Meter.CreateObservableGauge("corrosion.subscriptions.active", () => Counts.Values.Sum(static c => c.Queries), "{subscription}", "Live queries kept by the node");
@@ -30,6 +33,19 @@ internal static class SubscriptionMetrics
 
     public static void Evaluated(double seconds, bool ok) =>
         EvaluationDuration.Record(seconds, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));
+
+    public static void Produced(IReadOnlyList<SubscriptionChange> changes)
+    {
+        foreach (var change in changes)
+        {
+            Events.Add(1, new KeyValuePair<string, object?>("kind", change.Kind switch
+            {
+                ChangeKind.Insert => "insert",
+                ChangeKind.Update => "update",
+                _ => "delete",
+            }));
+        }
+    }
 
     public static void Publish(IActorRef actor, long queries, long listeners) => Counts[actor] = (queries, listeners);
 

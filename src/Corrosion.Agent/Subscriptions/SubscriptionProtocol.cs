@@ -51,6 +51,10 @@ public sealed record UnwatchTable(string Table, long ListenerId) : SubscriptionC
 /// <param name="ReplyTo">Receives the info, or why there is none.</param>
 public sealed record GetSubscriptionInfo(string QueryId, ActorRef<SubscriptionInfoOutcome> ReplyTo) : SubscriptionCommand;
 
+/// <summary>Asks for every live subscription, as <see cref="GetSubscriptionInfo"/> describes one (<c>corrosion subs list</c>).</summary>
+/// <param name="ReplyTo">Receives them, ordered by id.</param>
+public sealed record ListSubscriptions(ActorRef<IReadOnlyList<SubscriptionInfo>> ReplyTo) : SubscriptionCommand;
+
 /// <summary>The answer to <see cref="GetSubscriptionInfo"/>.</summary>
 /// <param name="Info">The info, or null.</param>
 /// <param name="Error">Why there is none (NotFound), or null.</param>

@@ -107,6 +107,26 @@ public sealed class MailboxTests : NodeTestKit
         received.ExpectMsg("tick", Timeout);
     }
 
+    [Theory]
+    [InlineData(LongWaiting)]
+    [InlineData(TinyDropNewest)]
+    public async Task The_depth_of_a_bounded_mailbox_is_observed_until_its_actor_stops(string mailbox)
+    {
+        var (actor, gate, received) = await HeldAsync(mailbox, "deep");
+        actor.Tell(2);
+        actor.Tell(3);
+
+        var full = _metrics.Observe(ActorMetrics.MailboxDepth, "/user/deep");
+        gate.SetResult();
+        Assert.Equal([1, 2, 3], Take(received, 3));
+        Watch(actor);
+        Sys.Stop(actor);
+        ExpectTerminated(actor, Timeout);
+
+        Assert.Equal(2, full);
+        AwaitAssert(() => Assert.Null(_metrics.Observe(ActorMetrics.MailboxDepth, "/user/deep")), Timeout);
+    }
+
     [Fact]
     public void A_message_to_a_stopped_actor_is_a_counted_dead_letter()
     {

@@ -21,6 +21,7 @@ public sealed class ReferenceConfTests
         { "telemetry", typeof(Corrosion.Agent.Telemetry.TelemetryOptions) },
         { "telemetry:prometheus", typeof(Corrosion.Agent.Telemetry.PrometheusOptions) },
         { "telemetry:otlp", typeof(Corrosion.Agent.Telemetry.OtlpOptions) },
+        { "admin", typeof(Corrosion.Agent.Admin.AdminOptions) },
     };
 
     [Theory]
@@ -98,6 +99,11 @@ public sealed class ReferenceConfTests
     [InlineData("gossip.max_frame_size = 10", "gossip.max_frame_size", 3)]
     [InlineData("db.max_value_size = 10", "db.max_value_size", 3)]
     [InlineData("db.max_value_size = 2GiB", "db.max_value_size", 3)]
+    [InlineData("admin.mode = \"0999\"", "admin.mode", 3)]
+    [InlineData("admin.mode = \"0200\"", "admin.mode", 3)]
+    [InlineData("admin.max_frame_size = 10", "admin.max_frame_size", 3)]
+    [InlineData("admin.command_timeout = 0s", "admin.command_timeout", 3)]
+    [InlineData("admin.path = \"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\"", "admin.path", 3)]
     public void An_invalid_value_is_refused_naming_file_line_and_key(string line, string key, int lineNumber)
     {
         using var dir = new Support.TempDirectory();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Tests.Support;
 
@@ -114,6 +115,44 @@ public sealed class SubscriptionEvaluationTests
         }
 
         Assert.Equal(["Integer:1|Text:'x'", "Integer:2|Text:'y'"], copy.Rendered);
+    }
+
+    [Fact]
+    public async Task Subscriptions_on_one_table_evaluated_by_key_together_each_get_only_their_rows()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        var streams = new List<SubscriptionStream>();
+        try
+        {
+            for (var t = 0; t < 20; t++)
+            {
+                streams.Add(await h.SubscribeAsync($"SELECT id, team FROM items WHERE team = 't{t}'"));
+            }
+
+            // One commit changes a row of every team: all twenty evaluate by key, as one batch.
+            await h.WriteAsync(Enumerable.Range(0, 20).Select(t => new Statement($"INSERT INTO items (id, name, team) VALUES ({t}, 'x', 't{t}')")).ToList());
+            for (var t = 0; t < 20; t++)
+            {
+                var insert = Assert.Single(await streams[t].TakeAsync(1));
+                Assert.Equal(ChangeKind.Insert, insert.Kind);
+                Assert.Equal(new[] { SqlValue.FromInteger(t), SqlValue.FromText($"t{t}") }, insert.Cells);
+            }
+
+            await h.WriteAsync("UPDATE items SET team = 't1' WHERE id = 0");
+            Assert.Equal(ChangeKind.Delete, Assert.Single(await streams[0].TakeAsync(1)).Kind);
+            Assert.Equal(ChangeKind.Insert, Assert.Single(await streams[1].TakeAsync(1)).Kind);
+
+            var info = await InfoAsync(h, streams[5].QueryId);
+            Assert.Equal(EvaluationKind.Keyed, info.LastEvaluation);
+            Assert.All(streams.Skip(2), s => Assert.False(s.Changes.TryRead(out _), "a subscription got an event for a row that is not its team's"));
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+        }
     }
 
     private static async Task<SubscriptionInfo> InfoAsync(SubscriptionHarness h, string id)

@@ -45,5 +45,16 @@ public sealed class MetricRecorder : IDisposable
     public IReadOnlyList<Dictionary<string, string?>> Tags(string instrument) =>
         _measurements.Where(m => m.Instrument == instrument).Select(m => m.Tags).ToList();
 
+    /// <summary>Reads the gauges now: <paramref name="instrument"/>'s value for the actor at <paramref name="path"/>, or null when it reports none.</summary>
+    public long? Observe(string instrument, string path)
+    {
+        bool Matches((string Instrument, long Value, Dictionary<string, string?> Tags) m) =>
+            m.Instrument == instrument && m.Tags.GetValueOrDefault("actor.path") == path;
+        var before = _measurements.Count(Matches);
+        _listener.RecordObservableInstruments();
+        var matching = _measurements.Where(Matches).ToList();
+        return matching.Count > before ? matching[^1].Value : null;
+    }
+
     public void Dispose() => _listener.Dispose();
 }

@@ -45,6 +45,31 @@ public sealed class MetricsEndpointTests
         Assert.NotNull(MetricsText.Value(text, "corrosion_membership_members", "state=\"alive\""));
         Assert.NotNull(MetricsText.Value(text, "corrosion_replication_apply_queue"));
         Assert.NotNull(MetricsText.Value(text, "corrosion_subscriptions_active"));
+        // The writer's bounded mailbox, read at the scrape (empty by now).
+        Assert.NotNull(MetricsText.Value(text, "corrosion_actors_mailbox_depth", "actor_path=\"/user/corrosion/storage\""));
+    }
+
+    [Fact]
+    public async Task A_change_a_live_query_produces_is_counted_as_a_subscription_event()
+    {
+        await using var node = await TestNode.StartAsync(schema: Schema);
+        await using var stream = await Subscriptions.SubscriptionApiStream.PostAsync(node.Http, "/v1/subscriptions", "\"SELECT id, name FROM items\"");
+        await stream.NextAsync(); // columns
+        await stream.NextAsync(); // eoq
+        var before = await InsertEventsAsync(node.Http);
+
+        await WriteAsync(node.Http, 7);
+        var change = await stream.NextAsync();
+
+        Assert.Equal("insert", change.GetProperty("change")[0].GetString());
+        // Counted before it is delivered; meters are process-wide, so at least this one more.
+        Assert.True(await InsertEventsAsync(node.Http) >= before + 1);
+    }
+
+    private static async Task<double> InsertEventsAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        return MetricsText.Value(await response.Content.ReadAsStringAsync(), "corrosion_subscriptions_events_total", "kind=\"insert\"") ?? 0;
     }
 
     [Fact]
