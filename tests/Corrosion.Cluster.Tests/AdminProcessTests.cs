@@ -46,7 +46,14 @@ public sealed class AdminProcessTests : IDisposable
             await raw.SendAsync(new byte[] { 0xff, 0xff, 0xff, 0xff, (byte)'{' });
             var buffer = new byte[16];
             using var cts = new CancellationTokenSource(Deadline);
-            Assert.Equal(0, await raw.ReceiveAsync(buffer, SocketFlags.None, cts.Token));
+            try
+            {
+                Assert.Equal(0, await raw.ReceiveAsync(buffer, SocketFlags.None, cts.Token));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // Closed with the byte after the length still unread: the kernel resets instead of ending the stream.
+            }
         }
 
         var states = await Cli(agent, "cluster", "membership-states");
