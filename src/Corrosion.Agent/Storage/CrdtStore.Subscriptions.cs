@@ -187,19 +187,7 @@ public sealed partial class CrdtStore
             }
 
             var keys = tables.ToDictionary(t => t, t => _tables[t].PkNames, StringComparer.Ordinal);
-            var rows = new List<SqlValue[]>();
-            while (stmt.Step())
-            {
-                var cells = new SqlValue[columnCount];
-                for (var i = 0; i < columnCount; i++)
-                {
-                    cells[i] = stmt.GetValue(i);
-                }
-
-                rows.Add(cells);
-            }
-
-            return new LiveQueryResult(columns, keys, rows);
+            return new LiveQueryResult(columns, keys, ReadAll(stmt));
         }
         finally
         {
@@ -216,6 +204,12 @@ public sealed partial class CrdtStore
         }
 
         BindParameters(stmt, statement, strict: false);
+        return ReadAll(stmt);
+    }
+
+    /// <summary>Steps a bound statement to its end and returns every row.</summary>
+    private static List<SqlValue[]> ReadAll(NativeStatement stmt)
+    {
         var columnCount = stmt.ColumnCount;
         var rows = new List<SqlValue[]>();
         while (stmt.Step())
@@ -265,20 +259,7 @@ public sealed partial class CrdtStore
                 }
             }
 
-            var columnCount = stmt.ColumnCount;
-            var rows = new List<SqlValue[]>();
-            while (stmt.Step())
-            {
-                var cells = new SqlValue[columnCount];
-                for (var i = 0; i < columnCount; i++)
-                {
-                    cells[i] = stmt.GetValue(i);
-                }
-
-                rows.Add(cells);
-            }
-
-            return rows;
+            return ReadAll(stmt);
         }
         finally
         {
