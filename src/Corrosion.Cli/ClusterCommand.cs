@@ -46,16 +46,7 @@ public static class ClusterCommand
 
     private static void Render(List<JsonElement> members, TextWriter stdout)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(stdout),
-        });
-
-        // Redirected output would otherwise be cut at 80 columns, wrapping ids and addresses.
-        console.Profile.Width = 200;
+        var console = PlainConsole.Create(stdout);
         var table = new Table().Border(TableBorder.Simple);
         table.AddColumn("id");
         table.AddColumn("address");

@@ -31,14 +31,7 @@ public static class SubsCommand
 
     private static void Render(JsonArray subscriptions, TextWriter stdout)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(stdout),
-        });
-        console.Profile.Width = 200;
+        var console = PlainConsole.Create(stdout);
         var table = new Table().Border(TableBorder.Simple);
         table.AddColumn("id");
         table.AddColumn(new TableColumn("listeners").RightAligned());
