@@ -328,7 +328,7 @@ public sealed partial class GossipActor
         }
     }
 
-    /// <summary>Merges sync answers (one by one if the batch fails, so one bad changeset cannot hold back the rest).</summary>
+    /// <summary>Merges sync answers (storage retries a failed batch one by one, so one bad changeset cannot hold back the rest).</summary>
     private async ValueTask ApplySyncedAsync(ActorRef<GossipCommand> self, List<Changeset> batch, CancellationToken ct)
     {
         if (batch.Count == 0)
@@ -342,13 +342,6 @@ public sealed partial class GossipActor
         if (outcome.Error is not null)
         {
             GossipLog.SyncApplyFailed(_log, batch.Count, outcome.Error);
-            if (batch.Count > 1)
-            {
-                foreach (var changeset in batch)
-                {
-                    await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets([changeset], r), _options.StorageTimeout, ct);
-                }
-            }
         }
 
         self.Tell(new SyncChangesetsApplied(batch));

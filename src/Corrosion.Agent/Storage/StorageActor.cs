@@ -297,23 +297,16 @@ public sealed partial class StorageActor : ReceiveActor
 
     private void Apply(ApplyChangesets apply)
     {
-        ApplyOutcome outcome;
-        var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = _store.Apply(apply.Changesets);
-            outcome = new ApplyOutcome(result, null);
-            StorageMetrics.Merged(result, Stopwatch.GetElapsedTime(started));
-            RecordLag(apply.Changesets, result);
-            Publish(new ChangesMerged(result));
-        }
-        catch (Exception e) when (e is SqliteException or SqlException or InvalidDataException or ArgumentException)
-        {
-            // A bad batch must not take the writer down (a peer's change for a table or column we do
-            // not have is a SqlException); sync will offer the changes again.
-            LogMergeFailed(_log, apply.Changesets.Count, e);
-            StorageMetrics.MergeFailed();
-            outcome = new ApplyOutcome(null, e.Message);
+            var outcome = Merge(apply.Changesets);
+            if (outcome.Error is not null && apply.Changesets.Count > 1)
+            {
+                // One bad changeset (a stranger's, a table we do not have) must not hold back the good ones read with it.
+                outcome = MergeOneByOne(apply.Changesets);
+            }
+
+            apply.ReplyTo?.Tell(outcome);
         }
         finally
         {
@@ -322,8 +315,51 @@ public sealed partial class StorageActor : ReceiveActor
                 _telemetry?.AddApplyQueue(-apply.Changesets.Count);
             }
         }
+    }
 
-        apply.ReplyTo?.Tell(outcome);
+    /// <summary>Merges a batch in one transaction; a bad batch is logged and answered with its error, never thrown.</summary>
+    private ApplyOutcome Merge(IReadOnlyList<Changeset> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = _store.Apply(batch);
+            StorageMetrics.Merged(result, Stopwatch.GetElapsedTime(started));
+            RecordLag(batch, result);
+            Publish(new ChangesMerged(result));
+            return new ApplyOutcome(result, null);
+        }
+        catch (Exception e) when (e is SqliteException or SqlException or InvalidDataException or ArgumentException)
+        {
+            // A bad batch must not take the writer down (a peer's change for a table or column we do
+            // not have is a SqlException); sync will offer the changes again.
+            LogMergeFailed(_log, batch.Count, e);
+            StorageMetrics.MergeFailed();
+            return new ApplyOutcome(null, e.Message);
+        }
+    }
+
+    /// <summary>Merges each changeset of a failed batch alone: what merged, and the first error.</summary>
+    private ApplyOutcome MergeOneByOne(IReadOnlyList<Changeset> batch)
+    {
+        var applied = new List<ActorVersions>();
+        var changed = new List<Change>();
+        var buffered = new List<ActorVersions>();
+        string? error = null;
+        foreach (var changeset in batch)
+        {
+            var one = Merge([changeset]);
+            if (one.Result is { } result)
+            {
+                applied.AddRange(result.Applied);
+                changed.AddRange(result.Changed);
+                buffered.AddRange(result.Buffered);
+            }
+
+            error ??= one.Error;
+        }
+
+        return new ApplyOutcome(new MergeResult(applied, changed, buffered), error);
     }
 
     /// <summary>

@@ -80,6 +80,25 @@ public sealed class StorageActorTests : NodeTestKit
         Assert.Equal([member], reply.ExpectMsg<IReadOnlyList<StoredMember>>(Timeout));
     }
 
+    [Fact]
+    public void A_bad_changeset_in_a_merged_batch_does_not_hold_back_the_good_ones()
+    {
+        var (storage, store) = Start();
+        var reply = CreateTestProbe();
+        var stranger = ActorId.NewId();
+        var bad = new ChangesetFull(stranger, 1, [new Change("nope", [SqlValue.FromInteger(1)], "x", SqlValue.FromText("v"), 1, 1, stranger, 1, 0)], new SeqRange(0, 0), 0, 1);
+        var origin = ActorId.NewId();
+        var good = new ChangesetFull(origin, 1, [new Change("items", [SqlValue.FromInteger(7)], "name", SqlValue.FromText("kept"), 1, 1, origin, 1, 0)], new SeqRange(0, 0), 0, 1);
+
+        storage.Tell(new ApplyChangesets([bad, good], reply.Ref.Typed<ApplyOutcome>()));
+
+        var outcome = reply.ExpectMsg<ApplyOutcome>(Timeout);
+        Assert.Contains("nope", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal([origin], outcome.Result!.Applied.Select(a => a.Actor));
+        using var rows = store.Query(new Statement("SELECT name FROM items WHERE id = 7"));
+        Assert.Equal("'kept'", Assert.Single(rows.Rows).Cells[0].ToString());
+    }
+
     private (ActorRef<StorageCommand> Storage, CrdtStore Store) Start()
     {
         var store = _stores.Build();
