@@ -59,7 +59,9 @@ public sealed class UpdatesApiTests
         await node.WriteAsync("INSERT INTO items (id, name) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) SELECT i, 'x' FROM n");
         var lines = await stream.UntilAsync(l => l.TryGetProperty("error", out _));
 
-        Assert.InRange(lines.Count - 1, 0, 4);
+        // At most the buffer's 4 plus the one the pump had taken out and was writing when the buffer overflowed
+        // (CI saw 5 once; the bound was the buffer alone).
+        Assert.InRange(lines.Count - 1, 0, 4 + 1);
         Assert.Null(await stream.TryNextAsync());
     }
 
