@@ -72,7 +72,7 @@ internal static class QueriesEndpoint
     {
         try
         {
-            return api.Store.Query(statement, timeout);
+            return api.Store.Query(statement, timeout, api.Options.Api.QueryOutputLimit);
         }
         catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
         {
