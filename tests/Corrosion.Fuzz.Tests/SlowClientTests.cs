@@ -80,6 +80,79 @@ public sealed class SlowClientTests
         Assert.Empty(node.Errors.Entries);
     }
 
+    [Fact]
+    public async Task A_subscriber_that_never_reads_is_dropped_as_too_slow_and_writes_go_on_promptly()
+    {
+        await using var node = await StartAsync();
+        var body = Encoding.UTF8.GetBytes("\"SELECT id, name FROM items\"");
+        var head = Encoding.ASCII.GetBytes($"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {FuzzNode.ReaderToken}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+        using var socket = await ConnectAsync(node.ApiAddress);
+        socket.ReceiveBufferSize = 4096;
+        await socket.SendAsync(head.Concat(body).ToArray(), SocketFlags.None);
+
+        // 20,000 changed rows of 1 KB while the subscriber reads nothing: more than socket buffers and the
+        // subscriber's buffer (subscriptions.subscriber_buffer) hold, so the node's writes to it stall.
+        // Every transaction must still be answered promptly.
+        var name = new string('w', 1000);
+        var slowest = TimeSpan.Zero;
+        for (var t = 0; t < 200; t++)
+        {
+            var started = Stopwatch.StartNew();
+            var statements = Enumerable.Range(0, 100).Select(r => $"[\"INSERT OR REPLACE INTO items (id, name) VALUES (?, ?)\", [{10_000 + (t * 100) + r}, \"{name}\"]]");
+            using var content = new StringContent("[" + string.Join(",", statements) + "]", Encoding.UTF8, "application/json");
+            using var response = await node.Root.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            slowest = started.Elapsed > slowest ? started.Elapsed : slowest;
+        }
+
+        Assert.True(slowest < TimeSpan.FromSeconds(10), $"a transaction took {slowest} while a subscriber was not reading");
+        await AssertServedPromptlyAsync(node);
+
+        // The node did not buffer all 20,000 changes for it: the subscriber was dropped as too slow, and
+        // reading now reaches the end of its stream (an error line with the resume hint, or the connection
+        // closed by Kestrel's api.min_data_rate) instead of every row.
+        var (text, ended) = await ReadUntilAsync(socket, TimeSpan.FromSeconds(60), t => t.Contains("{\"error\"", StringComparison.Ordinal));
+        var changes = text.Split('\n').Count(l => l.StartsWith("{\"change\"", StringComparison.Ordinal));
+        Assert.True(ended, $"the stream of a subscriber that read nothing did not end ({changes} changes, {text.Length} chars received; ends: {text[Math.Max(0, text.Length - 300)..]})");
+        Assert.True(changes < 20_000, $"all {changes} changes were kept for a subscriber that read nothing");
+        Assert.True(await node.HealthyAsync());
+        Assert.Empty(node.Errors.Entries);
+    }
+
+    /// <summary>Reads until <paramref name="done"/> holds for what arrived, the node closes the connection (true), or the deadline passes.</summary>
+    private static async Task<(string Text, bool Done)> ReadUntilAsync(Socket socket, TimeSpan deadline, Func<string, bool> done)
+    {
+        using var cts = new CancellationTokenSource(deadline);
+        var text = new StringBuilder();
+        var buffer = new byte[65536];
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    return (text.ToString(), true); // closed by the node: the stream ended too
+                }
+
+                var chunk = Encoding.UTF8.GetString(buffer, 0, n);
+                text.Append(chunk);
+                if (chunk.Contains('{', StringComparison.Ordinal) && done(text.ToString(Math.Max(0, text.Length - n - 64), Math.Min(text.Length, n + 64))))
+                {
+                    return (text.ToString(), true);
+                }
+            }
+        }
+        catch (SocketException)
+        {
+            return (text.ToString(), true);
+        }
+        catch (OperationCanceledException)
+        {
+            return (text.ToString(), done(text.ToString()));
+        }
+    }
+
     private sealed record Dribble(bool CutOff, int Sent, TimeSpan Elapsed);
 
     /// <summary>Sends <paramref name="bytes"/> one at a time (after <paramref name="head"/> at once) until the node closes the connection.</summary>
