@@ -59,6 +59,14 @@ public sealed class ApiOptions
     [ConfigurationKeyName("min_data_rate_grace")]
     public TimeSpan MinDataRateGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a reader of a subscription or table watch that fell below <see cref="MinDataRate"/>
+    /// gets to take the lines already sent and the closing <c>{"error"}</c> line; past it the
+    /// connection is closed where it stands.
+    /// </summary>
+    [ConfigurationKeyName("stream_drain_timeout")]
+    public TimeSpan StreamDrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Authorization.</summary>
     public AuthzOptions Authz { get; set; } = new();
 }
