@@ -89,7 +89,8 @@ public sealed class SlowClientTests
         var body = Encoding.UTF8.GetBytes("\"SELECT id, name FROM items\"");
         var head = Encoding.ASCII.GetBytes($"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {FuzzNode.ReaderToken}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
         using var socket = await ConnectAsync(node.ApiAddress);
-        socket.ReceiveBufferSize = 4096;
+        // The socket's own buffers: shrinking the receive buffer of an open connection left its window shut
+        // after a long stall until TCP's persist timer (backing off to 120 s) probed it again.
         await socket.SendAsync(head.Concat(body).ToArray(), SocketFlags.None);
 
         // 20,000 changed rows of 1 KB while the subscriber reads nothing: more than socket buffers and the
@@ -113,7 +114,7 @@ public sealed class SlowClientTests
         // The node did not buffer all 20,000 changes for it: reading now reaches the end of its stream —
         // whole lines, then an {"error"} line saying where to resume, then the end of the chunked body —
         // never a line cut in half.
-        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(120));
+        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(180));
         var text = Encoding.UTF8.GetString(received);
         var lines = text.Split('\n');
         var changes = lines.Count(l => l.StartsWith("{\"change\"", StringComparison.Ordinal));
@@ -142,7 +143,8 @@ public sealed class SlowClientTests
         var body = Encoding.UTF8.GetBytes("\"SELECT id, name FROM items\"");
         var head = Encoding.ASCII.GetBytes($"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {FuzzNode.ReaderToken}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
         using var socket = await ConnectAsync(node.ApiAddress);
-        socket.ReceiveBufferSize = 4096;
+        // The socket's own buffers: shrinking the receive buffer of an open connection left its window shut
+        // after a long stall until TCP's persist timer (backing off to 120 s) probed it again.
         await socket.SendAsync(head.Concat(body).ToArray(), SocketFlags.None);
         await WaitForListenersAsync(node, 1);
 
@@ -161,7 +163,7 @@ public sealed class SlowClientTests
         await WaitForListenersAsync(node, 0);
 
         // Now it reads: whole lines, consecutive change ids, then the error naming where to resume.
-        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(120));
+        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(180));
         var text = Encoding.UTF8.GetString(received);
         Assert.True(complete, $"the stream did not end whole ({received.Length} bytes; ends: {text[Math.Max(0, text.Length - 200)..]})");
         Assert.True(text.EndsWith('\n'), "the stream ended inside a line");
