@@ -22,13 +22,13 @@ internal sealed class NativeMemoryTrimmer : IDisposable
     /// <summary>Time from the node's start to the first trim (most of start-up's JIT work is done by then).</summary>
     public static readonly TimeSpan FirstTrim = TimeSpan.FromSeconds(5);
 
-    /// <summary>Time between trims.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    /// <summary>Time between trims (and between looks at whether the process went quiet).</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    /// <summary>Allocated in one interval, the process was busy; a quiet interval after that compacts the GC heap.</summary>
+    /// <summary>More than this allocated in one interval: the process was busy; a quiet interval after that compacts the GC heap.</summary>
     public const long BusyBytes = 32L << 20;
 
-    /// <summary>Allocated in one interval, the process is quiet.</summary>
+    /// <summary>At most this allocated in one interval: the process is quiet.</summary>
     public const long QuietBytes = 4L << 20;
 
     private static readonly MallocTrim? Trim = Find();
