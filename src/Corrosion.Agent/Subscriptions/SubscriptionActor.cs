@@ -406,17 +406,21 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList());
+                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList(), local: true);
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                NoteChanges(merged.Result.Changed);
+                NoteChanges(merged.Result.Changed, local: false);
                 break;
         }
     }
 
-    /// <summary>Gives changed keys to the subscriptions reading their tables and starts the wanted ones.</summary>
-    private void NoteChanges(IReadOnlyList<Change> changes)
+    /// <summary>
+    /// Gives changed keys to the subscriptions reading their tables and starts the wanted ones. A
+    /// local commit also tells which columns of each row changed (its changes are read back from the
+    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in.
+    /// </summary>
+    private void NoteChanges(IReadOnlyList<Change> changes, bool local)
     {
         foreach (var creation in _creating.Values)
         {
@@ -430,10 +434,9 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
         // Keys are encoded once here, not once per subscription; only the subscriptions reading a
         // changed table (the table index) are touched.
-        var changed = new ChangedKeys(int.MaxValue);
-        changed.AddAll(changes, static _ => true);
+        var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
         HashSet<LiveSubscription>? affected = null;
-        foreach (var table in changed.Tables.Keys)
+        foreach (var table in changed.Keys.Tables.Keys)
         {
             if (_byTable.TryGetValue(table, out var readers))
             {
@@ -449,8 +452,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         foreach (var subscription in affected)
         {
             // Without a listener only the keys are kept (bounded): nothing is evaluated.
-            subscription.Evaluator.Note(changed);
-            _scheduler.Changed(subscription.Id, subscription.Wanted);
+            subscription.Evaluator.Note(changed, subscription.Result);
+            if (subscription.Evaluator.HasPending)
+            {
+                _scheduler.Changed(subscription.Id, subscription.Wanted);
+            }
         }
 
         StartEvaluations();
