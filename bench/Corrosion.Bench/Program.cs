@@ -11,6 +11,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["store"] = a => { StoreBench.Run(Console.Out, rows: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000); return 0; },
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
+    // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.
+    ["sustained"] = SustainedSuite.Run,
     ["wan"] = WanSuite.Run,
     ["propagation-processes"] = PropagationSuite.RunProcesses,
     ["replica-node"] = ProcessCluster.RunNode,

@@ -22,9 +22,27 @@ internal sealed class ProcessCluster : IBenchCluster
     private readonly List<ConcurrentDictionary<(ActorId, long), long>> _visible = [];
     private readonly List<TaskCompletionSource<string>> _ready = [];
     private readonly List<TaskCompletionSource> _converged = [];
+    private readonly List<string> _gossipAddresses = [];
+    private readonly List<ConcurrentQueue<HopEvent>> _hops = [];
+    private readonly List<TaskCompletionSource<string>> _exited = [];
     private long _keys;
 
-    public static async Task<ProcessCluster> StartAsync(int size)
+    /// <summary>Per node: the hops its replication path reported (only with tracing on).</summary>
+    public IReadOnlyList<ConcurrentQueue<HopEvent>> Hops => _hops;
+
+    /// <summary>Per node: its actor id.</summary>
+    public IReadOnlyList<ActorId> Ids => _ids;
+
+    /// <summary>Per node: its gossip address (host:port), as peers name it.</summary>
+    public IReadOnlyList<string> GossipAddresses => _gossipAddresses;
+
+    /// <summary>Per node: the (origin, version) → Stopwatch timestamp it became visible.</summary>
+    public IReadOnlyList<ConcurrentDictionary<(ActorId, long), long>> Visible => _visible;
+
+    /// <summary>Per node: the "GC ..." line it printed when it stopped (after <see cref="DisposeAsync"/>).</summary>
+    public IReadOnlyList<Task<string>> ExitReports => _exited.Select(e => e.Task).ToList();
+
+    public static async Task<ProcessCluster> StartAsync(int size, bool trace = false)
     {
         var cluster = new ProcessCluster();
         var schema = cluster._dir.File("schema.sql");
@@ -44,12 +62,17 @@ internal sealed class ProcessCluster : IBenchCluster
             info.ArgumentList.Add(schema);
             info.ArgumentList.Add(size.ToString(CultureInfo.InvariantCulture));
             info.ArgumentList.Add(seed ?? "-");
+            info.ArgumentList.Add(trace ? "trace" : "-");
             var process = Process.Start(info) ?? throw new InvalidOperationException("could not start a node process");
             cluster._processes.Add(process);
             var visible = new ConcurrentDictionary<(ActorId, long), long>();
             cluster._visible.Add(visible);
             var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             var converged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var hops = new ConcurrentQueue<HopEvent>();
+            cluster._hops.Add(hops);
+            var exited = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster._exited.Add(exited);
             cluster._ready.Add(ready);
             cluster._converged.Add(converged);
             process.OutputDataReceived += (_, e) =>
@@ -65,8 +88,14 @@ internal sealed class ProcessCluster : IBenchCluster
                     case "V":
                         visible.TryAdd((ActorId.Parse(parts[1]), long.Parse(parts[2], CultureInfo.InvariantCulture)), long.Parse(parts[3], CultureInfo.InvariantCulture));
                         break;
+                    case "T":
+                        hops.Enqueue(new HopEvent(parts[1], ActorId.Parse(parts[2]), long.Parse(parts[3], CultureInfo.InvariantCulture), long.Parse(parts[4], CultureInfo.InvariantCulture), parts[5] == "-" ? null : parts[5]));
+                        break;
                     case "READY":
                         ready.TrySetResult(line);
+                        break;
+                    case "GC":
+                        exited.TrySetResult(line);
                         break;
                     case "CONVERGED":
                         converged.TrySetResult();
@@ -77,6 +106,7 @@ internal sealed class ProcessCluster : IBenchCluster
             var readyLine = (await ready.Task.WaitAsync(TimeSpan.FromSeconds(60))).Split(' ');
             cluster._clients.Add(new HttpClient { BaseAddress = new Uri(readyLine[1]) });
             cluster._ids.Add(ActorId.Parse(readyLine[3]));
+            cluster._gossipAddresses.Add(readyLine[2]);
             seed ??= readyLine[2];
         }
 
@@ -135,17 +165,27 @@ internal sealed class ProcessCluster : IBenchCluster
         _dir.Dispose();
     }
 
-    /// <summary>The child side: runs one node until stdin closes. Arguments: db path, schema path, cluster size, seed or "-".</summary>
+    /// <summary>
+    /// The child side: runs one node until stdin closes. Arguments: db path, schema path, cluster size,
+    /// seed or "-", "trace" or "-" (report every replication hop as a "T" line).
+    /// </summary>
     public static int RunNode(string[] args)
     {
-        RunNodeAsync(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "-" ? null : args[3]).GetAwaiter().GetResult();
+        RunNodeAsync(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "-" ? null : args[3], args.Length > 4 && args[4] == "trace").GetAwaiter().GetResult();
         return 0;
     }
 
-    private static async Task RunNodeAsync(string dbPath, string schemaPath, int size, string? seed)
+    private static async Task RunNodeAsync(string dbPath, string schemaPath, int size, string? seed, bool trace)
     {
         var output = Console.Out;
         var gate = new object();
+        using var hops = new HopWriter(output, gate);
+        if (trace)
+        {
+            // Timestamps are taken on the spot; the lines are written by another thread, so the hook costs the path little.
+            Agent.Replication.ReplicationTrace.Hook = hops.Record;
+        }
+
         await using var node = await CorrosionNode.StartAsync(BenchCluster.NodeOptionsFor(dbPath, schemaPath, seed), NullLoggerFactory.Instance);
         Visibility.Attach(node, (actor, version, at) =>
         {
@@ -178,6 +218,17 @@ internal sealed class ProcessCluster : IBenchCluster
             output.Flush();
         }
 
+        // From here on the parent measures: JIT and GC work during the measurement are reported apart from start-up's.
+        var (jitAt, methodsAt, pauseAt, gen0At, gen1At, gen2At) = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
         await Console.In.ReadToEndAsync();
+        Agent.Replication.ReplicationTrace.Hook = null;
+        hops.Dispose();
+        lock (gate)
+        {
+            output.WriteLine(FormattableString.Invariant(
+                $"GC after convergence: gen0 {GC.CollectionCount(0) - gen0At} gen1 {GC.CollectionCount(1) - gen1At} gen2 {GC.CollectionCount(2) - gen2At}, pause {(GC.GetTotalPauseDuration() - pauseAt).TotalMilliseconds:F1} ms, JIT {(System.Runtime.JitInfo.GetCompilationTime() - jitAt).TotalMilliseconds:F0} ms for {System.Runtime.JitInfo.GetCompiledMethodCount() - methodsAt} methods; whole run: GC pause {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms, JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms for {System.Runtime.JitInfo.GetCompiledMethodCount()} methods"));
+            output.Flush();
+        }
     }
 }

@@ -337,6 +337,14 @@ public sealed partial class GossipActor
         }
 
         _counters.SyncChangesetsReceived(batch.Count);
+        if (ReplicationTrace.Hook is not null)
+        {
+            foreach (var changeset in batch)
+            {
+                ReplicationTrace.Changeset("sync.recv", changeset);
+            }
+        }
+
         ReplicationMetrics.Received("sync", batch.Sum(static c => c is ChangesetFull full ? full.Changes.Count : 0));
         var outcome = await _storage.Ask<ApplyOutcome>(r => new ApplyChangesets(batch, r), _options.StorageTimeout, ct);
         if (outcome.Error is not null)

@@ -106,7 +106,19 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
             }
         });
         Receive<FramesReceived>(OnFrames);
-        Receive<BroadcastTick>(_ => Send(_broadcast.Tick(NowMs())));
+        Receive<BroadcastTick>(_ =>
+        {
+            var sends = _broadcast.Tick(NowMs());
+            if (ReplicationTrace.Hook is not null)
+            {
+                foreach (var send in sends)
+                {
+                    ReplicationTrace.Frames("gossip.retransmit", send.Data.Span, send.Address);
+                }
+            }
+
+            Send(sends);
+        });
         Receive<SyncTick>(_ => StartSyncRound());
         Receive<SyncNow>(_ => StartSyncRound());
         Receive<SyncStatesExchanged>(OnStatesExchanged);
@@ -195,6 +207,8 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _peers[up.Id] = up.GossipAddress;
         _byAddress[up.GossipAddress] = up.Id;
         _broadcast.MemberUp(up.Id, up.GossipAddress);
+        // The link is ready before the first changeset for this member, which then pays no connect.
+        _transport.Connect(up.GossipAddress);
         ScheduleRetransmissions();
     }
 
@@ -233,6 +247,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         var now = NowMs();
         foreach (var chunk in committed.Changesets)
         {
+            ReplicationTrace.Changeset("gossip.local", chunk);
             var frame = ReplicationCodec.Encode(_clusterId, new BroadcastChangeset(chunk));
             Send(_broadcast.Local(PayloadId.Of(chunk), frame, now));
         }
@@ -256,6 +271,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
             var from = _byAddress.GetValueOrDefault(frame.Remote);
             var receipt = _broadcast.Received(PayloadId.Of(broadcast.Changeset), from, frame.Frame, now);
             _counters.BroadcastReceived(receipt.IsDuplicate);
+            ReplicationTrace.Changeset(receipt.IsDuplicate ? "gossip.dup" : "gossip.recv", broadcast.Changeset, frame.Remote);
             if (receipt.IsDuplicate)
             {
                 continue;

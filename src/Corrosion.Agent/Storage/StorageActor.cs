@@ -299,6 +299,14 @@ public sealed partial class StorageActor : ReceiveActor
     {
         try
         {
+            if (Replication.ReplicationTrace.Hook is not null)
+            {
+                foreach (var changeset in apply.Changesets)
+                {
+                    Replication.ReplicationTrace.Changeset("store.merge", changeset);
+                }
+            }
+
             var outcome = Merge(apply.Changesets);
             if (outcome.Error is not null && apply.Changesets.Count > 1)
             {

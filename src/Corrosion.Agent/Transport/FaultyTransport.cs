@@ -72,6 +72,15 @@ public sealed class FaultyTransport : IGossipTransport
     public IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => _inner.SendQueueDepths();
 
     /// <inheritdoc />
+    public void Connect(EndPoint peer)
+    {
+        if (!IsCut(peer))
+        {
+            _inner.Connect(peer);
+        }
+    }
+
+    /// <inheritdoc />
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         if (IsCut(peer) || LoseOne())

@@ -28,6 +28,15 @@ public interface IGossipTransport : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="frame"/> is not one whole frame (its length prefix disagrees).</exception>
     bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame);
 
+    /// <summary>
+    /// Opens the broadcast link to <paramref name="peer"/> now, before its first frame (a member came up),
+    /// so the first broadcast after a join does not wait for connect and handshake. Never blocks; a
+    /// failure is counted and left to the next frame's reconnect. The link still closes when idle.
+    /// </summary>
+    void Connect(EndPoint peer)
+    {
+    }
+
     /// <summary>Opens a sync session with <paramref name="peer"/>; fails within the connect timeout when the peer does not answer.</summary>
     Task<ISyncSession> OpenSessionAsync(EndPoint peer, CancellationToken ct);
 

@@ -57,12 +57,20 @@ internal sealed class PeerOutbox : IAsyncDisposable
 
     public int Queued => _queue.Reader.Count;
 
-    public bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    /// <summary>Starts the loop and has it connect at once, without waiting for a frame.</summary>
+    public void Open() => Start(connectNow: true);
+
+    private void Start(bool connectNow)
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            _run = Task.Run(RunAsync);
+            _run = Task.Run(() => RunAsync(connectNow));
         }
+    }
+
+    public bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    {
+        Start(connectNow: false);
 
         var buffer = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.Span.CopyTo(buffer);
@@ -76,7 +84,7 @@ internal sealed class PeerOutbox : IAsyncDisposable
         return false;
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(bool connectNow)
     {
         var stopping = _stopping.Token;
         var backoff = _options.ReconnectBackoffMin;
@@ -84,10 +92,13 @@ internal sealed class PeerOutbox : IAsyncDisposable
         {
             try
             {
-                if (!await _queue.Reader.WaitToReadAsync(stopping))
+                // Opened ahead of traffic: connect once without a frame; afterwards (a failure, an idle close) only when frames wait.
+                if (!connectNow && !await _queue.Reader.WaitToReadAsync(stopping))
                 {
                     return;
                 }
+
+                connectNow = false;
 
                 IOutboundLink link;
                 try
@@ -232,6 +243,7 @@ internal sealed class PeerOutbox : IAsyncDisposable
             throw new TimeoutException($"write of {bytes.Length} bytes to {_peer} took longer than {_options.SendTimeout}");
         }
 
+        Replication.ReplicationTrace.Frames("wire.sent", bytes.Span, _peer);
         _counters.FrameBatchSent(frames, bytes.Length);
         _counters.LinkWrite();
     }

@@ -113,6 +113,16 @@ public sealed class QuicGossipTransport : IGossipTransport
     public IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => _outboxes.Select(static o => (o.Key, o.Value.Queued));
 
     /// <inheritdoc />
+    public void Connect(EndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (_disposed == 0 && _listener is not null)
+        {
+            _outboxes.GetOrAdd(peer, p => new PeerOutbox(p, _options, Counters, ConnectLinkAsync, _time, NextJitter, _logger)).Open();
+        }
+    }
+
+    /// <inheritdoc />
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(peer);

@@ -104,6 +104,16 @@ public sealed class TcpGossipTransport : IGossipTransport
     public IEnumerable<(EndPoint Peer, int Frames)> SendQueueDepths() => _outboxes.Select(static o => (o.Key, o.Value.Queued));
 
     /// <inheritdoc />
+    public void Connect(EndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (_disposed == 0 && _listener is not null)
+        {
+            _outboxes.GetOrAdd(peer, p => new PeerOutbox(p, _options, Counters, ConnectLinkAsync, _time, NextJitter, _logger)).Open();
+        }
+    }
+
+    /// <inheritdoc />
     public bool TrySend(EndPoint peer, ReadOnlyMemory<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(peer);
@@ -306,6 +316,7 @@ public sealed class TcpGossipTransport : IGossipTransport
             await using var reader = new FrameStreamReader(stream, _options, Counters, _options.IdleTimeout * 2);
             while (await reader.ReadAsync(stopping) is { } frame)
             {
+                Replication.ReplicationTrace.Frames("wire.recv", frame, remote);
                 await _frames.Writer.WriteAsync(new ReceivedFrame(remote!, frame), stopping);
             }
         }

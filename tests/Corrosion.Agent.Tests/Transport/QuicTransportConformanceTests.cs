@@ -67,6 +67,9 @@ public sealed class QuicTransportConformanceTests : TransportConformance
     public Task Quic_Idle_link_sends_a_lone_frame_at_once_in_its_own_write() => Idle_link_sends_a_lone_frame_at_once_in_its_own_write();
 
     [QuicFact]
+    public Task Quic_Connect_opens_the_link_before_the_first_frame_which_then_uses_it() => Connect_opens_the_link_before_the_first_frame_which_then_uses_it();
+
+    [QuicFact]
     public Task Quic_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
 
     [QuicFact]

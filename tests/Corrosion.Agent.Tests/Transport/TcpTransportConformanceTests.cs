@@ -57,6 +57,9 @@ public sealed class TcpTransportConformanceTests : TransportConformance
     public Task Tcp_Idle_link_sends_a_lone_frame_at_once_in_its_own_write() => Idle_link_sends_a_lone_frame_at_once_in_its_own_write();
 
     [Fact]
+    public Task Tcp_Connect_opens_the_link_before_the_first_frame_which_then_uses_it() => Connect_opens_the_link_before_the_first_frame_which_then_uses_it();
+
+    [Fact]
     public Task Tcp_Busy_link_coalesces_queued_frames_into_few_writes() => Busy_link_coalesces_queued_frames_into_few_writes();
 
     [Fact]

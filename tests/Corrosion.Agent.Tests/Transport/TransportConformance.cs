@@ -130,6 +130,21 @@ public abstract class TransportConformance : IAsyncLifetime
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"a lone frame waited {clock.Elapsed}");
     }
 
+    public async Task Connect_opens_the_link_before_the_first_frame_which_then_uses_it()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        a.Connect(b.LocalEndPoint);
+        await Support.Wait.UntilAsync(() => a.Counters.Connections == 1, "the link to be open without any frame");
+        Assert.Equal(0, a.Counters.LinkWrites);
+
+        a.Connect(b.LocalEndPoint); // again: the open link stays, nothing new is dialled
+        Assert.True(a.TrySend(b.LocalEndPoint, TestFrames.Make(0, 64)));
+        var received = await ReceiveAsync(b, 1);
+        Assert.Equal(((IPEndPoint)a.LocalEndPoint).Port, ((IPEndPoint)received[0].Remote).Port);
+        Assert.Equal(1, a.Counters.Connections);
+    }
+
     public async Task Busy_link_coalesces_queued_frames_into_few_writes()
     {
         var a = await StartAsync(o => o with { SendQueuePerPeer = 4096 });
