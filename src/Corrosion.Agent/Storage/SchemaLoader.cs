@@ -296,6 +296,7 @@ internal static partial class SchemaLoader
         var tables = new List<TableSchema>();
         using var columns = NativeStatement.Prepare(db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid");
         using var indexes = NativeStatement.Prepare(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name");
+        using var hidden = NativeStatement.Prepare(db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden <> 0");
         foreach (var (name, sql) in names)
         {
             var cols = new List<ColumnSchema>();
@@ -319,7 +320,10 @@ internal static partial class SchemaLoader
             }
 
             indexes.Reset();
-            tables.Add(new TableSchema(name, sql, cols, idx));
+            hidden.Bind(1, name);
+            var hiddenColumns = hidden.Step() ? (int)hidden.GetInt64(0) : 0;
+            hidden.Reset();
+            tables.Add(new TableSchema(name, sql, cols, idx, hiddenColumns));
         }
 
         return tables;

@@ -19,6 +19,10 @@ internal sealed class LiveQueryEvaluator
 
     private readonly int _maxKeys;
 
+    // What the evaluation running now reads: its keys, or everything (a full run); null when none runs.
+    private ChangedKeys? _inFlight;
+    private bool _inFlightAll;
+
     public LiveQueryEvaluator(Statement statement, int maxKeys = DefaultMaxKeys)
     {
         Statement = statement;
@@ -79,6 +83,51 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Records changed rows of the tables this query reads.</summary>
     public void Note(IEnumerable<Change> changes) => Pending.AddAll(changes, Reads);
 
+    /// <summary>Changed keys left out by <see cref="Note(ChangedRows, MaterializedResult)"/> because their change could not affect the result.</summary>
+    public long KeysLeftOut { get; private set; }
+
+    /// <summary>
+    /// Records the changed rows of the tables this query reads, leaving out a row whose change cannot
+    /// affect the result: only columns the query uses as plain result columns changed (see
+    /// <see cref="TablePlan.ResultOnlyColumns"/>), and the row is not in <paramref name="current"/>, nor
+    /// pending, nor read by the evaluation running now — so it was not in the result before this
+    /// change and, its filter columns unchanged, is not in it after. Returns the keys left out.
+    /// </summary>
+    public int Note(ChangedRows changed, MaterializedResult current)
+    {
+        var left = 0;
+        foreach (var (table, keys) in changed.Keys.Tables)
+        {
+            if (!Plan.Tables.TryGetValue(table, out var tablePlan))
+            {
+                continue;
+            }
+
+            var resultOnly = _inFlightAll || Pending.Everything is not null || tablePlan.Restriction is null ? null : tablePlan.ResultOnlyColumns;
+            foreach (var (encoded, pk) in keys)
+            {
+                if (resultOnly is not null
+                    && changed.ColumnsOf(table, encoded) is { Count: > 0 } columns
+                    && columns.All(resultOnly.Contains)
+                    && !IsPendingOrInFlight(table, encoded)
+                    && !current.ContainsAny(tablePlan.Restriction!.Columns, [encoded]))
+                {
+                    left++;
+                    continue;
+                }
+
+                Pending.Add(table, encoded, pk);
+            }
+        }
+
+        KeysLeftOut += left;
+        return left;
+    }
+
+    private bool IsPendingOrInFlight(string table, byte[] encoded) =>
+        (Pending.Tables.TryGetValue(table, out var pending) && pending.ContainsKey(encoded))
+        || (_inFlight is not null && _inFlight.Tables.TryGetValue(table, out var running) && running.ContainsKey(encoded));
+
     /// <summary>Records the changes collected elsewhere (while the first run was going) for the tables this query reads.</summary>
     public void Note(ChangedKeys changed)
     {
@@ -117,7 +166,13 @@ internal sealed class LiveQueryEvaluator
     {
         var pending = Pending;
         Pending = new ChangedKeys(_maxKeys);
-        EvaluationWork Full(string reason) => new(Statement, Plan, EvaluationKind.Full, reason, [], WindowCheck: false);
+        _inFlight = pending;
+        _inFlightAll = false;
+        EvaluationWork Full(string reason)
+        {
+            _inFlightAll = true;
+            return new(Statement, Plan, EvaluationKind.Full, reason, [], WindowCheck: false);
+        }
 
         if (pending.Everything is { } everything)
         {
@@ -267,6 +322,8 @@ internal sealed class LiveQueryEvaluator
 
     private ResultDelta Merge(EvaluationOutcome outcome, MaterializedResult materialized, bool numberChanges)
     {
+        _inFlight = null;
+        _inFlightAll = false;
         _counts[outcome.Kind]++;
         Last = (outcome.Kind, outcome.Reason, outcome.Keys);
         if (outcome.Kind == EvaluationKind.Keyed)

@@ -141,6 +141,24 @@ internal static class LiveQueryPlanner
 
         var names = string.Join(", ", picked.Values.Select(p => pk[p]));
         var what = shape.Aggregate ? "the groups of" : picked.Count == pk.Count ? "the rows of" : "the rows sharing";
-        return new TablePlan(table, new TableRestriction(table, picked.Keys.ToArray(), picked.Values.ToArray()), $"re-evaluates {what} the changed keys ({names})");
+        var restriction = new TableRestriction(table, picked.Keys.ToArray(), picked.Values.ToArray());
+        return new TablePlan(table, restriction, $"re-evaluates {what} the changed keys ({names})", ResultOnlyColumns(shape, restriction, pk.Count));
+    }
+
+    /// <summary>
+    /// The columns of the one table of a plain single-table query (no join, aggregate, DISTINCT or
+    /// LIMIT) that it uses only as plain result columns, when its restriction is the whole primary key
+    /// in order (so "is this key's row in the result" is one lookup); null otherwise.
+    /// </summary>
+    private static HashSet<string>? ResultOnlyColumns(SelectShape shape, TableRestriction restriction, int pkCount)
+    {
+        if (shape.From.Count != 1 || shape.Aggregate || shape.Distinct || shape.Limit || shape.Window
+            || restriction.PkPositions.Length != pkCount || restriction.PkPositions.Where((p, i) => p != i).Any())
+        {
+            return null;
+        }
+
+        var names = shape.PlainResultOnlyNames();
+        return names.Count == 0 ? null : new HashSet<string>(names, StringComparer.OrdinalIgnoreCase);
     }
 }

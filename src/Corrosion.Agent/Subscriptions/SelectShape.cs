@@ -100,6 +100,49 @@ internal sealed class SelectShape
     /// <summary>True when <paramref name="table"/>'s name appears anywhere inside a subquery (conservatively: any name token equal to it).</summary>
     public bool NamedInSubquery(string table) => _subqueryNames.Contains(table);
 
+    /// <summary>
+    /// The names that appear in the statement only as plain result columns (<c>col</c> or
+    /// <c>alias.col</c>, with or without an alias of their own) and nowhere else: not in WHERE, ON,
+    /// GROUP BY, ORDER BY, a subquery, an expression, or as an alias or qualifier. A column so named
+    /// can change a result row's cells but not which rows the query returns. Empty when the statement
+    /// could not be analysed. Case-insensitive, compared as SQLite resolves names.
+    /// </summary>
+    public IReadOnlySet<string> PlainResultOnlyNames()
+    {
+        var plain = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (Unsupported is not null)
+        {
+            return plain;
+        }
+
+        // Positions of the column token of each plain result item.
+        var plainPositions = new HashSet<int>();
+        foreach (var item in _items)
+        {
+            var length = item.ExpressionEnd - item.Start;
+            if (!item.Star && length == 1 && _tokens[item.Start].IsName)
+            {
+                plainPositions.Add(item.Start);
+            }
+            else if (!item.Star && length == 3 && _tokens[item.Start].IsName && _tokens[item.Start + 1].IsSymbol(".") && _tokens[item.Start + 2].IsName)
+            {
+                plainPositions.Add(item.Start + 2);
+            }
+        }
+
+        var elsewhere = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < _tokens.Count; i++)
+        {
+            if (_tokens[i].IsName)
+            {
+                (plainPositions.Contains(i) ? plain : elsewhere).Add(_tokens[i].Text);
+            }
+        }
+
+        plain.ExceptWith(elsewhere);
+        return plain;
+    }
+
     /// <summary>Parses <paramref name="sql"/>; never throws for bad SQL (see <see cref="Unsupported"/>).</summary>
     public static SelectShape Parse(string sql) => new(sql);
 

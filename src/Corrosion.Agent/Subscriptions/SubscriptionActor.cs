@@ -406,17 +406,21 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList());
+                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList(), local: true);
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                NoteChanges(merged.Result.Changed);
+                NoteChanges(merged.Result.Changed, local: false);
                 break;
         }
     }
 
-    /// <summary>Gives changed keys to the subscriptions reading their tables and starts the wanted ones.</summary>
-    private void NoteChanges(IReadOnlyList<Change> changes)
+    /// <summary>
+    /// Gives changed keys to the subscriptions reading their tables and starts the wanted ones. A
+    /// local commit also tells which columns of each row changed (its changes are read back from the
+    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in.
+    /// </summary>
+    private void NoteChanges(IReadOnlyList<Change> changes, bool local)
     {
         foreach (var creation in _creating.Values)
         {
@@ -430,10 +434,9 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
         // Keys are encoded once here, not once per subscription; only the subscriptions reading a
         // changed table (the table index) are touched.
-        var changed = new ChangedKeys(int.MaxValue);
-        changed.AddAll(changes, static _ => true);
+        var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
         HashSet<LiveSubscription>? affected = null;
-        foreach (var table in changed.Tables.Keys)
+        foreach (var table in changed.Keys.Tables.Keys)
         {
             if (_byTable.TryGetValue(table, out var readers))
             {
@@ -449,8 +452,11 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         foreach (var subscription in affected)
         {
             // Without a listener only the keys are kept (bounded): nothing is evaluated.
-            subscription.Evaluator.Note(changed);
-            _scheduler.Changed(subscription.Id, subscription.Wanted);
+            subscription.Evaluator.Note(changed, subscription.Result);
+            if (subscription.Evaluator.HasPending)
+            {
+                _scheduler.Changed(subscription.Id, subscription.Wanted);
+            }
         }
 
         StartEvaluations();
@@ -584,7 +590,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
 
     private void OnEvaluated(EvaluationDone done)
     {
-        Complete(done);
+        CompleteAll([done]);
         StartEvaluations();
     }
 
@@ -595,21 +601,75 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             return;
         }
 
-        foreach (var done in batch.Results)
-        {
-            Complete(done);
-        }
-
+        CompleteAll(batch.Results);
         StartEvaluations();
     }
 
-    /// <summary>Applies one finished evaluation: merge, publish, schedule again; a failure retries later.</summary>
-    private void Complete(EvaluationDone done)
+    /// <summary>
+    /// Applies finished evaluations: each is merged into its result; the differences of all of them
+    /// are recorded in the subscription file in one transaction, and only then sent to the listeners
+    /// (a change id a listener has seen survives a crash); each is scheduled again and its waiting
+    /// requests served. A failure retries later.
+    /// </summary>
+    private void CompleteAll(IReadOnlyList<EvaluationDone> results)
+    {
+        var published = new List<(LiveSubscription Subscription, ResultDelta Delta)>();
+        var recordings = new List<Recording>();
+        var settled = new List<LiveSubscription>(results.Count);
+        foreach (var done in results)
+        {
+            if (Settle(done) is not { } merged)
+            {
+                continue;
+            }
+
+            var (subscription, delta, columns) = merged;
+            settled.Add(subscription);
+            var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
+            if (delta.IsEmpty && !columnsChanged)
+            {
+                continue;
+            }
+
+            subscription.Columns = columns;
+            var excess = subscription.Result.LastChangeId - subscription.PrunedThrough - _options.MaxChangeLog;
+            var pruneThrough = excess > 0 ? subscription.PrunedThrough + excess : 0;
+            recordings.Add(new Recording(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, pruneThrough));
+            published.Add((subscription, delta));
+        }
+
+        // Recorded before it is sent: a change id a listener has seen survives a crash.
+        File.RecordAll(recordings, NowMs);
+        for (var i = 0; i < published.Count; i++)
+        {
+            var (subscription, delta) = published[i];
+            if (recordings[i].PruneThrough > 0)
+            {
+                subscription.PrunedThrough = recordings[i].PruneThrough;
+            }
+
+            SubscriptionMetrics.Produced(delta.Changes);
+            Deliver(subscription, delta.Changes);
+        }
+
+        foreach (var subscription in settled)
+        {
+            _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
+            ServeWaiting(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Merges one finished evaluation into its subscription's result and returns the subscription with
+    /// the difference and its columns now; null when the result is to be ignored or the evaluation
+    /// failed (then it retries later, or the subscription is removed).
+    /// </summary>
+    private (LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)? Settle(EvaluationDone done)
     {
         if (!ReferenceEquals(done.Incarnation, _incarnation) || !_scheduler.IsRunning(done.QueryId))
         {
             // Started by an earlier incarnation, or the subscription was removed meanwhile.
-            return;
+            return null;
         }
 
         var subscription = _subscriptions[done.QueryId];
@@ -620,13 +680,13 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             if (failures >= MaxConsecutiveFailures)
             {
                 Remove(subscription, $"the subscription's query failed {failures} times in a row: {error.Message}");
-                return;
+                return null;
             }
 
             subscription.Evaluator.NoteEverything("the previous evaluation failed");
             _scheduler.Finished(subscription.Id, again: false);
             Timers.StartSingleTimer(RetryTimerPrefix + subscription.Id, new RetryEvaluation(subscription.Id), RetryDelay);
-            return;
+            return null;
         }
 
         _failures.Remove(subscription.Id);
@@ -643,10 +703,7 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
             columns = full.Columns.Select(c => c.Name).ToArray();
         }
 
-        var delta = subscription.Evaluator.Complete(outcome, subscription.Result);
-        Publish(subscription, delta, columns);
-        _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
-        ServeWaiting(subscription);
+        return (subscription, subscription.Evaluator.Complete(outcome, subscription.Result), columns);
     }
 
     /// <summary>Answers the requests that waited for this evaluation (those wanting ordered rows keep waiting for the full run).</summary>
@@ -688,26 +745,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         if (subscription.Waiting.Count > 0)
         {
             Want(subscription.Id);
-        }
-    }
-
-    private void Publish(LiveSubscription subscription, ResultDelta delta, IReadOnlyList<string> columns)
-    {
-        var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
-        if (delta.IsEmpty && !columnsChanged)
-        {
-            return;
-        }
-
-        subscription.Columns = columns;
-        // Recorded before it is sent: a change id a listener has seen survives a crash.
-        File.Record(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, NowMs);
-        SubscriptionMetrics.Produced(delta.Changes);
-        Deliver(subscription, delta.Changes);
-        var excess = subscription.Result.LastChangeId - subscription.PrunedThrough - _options.MaxChangeLog;
-        if (excess > 0)
-        {
-            Prune(subscription, subscription.PrunedThrough + excess);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Corrosion.Agent.Subscriptions;
 /// <summary>
 /// The SQLite file beside the database that keeps every subscription across restarts: its
 /// statement and counters, its materialised rows, and its change log (for listeners resuming with
-/// <c>from=</c>). Each re-evaluation is recorded in one transaction, before its changes are sent, so
+/// <c>from=</c>). The re-evaluations of a batch are recorded in one transaction, before their changes are sent, so
 /// a change id a listener has seen always survives a crash. Used by one actor at a time.
 /// </summary>
 internal sealed class SubscriptionFile : IDisposable
@@ -46,6 +46,10 @@ internal sealed class SubscriptionFile : IDisposable
         """;
 
     private readonly SqliteConnection _connection;
+    private SqliteCommand? _insertChange;
+    private SqliteCommand? _updateCounters;
+    private SqliteCommand? _upsertRow;
+    private SqliteCommand? _deleteRow;
 
     public SubscriptionFile(string path)
     {
@@ -140,37 +144,37 @@ internal sealed class SubscriptionFile : IDisposable
         tx.Commit();
     }
 
-    /// <summary>Records one re-evaluation: the rows it changed, its change events and the counters.</summary>
-    public void Record(string id, ResultDelta delta, IReadOnlyList<string> columns, long lastRowId, long lastChangeId, long nowMs)
+    /// <summary>
+    /// Records the re-evaluations of one batch in one transaction (one commit for all of them, not
+    /// one per subscription): for each, the rows it changed, its change events, the counters, and the
+    /// change log pruned through <see cref="Recording.PruneThrough"/> when that is positive.
+    /// </summary>
+    public void RecordAll(IReadOnlyList<Recording> recordings, long nowMs)
     {
-        using var tx = _connection.BeginTransaction();
-        WriteRows(tx, id, delta.Upserted, delta.Deleted);
-        using (var insert = Command("INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ($id, $change, $kind, $row, $cells, $at)"))
+        if (recordings.Count == 0)
         {
-            insert.Transaction = tx;
-            var change = insert.Parameters.Add("$change", SqliteType.Integer);
-            var kind = insert.Parameters.Add("$kind", SqliteType.Integer);
-            var row = insert.Parameters.Add("$row", SqliteType.Integer);
-            var cells = insert.Parameters.Add("$cells", SqliteType.Blob);
-            insert.Parameters.AddWithValue("$id", id);
-            insert.Parameters.AddWithValue("$at", nowMs);
-            foreach (var c in delta.Changes)
+            return;
+        }
+
+        using var tx = _connection.BeginTransaction();
+        foreach (var recording in recordings)
+        {
+            var id = recording.Id;
+            WriteRows(tx, id, recording.Delta.Upserted, recording.Delta.Deleted);
+            var insert = Cached(ref _insertChange, tx, "INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ($id, $change, $kind, $row, $cells, $at)", "$id", "$change", "$kind", "$row", "$cells", "$at");
+            foreach (var c in recording.Delta.Changes)
             {
-                change.Value = c.ChangeId;
-                kind.Value = (int)c.Kind;
-                row.Value = c.RowId;
-                cells.Value = RowCodec.Encode(c.Cells);
-                insert.ExecuteNonQuery();
+                Run(insert, id, c.ChangeId, (int)c.Kind, c.RowId, RowCodec.Encode(c.Cells), nowMs);
+            }
+
+            var counters = Cached(ref _updateCounters, tx, "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id", "$id", "$columns", "$row", "$change");
+            Run(counters, id, EncodeColumns(recording.Columns), recording.LastRowId, recording.LastChangeId);
+            if (recording.PruneThrough > 0)
+            {
+                Prune(tx, id, recording.PruneThrough);
             }
         }
 
-        Execute(
-            tx,
-            "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id",
-            ("$id", id),
-            ("$columns", EncodeColumns(columns)),
-            ("$row", lastRowId),
-            ("$change", lastChangeId));
         tx.Commit();
     }
 
@@ -192,8 +196,7 @@ internal sealed class SubscriptionFile : IDisposable
     public void PruneThrough(string id, long through)
     {
         using var tx = _connection.BeginTransaction();
-        Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id AND change_id <= $through", ("$id", id), ("$through", through));
-        Execute(tx, "UPDATE subscriptions SET pruned_through = max(pruned_through, $through) WHERE id = $id", ("$id", id), ("$through", through));
+        Prune(tx, id, through);
         tx.Commit();
     }
 
@@ -223,7 +226,49 @@ internal sealed class SubscriptionFile : IDisposable
         tx.Commit();
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _insertChange?.Dispose();
+        _updateCounters?.Dispose();
+        _upsertRow?.Dispose();
+        _deleteRow?.Dispose();
+        _connection.Dispose();
+    }
+
+    private void Prune(SqliteTransaction tx, string id, long through)
+    {
+        Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id AND change_id <= $through", ("$id", id), ("$through", through));
+        Execute(tx, "UPDATE subscriptions SET pruned_through = max(pruned_through, $through) WHERE id = $id", ("$id", id), ("$through", through));
+    }
+
+    /// <summary>
+    /// A command kept for the life of the file, so its statement is prepared once (Microsoft.Data.Sqlite
+    /// keeps a command's prepared statements while its text stays the same), enlisted in <paramref name="tx"/>.
+    /// </summary>
+    private SqliteCommand Cached(ref SqliteCommand? command, SqliteTransaction tx, string sql, params string[] parameters)
+    {
+        if (command is null)
+        {
+            command = Command(sql);
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+        }
+
+        command.Transaction = tx;
+        return command;
+    }
+
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        command.ExecuteNonQuery();
+    }
 
     private static byte[] EncodeColumns(IReadOnlyList<string> columns) => RowCodec.Encode(columns.Select(SqlValue.FromText).ToArray());
 
@@ -231,31 +276,19 @@ internal sealed class SubscriptionFile : IDisposable
     {
         if (deleted.Count > 0)
         {
-            using var delete = Command("DELETE FROM subscription_rows WHERE sub_id = $id AND row_id = $row");
-            delete.Transaction = tx;
-            delete.Parameters.AddWithValue("$id", id);
-            var row = delete.Parameters.Add("$row", SqliteType.Integer);
+            var delete = Cached(ref _deleteRow, tx, "DELETE FROM subscription_rows WHERE sub_id = $id AND row_id = $row", "$id", "$row");
             foreach (var rowId in deleted)
             {
-                row.Value = rowId;
-                delete.ExecuteNonQuery();
+                Run(delete, id, rowId);
             }
         }
 
         if (upserted.Count > 0)
         {
-            using var upsert = Command("INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES ($id, $row, $key, $cells)");
-            upsert.Transaction = tx;
-            upsert.Parameters.AddWithValue("$id", id);
-            var row = upsert.Parameters.Add("$row", SqliteType.Integer);
-            var key = upsert.Parameters.Add("$key", SqliteType.Blob);
-            var cells = upsert.Parameters.Add("$cells", SqliteType.Blob);
+            var upsert = Cached(ref _upsertRow, tx, "INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES ($id, $row, $key, $cells)", "$id", "$row", "$key", "$cells");
             foreach (var r in upserted)
             {
-                row.Value = r.RowId;
-                key.Value = r.Key;
-                cells.Value = RowCodec.Encode(r.Cells);
-                upsert.ExecuteNonQuery();
+                Run(upsert, id, r.RowId, r.Key, RowCodec.Encode(r.Cells));
             }
         }
     }
@@ -285,3 +318,12 @@ internal sealed class SubscriptionFile : IDisposable
         return command;
     }
 }
+
+/// <summary>One re-evaluation to record (<see cref="SubscriptionFile.RecordAll"/>).</summary>
+/// <param name="Id">The subscription.</param>
+/// <param name="Delta">What the evaluation changed.</param>
+/// <param name="Columns">The result's columns now.</param>
+/// <param name="LastRowId">The subscription's last row id.</param>
+/// <param name="LastChangeId">The subscription's last change id.</param>
+/// <param name="PruneThrough">Changes up to this id are dropped in the same transaction; 0 for none.</param>
+internal sealed record Recording(string Id, ResultDelta Delta, IReadOnlyList<string> Columns, long LastRowId, long LastChangeId, long PruneThrough);

@@ -4,7 +4,13 @@ namespace Corrosion.Agent.Subscriptions;
 /// <param name="Table">The replicated table.</param>
 /// <param name="Restriction">How its changed keys restrict the re-evaluation, or null when a change re-runs the query.</param>
 /// <param name="Reason">Why, in words (for <c>subs info</c> and logs).</param>
-internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason)
+/// <param name="ResultOnlyColumns">
+/// The table's columns the query uses only as plain result columns (never to choose rows), when the
+/// query reads this table alone and its restriction is the whole primary key, in order: a change of
+/// only these columns to a row that is not in the result cannot bring it in, so that key needs no
+/// evaluation. Null when that cannot be told.
+/// </param>
+internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason, IReadOnlySet<string>? ResultOnlyColumns = null)
 {
     /// <summary>True when changes to this table are evaluated by key.</summary>
     public bool Incremental => Restriction is not null;

@@ -32,6 +32,89 @@ public sealed class IncrementalEvaluationTests : IDisposable
     }
 
     [Fact]
+    public void A_change_of_only_result_columns_to_a_row_outside_the_result_is_left_out()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items WHERE team = 'red'");
+
+        Assert.Equal(1, live.Commit("UPDATE items SET qty = 7 WHERE id = 2"));
+        Assert.False(live.Evaluator.HasPending);
+        // In the result: its cells change.
+        Assert.Equal(0, live.Commit("UPDATE items SET qty = 8 WHERE id = 1"));
+        // A filter column changed: it may enter.
+        Assert.Equal(0, live.Commit("UPDATE items SET team = 'red' WHERE id = 2"));
+        var (work, delta) = live.Evaluate();
+
+        Assert.Equal(EvaluationKind.Keyed, work.Kind);
+        Assert.Equal(2, work.KeyCount);
+        Assert.Equal([(ChangeKind.Update, 1L, 8L), (ChangeKind.Insert, 2L, 7L)], delta.Changes.Select(c => (c.Kind, c.Cells[0].AsInteger, c.Cells[1].AsInteger)).OrderBy(c => c.Item2));
+        Assert.Equal(1, live.Evaluator.KeysLeftOut);
+    }
+
+    [Fact]
+    public void A_row_the_running_evaluation_reads_or_a_new_row_is_never_left_out()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items WHERE team = 'red'");
+        live.Commit("UPDATE items SET team = 'red' WHERE id = 2");
+        var work = live.Evaluator.Take(live.Result);
+        var outcome = _store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
+
+        // Row 2 is not in the result yet, but the evaluation running now brings it in with the old
+        // qty: this change must be evaluated after it.
+        Assert.Equal(0, live.Commit("UPDATE items SET qty = 9 WHERE id = 2"));
+        // A new row's change names its existence too (all its columns).
+        Assert.Equal(0, live.Commit("INSERT INTO items (id, name, qty, team) VALUES (7, 'n', 1, 'blue')"));
+        live.Evaluator.Complete(outcome, live.Result);
+        live.Evaluate();
+
+        Assert.Equal(9L, live.Result.Rows.Single(r => r.Cells[0].AsInteger == 2).Cells[1].AsInteger);
+        Assert.Equal(0, live.Evaluator.KeysLeftOut);
+    }
+
+    [Fact]
+    public void An_insert_naming_only_result_columns_is_not_left_out()
+    {
+        // pairs has one value column, v, which the query only returns: an insert's change names v
+        // alone (no sentinel), like an update of v, and must still be evaluated.
+        var live = new Live(_store, "SELECT a, b, v FROM pairs");
+        Assert.NotNull(live.Evaluator.Plan.Tables["pairs"].ResultOnlyColumns);
+
+        Assert.Equal(0, live.Commit("INSERT INTO pairs (a, b, v) VALUES ('q', 5, 1)"));
+        live.Evaluate();
+
+        Assert.Contains(live.Result.Rows, r => r.Cells[0].AsText == "q");
+    }
+
+    [Theory]
+    [InlineData("SELECT id, qty, name FROM items WHERE team = 'red'", "id,name,qty")]
+    [InlineData("SELECT i.id, i.qty AS q FROM items i WHERE i.team = 'red' ORDER BY i.id", "qty")]
+    [InlineData("SELECT id, qty FROM items WHERE qty > 1", "id")]
+    [InlineData("SELECT id, qty * 2 FROM items", "id")]
+    [InlineData("SELECT *, qty FROM items WHERE name = 'a'", "qty")]
+    [InlineData("SELECT id, \"qty\" FROM items WHERE \"team\" IS NULL ORDER BY qty", "id")]
+    [InlineData("SELECT id, team AS qty FROM items WHERE qty = 1", "id,team")]
+    [InlineData("SELECT id, qty FROM items WHERE id IN (SELECT b FROM pairs WHERE v = qty)", "")]
+    public void Result_only_names_are_those_used_nowhere_but_as_plain_result_columns(string sql, string expected)
+    {
+        var names = SelectShape.Parse(sql).PlainResultOnlyNames();
+
+        Assert.Equal(expected, string.Join(",", names.Order(StringComparer.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("SELECT id, qty FROM items WHERE team = 'red'", true)]
+    [InlineData("SELECT id, qty FROM items WHERE team = 'red' ORDER BY id LIMIT 2", false)]
+    [InlineData("SELECT i.id, i.qty FROM items i JOIN teams t ON t.name = i.team", false)]
+    [InlineData("SELECT DISTINCT id, qty FROM items", false)]
+    [InlineData("SELECT a, v FROM pairs WHERE b = 1", false)]
+    [InlineData("SELECT a, b, v FROM pairs WHERE b = 1", true)]
+    public void Only_a_plain_query_of_one_table_keyed_by_its_whole_key_leaves_rows_out(string sql, bool leaves)
+    {
+        var live = new Live(_store, sql);
+
+        Assert.Equal(leaves, live.Evaluator.Plan.Tables.Values.Any(t => t.ResultOnlyColumns is not null));
+    }
+
+    [Fact]
     public void An_update_is_one_keyed_update_under_the_same_row_id()
     {
         var live = new Live(_store, "SELECT id, name, qty FROM items WHERE qty > 0");
@@ -231,6 +314,9 @@ public sealed class IncrementalEvaluationTests : IDisposable
         public MaterializedResult Result { get; } = new();
 
         public void Write(string sql) => Evaluator.Note(_store.Exec(sql).Changesets.SelectMany(c => c.Changes));
+
+        /// <summary>A local commit, noted as the subscription actor notes it (with the changed columns).</summary>
+        public int Commit(string sql) => Evaluator.Note(ChangedRows.Of(_store.Exec(sql).Changesets.SelectMany(c => c.Changes), _store.ChangeableColumns), Result);
 
         public (EvaluationWork Work, ResultDelta Delta) Evaluate()
         {
