@@ -68,6 +68,8 @@ internal static class SustainedSuite
             var failed = 0L;
             string? firstError = null;
             var latencies = new List<double>();
+            var cpuBefore = agents.Select(a => CpuSeconds(a.Process.Id)).ToList();
+            var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
             var stopAt = started + (seconds * Stopwatch.Frequency);
             var writers = Enumerable.Range(0, size * writersPerNode).Select(w => Task.Run(async () =>
@@ -124,6 +126,8 @@ internal static class SustainedSuite
             await Task.WhenAll(writers);
             var stopped = Stopwatch.GetTimestamp();
             var writing = Stopwatch.GetElapsedTime(started, stopped).TotalSeconds;
+            var cpu = agents.Select((a, i) => (CpuSeconds(a.Process.Id) - cpuBefore[i]) / writing * 100).ToList();
+            var benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds / writing * 100;
 
             long[] last = [];
             TimeSpan? everywhere = null;
@@ -143,6 +147,7 @@ internal static class SustainedSuite
             Console.WriteLine();
             Console.WriteLine(FormattableString.Invariant($"- accepted: {accepted:N0} rows in {writing:F1} s = **{accepted / writing:N0} rows/s** ({accepted / rowsPerTx / writing:N0} tx/s; {failed} failed requests{(firstError is null ? "" : $", first: {firstError}")}); per transaction {Percentiles.Summary(latencies)}"));
             Console.WriteLine(FormattableString.Invariant($"- while writing, the node furthest behind trailed the accepted rows by at most {(behind.Count == 0 ? 0 : behind.Max()):N0} rows (sampled once a second: {string.Join(", ", behind.Select(b => b.ToString("N0", CultureInfo.InvariantCulture)))})"));
+            Console.WriteLine(FormattableString.Invariant($"- CPU while writing ({Environment.ProcessorCount} cores): agents {string.Join(" / ", cpu.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))} % of a core, this client {benchCpu:F0} %; total {cpu.Sum() + benchCpu:F0} % of {Environment.ProcessorCount * 100} %"));
             Console.WriteLine(everywhere is { } t
                 ? FormattableString.Invariant($"- every row on every node **{t.TotalMilliseconds:F0} ms** after the writers stopped (row counts: {string.Join(", ", last)})")
                 : FormattableString.Invariant($"- NOT every row on every node 60 s after the writers stopped (row counts: {string.Join(", ", last)} of {accepted})"));
@@ -170,6 +175,14 @@ internal static class SustainedSuite
         }
 
         return JsonSerializer.Serialize(statements);
+    }
+
+    /// <summary>User + system CPU time of a process so far (/proc/pid/stat, USER_HZ = 100).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<long> CountAsync(HttpClient client)
