@@ -118,6 +118,8 @@ public static class AgentCommand
                 context.Cancel = true;
                 ReloadCertificates(node, agentLog);
             });
+            // Start-up's freed C-heap memory goes back to the system (glibc keeps it otherwise).
+            using var trimmer = NativeMemoryTrimmer.Start();
             await using (node)
             {
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -27,6 +27,27 @@ public static class CorrosionTelemetry
     public static IReadOnlyList<string> Meters { get; } =
         [StorageMeter, ReplicationMeter, MembershipMeter, SubscriptionsMeter, Actors.ActorMetrics.MeterName, HttpMeter];
 
+    /// <summary>
+    /// Series kept per instrument whose tags take a few fixed values (outcome, origin, state…).
+    /// OpenTelemetry allocates every metric stream's points up front at its cardinality limit (2,000 by
+    /// default, about 200 KiB per instrument: ~5 MiB of an idle node for the node's instruments); these
+    /// never have more than a handful of tag combinations (more would be reported in one overflow series,
+    /// <c>otel.metric.overflow</c>, not lost). Instruments tagged with peers, actors, message types or HTTP
+    /// routes keep OpenTelemetry's default.
+    /// </summary>
+    public const int FixedTagsCardinalityLimit = 32;
+
+    // Instruments of the meters above whose tags are open-ended (one series per peer).
+    private static readonly HashSet<string> OpenEnded = ["corrosion.replication.send_queue"];
+
+    /// <summary>Whether <paramref name="instrument"/> is one of the node's with a few fixed tag values only.</summary>
+    public static bool HasFixedTags(System.Diagnostics.Metrics.Instrument instrument)
+    {
+        ArgumentNullException.ThrowIfNull(instrument);
+        return instrument.Meter.Name is StorageMeter or ReplicationMeter or MembershipMeter or SubscriptionsMeter
+            && !OpenEnded.Contains(instrument.Name);
+    }
+
     /// <summary>Name of the node's activity source: spans for transactions, commits, broadcasts and sync sessions.</summary>
     public const string ActivitySourceName = "Corrosion";
 

@@ -43,6 +43,9 @@ public static class TelemetryHosting
             services.AddMetrics();
             telemetry.WithMetrics(metrics => metrics
                 .AddMeter([.. CorrosionTelemetry.Meters])
+                .AddView(instrument => CorrosionTelemetry.HasFixedTags(instrument)
+                    ? new MetricStreamConfiguration { CardinalityLimit = CorrosionTelemetry.FixedTagsCardinalityLimit }
+                    : null)
                 .AddPrometheusExporter(prometheus =>
                 {
                     // Each scrape sees the figures of that moment (the exporter caches 300 ms by default).

@@ -11,14 +11,24 @@ namespace Corrosion.Agent.Transport;
 /// </summary>
 internal sealed class TransportTls : IDisposable
 {
+    // Made when first asked for (a self-signed one: at the first TLS handshake, so a node that never
+    // meets a peer never starts OpenSSL, a few MiB of an idle node).
+    private readonly Lazy<X509Certificate2>? _certificate;
+
     private TransportTls(X509Certificate2? certificate, X509Certificate2? authority, bool acceptAny)
+        : this(certificate is null ? null : new Lazy<X509Certificate2>(() => certificate), authority, acceptAny)
     {
-        Certificate = certificate;
+        _ = _certificate?.Value;
+    }
+
+    private TransportTls(Lazy<X509Certificate2>? certificate, X509Certificate2? authority, bool acceptAny)
+    {
+        _certificate = certificate;
         Authority = authority;
         AcceptAnyPeer = acceptAny;
     }
 
-    public X509Certificate2? Certificate { get; }
+    public X509Certificate2? Certificate => _certificate?.Value;
 
     public X509Certificate2? Authority { get; }
 
@@ -61,7 +71,7 @@ internal sealed class TransportTls : IDisposable
     public static TransportTls SelfSigned(ILogger logger)
     {
         TransportLog.SelfSignedCertificate(logger);
-        return new TransportTls(TlsCertificates.CreateSelfSigned(), null, acceptAny: true);
+        return new TransportTls(new Lazy<X509Certificate2>(() => TlsCertificates.CreateSelfSigned()), null, acceptAny: true);
     }
 
     /// <param name="alpn">Application protocols (QUIC).</param>
@@ -140,7 +150,11 @@ internal sealed class TransportTls : IDisposable
 
     public void Dispose()
     {
-        Certificate?.Dispose();
+        if (_certificate is { IsValueCreated: true })
+        {
+            _certificate.Value.Dispose();
+        }
+
         Authority?.Dispose();
     }
 }

@@ -44,6 +44,9 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The agent's process id.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts an agent with a config whose body is given (db path, api addr and gossip addr on free ports are filled in; extraConfig may override them).</summary>
