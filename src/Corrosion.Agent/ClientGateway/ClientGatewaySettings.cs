@@ -21,12 +21,35 @@ public static class ClientGatewaySettings
     /// <summary>The gateway's path in the node's actor system.</summary>
     public const string GatewayPath = "/user/" + NodeSupervisor.Name + "/" + ClientGatewayActor.Name;
 
+    // The json slot bound to the refusing serializer (as ClientProtocolConfig.StrictHocon does), nothing else.
+    private static readonly Config LocalOnly = ConfigurationFactory.ParseString("""
+        akka.actor {
+          serializers {
+            json = "Corrosion.Client.Akka.Protocol.RefusedSerializer, Corrosion.Client.Akka.Protocol"
+          }
+          serialization-identifiers {
+            "Corrosion.Client.Akka.Protocol.RefusedSerializer, Corrosion.Client.Akka.Protocol" = 1
+          }
+        }
+        """);
+
     /// <summary>The actor system's configuration: the remote settings over the node's <c>akka</c> section, when the gateway is on.</summary>
     /// <param name="options">The node's options.</param>
     public static Config ActorSystemConfig(NodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.AkkaApi.Enabled ? RemoteConfig(options.AkkaApi).WithFallback(options.Akka) : options.Akka;
+        if (options.AkkaApi.Enabled)
+        {
+            return RemoteConfig(options.AkkaApi).WithFallback(options.Akka);
+        }
+
+        // Akka creates every configured serializer when the system starts, Newtonsoft's (json, id 1) too,
+        // although an actor system without remoting never serializes a message: a node without akka_api gets
+        // the refusing serializer in that slot, so Newtonsoft.Json is not loaded (issue 10's idle RSS). Not
+        // when the configuration asks Akka to serialize local messages (a debugging setting): those would need it.
+        return options.Akka.GetBoolean("akka.actor.serialize-messages") || options.Akka.GetBoolean("akka.actor.serialize-creators")
+            ? options.Akka
+            : LocalOnly.WithFallback(options.Akka);
     }
 
     /// <summary>Akka.Remote and serialization settings for <paramref name="api"/>.</summary>

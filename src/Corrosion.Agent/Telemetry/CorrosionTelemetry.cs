@@ -33,9 +33,28 @@ public static class CorrosionTelemetry
     /// default, about 200 KiB per instrument: ~5 MiB of an idle node for the node's instruments); these
     /// never have more than a handful of tag combinations (more would be reported in one overflow series,
     /// <c>otel.metric.overflow</c>, not lost). Instruments tagged with peers, actors, message types or HTTP
-    /// routes keep OpenTelemetry's default.
+    /// routes have their own limits (see <see cref="CardinalityLimit"/>).
     /// </summary>
     public const int FixedTagsCardinalityLimit = 32;
+
+    /// <summary>
+    /// Series kept per instrument of the <c>Corrosion.Actors</c> meter (tags: actor system, path of one of the
+    /// node's few actors, and a drop reason or a message type). A node has about ten actors and a few dozen
+    /// message types, so 256 leaves room; a combination beyond it (for example dead letters to many
+    /// short-lived ask actors) is added to OpenTelemetry's <c>otel.metric.overflow="true"</c> series: the
+    /// instrument's total stays exact, only that excess loses its per-actor breakdown (as it did at 2,000).
+    /// </summary>
+    public const int ActorsCardinalityLimit = 256;
+
+    /// <summary>
+    /// Series kept per instrument of ASP.NET Core's <c>Microsoft.AspNetCore.Hosting</c> meter
+    /// (<c>http.server.request.duration</c>, <c>http.server.active_requests</c>: tags route, method, status
+    /// code, scheme, protocol version, error type). The API has about ten routes, each with its own method
+    /// and a 405 for the others, and ASP.NET Core reports unknown methods as <c>_OTHER</c>, so the
+    /// combinations are bounded and well under 512; any excess goes to the <c>otel.metric.overflow="true"</c>
+    /// series (totals stay exact).
+    /// </summary>
+    public const int HttpCardinalityLimit = 512;
 
     // Instruments of the meters above whose tags are open-ended (one series per peer).
     private static readonly HashSet<string> OpenEnded = ["corrosion.replication.send_queue"];
@@ -46,6 +65,27 @@ public static class CorrosionTelemetry
         ArgumentNullException.ThrowIfNull(instrument);
         return instrument.Meter.Name is StorageMeter or ReplicationMeter or MembershipMeter or SubscriptionsMeter
             && !OpenEnded.Contains(instrument.Name);
+    }
+
+    /// <summary>
+    /// The cardinality limit of <paramref name="instrument"/>'s stream, or null for OpenTelemetry's default
+    /// (2,000: the per-peer instruments, which must keep room for a large fleet). OpenTelemetry allocates
+    /// every stream's points up front at its limit, so the bounded instruments get limits of their size.
+    /// </summary>
+    public static int? CardinalityLimit(System.Diagnostics.Metrics.Instrument instrument)
+    {
+        ArgumentNullException.ThrowIfNull(instrument);
+        if (HasFixedTags(instrument))
+        {
+            return FixedTagsCardinalityLimit;
+        }
+
+        return instrument.Meter.Name switch
+        {
+            Actors.ActorMetrics.MeterName => ActorsCardinalityLimit,
+            HttpMeter => HttpCardinalityLimit,
+            _ => null,
+        };
     }
 
     /// <summary>Name of the node's activity source: spans for transactions, commits, broadcasts and sync sessions.</summary>

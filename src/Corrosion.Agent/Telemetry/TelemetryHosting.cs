@@ -43,8 +43,8 @@ public static class TelemetryHosting
             services.AddMetrics();
             telemetry.WithMetrics(metrics => metrics
                 .AddMeter([.. CorrosionTelemetry.Meters])
-                .AddView(instrument => CorrosionTelemetry.HasFixedTags(instrument)
-                    ? new MetricStreamConfiguration { CardinalityLimit = CorrosionTelemetry.FixedTagsCardinalityLimit }
+                .AddView(instrument => CorrosionTelemetry.CardinalityLimit(instrument) is { } limit
+                    ? new MetricStreamConfiguration { CardinalityLimit = limit }
                     : null)
                 .AddPrometheusExporter(prometheus =>
                 {

@@ -83,4 +83,26 @@ public sealed class AkkaSettingsTests
         Assert.Equal("my-dispatcher", akka.GetConfig("akka.actor.deployment").GetConfig("\"/corrosion/storage\"").GetString("dispatcher"));
         Assert.Equal(1, akka.GetConfig("akka.quoted").GetInt("\"a.b\""));
     }
+
+    [Fact]
+    public async Task A_node_without_akka_api_binds_akkas_json_slot_to_the_refusing_serializer()
+    {
+        var options = new NodeOptions();
+        Assert.False(options.AkkaApi.Enabled);
+        using (var system = Akka.Actor.ActorSystem.Create("no-json", Corrosion.Agent.ClientGateway.ClientGatewaySettings.ActorSystemConfig(options)))
+        {
+            var serializer = system.Serialization.FindSerializerForType(typeof(object));
+            Assert.IsType<Corrosion.Client.Akka.Protocol.RefusedSerializer>(serializer);
+            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.ToBinary("x"));
+            await system.Terminate();
+        }
+
+        // Asked to serialize local messages (a debugging setting), the node keeps Akka's own serializer.
+        options.Akka = Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.serialize-messages = on").WithFallback(AkkaSettings.Reference);
+        using (var system = Akka.Actor.ActorSystem.Create("json", Corrosion.Agent.ClientGateway.ClientGatewaySettings.ActorSystemConfig(options)))
+        {
+            Assert.IsType<Akka.Serialization.NewtonSoftJsonSerializer>(system.Serialization.FindSerializerForType(typeof(object)));
+            await system.Terminate();
+        }
+    }
 }

@@ -189,4 +189,20 @@ public sealed class MetricsEndpointTests
         Assert.False(options.Otlp.IsEnabled);
         Assert.Equal(TimeSpan.FromMinutes(1), options.LagWindow);
     }
+
+    [Fact]
+    public void Bounded_instruments_get_stream_limits_of_their_size_and_per_peer_ones_keep_the_default()
+    {
+        using var storage = new System.Diagnostics.Metrics.Meter(CorrosionTelemetry.StorageMeter);
+        using var replication = new System.Diagnostics.Metrics.Meter(CorrosionTelemetry.ReplicationMeter);
+        using var actors = new System.Diagnostics.Metrics.Meter(Corrosion.Agent.Actors.ActorMetrics.MeterName);
+        using var http = new System.Diagnostics.Metrics.Meter(CorrosionTelemetry.HttpMeter);
+        using var other = new System.Diagnostics.Metrics.Meter("Someone.Else");
+
+        Assert.Equal(CorrosionTelemetry.FixedTagsCardinalityLimit, CorrosionTelemetry.CardinalityLimit(storage.CreateCounter<long>("corrosion.storage.transactions")));
+        Assert.Null(CorrosionTelemetry.CardinalityLimit(replication.CreateObservableGauge("corrosion.replication.send_queue", () => 0L)));
+        Assert.Equal(CorrosionTelemetry.ActorsCardinalityLimit, CorrosionTelemetry.CardinalityLimit(actors.CreateCounter<long>(Corrosion.Agent.Actors.ActorMetrics.DeadLetters)));
+        Assert.Equal(CorrosionTelemetry.HttpCardinalityLimit, CorrosionTelemetry.CardinalityLimit(http.CreateHistogram<double>("http.server.request.duration")));
+        Assert.Null(CorrosionTelemetry.CardinalityLimit(other.CreateCounter<long>("x")));
+    }
 }
