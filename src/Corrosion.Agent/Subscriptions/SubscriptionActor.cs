@@ -435,12 +435,13 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         // Keys are encoded once here, not once per subscription; only the subscriptions reading a
         // changed table (the table index) are touched.
         var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
-        HashSet<LiveSubscription>? affected = null;
+        // One changed table (the common case): its readers as they are, no union built per event.
+        IReadOnlySet<LiveSubscription>? affected = null;
         foreach (var table in changed.Keys.Tables.Keys)
         {
             if (_byTable.TryGetValue(table, out var readers))
             {
-                (affected ??= []).UnionWith(readers);
+                affected = affected is null ? readers : new HashSet<LiveSubscription>(affected.Concat(readers));
             }
         }
 
