@@ -172,12 +172,12 @@ public static partial class EffectiveConfiguration
         return sb.ToString();
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex SafeKey();
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]*$")]
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_.-]*\z")]
     private static partial Regex SafeUnquoted();
 
-    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")]
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?\z")]
     private static partial Regex PlainNumber();
 }

@@ -58,6 +58,23 @@ public sealed class GatewayProcessTests : IClassFixture<SharedAgent>, IAsyncLife
     }
 
     [Fact]
+    public async Task An_endless_recursive_query_ends_after_api_max_query_rows_with_an_error_naming_it()
+    {
+        var rows = 0L;
+        var error = await Assert.ThrowsAsync<CorrosionAkkaException>(async () =>
+        {
+            await foreach (var row in Client.QueryAsync("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"))
+            {
+                rows = row.Cells[0].Integer;
+            }
+        });
+
+        Assert.Equal(ClientErrorCode.BadRequest, error.Code);
+        Assert.Contains("api.max_query_rows", error.Message, StringComparison.Ordinal);
+        Assert.Equal(20_000, rows);
+    }
+
+    [Fact]
     public async Task A_failing_statement_is_named_and_nothing_of_the_transaction_is_applied()
     {
         var error = await Assert.ThrowsAsync<CorrosionAkkaException>(() => Client.ExecuteAsync(

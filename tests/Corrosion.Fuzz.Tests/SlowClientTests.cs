@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 
 namespace Corrosion.Fuzz.Tests;
 
@@ -20,6 +21,7 @@ public sealed class SlowClientTests
 
     private static Task<FuzzNode> StartAsync() => FuzzNode.StartAsync(replication: false, o =>
     {
+        o.Api.StreamDrainTimeout = TimeSpan.FromMinutes(10);
         o.Api.RequestHeadersTimeout = Limit;
         o.Api.MinDataRate = new Corrosion.Hocon.ByteSize(240);
         o.Api.MinDataRateGrace = Limit;
@@ -78,6 +80,200 @@ public sealed class SlowClientTests
         await AssertServedPromptlyAsync(node);
         Assert.Equal(before, node.Fingerprint());
         Assert.Empty(node.Errors.Entries);
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_never_reads_is_dropped_as_too_slow_and_writes_go_on_promptly()
+    {
+        await using var node = await StartAsync();
+        var body = Encoding.UTF8.GetBytes("\"SELECT id, name FROM items\"");
+        var head = Encoding.ASCII.GetBytes($"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {FuzzNode.ReaderToken}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+        using var socket = await ConnectAsync(node.ApiAddress);
+        // The socket's own buffers: shrinking the receive buffer of an open connection left its window shut
+        // after a long stall until TCP's persist timer (backing off to 120 s) probed it again.
+        await socket.SendAsync(head.Concat(body).ToArray(), SocketFlags.None);
+
+        // 20,000 changed rows of 1 KB while the subscriber reads nothing: more than socket buffers and the
+        // subscriber's buffer (subscriptions.subscriber_buffer) hold, so the node's writes to it stall.
+        // Every transaction must still be answered promptly.
+        var name = new string('w', 1000);
+        var slowest = TimeSpan.Zero;
+        for (var t = 0; t < 200; t++)
+        {
+            var started = Stopwatch.StartNew();
+            var statements = Enumerable.Range(0, 100).Select(r => $"[\"INSERT OR REPLACE INTO items (id, name) VALUES (?, ?)\", [{10_000 + (t * 100) + r}, \"{name}\"]]");
+            using var content = new StringContent("[" + string.Join(",", statements) + "]", Encoding.UTF8, "application/json");
+            using var response = await node.Root.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            slowest = started.Elapsed > slowest ? started.Elapsed : slowest;
+        }
+
+        Assert.True(slowest < TimeSpan.FromSeconds(10), $"a transaction took {slowest} while a subscriber was not reading");
+        await AssertServedPromptlyAsync(node);
+
+        // The node did not buffer all 20,000 changes for it: reading now reaches the end of its stream —
+        // whole lines, then an {"error"} line saying where to resume, then the end of the chunked body —
+        // never a line cut in half.
+        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(180));
+        var text = Encoding.UTF8.GetString(received);
+        var lines = text.Split('\n');
+        var changes = lines.Count(l => l.StartsWith("{\"change\"", StringComparison.Ordinal));
+        Assert.True(complete, $"the stream of a subscriber that read nothing did not end whole ({changes} changes, {received.Length} bytes received; ends: {text[Math.Max(0, text.Length - 300)..]})");
+        Assert.True(text.EndsWith('\n'), "the stream ended inside a line: " + text[Math.Max(0, text.Length - 300)..]);
+        Assert.All(lines[..^1], l => JsonDocument.Parse(l).Dispose());
+        var error = JsonDocument.Parse(lines[^2]).RootElement.GetProperty("error").GetString();
+        Assert.Matches("resume with from=[0-9]+", error);
+        Assert.True(changes < 20_000, $"all {changes} changes were kept for a subscriber that read nothing");
+        Assert.True(await node.HealthyAsync());
+        Assert.Empty(node.Errors.Entries);
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_stops_reading_gets_whole_lines_then_an_error_with_from_and_resumes_from_it()
+    {
+        // A high minimum rate, so the node gives up on the reader as soon as its socket buffers are full
+        // (one 100 KB change per flush: 2 s of grace plus 0.1 s), long before its change buffer overflows.
+        await using var node = await FuzzNode.StartAsync(replication: false, o =>
+        {
+            o.Api.MinDataRate = new Corrosion.Hocon.ByteSize(1024 * 1024);
+            o.Api.MinDataRateGrace = TimeSpan.FromSeconds(2);
+            o.Api.StreamDrainTimeout = TimeSpan.FromMinutes(10);
+            o.Subscriptions = o.Subscriptions with { IdleTimeout = TimeSpan.FromMinutes(10) };
+        });
+        var body = Encoding.UTF8.GetBytes("\"SELECT id, name FROM items\"");
+        var head = Encoding.ASCII.GetBytes($"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {FuzzNode.ReaderToken}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+        using var socket = await ConnectAsync(node.ApiAddress);
+        // The socket's own buffers: shrinking the receive buffer of an open connection left its window shut
+        // after a long stall until TCP's persist timer (backing off to 120 s) probed it again.
+        await socket.SendAsync(head.Concat(body).ToArray(), SocketFlags.None);
+        await WaitForListenersAsync(node, 1);
+
+        // Changes of 100 KB, one per transaction, until the node has given up on the reader (its listener
+        // detached) — the gate; at most 400 (40 MB, far more than socket buffers hold).
+        var name = new string('z', 100_000);
+        var written = 0;
+        while (written < 400 && await ListenersAsync(node) > 0)
+        {
+            using var content = new StringContent($"[[\"INSERT INTO items (id, name) VALUES (?, ?)\", [{20_000 + written}, \"{name}\"]]]", Encoding.UTF8, "application/json");
+            using var response = await node.Root.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            written++;
+        }
+
+        await WaitForListenersAsync(node, 0);
+
+        // Now it reads: whole lines, consecutive change ids, then the error naming where to resume.
+        var (received, complete) = await ReadChunkedResponseAsync(socket, TimeSpan.FromSeconds(180));
+        var text = Encoding.UTF8.GetString(received);
+        Assert.True(complete, $"the stream did not end whole ({received.Length} bytes; ends: {text[Math.Max(0, text.Length - 200)..]})");
+        Assert.True(text.EndsWith('\n'), "the stream ended inside a line");
+        var lines = text.Split('\n')[..^1].Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var changeIds = lines.Where(l => l.TryGetProperty("change", out _)).Select(l => l.GetProperty("change")[3].GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, changeIds.Count).Select(i => (long)i), changeIds);
+        var error = lines[^1].GetProperty("error").GetString()!;
+        Assert.Contains("api.min_data_rate", error, StringComparison.Ordinal);
+        Assert.EndsWith($"resume with from={changeIds.Count}", error, StringComparison.Ordinal);
+        Assert.True(changeIds.Count < written, $"all {written} changes were sent to a reader that read nothing");
+
+        // Resuming from there gives the next change: nothing was skipped.
+        var id = await QueryIdAsync(node);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"v1/subscriptions/{id}?from={changeIds.Count}", UriKind.Relative));
+        using var resumed = await node.Root.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        using var reader = new StreamReader(await resumed.Content.ReadAsStreamAsync());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        JsonElement next;
+        do
+        {
+            next = JsonDocument.Parse((await reader.ReadLineAsync(cts.Token))!).RootElement; // {"columns"} first
+        }
+        while (!next.TryGetProperty("change", out _));
+
+        Assert.Equal(changeIds.Count + 1, next.GetProperty("change")[3].GetInt64());
+        Assert.Empty(node.Errors.Entries);
+    }
+
+    private static async Task<IReadOnlyList<Corrosion.Agent.Subscriptions.SubscriptionInfo>> SubscriptionsAsync(FuzzNode node) =>
+        await node.Node.Actors.Subscriptions!.Ask<IReadOnlyList<Corrosion.Agent.Subscriptions.SubscriptionInfo>>(
+            r => new Corrosion.Agent.Subscriptions.ListSubscriptions(r), TimeSpan.FromSeconds(30), CancellationToken.None);
+
+    private static async Task<int> ListenersAsync(FuzzNode node) => (await SubscriptionsAsync(node)).Sum(s => s.Listeners);
+
+    private static async Task<string> QueryIdAsync(FuzzNode node) => Assert.Single(await SubscriptionsAsync(node)).Id;
+
+    private static async Task WaitForListenersAsync(FuzzNode node, int listeners)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (await ListenersAsync(node) != listeners)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the subscription did not reach {listeners} listeners within 60 s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// Reads an HTTP/1.1 response with a chunked body until its last chunk, the node closing the
+    /// connection, or the deadline; the body (de-chunked) and whether the last chunk arrived.
+    /// </summary>
+    private static async Task<(byte[] Body, bool Complete)> ReadChunkedResponseAsync(Socket socket, TimeSpan deadline)
+    {
+        using var cts = new CancellationTokenSource(deadline);
+        var raw = new List<byte>();
+        var buffer = new byte[65536];
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                raw.AddRange(buffer.AsSpan(0, n));
+                // The last chunk (size 0) ends the body; de-chunked once at the end (not per read: megabytes arrive).
+                if (raw.Count >= 7 && raw[^7..].SequenceEqual("\r\n0\r\n\r\n"u8.ToArray()))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // Reset by the node, or the deadline: what arrived is the answer.
+        }
+
+        return Dechunk(raw.ToArray());
+    }
+
+    private static (byte[] Body, bool Complete) Dechunk(byte[] raw)
+    {
+        var crlf = "\r\n"u8;
+        var headerEnd = raw.AsSpan().IndexOf("\r\n\r\n"u8);
+        Assert.True(headerEnd >= 0 || raw.Length == 0, "no HTTP header");
+        var body = new List<byte>();
+        var at = headerEnd + 4;
+        while (headerEnd >= 0 && at < raw.Length)
+        {
+            var lineEnd = raw.AsSpan(at).IndexOf(crlf);
+            if (lineEnd < 0)
+            {
+                break;
+            }
+
+            var size = Convert.ToInt32(Encoding.ASCII.GetString(raw, at, lineEnd).Split(';')[0], 16);
+            at += lineEnd + 2;
+            if (size == 0)
+            {
+                return (body.ToArray(), true);
+            }
+
+            var take = Math.Min(size, raw.Length - at);
+            body.AddRange(raw.AsSpan(at, take));
+            at += size + 2;
+        }
+
+        return (body.ToArray(), false);
     }
 
     private sealed record Dribble(bool CutOff, int Sent, TimeSpan Elapsed);

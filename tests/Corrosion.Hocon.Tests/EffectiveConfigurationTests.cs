@@ -76,4 +76,25 @@ public class EffectiveConfigurationTests
             root.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal),
             again.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal));
     }
+
+    [Theory]
+    [InlineData("e = \"\"\"multi\n\"\"\"\n")]
+    [InlineData("e = \"multi\\n\"\n")]
+    [InlineData("e = \"12\\n\"\n")]
+    [InlineData("\"key\\n\" = 1\n")]
+    public void A_value_or_key_ending_in_a_newline_is_rendered_quoted_and_reads_back_the_same(string text)
+    {
+        // Found by the fuzzer (MutatedSeed #56112, seed 20261206): e = """multi⏎""" rendered as
+        // "e = multi⏎", because the "safe to leave unquoted" patterns ended in $, which also matches
+        // before a final newline; it read back as other keys.
+        var root = new ConfigurationBuilder().AddHoconString(text, "t.conf").Build();
+
+        var rendered = EffectiveConfiguration.Render(root, _ => false);
+        var again = new ConfigurationBuilder().AddHoconString(rendered, "rendered").Build();
+
+        Assert.Contains("\\n\"", rendered, StringComparison.Ordinal);
+        Assert.Equal(
+            root.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            again.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+    }
 }

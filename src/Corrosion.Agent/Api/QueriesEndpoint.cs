@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Corrosion.Agent.Storage;
 using Microsoft.AspNetCore.Http;
@@ -39,10 +40,21 @@ internal static class QueriesEndpoint
 
         try
         {
+            // One writer for every row line (a writer and a closure per row were most of the cost
+            // of streaming a large answer).
+            var body = http.Response.BodyWriter;
+            using var writer = new System.Text.Json.Utf8JsonWriter(body);
             foreach (var row in query.Rows)
             {
                 http.RequestAborted.ThrowIfCancellationRequested();
-                await ApiResponses.WriteLineAsync(http, w => WriteRow(w, row.RowId, row.Cells), flush: row.RowId % FlushEveryRows == 0);
+                writer.Reset();
+                WriteRow(writer, row.RowId, row.Cells);
+                writer.Flush();
+                body.Write("\n"u8);
+                if (row.RowId % FlushEveryRows == 0)
+                {
+                    await body.FlushAsync(http.RequestAborted);
+                }
             }
         }
         catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
@@ -72,7 +84,7 @@ internal static class QueriesEndpoint
     {
         try
         {
-            return api.Store.Query(statement, timeout);
+            return api.Store.Query(statement, timeout, api.Options.Api.QueryOutputLimit);
         }
         catch (Exception e) when (e is SqlException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -44,7 +44,7 @@ internal static class SubscriptionsEndpoint
             access.RememberSubscription(created.QueryId, tables);
         }
 
-        await StreamAsync(http, outcome);
+        await StreamAsync(http, api, outcome);
     }
 
     public static async Task AttachAsync(HttpContext http, ApiContext api, ApiAccess access)
@@ -70,7 +70,7 @@ internal static class SubscriptionsEndpoint
         }
 
         var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new AttachSubscription(id, from, skipRows, reply));
-        await StreamAsync(http, outcome, from);
+        await StreamAsync(http, api, outcome, from);
     }
 
     internal static bool BoolQuery(HttpContext http, string name)
@@ -131,7 +131,7 @@ internal static class SubscriptionsEndpoint
         });
     }
 
-    private static async Task StreamAsync(HttpContext http, SubscribeOutcome? outcome, long? from = null)
+    private static async Task StreamAsync(HttpContext http, ApiContext api, SubscribeOutcome? outcome, long? from = null)
     {
         if (outcome is null)
         {
@@ -149,35 +149,60 @@ internal static class SubscriptionsEndpoint
             http.Response.Headers[QueryIdHeader] = stream.QueryId;
             http.Response.Headers[QueryHashHeader] = stream.QueryHash;
             http.Response.ContentType = ApiResponses.NdJson;
-            await ApiResponses.WriteLineAsync(http, w => WriteColumns(w, stream.Columns), flush: false);
-            var written = 0;
-            foreach (var row in stream.Rows)
+            using var lines = new NdJsonStream(http, api.Options.Api);
+            // The change id a reader resumes from: none until the rows are all written (it subscribes again).
+            long? resumeFrom = from;
+            try
             {
-                await ApiResponses.WriteLineAsync(http, w => QueriesEndpoint.WriteRow(w, row.RowId, row.Cells), flush: ++written % FlushEveryRows == 0);
-            }
-
-            if (stream.EndOfQuery is { } eoq)
-            {
-                await ApiResponses.WriteLineAsync(http, w =>
+                lines.WriteLine(WriteColumns, stream.Columns);
+                var written = 0;
+                foreach (var row in stream.Rows)
                 {
-                    w.WriteStartObject();
-                    w.WriteStartObject("eoq");
-                    w.WriteNumber("time", eoq.Time);
-                    w.WriteNumber("change_id", eoq.ChangeId);
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                }, flush: false);
-            }
+                    lines.WriteLine(static (w, row) => QueriesEndpoint.WriteRow(w, row.RowId, row.Cells), row);
+                    if (++written % FlushEveryRows == 0)
+                    {
+                        await lines.FlushAsync(http.RequestAborted);
+                    }
+                }
 
-            foreach (var change in stream.Replay)
+                if (stream.EndOfQuery is { } eoq)
+                {
+                    lines.WriteLine(static (w, eoq) =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteStartObject("eoq");
+                        w.WriteNumber("time", eoq.Time);
+                        w.WriteNumber("change_id", eoq.ChangeId);
+                        w.WriteEndObject();
+                        w.WriteEndObject();
+                    }, eoq);
+                    resumeFrom = eoq.ChangeId;
+                }
+
+                foreach (var change in stream.Replay)
+                {
+                    lines.WriteLine(WriteChange, change);
+                    resumeFrom = change.ChangeId;
+                    if (++written % FlushEveryRows == 0)
+                    {
+                        await lines.FlushAsync(http.RequestAborted);
+                    }
+                }
+
+                await lines.FlushAsync(http.RequestAborted);
+            }
+            catch (StreamStalledException e)
             {
-                await ApiResponses.WriteLineAsync(http, w => WriteChange(w, change), flush: ++written % FlushEveryRows == 0);
+                await stream.DisposeAsync();
+                await lines.EndWithErrorAsync(StalledMessage(e, resumeFrom));
+                return;
             }
 
-            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
-            var last = stream.Replay.Count > 0 ? stream.Replay[^1].ChangeId : stream.EndOfQuery?.ChangeId ?? from ?? 0;
+            var last = resumeFrom ?? 0;
             await PumpAsync(
                 http,
+                lines,
+                stream,
                 stream.Changes,
                 (w, change) =>
                 {
@@ -188,13 +213,24 @@ internal static class SubscriptionsEndpoint
         }
     }
 
+    // Before the end of the rows there is no change id to resume from: subscribe again.
+    private static string StalledMessage(StreamStalledException e, long? resumeFrom) =>
+        resumeFrom is { } id ? $"{e.Message}; resume with from={id}" : $"{e.Message}; subscribe again";
+
     /// <summary>
     /// Writes what the channel holds, flushing once per burst, until it completes; a channel ended
-    /// with an error ends the stream with <c>{"error"}</c>, and so does the node stopping (with
-    /// <paramref name="resumeHint"/>): a graceful stop waits for open requests, so a live stream
-    /// must end by itself or it holds the stop for the host's whole shutdown timeout.
+    /// with an error ends the stream with <c>{"error"}</c>, and so does a reader too slow for
+    /// <c>api.min_data_rate</c> or the node stopping (both with <paramref name="resumeHint"/>): a
+    /// graceful stop waits for open requests, so a live stream must end by itself or it holds the
+    /// stop for the host's whole shutdown timeout.
     /// </summary>
-    internal static async Task PumpAsync<T>(HttpContext http, ChannelReader<T> reader, Action<Utf8JsonWriter, T> write, Func<string> resumeHint)
+    /// <param name="http">The request.</param>
+    /// <param name="lines">Its answer.</param>
+    /// <param name="source">The listener feeding <paramref name="reader"/>: detached as soon as the stream must end, so nothing more collects for it.</param>
+    /// <param name="reader">The items.</param>
+    /// <param name="write">Writes one item's line.</param>
+    /// <param name="resumeHint">What the reader should do next, for the closing error.</param>
+    internal static async Task PumpAsync<T>(HttpContext http, NdJsonStream lines, IAsyncDisposable source, ChannelReader<T> reader, Action<Utf8JsonWriter, T> write, Func<string> resumeHint)
     {
         var stopping = http.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
@@ -205,29 +241,32 @@ internal static class SubscriptionsEndpoint
                 var burst = 0;
                 while (reader.TryRead(out var item))
                 {
-                    await ApiResponses.WriteLineAsync(http, w => write(w, item), flush: ++burst % FlushEveryRows == 0);
+                    lines.WriteLine(write, item);
+                    if (++burst % FlushEveryRows == 0)
+                    {
+                        await lines.FlushAsync(http.RequestAborted);
+                    }
                 }
 
-                await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+                await lines.FlushAsync(http.RequestAborted);
             }
+        }
+        catch (StreamStalledException e)
+        {
+            await source.DisposeAsync();
+            await lines.EndWithErrorAsync($"{e.Message}; {resumeHint()}");
         }
         catch (Exception e) when (e is SubscriberTooSlowException or ChannelClosedException)
         {
-            await WriteStreamErrorAsync(http, e.Message);
+            await source.DisposeAsync();
+            await lines.EndWithErrorAsync(e.Message);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
-            await WriteStreamErrorAsync(http, $"the node is shutting down; {resumeHint()}");
+            await source.DisposeAsync();
+            await lines.EndWithErrorAsync($"the node is shutting down; {resumeHint()}");
         }
     }
-
-    private static ValueTask WriteStreamErrorAsync(HttpContext http, string message) =>
-        ApiResponses.WriteLineAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("error", message);
-            w.WriteEndObject();
-        }, flush: true);
 
     private static void WriteColumns(Utf8JsonWriter w, IReadOnlyList<string> columns)
     {

@@ -40,7 +40,8 @@ internal static class UpdatesEndpoint
             // Send the headers now: the first notification may be a long way off.
             await http.Response.StartAsync(http.RequestAborted);
             await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
-            await SubscriptionsEndpoint.PumpAsync(http, stream.Notifications, static (w, n) =>
+            using var lines = new NdJsonStream(http, api.Options.Api);
+            await SubscriptionsEndpoint.PumpAsync(http, lines, stream, stream.Notifications, static (w, n) =>
             {
                 w.WriteStartObject();
                 w.WriteStartArray("notify");

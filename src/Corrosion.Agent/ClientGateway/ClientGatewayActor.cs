@@ -175,7 +175,7 @@ public sealed partial class ClientGatewayActor : ReceiveActor
             }
 
             var timeout = query.TimeoutSeconds is { } seconds && double.IsFinite(seconds) && seconds is > 0 and <= 24 * 3600 ? TimeSpan.FromSeconds(seconds) : _options.Api.DefaultTimeout;
-            var result = _store.Query(statement, timeout);
+            var result = _store.Query(statement, timeout, _options.Api.QueryOutputLimit);
             Context.ActorOf(QueryStreamActor.Props(result, sender, _streams));
         }
         catch (Exception e) when (e is ArgumentException or SqlException or SqliteException)

@@ -20,6 +20,29 @@ public sealed class ApiOptions
     [ConfigurationKeyName("default_timeout")]
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Default of <see cref="MaxQueryRows"/>.</summary>
+    public const long DefaultMaxQueryRows = 1_000_000;
+
+    /// <summary>Default of <see cref="MaxQueryBytes"/>: 256 MiB.</summary>
+    public const long DefaultMaxQueryBytes = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Most rows one query answers (HTTP <c>/v1/queries</c> and the Akka client's queries); past it
+    /// the stream ends with an error. 0 turns the limit off.
+    /// </summary>
+    [ConfigurationKeyName("max_query_rows")]
+    public long MaxQueryRows { get; set; } = DefaultMaxQueryRows;
+
+    /// <summary>
+    /// Most bytes of values one query answers (text and blob bytes, 8 per number); past it the
+    /// stream ends with an error. 0 turns the limit off.
+    /// </summary>
+    [ConfigurationKeyName("max_query_bytes")]
+    public ByteSize MaxQueryBytes { get; set; } = new(DefaultMaxQueryBytes);
+
+    /// <summary>The query output bound these options give.</summary>
+    internal Storage.QueryOutputLimit QueryOutputLimit => new(MaxQueryRows, MaxQueryBytes.Bytes);
+
     /// <summary>Longest a client may take to send its request headers (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
     [ConfigurationKeyName("request_headers_timeout")]
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -35,6 +58,14 @@ public sealed class ApiOptions
     /// <summary>How long a transfer may run below <see cref="MinDataRate"/> before the connection is closed.</summary>
     [ConfigurationKeyName("min_data_rate_grace")]
     public TimeSpan MinDataRateGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a reader of a subscription or table watch that fell below <see cref="MinDataRate"/>
+    /// gets to take the lines already sent and the closing <c>{"error"}</c> line; past it the
+    /// connection is closed where it stands.
+    /// </summary>
+    [ConfigurationKeyName("stream_drain_timeout")]
+    public TimeSpan StreamDrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Authorization.</summary>
     public AuthzOptions Authz { get; set; } = new();

@@ -136,8 +136,11 @@ public sealed partial class NodeOptions
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");
         Require(Api.DefaultTimeout > TimeSpan.Zero, "api.default_timeout", "must be positive");
+        Require(Api.MaxQueryRows >= 0, "api.max_query_rows", "must be 0 (no limit) or positive");
+        Require(Api.MaxQueryBytes.Bytes >= 0, "api.max_query_bytes", "must be 0 (no limit) or positive");
         Require(Api.RequestHeadersTimeout > TimeSpan.Zero, "api.request_headers_timeout", "must be positive");
-        Require(Api.MinDataRateGrace >= TimeSpan.FromSeconds(1), "api.min_data_rate_grace", "must be at least 1s (Kestrel checks rates once a second)");
+        Require(Api.MinDataRateGrace > TimeSpan.FromSeconds(1), "api.min_data_rate_grace", "must be more than 1s (Kestrel checks rates once a second and refuses a grace of 1s or less)");
+        Require(Api.StreamDrainTimeout >= TimeSpan.FromSeconds(1), "api.stream_drain_timeout", "must be at least 1s");
         Api.Authz.Validate();
         AkkaApi.Validate();
         Gossip.Validate();

@@ -12,9 +12,10 @@ public sealed partial class CrdtStore
     /// </summary>
     /// <param name="statement">The statement.</param>
     /// <param name="timeout">Most time SQLite may spend on it (null: no limit); past it, reading the rows throws <see cref="SqlException"/>.</param>
+    /// <param name="limit">Most rows and bytes it may answer (default: no limit); past them, reading the rows throws <see cref="SqlException"/>.</param>
     /// <exception cref="NotReadOnlyException">The statement would write; nothing ran.</exception>
     /// <exception cref="SqlException">Invalid SQL, with SQLite's message.</exception>
-    public QueryResult Query(Statement statement, TimeSpan? timeout = null)
+    public QueryResult Query(Statement statement, TimeSpan? timeout = null, QueryOutputLimit limit = default)
     {
         ArgumentNullException.ThrowIfNull(statement);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -29,7 +30,7 @@ public sealed partial class CrdtStore
             }
 
             BindParameters(stmt, statement, strict: true);
-            return new QueryResult(stmt, connection, _readers.Return, timeout);
+            return new QueryResult(stmt, connection, _readers.Return, timeout, limit);
         }
         catch
         {

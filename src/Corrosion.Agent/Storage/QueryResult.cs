@@ -14,6 +14,7 @@ public sealed class QueryResult : IDisposable
     private readonly Action<SqliteConnection> _release;
     private readonly SqliteConnection _connection;
     private readonly TimeSpan? _timeout;
+    private readonly QueryOutputLimit _limit;
     private readonly delegate_progress? _progress;
     private bool _enumerated;
     private bool _disposed;
@@ -28,15 +29,17 @@ public sealed class QueryResult : IDisposable
     /// Most time SQLite may spend stepping (time spent waiting on the reader between rows does
     /// not count, so a slow client is not cut off; an endless query is).
     /// </param>
-    internal QueryResult(NativeStatement statement, SqliteConnection connection, Action<SqliteConnection> release, TimeSpan? timeout = null)
+    /// <param name="limit">Most rows and bytes the query may answer.</param>
+    internal QueryResult(NativeStatement statement, SqliteConnection connection, Action<SqliteConnection> release, TimeSpan? timeout = null, QueryOutputLimit limit = default)
     {
         _statement = statement;
         _connection = connection;
         _release = release;
         _timeout = timeout;
-        if (timeout is { } limit)
+        _limit = limit;
+        if (timeout is { } time)
         {
-            var budget = (long)(limit.TotalSeconds * Stopwatch.Frequency);
+            var budget = (long)(time.TotalSeconds * Stopwatch.Frequency);
             _progress = _ =>
             {
                 var started = _stepStarted;
@@ -64,7 +67,8 @@ public sealed class QueryResult : IDisposable
     public IReadOnlyList<string> Columns { get; }
 
     /// <summary>
-    /// The rows, read as enumerated (once). Throws <see cref="SqlException"/> when SQLite fails mid-way.
+    /// The rows, read as enumerated (once). Throws <see cref="SqlException"/> when SQLite fails mid-way
+    /// or the answer would pass its <see cref="QueryOutputLimit"/> (the rows before it were returned).
     /// </summary>
     public IEnumerable<QueryRow> Rows
     {
@@ -84,12 +88,24 @@ public sealed class QueryResult : IDisposable
     private IEnumerable<QueryRow> Read()
     {
         long rowId = 0;
+        long bytes = 0;
         while (!_disposed && Step())
         {
+            if (_limit.MaxRows > 0 && rowId >= _limit.MaxRows)
+            {
+                throw new SqlException($"the answer has more than {_limit.MaxRows} rows and was stopped there (api.max_query_rows); narrow the query or add a LIMIT");
+            }
+
             var cells = new SqlValue[Columns.Count];
             for (var i = 0; i < cells.Length; i++)
             {
                 cells[i] = _statement.GetValue(i);
+                bytes += cells[i].Kind is SqlValueKind.Text or SqlValueKind.Blob ? raw.sqlite3_column_bytes(_statement.Handle, i) : 8;
+            }
+
+            if (_limit.MaxBytes > 0 && bytes > _limit.MaxBytes)
+            {
+                throw new SqlException($"the answer has more than {_limit.MaxBytes} bytes of values and was stopped before row {rowId + 1} (api.max_query_bytes); narrow the query or add a LIMIT");
             }
 
             yield return new QueryRow(++rowId, cells);

@@ -7,9 +7,10 @@ public sealed class SharedAgent : IAsyncLifetime
 
     public AgentProcess Agent { get; private set; } = null!;
 
-    /// <summary>Configuration beyond the defaults: a short change log, so expiry can be tested.</summary>
+    /// <summary>Configuration beyond the defaults: a short change log, so expiry can be tested; a small query output bound.</summary>
     public const string Config = """
         subscriptions.max_change_log = 3
+        api.max_query_rows = 20000
         akka_api { batch_rows = 500, window = 2 }
         """;
 

@@ -95,6 +95,14 @@ public sealed class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a signal (<c>HUP</c>, <c>TERM</c>…) with <c>kill</c>.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill!.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>Sends SIGTERM and waits for a clean exit.</summary>
     public async Task<int> StopAsync(TimeSpan deadline)
     {
