@@ -8,7 +8,8 @@ namespace Corrosion.Agent.Replication.Broadcast;
 /// cluster (at most <see cref="BroadcastOptions.DirectMax"/> other live members) a new local payload goes to
 /// every member at once; otherwise it goes at once to the nearest ring (lowest known RTT) and <see cref="BroadcastOptions.Fanout"/>
 /// random live members; a payload first seen from a peer is re-broadcast the same way (without the
-/// ring), never back to that peer; duplicates are dropped. Each payload is sent at most
+/// ring), never back to that peer — except that in a small cluster a payload received straight from its origin goes to only
+/// <see cref="BroadcastOptions.DirectRelay"/> members (the origin already sent it to everyone); duplicates are dropped. Each payload is sent at most
 /// <c>retransmit_mult × ceil(log10(n + 1))</c> times (n = live members including this node, when the
 /// payload arrived), never twice to one peer; the rest of that budget is spent on later
 /// <see cref="Tick"/>s to other random members until it is gone or every live member has the payload.
@@ -207,7 +208,12 @@ public sealed class BroadcastPlanner
 
         Counters.ReceivedNew++;
         _seen.Add(id);
-        var pending = new Pending(id, data, CurrentBudget, from);
+        // Straight from its origin in a small cluster: the origin sent it to every member itself (Local), so a full
+        // re-broadcast would be almost all duplicates (9 + 9 × 8 frames per change at N = 10). A few relays cover a lost
+        // frame; the budget is capped to them so Tick does not spend the rest later on members that were sent it anyway.
+        // What is still lost is repaired by the receivers of a relay (full fanout, below) or by sync.
+        var budget = IsDirect && from == id.Actor ? Math.Min(CurrentBudget, Options.DirectRelay) : CurrentBudget;
+        var pending = new Pending(id, data, budget, from);
         _chosen.Clear();
         ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget));
         var sends = Emit(pending, retransmission: false);

@@ -20,6 +20,7 @@ public sealed class BroadcastPlannerPropertyTests
             Fanout = r.Next(1, 5),
             NearestRing = r.Next(0, 3),
             DirectMax = r.Next(0, 30),
+            DirectRelay = r.Next(0, 4),
             RetransmitMult = r.Next(1, 6),
             MaxPending = r.Next(1, 20),
             SeenCapacity = 100, // more than the 59 ids used: nothing is forgotten, so "fresh" means never seen
@@ -80,7 +81,11 @@ public sealed class BroadcastPlannerPropertyTests
         for (var step = 0; step < 300; step++)
         {
             var member = NodeId(r.Next(0, universe + 1)); // 0 is this node: it must be ignored
-            var payload = Payload(r.Next(1, 60));
+            // Every third version is a change of a member (its origin may send it to us itself), the rest of node 1000.
+            var version = r.Next(1, 60);
+            var payload = version % 3 == 0
+                ? new PayloadId(NodeId(1 + (version % universe)), VersionRange.Single(version), new SeqRange(0, 0))
+                : Payload(version);
             string? error = null;
             switch (r.Next(10))
             {
@@ -119,7 +124,9 @@ public sealed class BroadcastPlannerPropertyTests
                 case 5 or 6:
                     {
                         var fresh = !planner.HasSeen(payload);
-                        budget.TryAdd(payload, planner.CurrentBudget);
+                        // Straight from its origin in direct mode: only direct_relay sends, now or later.
+                        var fromOrigin = fresh && planner.IsDirect && member == payload.Actor && member != NodeId(0);
+                        budget.TryAdd(payload, fromOrigin ? Math.Min(planner.CurrentBudget, options.DirectRelay) : planner.CurrentBudget);
                         if (fresh)
                         {
                             // Sent-to records of a forgotten payload start over; so does the sender rule.

@@ -44,6 +44,59 @@ public sealed class BroadcastPlannerTests
         Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(1));
     }
 
+    /// <summary>Version 1 of member <paramref name="origin"/>'s changes (one whole chunk).</summary>
+    private static PayloadId PayloadFrom(int origin) => new(NodeId(origin), VersionRange.Single(1), new SeqRange(0, 0));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_payload_received_in_direct_mode_straight_from_its_origin_is_relayed_to_direct_relay_members_only(int relay)
+    {
+        // The origin sent it to all 9 others itself: a few relays cover a lost frame, the rest would be duplicates.
+        var planner = Broadcaster(9, new BroadcastOptions { DirectRelay = relay });
+
+        var receipt = planner.Received(PayloadFrom(1), NodeId(1), Data, nowMs: 0);
+
+        Assert.True(planner.IsDirect);
+        Assert.False(receipt.IsDuplicate);
+        Assert.Equal(relay, receipt.Sends.Count);
+        Assert.Equal(relay, receipt.Sends.Select(s => s.Peer).Distinct().Count());
+        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(1));
+        // Its budget is those relays: no later round re-spends the full budget on members the origin sent it to.
+        Assert.Equal(0, planner.PendingCount);
+        Assert.Empty(DrainTicks(planner));
+    }
+
+    [Fact]
+    public void A_payload_received_in_direct_mode_from_a_relayer_is_re_broadcast_with_the_full_budget()
+    {
+        // Node 2 relays node 1's change: the origin's own frame to us may have been lost, so keep the epidemic's cover.
+        var planner = Broadcaster(9, new BroadcastOptions());
+        var budget = planner.CurrentBudget; // 4 × ceil(log10(11)) = 8
+
+        var receipt = planner.Received(PayloadFrom(1), NodeId(2), Data, nowMs: 0);
+
+        Assert.Equal(Math.Min(BroadcastOptions.DefaultFanout, budget), receipt.Sends.Count);
+        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(2));
+    }
+
+    [Fact]
+    public void A_payload_received_straight_from_its_origin_above_direct_max_is_re_broadcast_with_the_full_budget()
+    {
+        var planner = Broadcaster(BroadcastOptions.DefaultDirectMax + 1, new BroadcastOptions { Fanout = 3 });
+        var budget = planner.CurrentBudget;
+
+        var receipt = planner.Received(PayloadFrom(1), NodeId(1), Data, nowMs: 0);
+        var later = DrainTicks(planner);
+
+        Assert.False(planner.IsDirect);
+        Assert.Equal(3, receipt.Sends.Count);
+        Assert.Equal(budget, receipt.Sends.Count + later.Count);
+        Assert.DoesNotContain(receipt.Sends.Concat(later), s => s.Peer == NodeId(1));
+    }
+
     [Fact]
     public void Local_payload_goes_at_once_to_fanout_distinct_live_members()
     {
@@ -378,6 +431,14 @@ public sealed class BroadcastPlannerTests
         };
 
         Assert.Throws<ArgumentException>(() => options.Validate());
+    }
+
+    [Fact]
+    public void Direct_relay_out_of_range_is_rejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new BroadcastOptions { DirectRelay = -1 }.Validate());
+
+        Assert.Contains("direct_relay", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

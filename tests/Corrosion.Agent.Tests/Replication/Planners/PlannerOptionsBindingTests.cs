@@ -20,6 +20,7 @@ public sealed class PlannerOptionsBindingTests
         var config = Config(
             ("gossip:broadcast:fanout", "4"),
             ("gossip:broadcast:nearest_ring", "0"),
+            ("gossip:broadcast:direct_relay", "1"),
             ("gossip:broadcast:retransmit_mult", "5"),
             ("gossip:broadcast:retransmit_interval", "00:00:00.350"),
             ("gossip:broadcast:max_pending", "10"),
@@ -32,6 +33,7 @@ public sealed class PlannerOptionsBindingTests
             {
                 Fanout = 4,
                 NearestRing = 0,
+                DirectRelay = 1,
                 RetransmitMult = 5,
                 RetransmitInterval = TimeSpan.FromMilliseconds(350),
                 MaxPending = 10,
