@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Corrosion.Hocon;
 
 namespace Corrosion.Agent.Tests.Api;
 
@@ -79,7 +80,16 @@ public sealed class ApiInputRegressionTests
     [Fact]
     public async Task An_endless_query_ends_its_stream_with_an_error_at_the_timeout()
     {
-        await using var node = await TestNode.StartAsync(o => o.EnableReplication = false, Schema);
+        // No output bound, so only the time limit can end the query (a fast machine reaches
+        // api.max_query_rows within 0.5 s: QueryOutputLimitTests covers that bound).
+        await using var node = await TestNode.StartAsync(
+            o =>
+            {
+                o.EnableReplication = false;
+                o.Api.MaxQueryRows = 0;
+                o.Api.MaxQueryBytes = new ByteSize(0);
+            },
+            Schema);
         await HttpJson.PostAsync(node.Http, "/v1/transactions", """["INSERT INTO a (id) VALUES (1)"]""");
 
         var (status, lines) = await HttpJson.PostNdJsonAsync(node.Http, "/v1/queries?timeout=0.5",

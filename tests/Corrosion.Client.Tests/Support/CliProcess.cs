@@ -28,13 +28,18 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // A child inherits ignored signals: under nohup (SIGHUP) or a shell without job control
+        // (SIGINT) it would never see the signals some tests send it. `env` gives them their
+        // default handling, as an interactive shell would, and execs (the pid is the child's).
+        info.ArgumentList.Add("--default-signal=HUP,INT");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "corrosion.dll"));
         foreach (var arg in args)
         {
