@@ -248,6 +248,7 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         foreach (var chunk in committed.Changesets)
         {
             ReplicationTrace.Changeset("gossip.local", chunk);
+            _counters.LocalChangeset();
             var frame = ReplicationCodec.Encode(_clusterId, new BroadcastChangeset(chunk));
             Send(_broadcast.Local(PayloadId.Of(chunk), frame, now));
         }

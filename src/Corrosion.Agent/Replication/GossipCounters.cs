@@ -16,6 +16,7 @@ internal sealed class GossipCounters
     private long _sendDrops;
     private long _returnedPeerSyncs;
     private long _syncRoundsAbandoned;
+    private long _localChangesets;
 
     public void BroadcastSent()
     {
@@ -84,6 +85,8 @@ internal sealed class GossipCounters
 
     public void SyncRoundAbandoned() => Interlocked.Increment(ref _syncRoundsAbandoned);
 
+    public void LocalChangeset() => Interlocked.Increment(ref _localChangesets);
+
     public GossipStats Snapshot(int livePeers, int pendingBroadcasts) => new(
         Interlocked.Read(ref _broadcastsSent),
         Interlocked.Read(ref _broadcastsReceived),
@@ -99,5 +102,6 @@ internal sealed class GossipCounters
         livePeers,
         pendingBroadcasts,
         Interlocked.Read(ref _returnedPeerSyncs),
-        Interlocked.Read(ref _syncRoundsAbandoned));
+        Interlocked.Read(ref _syncRoundsAbandoned),
+        Interlocked.Read(ref _localChangesets));
 }

@@ -59,6 +59,7 @@ public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipComma
 /// <param name="PendingBroadcasts">Changesets waiting for later transmissions.</param>
 /// <param name="ReturnedPeerSyncs">Peers synced with at once because they came back (<see cref="PeerReturned"/>).</param>
 /// <param name="SyncRoundsAbandoned">Sync rounds given up so that a round with a member that came back could start at once.</param>
+/// <param name="LocalChangesets">Changesets of this node's own commits the actor has handed to the broadcast planner.</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -74,7 +75,8 @@ public sealed record GossipStats(
     int LivePeers,
     int PendingBroadcasts,
     long ReturnedPeerSyncs = 0,
-    long SyncRoundsAbandoned = 0);
+    long SyncRoundsAbandoned = 0,
+    long LocalChangesets = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;

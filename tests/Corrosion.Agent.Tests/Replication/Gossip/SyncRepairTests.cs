@@ -51,6 +51,9 @@ public sealed class SyncRepairTests(ITestOutputHelper output)
             await GossipCluster.WriteAsync(a, "INSERT INTO items (id, name) VALUES (?, 'while b was down')", i);
         }
 
+        // A write is acknowledged before its changesets reach a's gossip actor: wait until all seven have (while b is
+        // down), else a late one is broadcast straight to the restarted b and the test no longer shows sync.
+        await GossipCluster.EventuallyAsync(async () => (await GossipCluster.StatsAsync(a)).LocalChangesets >= 7, "a's gossip has its seven writes");
         await cluster.RestartNodeAsync(b);
 
         Assert.Equal(bId, b.Id);
