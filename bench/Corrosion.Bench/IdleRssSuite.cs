@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
+using Corrosion.Bench.Replication;
+
 namespace Corrosion.Bench;
 
 /// <summary>
@@ -24,7 +26,7 @@ internal static partial class IdleRssSuite
     {
         var seconds = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
         var cliIndex = Array.IndexOf(args, "--cli");
-        var cli = cliIndex >= 0 && cliIndex + 1 < args.Length ? Path.GetFullPath(args[cliIndex + 1]) : DefaultCli();
+        var cli = cliIndex >= 0 && cliIndex + 1 < args.Length ? Path.GetFullPath(args[cliIndex + 1]) : AgentProcess.DefaultCli();
         if (!File.Exists(cli))
         {
             Console.Error.WriteLine($"idle-rss: {cli} does not exist; build it first (dotnet build -c Release src/Corrosion.Cli) or pass --cli");
@@ -45,11 +47,11 @@ internal static partial class IdleRssSuite
     private static async Task<int> RunAsync(string cli, int seconds, int burstSeconds, int members, TimeSpan? settle)
     {
         using var dir = new BenchDirectory();
-        var agents = new List<Agent>();
+        var agents = new List<AgentProcess>();
         try
         {
             // Each member on its own gossip port (SWIM's UDP and the TCP transport share it); all join the first.
-            var ports = Enumerable.Range(0, members).Select(_ => FreePort()).ToList();
+            var ports = Enumerable.Range(0, members).Select(_ => AgentProcess.FreePort()).ToList();
             for (var i = 0; i < members; i++)
             {
                 var config = dir.File($"node{i}.conf");
@@ -59,7 +61,7 @@ internal static partial class IdleRssSuite
                     gossip.addr = "127.0.0.1:{(members == 1 ? 0 : ports[i])}"
                     {(i == 0 ? "" : $"membership.bootstrap = [\"127.0.0.1:{ports[0]}\"]")}
                     """);
-                agents.Add(Agent.Start(cli, config, dir.Path));
+                agents.Add(AgentProcess.Start(cli, config, dir.Path));
             }
 
             var apis = await Task.WhenAll(agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
@@ -98,11 +100,7 @@ internal static partial class IdleRssSuite
         }
         finally
         {
-            await Task.WhenAll(agents.Select(a => a.StopAsync()));
-            foreach (var agent in agents)
-            {
-                agent.Process.Dispose();
-            }
+            await Task.WhenAll(agents.Select(a => a.DisposeAsync().AsTask()));
         }
 
         return 0;
@@ -112,81 +110,6 @@ internal static partial class IdleRssSuite
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>One agent process, stopped with the bench (CORROSION_EXIT_WITH_PARENT) even when the bench is killed.</summary>
-    private sealed class Agent
-    {
-        private Agent(Process process, TaskCompletionSource<Uri> listening)
-        {
-            Process = process;
-            Listening = listening.Task;
-        }
-
-        public Process Process { get; }
-
-        public Task<Uri> Listening { get; }
-
-        public static Agent Start(string cli, string config, string workingDirectory)
-        {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = workingDirectory,
-            };
-            info.ArgumentList.Add(cli);
-            info.ArgumentList.Add("agent");
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(config);
-            info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-            var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
-            var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line && ApiAddress().Match(line) is { Success: true } api)
-                {
-                    listening.TrySetResult(new Uri(api.Groups[1].Value));
-                }
-            };
-            process.ErrorDataReceived += (_, _) => { };
-            process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"corrosion agent ({config}) exited with {process.ExitCode} before listening"));
-            process.EnableRaisingEvents = true;
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return new Agent(process, listening);
-        }
-
-        public async Task StopAsync()
-        {
-            if (Process.HasExited)
-            {
-                return;
-            }
-
-            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill!.WaitForExitAsync();
-            }
-
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await Process.WaitForExitAsync(stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-        }
     }
 
     /// <summary>16 clients insert one row per request over HTTP for the given time; what they did and the RSS at the end.</summary>
@@ -224,8 +147,6 @@ internal static partial class IdleRssSuite
             $"- burst: {latencies.Count:N0} inserts in {seconds} s ({latencies.Count / (double)seconds:N0}/s, {failed} failed), {Percentiles.Summary(latencies)}; VmRSS at its end {end.RssKiB / 1024.0:0.0} MiB");
     }
 
-    [GeneratedRegex(@"listening on (http\S+)")]
-    private static partial Regex ApiAddress();
 
     // USER_HZ: 100 on Linux.
     private const int ClockTicksPerSecond = 100;
@@ -254,16 +175,5 @@ internal static partial class IdleRssSuite
         }
 
         return (Field("VmRSS"), Field("VmHWM"), threads, cpu, switches);
-    }
-
-    private static string DefaultCli()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Corrosion.Actors.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? ".", "src", "Corrosion.Cli", "bin", "Release", "net10.0", "corrosion.dll");
     }
 }
