@@ -124,8 +124,16 @@ public sealed partial class Swim
     private void OnSuspicionTimeout(SwimTimer timer, long nowMs, ISwimRuntime runtime)
     {
         if (!_members.TryGetValue(timer.Member, out var entry) || entry.TimerToken != timer.Token
-            || entry.State != MemberState.Suspect || entry.Suspicion is not { } suspicion || nowMs < suspicion.DeadlineMs)
+            || entry.State != MemberState.Suspect || entry.Suspicion is not { } suspicion)
         {
+            return;
+        }
+
+        if (nowMs < suspicion.DeadlineMs)
+        {
+            // A runtime timer may fire a little before the deadline by the core's clock (timer granularity, another
+            // clock): wait out the rest instead of dropping the only timer, which left the member suspect for good.
+            runtime.SetTimer(timer, suspicion.DeadlineMs - nowMs);
             return;
         }
 

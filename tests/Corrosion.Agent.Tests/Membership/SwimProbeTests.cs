@@ -103,6 +103,24 @@ public sealed class SwimProbeTests
     }
 
     [Fact]
+    public void A_suspicion_timer_that_fires_early_is_set_again_for_the_rest_and_the_member_goes_down()
+    {
+        var h = new SwimHarness().WithMembers(2, 3);
+        h.Receive(SwimMessageType.Gossip, Identity(3), updates: new MemberUpdate(Identity(2), MemberState.Suspect, Address(3)));
+        var request = Assert.Single(h.TimersSet, t => t.Timer.Kind == SwimTimerKind.SuspicionTimeout);
+        h.ClearOutputs();
+
+        // The runtime's timer fires a millisecond before the deadline by the core's clock.
+        h.Swim.HandleTimer(request.Timer, h.Now + request.DelayMs - 1, h);
+
+        Assert.Equal(MemberState.Suspect, h.StateOf(2));
+        var again = Assert.Single(h.TimersSet, t => t.Timer.Kind == SwimTimerKind.SuspicionTimeout);
+        Assert.Equal(1, again.DelayMs);
+        h.Swim.HandleTimer(again.Timer, h.Now + request.DelayMs, h);
+        Assert.Equal(MemberState.Down, h.StateOf(2));
+    }
+
+    [Fact]
     public void Suspect_refutes_by_raising_its_incarnation()
     {
         var h = new SwimHarness().WithMembers(2);
