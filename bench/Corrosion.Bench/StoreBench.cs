@@ -31,8 +31,8 @@ internal static class StoreBench
         output.WriteLine();
         output.WriteLine("## store: merge throughput");
         output.WriteLine();
-        var (changes, seconds) = Merge(rows, rowsPerVersion: 100, changesetsPerBatch: 50);
-        output.WriteLine(FormattableString.Invariant($"- {changes:N0} column-changes (versions of 100 rows x 3 columns + sentinels, batches of 50 changesets) in {seconds:F2} s: **{changes / seconds:N0} changes/s**"));
+        var (changes, first, best) = Merge(rows, rowsPerVersion: 100, changesetsPerBatch: 50, runs: 3);
+        output.WriteLine(FormattableString.Invariant($"- {changes:N0} column-changes (versions of 100 rows x 3 columns + sentinels, batches of 50 changesets), best of 3 runs into a fresh store each, as the write figures: **{changes / best:N0} changes/s** ({best:F2} s; the first run, whose code partly runs before the JIT's tier-1: {changes / first:N0} changes/s)"));
         output.WriteLine();
     }
 
@@ -112,7 +112,7 @@ internal static class StoreBench
         return rows / watch.Elapsed.TotalSeconds;
     }
 
-    private static (long Changes, double Seconds) Merge(int rows, int rowsPerVersion, int changesetsPerBatch)
+    private static (long Changes, double FirstSeconds, double BestSeconds) Merge(int rows, int rowsPerVersion, int changesetsPerBatch, int runs)
     {
         using var dir = new BenchDirectory();
         var changesets = new List<Changeset>();
@@ -128,14 +128,23 @@ internal static class StoreBench
         }
 
         var changes = changesets.OfType<ChangesetFull>().Sum(c => (long)c.Changes.Count);
-        using var target = OpenStore(dir, "target.db");
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < changesets.Count; i += changesetsPerBatch)
+        var first = 0.0;
+        var best = double.MaxValue;
+        for (var run = 0; run < runs; run++)
         {
-            target.Apply(changesets.GetRange(i, Math.Min(changesetsPerBatch, changesets.Count - i)));
+            using var target = OpenStore(dir, $"target{run}.db");
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < changesets.Count; i += changesetsPerBatch)
+            {
+                target.Apply(changesets.GetRange(i, Math.Min(changesetsPerBatch, changesets.Count - i)));
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            first = run == 0 ? seconds : first;
+            best = Math.Min(best, seconds);
         }
 
-        return (changes, watch.Elapsed.TotalSeconds);
+        return (changes, first, best);
     }
 
     private static CrdtStore OpenStore(BenchDirectory dir, string name)
