@@ -10,6 +10,16 @@ namespace Corrosion.Agent.Subscriptions;
 /// <c>from=</c>). The re-evaluations of a batch are recorded in one transaction, before their changes are sent, so
 /// a change id a listener has seen always survives a crash. Used by one actor at a time.
 /// </summary>
+/// <remarks>
+/// In WAL mode with <c>synchronous = NORMAL</c> a commit writes the log and does not fsync; the
+/// fsyncs happen when the log is copied into the file (a checkpoint). SQLite would run that on the
+/// committing connection every 1,000 pages — on the subscription actor, between an evaluation and
+/// its events, two fsyncs long (milliseconds each on a slow disk: the events' p99). So the writer
+/// connection does not checkpoint itself: every <see cref="CheckpointEveryCommits"/> commits a
+/// passive checkpoint runs on a pool thread over a connection of its own, beside the writer
+/// (passive: it never waits for, nor holds up, the writer). Should one fail, the next is run on the
+/// writer connection instead, so the log stays bounded.
+/// </remarks>
 internal sealed class SubscriptionFile : IDisposable
 {
     private const string Ddl = """
@@ -45,7 +55,17 @@ internal sealed class SubscriptionFile : IDisposable
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>Commits between two background checkpoints (each commit writes a few pages to the log).</summary>
+    internal const int CheckpointEveryCommits = 100;
+
+    // Far above what the background checkpoints let the log reach: only a stuck checkpointer gets here.
+    private const int WriterCheckpointPages = 100_000;
+
     private readonly SqliteConnection _connection;
+    private readonly string _connectionString;
+    private SqliteConnection? _checkpointConnection;
+    private Task<Exception?> _checkpoint = Task.FromResult<Exception?>(null);
+    private int _commitsSinceCheckpoint;
     private SqliteCommand? _insertChange;
     private SqliteCommand? _updateCounters;
     private SqliteCommand? _upsertRow;
@@ -61,12 +81,17 @@ internal sealed class SubscriptionFile : IDisposable
         }
 
         Path = full;
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString();
+        _connection = new SqliteConnection(_connectionString);
         _connection.Open();
         Run(Ddl);
+        Run(FormattableString.Invariant($"PRAGMA wal_autocheckpoint = {WriterCheckpointPages}"));
     }
 
     public string Path { get; }
+
+    /// <summary>Background checkpoints started (for tests and figures).</summary>
+    public long Checkpoints { get; private set; }
 
     /// <summary>Every persisted subscription with its rows.</summary>
     public List<StoredSubscription> LoadAll()
@@ -176,6 +201,51 @@ internal sealed class SubscriptionFile : IDisposable
         }
 
         tx.Commit();
+        Committed();
+    }
+
+    /// <summary>Waits for a background checkpoint in progress (tests; <see cref="Dispose"/>).</summary>
+    internal void WaitForCheckpoint() => _checkpoint.Wait();
+
+    /// <summary>Counts a commit; every <see cref="CheckpointEveryCommits"/> starts a checkpoint off this thread (see the remarks).</summary>
+    private void Committed()
+    {
+        if (++_commitsSinceCheckpoint < CheckpointEveryCommits || !_checkpoint.IsCompleted)
+        {
+            return;
+        }
+
+        _commitsSinceCheckpoint = 0;
+        if (_checkpoint.Result is not null)
+        {
+            // The last one failed (its connection is gone): this one runs here, so the log stays bounded.
+            _checkpoint = Task.FromResult<Exception?>(null);
+            Run("PRAGMA wal_checkpoint(PASSIVE)");
+            return;
+        }
+
+        Checkpoints++;
+        var connection = _checkpointConnection ??= new SqliteConnection(_connectionString);
+        _checkpoint = Task.Run(() =>
+        {
+            try
+            {
+                if (connection.State != System.Data.ConnectionState.Open)
+                {
+                    connection.Open();
+                }
+
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                command.ExecuteNonQuery();
+                return null;
+            }
+            catch (SqliteException e)
+            {
+                connection.Close();
+                return (Exception?)e;
+            }
+        });
     }
 
     /// <summary>The kept changes after <paramref name="from"/>, in order.</summary>
@@ -228,6 +298,9 @@ internal sealed class SubscriptionFile : IDisposable
 
     public void Dispose()
     {
+        // The writer closes last: closing the last connection checkpoints the log and removes it.
+        _checkpoint.Wait();
+        _checkpointConnection?.Dispose();
         _insertChange?.Dispose();
         _updateCounters?.Dispose();
         _upsertRow?.Dispose();
