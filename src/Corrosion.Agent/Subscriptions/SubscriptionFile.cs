@@ -1,6 +1,8 @@
 using System.Globalization;
 using Corrosion.Agent.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Agent.Subscriptions;
 
@@ -12,13 +14,10 @@ namespace Corrosion.Agent.Subscriptions;
 /// </summary>
 /// <remarks>
 /// In WAL mode with <c>synchronous = NORMAL</c> a commit writes the log and does not fsync; the
-/// fsyncs happen when the log is copied into the file (a checkpoint). SQLite would run that on the
-/// committing connection every 1,000 pages — on the subscription actor, between an evaluation and
-/// its events, two fsyncs long (milliseconds each on a slow disk: the events' p99). So the writer
-/// connection does not checkpoint itself: every <see cref="CheckpointEveryCommits"/> commits a
-/// passive checkpoint runs on a pool thread over a connection of its own, beside the writer
-/// (passive: it never waits for, nor holds up, the writer). Should one fail, the next is run on the
-/// writer connection instead, so the log stays bounded.
+/// fsyncs come when the log is copied into the file (a checkpoint), which SQLite would run inside
+/// the commit that takes the log past 1,000 pages: on the subscription actor, between an evaluation
+/// and its events, two fsyncs long (~7 ms each on a slow disk: the events' p99). So, as for the
+/// database, <see cref="WalCheckpointer"/> runs it on a connection of its own beside the writer.
 /// </remarks>
 internal sealed class SubscriptionFile : IDisposable
 {
@@ -55,23 +54,17 @@ internal sealed class SubscriptionFile : IDisposable
         ) WITHOUT ROWID;
         """;
 
-    /// <summary>Commits between two background checkpoints (each commit writes a few pages to the log).</summary>
-    internal const int CheckpointEveryCommits = 100;
-
-    // Far above what the background checkpoints let the log reach: only a stuck checkpointer gets here.
-    private const int WriterCheckpointPages = 100_000;
-
     private readonly SqliteConnection _connection;
-    private readonly string _connectionString;
-    private SqliteConnection? _checkpointConnection;
-    private Task<Exception?> _checkpoint = Task.FromResult<Exception?>(null);
-    private int _commitsSinceCheckpoint;
+    private readonly WalCheckpointer? _checkpointer;
     private SqliteCommand? _insertChange;
     private SqliteCommand? _updateCounters;
     private SqliteCommand? _upsertRow;
     private SqliteCommand? _deleteRow;
 
-    public SubscriptionFile(string path)
+    /// <summary>Opens (or creates) the file.</summary>
+    /// <param name="path">Its path.</param>
+    /// <param name="logger">Where a failed background checkpoint is reported; none when null.</param>
+    public SubscriptionFile(string path, ILogger? logger = null)
     {
         var full = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(full);
@@ -81,17 +74,16 @@ internal sealed class SubscriptionFile : IDisposable
         }
 
         Path = full;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString();
-        _connection = new SqliteConnection(_connectionString);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
         _connection.Open();
         Run(Ddl);
-        Run(FormattableString.Invariant($"PRAGMA wal_autocheckpoint = {WriterCheckpointPages}"));
+        _checkpointer = WalCheckpointer.Install(_connection.Handle!, full, StoreOptions.DefaultCheckpointPages, logger ?? NullLogger.Instance);
     }
 
     public string Path { get; }
 
-    /// <summary>Background checkpoints started (for tests and figures).</summary>
-    public long Checkpoints { get; private set; }
+    /// <summary>Checkpoints run beside the writer so far (tests).</summary>
+    public long Checkpoints => _checkpointer?.Checkpoints ?? 0;
 
     /// <summary>Every persisted subscription with its rows.</summary>
     public List<StoredSubscription> LoadAll()
@@ -201,51 +193,6 @@ internal sealed class SubscriptionFile : IDisposable
         }
 
         tx.Commit();
-        Committed();
-    }
-
-    /// <summary>Waits for a background checkpoint in progress (tests; <see cref="Dispose"/>).</summary>
-    internal void WaitForCheckpoint() => _checkpoint.Wait();
-
-    /// <summary>Counts a commit; every <see cref="CheckpointEveryCommits"/> starts a checkpoint off this thread (see the remarks).</summary>
-    private void Committed()
-    {
-        if (++_commitsSinceCheckpoint < CheckpointEveryCommits || !_checkpoint.IsCompleted)
-        {
-            return;
-        }
-
-        _commitsSinceCheckpoint = 0;
-        if (_checkpoint.Result is not null)
-        {
-            // The last one failed (its connection is gone): this one runs here, so the log stays bounded.
-            _checkpoint = Task.FromResult<Exception?>(null);
-            Run("PRAGMA wal_checkpoint(PASSIVE)");
-            return;
-        }
-
-        Checkpoints++;
-        var connection = _checkpointConnection ??= new SqliteConnection(_connectionString);
-        _checkpoint = Task.Run(() =>
-        {
-            try
-            {
-                if (connection.State != System.Data.ConnectionState.Open)
-                {
-                    connection.Open();
-                }
-
-                using var command = connection.CreateCommand();
-                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-                command.ExecuteNonQuery();
-                return null;
-            }
-            catch (SqliteException e)
-            {
-                connection.Close();
-                return (Exception?)e;
-            }
-        });
     }
 
     /// <summary>The kept changes after <paramref name="from"/>, in order.</summary>
@@ -298,9 +245,13 @@ internal sealed class SubscriptionFile : IDisposable
 
     public void Dispose()
     {
-        // The writer closes last: closing the last connection checkpoints the log and removes it.
-        _checkpoint.Wait();
-        _checkpointConnection?.Dispose();
+        if (_checkpointer is not null)
+        {
+            // Before the writer closes: closing the last connection checkpoints and removes the log.
+            _checkpointer.Uninstall(_connection.Handle!);
+            _checkpointer.Dispose();
+        }
+
         _insertChange?.Dispose();
         _updateCounters?.Dispose();
         _upsertRow?.Dispose();
