@@ -17,28 +17,29 @@ internal static partial class HttpBench
 {
     private const int Clients = 16;
 
-    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10)
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages)
     {
-        output.WriteLine("## http: POST /v1/transactions, one insert, loopback");
+        output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages})");
         output.WriteLine();
         // A first node warms the JIT (tiered compilation) on both paths, so the order of the two
         // measured configurations does not favour the second one; its figures are not printed.
-        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1);
-        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax);
+        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1, checkpointPages);
+        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax, checkpointPages);
         foreach (var groupCommitMax in new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
         {
-            await RunOneAsync(output, requests, wrkSeconds, groupCommitMax);
+            await RunOneAsync(output, requests, wrkSeconds, groupCommitMax, checkpointPages);
         }
 
         output.WriteLine();
     }
 
-    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax)
+    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, int checkpointPages)
     {
         using var dir = new BenchDirectory();
         var options = new NodeOptions();
         options.Db.Path = dir.File("http.db");
         options.Db.GroupCommitMax = groupCommitMax;
+        options.Db.CheckpointPages = checkpointPages;
         options.Api.Addr = "127.0.0.1:0";
         await using var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
         using var http = new HttpClient { BaseAddress = node.ApiAddress };

@@ -23,12 +23,13 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["subscriptions-fanout"] = LiveQueryFanoutBench.Run,
     // subscriptions-cluster [nodes=3] [writes/s=100] [seconds=15]: write → event on every node's live query.
     ["subscriptions-cluster"] = SubscriptionClusterBench.Run,
-    // http [requests] [wrk seconds]: group commit off, then on; wrk when installed.
+    // http [requests] [wrk seconds] [db.checkpoint_pages]: group commit off, then on; wrk when installed. Checkpoint pages 0 = SQLite's checkpoint inside the write.
     ["http"] = a =>
     {
         var requests = a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000;
         var wrkSeconds = a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 10;
-        HttpBench.RunAsync(Console.Out, requests, wrkSeconds).GetAwaiter().GetResult();
+        var checkpointPages = a.Length > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages;
+        HttpBench.RunAsync(Console.Out, requests, wrkSeconds, checkpointPages).GetAwaiter().GetResult();
         return 0;
     },
     // akka-client [requests]: one insert over Akka.Remote vs HTTP, same node, same run; write → event via the Akka client vs the HTTP subscription.

@@ -297,7 +297,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             schemaPaths = [demo];
         }
 
-        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes);
+        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes, db.CheckpointPages);
     }
 
     /// <summary>The embedded demo schema.</summary>

@@ -38,4 +38,8 @@ public sealed class DbOptions
     /// <summary>The largest string or blob (and row) a local write may store or a query produce.</summary>
     [ConfigurationKeyName("max_value_size")]
     public ByteSize MaxValueSize { get; set; } = new(Storage.StoreOptions.DefaultMaxValueSize);
+
+    /// <summary>WAL pages after which a background connection checkpoints (0: SQLite checkpoints inside the committing write).</summary>
+    [ConfigurationKeyName("checkpoint_pages")]
+    public int CheckpointPages { get; set; } = Storage.StoreOptions.DefaultCheckpointPages;
 }

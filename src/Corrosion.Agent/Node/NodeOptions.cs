@@ -132,6 +132,7 @@ public sealed partial class NodeOptions
         Require(Db.MaxChangesPerChunk is >= 1 and <= 100_000, "db.max_changes_per_chunk", "must be between 1 and 100000");
         Require(Db.GroupCommitMax is >= 1 and <= 10_000, "db.group_commit_max", "must be between 1 and 10000");
         Require(Db.MaxValueSize.Bytes is >= 1024 and <= Storage.StoreOptions.MaxMaxValueSize, "db.max_value_size", "must be between 1KiB and 1000000000 bytes (SQLite's bound)");
+        Require(Db.CheckpointPages is >= 0 and <= 10_000_000, "db.checkpoint_pages", "must be 0 (checkpoint in the writer) or between 1 and 10000000");
         Require(Db.Synchronous.ToUpperInvariant() is "OFF" or "NORMAL" or "FULL" or "EXTRA", "db.synchronous", "must be OFF, NORMAL, FULL or EXTRA");
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");

@@ -192,7 +192,8 @@ public sealed partial class CrdtStore
     /// </summary>
     private (CrrTable? Table, IReadOnlyList<SqlValue>? Pk, long? Key, (long ColVersion, long DbVersion, long? Site, long Seq)? Sentinel) _rowCache;
 
-    private readonly HashSet<string> _rowWritten = new(StringComparer.Ordinal);
+    private ulong _rowWritten;
+    private readonly HashSet<int> _rowWrittenWide = new();
     private bool _rowFresh;
 
     // The merged cells of the row in _rowCache not yet written to its table: written in one
@@ -227,12 +228,15 @@ public sealed partial class CrdtStore
 
     private bool MergeChange(Change change, long site)
     {
-        if (!_tables.TryGetValue(change.Table, out var table))
+        // Changes of one table arrive together: the previous change's table is checked first.
+        var table = _rowCache.Table is { } last && string.Equals(last.Name, change.Table, StringComparison.Ordinal) ? last : null;
+        if (table is null && !_tables.TryGetValue(change.Table, out table))
         {
             throw new SqlException($"change for unknown table {change.Table}");
         }
 
-        if (!change.IsSentinel && !table.ColumnNames.Contains(change.Cid))
+        var column = change.IsSentinel ? CrrTable.SentinelColumn : table.ValueIndex(change.Cid);
+        if (column < 0 && !change.IsSentinel)
         {
             throw new SqlException($"change for unknown column {change.Table}.{change.Cid}");
         }
@@ -241,7 +245,7 @@ public sealed partial class CrdtStore
         // looked up once per row, not once per cell.
         long? key;
         (long ColVersion, long DbVersion, long? Site, long Seq)? sentinel;
-        if (_rowCache.Table == table && _rowCache.Pk is { } cachedPk && cachedPk.SequenceEqual(change.Pk))
+        if (_rowCache.Table == table && _rowCache.Pk is { } cachedPk && SamePk(cachedPk, change.Pk))
         {
             key = _rowCache.Key;
             sentinel = _rowCache.Sentinel;
@@ -249,12 +253,8 @@ public sealed partial class CrdtStore
         else
         {
             key = table.FindKey(change.Pk);
-            sentinel = key is { } k ? table.SelectClock(k, Change.SentinelCid) : null;
-            if (sentinel is null && key is { } live && table.HasCells(live))
-            {
-                // A row without a sentinel: causal length 1, implied by its cells (as in cr-sqlite).
-                sentinel = NoSentinel;
-            }
+            // A row without a sentinel but with cells has causal length 1, implied by its cells (as in cr-sqlite).
+            sentinel = key is { } k ? table.SelectRowClock(k, NoSentinel) : null;
             FlushRow();
             _rowCache = (table, change.Pk, key, sentinel);
             _rowFresh = false;
@@ -290,13 +290,14 @@ public sealed partial class CrdtStore
             var (db, origin, seq) = change.IsSentinel ? (change.DbVersion, (long?)site, change.Seq) : (0L, (long?)null, 0L);
             if (change.IsSentinel || change.Cl > 1)
             {
-                table.UpsertClock(rowKey, Change.SentinelCid, change.Cl, db, origin, seq);
+                table.UpsertClock(rowKey, CrrTable.SentinelColumn, change.Cl, db, origin, seq);
             }
 
             _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
             // The row's column clocks are gone: until a cell is written, none needs looking up.
             _rowFresh = true;
-            _rowWritten.Clear();
+            _rowWritten = 0;
+            _rowWrittenWide.Clear();
             if (change.Cl % 2 == 0)
             {
                 FlushRow();
@@ -328,7 +329,7 @@ public sealed partial class CrdtStore
             // length (so a later REPLACE there keeps causal length 1, as in cr-sqlite).
             if (sentinel is { } s && (s.Site is null ? change.Cl > 1 : change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
             {
-                table.UpsertClock(key!.Value, Change.SentinelCid, change.Cl, change.DbVersion, site, change.Seq);
+                table.UpsertClock(key!.Value, CrrTable.SentinelColumn, change.Cl, change.DbVersion, site, change.Seq);
                 _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));
             }
 
@@ -340,7 +341,7 @@ public sealed partial class CrdtStore
         }
 
         var rowId = key!.Value;
-        var local = _rowFresh && !_rowWritten.Contains(change.Cid) ? null : table.SelectClock(rowId, change.Cid);
+        var local = _rowFresh && !RowWritten(column) ? null : table.SelectClock(rowId, column);
         if (local is { } cell)
         {
             if (change.ColVersion < cell.ColVersion)
@@ -350,7 +351,7 @@ public sealed partial class CrdtStore
 
             if (change.ColVersion == cell.ColVersion)
             {
-                var current = _pending.Values is { } values && _pending.Table == table && values[table.ValueIndex(change.Cid)] is { } written
+                var current = _pending.Values is { } values && _pending.Table == table && values[column] is { } written
                     ? written
                     : table.SelectValue(change.Cid, change.Pk);
                 var order = change.Value.CompareTo(current);
@@ -363,11 +364,8 @@ public sealed partial class CrdtStore
                 {
                     if (change.SiteId.CompareTo(SiteOf(cell.Site)) > 0)
                     {
-                        table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
-                        if (_rowFresh)
-                        {
-                            _rowWritten.Add(change.Cid);
-                        }
+                        table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+                        MarkRowWritten(column);
                     }
 
                     return dataChanged;
@@ -377,7 +375,7 @@ public sealed partial class CrdtStore
 
         if (table.Schema.ValueColumns.Count <= 64)
         {
-            Pending(table, change.Pk).Values![table.ValueIndex(change.Cid)] = change.Value;
+            Pending(table, change.Pk).Values![column] = change.Value;
         }
         else
         {
@@ -385,12 +383,53 @@ public sealed partial class CrdtStore
             table.UpdateValue(change.Cid, change.Pk, change.Value);
         }
 
-        table.UpsertClock(rowId, change.Cid, change.ColVersion, change.DbVersion, site, change.Seq);
-        if (_rowFresh)
+        table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+        MarkRowWritten(column);
+        return true;
+    }
+
+    private static bool SamePk(IReadOnlyList<SqlValue> a, IReadOnlyList<SqlValue> b)
+    {
+        if (ReferenceEquals(a, b))
         {
-            _rowWritten.Add(change.Cid);
+            return true;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (!a[i].Equals(b[i]))
+            {
+                return false;
+            }
         }
 
         return true;
+    }
+
+    // Which value columns of a fresh row (see _rowFresh) have had a clock written: a bit per column
+    // up to 64, a set beyond.
+    private bool RowWritten(int column) =>
+        column < 64 ? (_rowWritten & (1UL << column)) != 0 : _rowWrittenWide.Contains(column);
+
+    private void MarkRowWritten(int column)
+    {
+        if (!_rowFresh)
+        {
+            return;
+        }
+
+        if (column < 64)
+        {
+            _rowWritten |= 1UL << column;
+        }
+        else
+        {
+            _rowWrittenWide.Add(column);
+        }
     }
 }

@@ -39,6 +39,7 @@ public sealed partial class CrdtStore : IDisposable
     private readonly Dictionary<ActorId, RangeSet> _applied = new();
     private readonly Dictionary<string, NativeStatement> _statements = new(StringComparer.Ordinal);
     private readonly ReadPool _readers;
+    private readonly WalCheckpointer? _checkpointer;
     private readonly int _maxValueSize;
 
     // State the trigger functions read; only meaningful inside Execute.
@@ -97,6 +98,7 @@ public sealed partial class CrdtStore : IDisposable
             InstallAuthorizer();
             _maxValueSize = options.MaxValueSize;
             _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize, options.ReadConnectionOpened);
+            _checkpointer = WalCheckpointer.Install(_db, full, options.CheckpointPages, _logger);
         }
         catch
         {
@@ -125,6 +127,9 @@ public sealed partial class CrdtStore : IDisposable
 
     /// <summary>The cluster id kept in the database.</summary>
     public ushort ClusterId { get; private set; }
+
+    /// <summary>WAL checkpoints run off the writer so far (0 with <c>db.checkpoint_pages = 0</c>).</summary>
+    internal long BackgroundCheckpoints => _checkpointer?.Checkpoints ?? 0;
 
     /// <summary>The replicated (CRR) tables, by name.</summary>
     public IReadOnlyList<string> Tables => _tables.Keys.Order(StringComparer.Ordinal).ToList();
@@ -473,6 +478,8 @@ public sealed partial class CrdtStore : IDisposable
             cache.Dispose();
         }
 
+        _checkpointer?.Uninstall(_db);
+        _checkpointer?.Dispose();
         _readers.Dispose();
         DisposeStatements();
         _db.Dispose();

@@ -342,14 +342,25 @@ internal sealed class CrrTable : IDisposable
         return pk[0].AsInteger;
     }
 
-    /// <summary>True when the row has a clock for any value column (its causal length is 1 when it has no sentinel).</summary>
-    public bool HasCells(long key)
+    /// <summary>
+    /// The row's sentinel clock; when it has none but has a clock for a value column (its causal
+    /// length is then 1, implied by its cells) <paramref name="noSentinel"/>; null when the row has
+    /// no clocks at all. One statement (two seeks at most) instead of a sentinel lookup and a
+    /// cell lookup.
+    /// </summary>
+    public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectRowClock(long key, (long ColVersion, long DbVersion, long? Site, long Seq) noSentinel)
     {
-        var stmt = Lazy(ref _hasCells, () => $"SELECT 1 FROM {Clock} WHERE key = ?1 AND cid <> '-1' LIMIT 1");
+        // A compound's LIMIT applies to the whole: the second part runs only when the first found no sentinel.
+        var stmt = Lazy(ref _hasCells, () => $"SELECT 1, col_version, db_version, site, seq FROM {Clock} WHERE key = ?1 AND cid = '-1' UNION ALL SELECT 0, 0, 0, NULL, 0 FROM (SELECT 1 FROM {Clock} WHERE key = ?1 AND cid <> '-1' LIMIT 1) LIMIT 1");
         stmt.Bind(1, key);
         try
         {
-            return stmt.Step();
+            if (!stmt.Step())
+            {
+                return null;
+            }
+
+            return stmt.GetInt64(0) == 0 ? noSentinel : (stmt.GetInt64(1), stmt.GetInt64(2), stmt.IsNull(3) ? null : stmt.GetInt64(3), stmt.GetInt64(4));
         }
         finally
         {
@@ -358,10 +369,10 @@ internal sealed class CrrTable : IDisposable
     }
 
     /// <summary>The clock of one cell: (col_version, db_version, site ordinal or null, seq), or null when absent.</summary>
-    public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectClock(long key, string cid)
+    public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectClock(long key, int column)
     {
         var stmt = Lazy(ref _selectClock, () => $"SELECT col_version, db_version, site, seq FROM {Clock} WHERE key = ?1 AND cid = ?2");
-        stmt.Bind(1, key).Bind(2, cid);
+        stmt.Bind(1, key).BindText(2, column == SentinelColumn ? "-1"u8 : CidUtf8[column]);
         try
         {
             if (!stmt.Step())
@@ -377,10 +388,12 @@ internal sealed class CrrTable : IDisposable
         }
     }
 
-    public void UpsertClock(long key, string cid, long colVersion, long dbVersion, long? site, long seq)
+    /// <summary>Writes the clock of a cell: <paramref name="column"/> is a value column's index, or -1 for the sentinel.</summary>
+    public void UpsertClock(long key, int column, long colVersion, long dbVersion, long? site, long seq)
     {
         var stmt = Lazy(ref _upsertClock, () => $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = excluded.site, seq = excluded.seq");
-        stmt.Bind(1, key).Bind(2, cid).Bind(3, colVersion).Bind(4, dbVersion);
+        // The cid from its cached UTF-8 bytes: no string transcoding per merged cell.
+        stmt.Bind(1, key).BindText(2, column == SentinelColumn ? "-1"u8 : CidUtf8[column]).Bind(3, colVersion).Bind(4, dbVersion);
         if (site is { } s)
         {
             stmt.Bind(5, s);
@@ -580,7 +593,11 @@ internal sealed class CrrTable : IDisposable
         }
     }
 
-    private const int SentinelColumn = -1;
+    /// <summary>The value columns' names as UTF-8, by index.</summary>
+    private byte[][] CidUtf8 => _cidUtf8 ??= Schema.ValueColumns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
+
+    /// <summary>The column index of the sentinel in <see cref="UpsertClock"/>.</summary>
+    public const int SentinelColumn = -1;
     private const int UnknownColumn = -2;
 
     /// <summary>The value column a clock cid names (compared as UTF-8, without decoding a string).</summary>
@@ -591,10 +608,10 @@ internal sealed class CrrTable : IDisposable
             return SentinelColumn;
         }
 
-        _cidUtf8 ??= Schema.ValueColumns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
-        for (var i = 0; i < _cidUtf8.Length; i++)
+        var names = CidUtf8;
+        for (var i = 0; i < names.Length; i++)
         {
-            if (cid.SequenceEqual(_cidUtf8[i]))
+            if (cid.SequenceEqual(names[i]))
             {
                 return i;
             }

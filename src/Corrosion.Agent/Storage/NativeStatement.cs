@@ -126,6 +126,13 @@ internal sealed class NativeStatement : IDisposable
         return this;
     }
 
+    /// <summary>Binds text given as UTF-8 bytes (no transcoding).</summary>
+    public NativeStatement BindText(int index, ReadOnlySpan<byte> utf8)
+    {
+        Check(raw.sqlite3_bind_text(_stmt, index, utf8));
+        return this;
+    }
+
     public NativeStatement BindBlob(int index, ReadOnlySpan<byte> value)
     {
         Check(value.Length == 0 ? raw.sqlite3_bind_zeroblob(_stmt, index, 0) : raw.sqlite3_bind_blob(_stmt, index, value));

@@ -11,6 +11,10 @@ namespace Corrosion.Agent.Storage;
 /// The largest string or blob, in bytes, that a local transaction may write or a query may produce
 /// (SQLite's <c>SQLITE_LIMIT_LENGTH</c>, which also bounds one row). Merges from peers are not bound by it.
 /// </param>
+/// <param name="CheckpointPages">
+/// WAL size, in pages, at which a background connection checkpoints (<see cref="WalCheckpointer"/>);
+/// 0 leaves SQLite's automatic checkpoint inside the committing write.
+/// </param>
 public sealed record StoreOptions(
     string Path,
     IReadOnlyList<string> SchemaPaths,
@@ -18,8 +22,12 @@ public sealed record StoreOptions(
     int ReadPoolSize = StoreOptions.DefaultReadPoolSize,
     ushort ClusterId = 0,
     int MaxChangesPerChunk = StoreOptions.DefaultMaxChangesPerChunk,
-    int MaxValueSize = StoreOptions.DefaultMaxValueSize)
+    int MaxValueSize = StoreOptions.DefaultMaxValueSize,
+    int CheckpointPages = StoreOptions.DefaultCheckpointPages)
 {
+    /// <summary>Default of <see cref="CheckpointPages"/>: SQLite's own automatic checkpoint size.</summary>
+    public const int DefaultCheckpointPages = 1000;
+
     /// <summary>Default of <see cref="MaxValueSize"/>: 8 MiB, as <c>api.max_body_size</c>.</summary>
     public const int DefaultMaxValueSize = 8 * 1024 * 1024;
 

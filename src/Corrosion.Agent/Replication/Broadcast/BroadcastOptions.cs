@@ -56,10 +56,11 @@ public sealed record BroadcastOptions
     public int DirectMax { get; init; } = DefaultDirectMax;
 
     /// <summary>
-    /// In direct mode (this node sees at most <see cref="DirectMax"/> other live members), a payload received straight from
-    /// its origin — which sent it to every member itself — is relayed to only this many random members (never back to the
-    /// origin) and not retransmitted later: the relay only covers a lost frame. 0 = no relay (loss left to sync). Payloads
-    /// received from a relayer, and everything outside direct mode, are re-broadcast to fanout members as usual.
+    /// In direct mode (this node sees at most <see cref="DirectMax"/> other live members), a payload seen for the first time
+    /// — straight from its origin, which sent it to every member itself, or from a relayer that beat the origin's own
+    /// frame — is relayed to only this many random members (never back to the origin or the sender) and not retransmitted
+    /// later: the relay only covers a lost frame. 0 = no relay (loss left to sync). Outside direct mode payloads are
+    /// re-broadcast to fanout members as usual.
     /// </summary>
     [ConfigurationKeyName("direct_relay")]
     public int DirectRelay { get; init; } = DefaultDirectRelay;

@@ -8,8 +8,9 @@ namespace Corrosion.Agent.Replication.Broadcast;
 /// cluster (at most <see cref="BroadcastOptions.DirectMax"/> other live members) a new local payload goes to
 /// every member at once; otherwise it goes at once to the nearest ring (lowest known RTT) and <see cref="BroadcastOptions.Fanout"/>
 /// random live members; a payload first seen from a peer is re-broadcast the same way (without the
-/// ring), never back to that peer — except that in a small cluster a payload received straight from its origin goes to only
-/// <see cref="BroadcastOptions.DirectRelay"/> members (the origin already sent it to everyone); duplicates are dropped. Each payload is sent at most
+/// ring), never back to that peer nor to its origin — except that in a small cluster a payload received for the first
+/// time (from its origin or from a relayer) goes to only <see cref="BroadcastOptions.DirectRelay"/> members (the origin
+/// already sent it to everyone); duplicates are dropped. Each payload is sent at most
 /// <c>retransmit_mult × ceil(log10(n + 1))</c> times (n = live members including this node, when the
 /// payload arrived), never twice to one peer; the rest of that budget is spent on later
 /// <see cref="Tick"/>s to other random members until it is gone or every live member has the payload.
@@ -208,11 +209,12 @@ public sealed class BroadcastPlanner
 
         Counters.ReceivedNew++;
         _seen.Add(id);
-        // Straight from its origin in a small cluster: the origin sent it to every member itself (Local), so a full
-        // re-broadcast would be almost all duplicates (9 + 9 × 8 frames per change at N = 10). A few relays cover a lost
-        // frame; the budget is capped to them so Tick does not spend the rest later on members that were sent it anyway.
-        // What is still lost is repaired by the receivers of a relay (full fanout, below) or by sync.
-        var budget = IsDirect && from == id.Actor ? Math.Min(CurrentBudget, Options.DirectRelay) : CurrentBudget;
+        // In a small cluster the origin sent it to every member itself (Local), whether this copy came from the origin or
+        // from a relayer that was faster than the origin's own frame to us (common across processes: the origin writes
+        // its 9 frames one after another). A full re-broadcast would be almost all duplicates (9 + 9 × 8 frames per
+        // change at N = 10), so every receiver relays to a few members only, once, and the budget is capped to them so
+        // Tick does not spend the rest later on members that were sent it anyway. What is still lost is sync's.
+        var budget = IsDirect ? Math.Min(CurrentBudget, Options.DirectRelay) : CurrentBudget;
         var pending = new Pending(id, data, budget, from);
         _chosen.Clear();
         ChooseRandom(pending, Math.Min(Options.Fanout, pending.Budget));
@@ -459,6 +461,8 @@ public sealed class BroadcastPlanner
             Id = id;
             Data = data;
             Budget = budget;
+            // The origin has its own payload: never send it back.
+            Have.Add(id.Actor);
             if (from is { } sender)
             {
                 Have.Add(sender);

@@ -63,6 +63,11 @@ public sealed class BroadcastPlannerPropertyTests
                     return $"sent {s.Payload} twice to {s.Peer}";
                 }
 
+                if (s.Peer == s.Payload.Actor)
+                {
+                    return $"sent {s.Payload} back to its origin";
+                }
+
                 if (sender.TryGetValue(s.Payload, out var from) && from == s.Peer)
                 {
                     return $"sent {s.Payload} back to its sender {from}";
@@ -109,7 +114,8 @@ public sealed class BroadcastPlannerPropertyTests
                         var fresh = !planner.HasSeen(payload);
                         budget.TryAdd(payload, planner.CurrentLocalBudget);
                         var direct = fresh && planner.IsDirect;
-                        var live = planner.LiveMemberCount;
+                        // Every live member but the payload's origin (a real local payload's origin is this node).
+                        var live = planner.LiveMemberCount - (up.Contains(payload.Actor) ? 1 : 0);
                         var sends = planner.Local(payload, Data, now);
                         if (direct && sends.Count != live)
                         {
@@ -124,9 +130,9 @@ public sealed class BroadcastPlannerPropertyTests
                 case 5 or 6:
                     {
                         var fresh = !planner.HasSeen(payload);
-                        // Straight from its origin in direct mode: only direct_relay sends, now or later.
-                        var fromOrigin = fresh && planner.IsDirect && member == payload.Actor && member != NodeId(0);
-                        budget.TryAdd(payload, fromOrigin ? Math.Min(planner.CurrentBudget, options.DirectRelay) : planner.CurrentBudget);
+                        // First seen in direct mode (from its origin or a relayer): only direct_relay sends, now or later.
+                        var direct = fresh && planner.IsDirect;
+                        budget.TryAdd(payload, direct ? Math.Min(planner.CurrentBudget, options.DirectRelay) : planner.CurrentBudget);
                         if (fresh)
                         {
                             // Sent-to records of a forgotten payload start over; so does the sender rule.

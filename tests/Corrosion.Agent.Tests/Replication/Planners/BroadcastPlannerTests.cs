@@ -32,18 +32,6 @@ public sealed class BroadcastPlannerTests
         Assert.Equal(1, planner.PendingCount);
     }
 
-    [Fact]
-    public void A_payload_received_in_a_small_cluster_is_still_relayed_to_fanout_members()
-    {
-        // The origin sent it to everyone, but a frame may be lost: receivers keep the epidemic's redundancy.
-        var planner = Broadcaster(10, new BroadcastOptions { Fanout = 3 });
-
-        var receipt = planner.Received(Payload(1), NodeId(1), Data, nowMs: 0);
-
-        Assert.Equal(3, receipt.Sends.Count);
-        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(1));
-    }
-
     /// <summary>Version 1 of member <paramref name="origin"/>'s changes (one whole chunk).</summary>
     private static PayloadId PayloadFrom(int origin) => new(NodeId(origin), VersionRange.Single(1), new SeqRange(0, 0));
 
@@ -70,16 +58,42 @@ public sealed class BroadcastPlannerTests
     }
 
     [Fact]
-    public void A_payload_received_in_direct_mode_from_a_relayer_is_re_broadcast_with_the_full_budget()
+    public void A_payload_received_in_direct_mode_from_a_relayer_is_relayed_to_direct_relay_members_never_to_its_origin()
     {
-        // Node 2 relays node 1's change: the origin's own frame to us may have been lost, so keep the epidemic's cover.
-        var planner = Broadcaster(9, new BroadcastOptions());
-        var budget = planner.CurrentBudget; // 4 × ceil(log10(11)) = 8
+        // Node 2 relays node 1's change before node 1's own frame reached us: node 1 sent it to everyone itself, so this
+        // receiver relays like one that got it from the origin (a few members, once), and never back to node 1 or node 2.
+        // direct_relay = 7 of 9 members: exactly the 7 that are neither origin nor sender.
+        var planner = Broadcaster(9, new BroadcastOptions { DirectRelay = 7 });
 
         var receipt = planner.Received(PayloadFrom(1), NodeId(2), Data, nowMs: 0);
 
-        Assert.Equal(Math.Min(BroadcastOptions.DefaultFanout, budget), receipt.Sends.Count);
-        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(2));
+        Assert.True(planner.IsDirect);
+        Assert.Equal(Enumerable.Range(3, 7), receipt.Sends.Select(s => PeerNumber(s.Peer)).Order());
+        Assert.Equal(0, planner.PendingCount);
+        Assert.Empty(DrainTicks(planner));
+    }
+
+    [Fact]
+    public void A_payload_received_in_direct_mode_from_a_relayer_costs_direct_relay_sends_not_the_full_budget()
+    {
+        var planner = Broadcaster(9, new BroadcastOptions());
+
+        var receipt = planner.Received(PayloadFrom(1), NodeId(2), Data, nowMs: 0);
+
+        Assert.Equal(BroadcastOptions.DefaultDirectRelay, receipt.Sends.Count);
+        Assert.DoesNotContain(receipt.Sends, s => s.Peer == NodeId(1) || s.Peer == NodeId(2));
+        Assert.Empty(DrainTicks(planner));
+    }
+
+    [Fact]
+    public void A_payload_relayed_above_direct_max_is_never_sent_back_to_its_origin()
+    {
+        // Fanout mode (direct_max = 0), members 1..3: node 2 relays node 1's change; only node 3 lacks it.
+        var planner = Broadcaster(3, NoRing with { Fanout = 3 });
+
+        var sends = planner.Received(PayloadFrom(1), NodeId(2), Data, nowMs: 0).Sends.Concat(DrainTicks(planner)).ToList();
+
+        Assert.Equal([3], sends.Select(s => PeerNumber(s.Peer)));
     }
 
     [Fact]
