@@ -34,9 +34,9 @@ internal static class SubscriptionBench
         output.WriteLine();
 
         var without = await ThroughputAsync(subscriptions: 0, duration);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency})"));
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency}); process CPU {without.CpuMicrosPerWrite:N0} µs per write"));
         var with = await ThroughputAsync(subscriptions, duration);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered"));
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered; process CPU {with.CpuMicrosPerWrite:N0} µs per write"));
         output.WriteLine(FormattableString.Invariant($"- throughput with {subscriptions} subscriptions vs none: {(with.Throughput / without.Throughput - 1) * 100:+0.0;-0.0} %"));
 
         var latency = await LatencyAsync(subscriptions, writesPerSecond, duration);
@@ -47,7 +47,11 @@ internal static class SubscriptionBench
         output.WriteLine();
     }
 
-    private sealed record ThroughputResult(double Throughput, string Latency, long Events);
+    /// <param name="CpuMicrosPerWrite">
+    /// CPU time of the whole process (node, HTTP clients and subscribers: they share the process) per
+    /// write, until every event arrived: less sensitive than throughput to other load on the machine.
+    /// </param>
+    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite);
 
     private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration)
     {
@@ -55,6 +59,8 @@ internal static class SubscriptionBench
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>();
         var count = 0L;
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
         {
@@ -76,7 +82,9 @@ internal static class SubscriptionBench
         }));
         var elapsed = watch.Elapsed.TotalSeconds;
         var events = await bench.WaitForEventsAsync(count, TimeSpan.FromSeconds(30));
-        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events);
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(count, 1);
+        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events, cpu);
     }
 
     private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, int wholeTable = 0)

@@ -108,9 +108,9 @@ internal sealed class LiveQueryEvaluator
             {
                 if (resultOnly is not null
                     && changed.ColumnsOf(table, encoded) is { Count: > 0 } columns
-                    && columns.All(resultOnly.Contains)
+                    && AllIn(columns, resultOnly)
                     && !IsPendingOrInFlight(table, encoded)
-                    && !current.ContainsAny(tablePlan.Restriction!.Columns, [encoded]))
+                    && !current.Contains(tablePlan.Restriction!.Columns, encoded))
                 {
                     left++;
                     continue;
@@ -122,6 +122,33 @@ internal sealed class LiveQueryEvaluator
 
         KeysLeftOut += left;
         return left;
+    }
+
+    // A loop, not LINQ's All: asked for every changed row by every subscription reading its table.
+    private static bool AllIn(IReadOnlySet<string> columns, IReadOnlySet<string> of)
+    {
+        if (columns is HashSet<string> set)
+        {
+            foreach (var column in set)
+            {
+                if (!of.Contains(column))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        foreach (var column in columns)
+        {
+            if (!of.Contains(column))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private bool IsPendingOrInFlight(string table, byte[] encoded) =>

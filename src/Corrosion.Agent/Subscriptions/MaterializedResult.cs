@@ -126,7 +126,25 @@ internal sealed class MaterializedResult
     public void DropIndexes() => _indexes.Clear();
 
     /// <summary>True when some row's cells in <paramref name="columns"/> equal one of <paramref name="keys"/> (encoded with <see cref="RowCodec"/>).</summary>
-    public bool ContainsAny(IReadOnlyList<int> columns, IEnumerable<byte[]> keys) => keys.Any(k => RowsOf(columns, k).Any());
+    public bool ContainsAny(IReadOnlyList<int> columns, IEnumerable<byte[]> keys) => keys.Any(k => Contains(columns, k));
+
+    /// <summary>
+    /// True when some row's cells in <paramref name="columns"/> equal <paramref name="key"/> (encoded
+    /// with <see cref="RowCodec"/>); one lookup, nothing allocated on the identity's columns (asked for
+    /// every changed row by every subscription reading its table).
+    /// </summary>
+    public bool Contains(IReadOnlyList<int> columns, byte[] key)
+    {
+        if (IsIdentity(columns))
+        {
+            // Equal identities are numbered from the plain key on: the plain one is there when any is.
+            return _byKey.ContainsKey(key);
+        }
+
+        return _indexes.TryGetValue(ColumnsKey(columns), out var index)
+            ? index.Contains(key)
+            : throw new InvalidOperationException("no index for the restriction's columns (call Index first)");
+    }
 
     /// <summary>
     /// Applies keyed re-evaluations: for each step, the rows whose <see cref="RestrictedRows.Columns"/>
@@ -302,7 +320,23 @@ internal sealed class MaterializedResult
         throw new InvalidOperationException("no index for the restriction's columns (call Index first)");
     }
 
-    private bool IsIdentity(IReadOnlyList<int> columns) => columns.SequenceEqual(_keyColumns);
+    private bool IsIdentity(IReadOnlyList<int> columns)
+    {
+        if (columns.Count != _keyColumns.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i] != _keyColumns[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static string ColumnsKey(IReadOnlyList<int> columns) => string.Join(',', columns);
 
@@ -394,6 +428,8 @@ internal sealed class MaterializedResult
         }
 
         public byte[][] Find(byte[] key) => _map.TryGetValue(key, out var set) ? set.ToArray() : [];
+
+        public bool Contains(byte[] key) => _map.TryGetValue(key, out var set) && set.Count > 0;
 
         private byte[] KeyOf(MaterializedRow row) => RowCodec.Encode(columns.Select(c => row.Cells[c]).ToArray());
     }

@@ -106,7 +106,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _file = new SubscriptionFile(_path);
+        _file = new SubscriptionFile(_path, _log);
         var now = Now;
         foreach (var stored in _file.LoadAll())
         {

@@ -178,7 +178,7 @@ public sealed class TcpGossipTransport : IGossipTransport
                 string? refused = null;
                 try
                 {
-                    await ssl.AuthenticateAsClientAsync(tls.ClientOptions(TargetHost(peer), onRefused: r => refused = r), timeout.Token);
+                    await ssl.AuthenticateAsClientAsync(tls.ClientOptions(tls.TargetHostFor(peer), onRefused: r => refused = r), timeout.Token);
                 }
                 catch (AuthenticationException) when (refused is not null)
                 {
@@ -217,13 +217,6 @@ public sealed class TcpGossipTransport : IGossipTransport
             throw;
         }
     }
-
-    private static string TargetHost(EndPoint peer) => peer switch
-    {
-        DnsEndPoint dns => dns.Host,
-        IPEndPoint ip => ip.Address.ToString(),
-        _ => "corrosion",
-    };
 
     private async Task AcceptLoopAsync()
     {

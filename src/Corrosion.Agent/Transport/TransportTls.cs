@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -21,9 +22,18 @@ internal sealed class TransportTls : IDisposable
         _ = _certificate?.Value;
     }
 
+    // The server side's certificate context, made once: SslStream keeps the OpenSSL context (and with it the key that
+    // encrypts TLS session tickets) on it, so a peer's next session resumes instead of a full handshake with the
+    // certificate, its signature and the chain checks. A context per handshake (ServerCertificate) made every sync
+    // session (every 1-15 s per peer) a full handshake on both sides.
+    private readonly Lazy<SslStreamCertificateContext>? _serverContext;
+
     private TransportTls(Lazy<X509Certificate2>? certificate, X509Certificate2? authority, bool acceptAny)
     {
         _certificate = certificate;
+        _serverContext = certificate is null
+            ? null
+            : new Lazy<SslStreamCertificateContext>(() => SslStreamCertificateContext.Create(certificate.Value, additionalCertificates: null, offline: true));
         Authority = authority;
         AcceptAnyPeer = acceptAny;
     }
@@ -36,6 +46,9 @@ internal sealed class TransportTls : IDisposable
     public bool AcceptAnyPeer { get; }
 
     public bool MutualTls => Authority is not null;
+
+    /// <summary>True for the self-signed fallback (no certificate configured): its certificate proves nothing to a peer.</summary>
+    public bool IsSelfSigned { get; private init; }
 
     /// <summary>The configured material, or null when none is configured.</summary>
     public static TransportTls? FromOptions(TransportOptions options)
@@ -71,14 +84,14 @@ internal sealed class TransportTls : IDisposable
     public static TransportTls SelfSigned(ILogger logger)
     {
         TransportLog.SelfSignedCertificate(logger);
-        return new TransportTls(new Lazy<X509Certificate2>(() => TlsCertificates.CreateSelfSigned()), null, acceptAny: true);
+        return new TransportTls(new Lazy<X509Certificate2>(() => TlsCertificates.CreateSelfSigned()), null, acceptAny: true) { IsSelfSigned = true };
     }
 
     /// <param name="alpn">Application protocols (QUIC).</param>
     /// <param name="onRefused">Told why a peer's certificate was refused (for the log and the counter).</param>
     public SslServerAuthenticationOptions ServerOptions(List<SslApplicationProtocol>? alpn = null, Action<string>? onRefused = null) => new()
     {
-        ServerCertificate = Certificate,
+        ServerCertificateContext = _serverContext?.Value,
         ClientCertificateRequired = MutualTls,
         RemoteCertificateValidationCallback = (_, cert, _, errors) => !MutualTls || ValidatePeer(cert, errors, onRefused),
         ApplicationProtocols = alpn,
@@ -91,10 +104,26 @@ internal sealed class TransportTls : IDisposable
     public SslClientAuthenticationOptions ClientOptions(string targetHost, List<SslApplicationProtocol>? alpn = null, Action<string>? onRefused = null) => new()
     {
         TargetHost = targetHost,
-        ClientCertificates = Certificate is null ? null : new X509CertificateCollection { Certificate },
+        // The self-signed fallback sends no client certificate (no peer could check it, and SslStream does not resume a
+        // session that has one); a configured certificate is always offered, for peers that require one.
+        ClientCertificates = Certificate is null || IsSelfSigned ? null : new X509CertificateCollection { Certificate },
         RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidatePeer(cert, errors, onRefused),
         ApplicationProtocols = alpn,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+    };
+
+    /// <summary>
+    /// The name a client sends for <paramref name="peer"/> (SNI; SslStream's session cache is keyed by it). A DNS peer
+    /// keeps its name. An IP peer keeps its address only where the name is checked (system trust, no CA); otherwise
+    /// (CA or accept-any) it gets a name of its own, <c>{address hex}-{port}.corrosion</c>: SslStream does not resume a
+    /// session whose target is an IP address, so every sync session (every 1-15 s per peer) was a full handshake.
+    /// </summary>
+    public string TargetHostFor(EndPoint peer) => peer switch
+    {
+        DnsEndPoint dns => dns.Host,
+        IPEndPoint ip when Authority is null && !AcceptAnyPeer => ip.Address.ToString(),
+        IPEndPoint ip => FormattableString.Invariant($"{Convert.ToHexStringLower(ip.Address.GetAddressBytes())}-{ip.Port}.corrosion"),
+        _ => "corrosion",
     };
 
     private bool ValidatePeer(X509Certificate? certificate, SslPolicyErrors errors, Action<string>? onRefused)
