@@ -169,7 +169,16 @@ internal static partial class IdleRssSuite
                 continue;
             }
 
-            var taskStatus = File.ReadAllText(Path.Combine(task, "status"));
+            string taskStatus;
+            try
+            {
+                taskStatus = File.ReadAllText(Path.Combine(task, "status"));
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+            {
+                continue; // the thread ended since the listing (a thread-pool worker retiring)
+            }
+
             switches += long.Parse(Regex.Match(taskStatus, @"^voluntary_ctxt_switches:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture)
                 + long.Parse(Regex.Match(taskStatus, @"^nonvoluntary_ctxt_switches:\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Corrosion.Cli;
 
@@ -74,9 +75,16 @@ internal sealed class ParentWatch : IDisposable
             return stat is not null && stat.Value.State is not ('Z' or 'X') && (_startTime is null || stat.Value.StartTime == _startTime);
         }
 
+        return AliveByProcess(_pid);
+    }
+
+    // A method of its own, so that on Linux compiling Alive does not load System.Diagnostics.Process (0.4 MiB resident).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool AliveByProcess(int pid)
+    {
         try
         {
-            using var process = Process.GetProcessById(_pid);
+            using var process = Process.GetProcessById(pid);
             return !process.HasExited;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

@@ -8,11 +8,18 @@ namespace Corrosion.Agent.Actors;
 /// actors, late ask replies, and messages a full waiting mailbox refused after its push timeout.
 /// Mailbox drops are counted by the dropping mailboxes themselves.
 /// </summary>
-internal sealed class DeadLetterCounter : ReceiveActor
+internal sealed class DeadLetterCounter : UntypedActor
 {
-    public DeadLetterCounter()
+    protected override void OnReceive(object message)
     {
-        Receive<DeadLetter>(letter => ActorMetrics.DeadLetter(Context.System, letter.Recipient, letter.Message));
+        if (message is DeadLetter letter)
+        {
+            ActorMetrics.DeadLetter(Context.System, letter.Recipient, letter.Message);
+        }
+        else
+        {
+            Unhandled(message);
+        }
     }
 
     public static Props Props() => Akka.Actor.Props.Create(() => new DeadLetterCounter());

@@ -24,7 +24,7 @@ namespace Corrosion.Agent.ClientGateway;
 /// pool, with the HTTP API's semantics, tokens and messages. Each stream is a child actor
 /// (<see cref="ClientStreamActor"/>) that watches the client's receiver.
 /// </summary>
-public sealed partial class ClientGatewayActor : ReceiveActor
+public sealed partial class ClientGatewayActor : UntypedActor
 {
     /// <summary>The gateway's name under <c>/user/corrosion</c>.</summary>
     public const string Name = "client";
@@ -65,20 +65,6 @@ public sealed partial class ClientGatewayActor : ReceiveActor
         _auth = TokenAuthorization.FromOptions(options.Api.Authz);
         _streams = ClientStreamSettings.From(options.AkkaApi);
         _log = Context.LoggerFor<ClientGatewayActor>();
-        Receive<Execute>(OnExecute);
-        Receive<ClientQuery>(OnQuery);
-        Receive<ClientSubscribe>(OnSubscribe);
-        Receive<ClientResume>(OnResume);
-        Receive<ClientWatchTable>(OnWatchTable);
-        Receive<ClientGetMembers>(OnGetMembers);
-        Receive<GetHealth>(OnGetHealth);
-        Receive<StreamOpened>(OnStreamOpened);
-        Receive<WatchOpened>(OnWatchOpened);
-        ReceiveAny(message =>
-        {
-            LogUnknownMessage(_log, message.GetType().FullName ?? "?", Sender.Path.ToString());
-            Sender.Tell(new ClientError(ClientErrorCode.BadRequest, $"the client gateway does not accept {message.GetType().Name}"));
-        });
     }
 
     /// <summary>The gateway's props.</summary>
@@ -96,6 +82,45 @@ public sealed partial class ClientGatewayActor : ReceiveActor
         ActorRef<MembershipCommand>? membership,
         Func<CancellationToken, Task<HealthReport>> health) =>
         Akka.Actor.Props.Create(() => new ClientGatewayActor(store, options, storage, subscriptions, membership, health));
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Execute execute:
+                OnExecute(execute);
+                break;
+            case ClientQuery query:
+                OnQuery(query);
+                break;
+            case ClientSubscribe subscribe:
+                OnSubscribe(subscribe);
+                break;
+            case ClientResume resume:
+                OnResume(resume);
+                break;
+            case ClientWatchTable watch:
+                OnWatchTable(watch);
+                break;
+            case ClientGetMembers getMembers:
+                OnGetMembers(getMembers);
+                break;
+            case GetHealth getHealth:
+                OnGetHealth(getHealth);
+                break;
+            case StreamOpened opened:
+                OnStreamOpened(opened);
+                break;
+            case WatchOpened watchOpened:
+                OnWatchOpened(watchOpened);
+                break;
+            default:
+                LogUnknownMessage(_log, message.GetType().FullName ?? "?", Sender.Path.ToString());
+                Sender.Tell(new ClientError(ClientErrorCode.BadRequest, $"the client gateway does not accept {message.GetType().Name}"));
+                break;
+        }
+    }
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() =>

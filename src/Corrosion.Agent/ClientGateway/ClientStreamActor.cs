@@ -11,7 +11,7 @@ namespace Corrosion.Agent.ClientGateway;
 /// a receiver that stops, or whose system disconnects or is quarantined, ends the stream and frees
 /// what it held (the subclass's <c>PostStop</c>).
 /// </summary>
-internal abstract class ClientStreamActor : ReceiveActor, IWithTimers
+internal abstract class ClientStreamActor : UntypedActor, IWithTimers
 {
     private const string AckTimer = "ack-timeout";
     private readonly int _window;
@@ -25,12 +25,6 @@ internal abstract class ClientStreamActor : ReceiveActor, IWithTimers
         Settings = settings;
         _window = settings.Window;
         _ackTimeout = settings.AckTimeout;
-        Receive<StreamAck>(OnAck);
-        Receive<CancelStream>(_ => Context.Stop(Self));
-        Receive<AckTimedOut>(_ => Fail(new ClientError(
-            ClientErrorCode.TooSlow,
-            $"no acknowledgement for {_ackTimeout.TotalSeconds:0.###} s with {_window} batches unacknowledged: the receiver was cut off; resume from the last change id it processed")));
-        Receive<Terminated>(t => t.ActorRef.Equals(Receiver), _ => Context.Stop(Self));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -43,6 +37,37 @@ internal abstract class ClientStreamActor : ReceiveActor, IWithTimers
     protected bool HasRoom => _sent - _acked < _window;
 
     protected override void PreStart() => Context.Watch(Receiver);
+
+    protected sealed override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case StreamAck ack:
+                OnAck(ack);
+                break;
+            case CancelStream:
+                Context.Stop(Self);
+                break;
+            case AckTimedOut:
+                Fail(new ClientError(
+                    ClientErrorCode.TooSlow,
+                    $"no acknowledgement for {_ackTimeout.TotalSeconds:0.###} s with {_window} batches unacknowledged: the receiver was cut off; resume from the last change id it processed"));
+                break;
+            case Terminated t when t.ActorRef.Equals(Receiver):
+                Context.Stop(Self);
+                break;
+            default:
+                if (!OnStreamMessage(message))
+                {
+                    Unhandled(message);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>A message of the subclass's own; false when it is not one (it is then unhandled).</summary>
+    protected virtual bool OnStreamMessage(object message) => false;
 
     /// <summary>Sends what the window allows; called again after every acknowledgement.</summary>
     protected abstract void Pump();

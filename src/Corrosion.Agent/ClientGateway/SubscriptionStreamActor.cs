@@ -25,14 +25,24 @@ internal sealed class SubscriptionStreamActor : ClientStreamActor
     {
         _stream = stream;
         _lastChangeId = stream.EndOfQuery?.ChangeId ?? from ?? 0;
-        Receive<ChangesReady>(_ =>
+    }
+
+    protected override bool OnStreamMessage(object message)
+    {
+        switch (message)
         {
-            _waiting = false;
-            Pump();
-        });
-        Receive<ChangesEnded>(ended => Fail(ended.Cause is SubscriberTooSlowException
-            ? new ClientError(ClientErrorCode.TooSlow, $"the subscriber fell behind and was cut off after change {_lastChangeId}; resume from the last change id it processed")
-            : new ClientError(ClientErrorCode.Unavailable, $"the node ended the subscription after change {_lastChangeId} (it is stopping, or the subscription was dropped); resume from the last change id processed")));
+            case ChangesReady:
+                _waiting = false;
+                Pump();
+                return true;
+            case ChangesEnded ended:
+                Fail(ended.Cause is SubscriberTooSlowException
+                    ? new ClientError(ClientErrorCode.TooSlow, $"the subscriber fell behind and was cut off after change {_lastChangeId}; resume from the last change id it processed")
+                    : new ClientError(ClientErrorCode.Unavailable, $"the node ended the subscription after change {_lastChangeId} (it is stopping, or the subscription was dropped); resume from the last change id processed"));
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <param name="stream">The attached stream (the actor detaches it when it stops).</param>

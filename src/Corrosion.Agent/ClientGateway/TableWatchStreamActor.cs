@@ -14,13 +14,23 @@ internal sealed class TableWatchStreamActor : ClientStreamActor
         : base(receiver, settings)
     {
         _stream = stream;
-        Receive<UpdatesReady>(_ =>
+    }
+
+    protected override bool OnStreamMessage(object message)
+    {
+        switch (message)
         {
-            _waiting = false;
-            Pump();
-        });
-        Receive<UpdatesEnded>(_ => Fail(new ClientError(ClientErrorCode.Unavailable,
-            $"the node ended the watch of {_stream.Table} (it is stopping, or the watcher fell behind); watch again")));
+            case UpdatesReady:
+                _waiting = false;
+                Pump();
+                return true;
+            case UpdatesEnded:
+                Fail(new ClientError(ClientErrorCode.Unavailable,
+                    $"the node ended the watch of {_stream.Table} (it is stopping, or the watcher fell behind); watch again"));
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <param name="stream">The attached watch (the actor detaches it when it stops).</param>

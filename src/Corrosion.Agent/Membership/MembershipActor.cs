@@ -16,7 +16,7 @@ namespace Corrosion.Agent.Membership;
 /// node can rejoin without it. Leaves gracefully when stopped.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The socket and its token are released in PostStop and PreRestart, the actor's end of life.")]
-public sealed partial class MembershipActor : ReceiveActor, IWithTimers
+public sealed partial class MembershipActor : UntypedActor, IWithTimers
 {
     /// <summary>
     /// Datagrams queued in the mailbox before the receive loop drops new ones: half of the mailbox
@@ -76,51 +76,74 @@ public sealed partial class MembershipActor : ReceiveActor, IWithTimers
         _telemetry = telemetry;
         _runtime = new Runtime(this);
         _log = Context.LoggerFor<MembershipActor>();
-        Receive<DatagramReceived>(datagram =>
-        {
-            Interlocked.Decrement(ref _queuedDatagrams);
-            Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
-        });
-        Receive<SwimTimerFired>(fired =>
-        {
-            Core.HandleTimer(fired.Timer, NowMs, _runtime);
-            PublishTelemetry();
-        });
-        Receive<GetMembers>(get => get.ReplyTo.Tell(Snapshot()));
-        Receive<SubscribeMembers>(subscribe =>
-        {
-            _subscribers.Add(subscribe.Subscriber);
-            foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
-            {
-                subscribe.Subscriber.Tell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
-            }
-        });
-        Receive<BootstrapResolved>(OnBootstrapResolved);
-        Receive<ResolveBootstrap>(_ =>
-        {
-            if (Core.ActiveMemberCount == 0)
-            {
-                StartResolving();
-            }
-        });
-        Receive<Rejoin>(rejoin =>
-        {
-            var known = Core.Members.Where(m => m.State != MemberState.Left).Select(m => m.Address).ToList();
-            Core.Join(known, NowMs, _runtime);
-            if (_options.Bootstrap.Count > 0)
-            {
-                StartResolving();
-            }
-
-            rejoin.ReplyTo.Tell(new RejoinOutcome(known.Count, _options.Bootstrap.Count));
-        });
-        Receive<PersistMembers>(_ => Persist());
-        Receive<IReadOnlyList<StoredMember>>(stored => Loaded(stored, null));
-        Receive<MembersLoadTimedOut>(_ => Loaded([], "no answer from storage in time"));
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case DatagramReceived datagram:
+                Interlocked.Decrement(ref _queuedDatagrams);
+                Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
+                break;
+            case SwimTimerFired fired:
+                Core.HandleTimer(fired.Timer, NowMs, _runtime);
+                PublishTelemetry();
+                break;
+            case GetMembers get:
+                get.ReplyTo.Tell(Snapshot());
+                break;
+            case SubscribeMembers subscribe:
+                _subscribers.Add(subscribe.Subscriber);
+                foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
+                {
+                    subscribe.Subscriber.Tell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
+                }
+
+                break;
+            case BootstrapResolved resolved:
+                OnBootstrapResolved(resolved);
+                break;
+            case ResolveBootstrap:
+                if (Core.ActiveMemberCount == 0)
+                {
+                    StartResolving();
+                }
+
+                break;
+            case Rejoin rejoin:
+                OnRejoin(rejoin);
+                break;
+            case PersistMembers:
+                Persist();
+                break;
+            case IReadOnlyList<StoredMember> stored:
+                Loaded(stored, null);
+                break;
+            case MembersLoadTimedOut:
+                Loaded([], "no answer from storage in time");
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnRejoin(Rejoin rejoin)
+    {
+        var known = Core.Members.Where(m => m.State != MemberState.Left).Select(m => m.Address).ToList();
+        Core.Join(known, NowMs, _runtime);
+        if (_options.Bootstrap.Count > 0)
+        {
+            StartResolving();
+        }
+
+        rejoin.ReplyTo.Tell(new RejoinOutcome(known.Count, _options.Bootstrap.Count));
+    }
 
     private long NowMs => (long)_time.GetElapsedTime(_clockOrigin).TotalMilliseconds;
 

@@ -12,7 +12,7 @@ namespace Corrosion.Agent.Node;
 /// covers events this actor's drop-oldest mailbox (<see cref="NodeMailboxes.MemberEvents"/>) had to
 /// drop. A member's gossip address is its SWIM address (same port).
 /// </summary>
-public sealed class MemberGossipBridge : ReceiveActor, IWithTimers
+public sealed class MemberGossipBridge : UntypedActor, IWithTimers
 {
     /// <summary>How often the bridge re-announces the member list to gossip.</summary>
     public static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(5);
@@ -25,9 +25,6 @@ public sealed class MemberGossipBridge : ReceiveActor, IWithTimers
     {
         _membership = membership;
         _gossip = gossip;
-        Receive<MemberEvent>(OnMemberEvent);
-        Receive<ReconcileMembers>(_ => _membership.Tell(new GetMembers(Self.Typed<MembersSnapshot>())));
-        Receive<MembersSnapshot>(OnSnapshot);
     }
 
     /// <inheritdoc />
@@ -45,6 +42,26 @@ public sealed class MemberGossipBridge : ReceiveActor, IWithTimers
     {
         _membership.Tell(new SubscribeMembers(Self.Typed<MemberEvent>()));
         Timers.StartPeriodicTimer(nameof(ReconcileMembers), ReconcileMembers.Instance, ReconcileEvery);
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case MemberEvent memberEvent:
+                OnMemberEvent(memberEvent);
+                break;
+            case ReconcileMembers:
+                _membership.Tell(new GetMembers(Self.Typed<MembersSnapshot>()));
+                break;
+            case MembersSnapshot snapshot:
+                OnSnapshot(snapshot);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     private void OnMemberEvent(MemberEvent message)

@@ -17,7 +17,7 @@ namespace Corrosion.Agent.Node;
 /// the node: the cause is logged and recorded in <see cref="NodeTermination"/>, and this actor stops
 /// with all its children (the process then exits non-zero).
 /// </summary>
-public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
+public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
 {
     /// <summary>The guardian's name under <c>/user</c>.</summary>
     public const string Name = "corrosion";
@@ -48,8 +48,6 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
         _termination = termination;
         _log = Context.LoggerFor<NodeSupervisor>();
         _strategy = new NodeSupervisorStrategy(supervision, ScheduleRestart, GiveUp, random);
-        Receive<GetNodeActors>(get => get.ReplyTo.Tell(new NodeActors(_storage!, _membership, _gossip, _subscriptions)));
-        Receive<RestartChild>(OnRestartChild);
     }
 
     /// <inheritdoc />
@@ -83,6 +81,23 @@ public sealed partial class NodeSupervisor : ReceiveActor, IWithTimers
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() => _strategy;
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case GetNodeActors get:
+                get.ReplyTo.Tell(new NodeActors(_storage!, _membership, _gossip, _subscriptions));
+                break;
+            case RestartChild restart:
+                OnRestartChild(restart);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     /// <inheritdoc />
     protected override void PreStart()

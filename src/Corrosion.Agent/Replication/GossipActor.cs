@@ -25,7 +25,7 @@ namespace Corrosion.Agent.Replication;
 /// the actor stopped. Peers come from membership as <see cref="PeerUp"/> / <see cref="PeerDown"/>.
 /// </remarks>
 [SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "Akka owns an actor's lifetime: the token source is cancelled and disposed in PostStop (which a restart runs too).")]
-public sealed partial class GossipActor : ReceiveActor, IWithTimers
+public sealed partial class GossipActor : UntypedActor, IWithTimers
 {
     private const string BroadcastTimer = "broadcast-tick";
     private const string SyncTimer = "sync-tick";
@@ -89,51 +89,77 @@ public sealed partial class GossipActor : ReceiveActor, IWithTimers
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry;
         _log = Context.LoggerFor<GossipActor>();
-        Receive<PeerUp>(OnPeerUp);
-        Receive<PeerReturned>(OnPeerReturned);
-        Receive<PeerDown>(OnPeerDown);
-        Receive<GetGossipStats>(get => get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount)));
-        Receive<StorageEventReceived>(received =>
-        {
-            switch (received.Event)
-            {
-                case ChangesCommitted committed:
-                    OnCommitted(committed);
-                    break;
-                case ChangesMerged merged:
-                    _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
-                    break;
-            }
-        });
-        Receive<FramesReceived>(OnFrames);
-        Receive<BroadcastTick>(_ =>
-        {
-            var sends = _broadcast.Tick(NowMs());
-            if (ReplicationTrace.Hook is not null)
-            {
-                foreach (var send in sends)
-                {
-                    ReplicationTrace.Frames("gossip.retransmit", send.Data.Span, send.Address);
-                }
-            }
-
-            Send(sends);
-        });
-        Receive<SyncTick>(_ => StartSyncRound());
-        Receive<SyncNow>(_ => StartSyncRound());
-        Receive<SyncStatesExchanged>(OnStatesExchanged);
-        Receive<SyncSessionFinished>(OnSessionFinished);
-        Receive<SyncChangesetsApplied>(applied =>
-        {
-            foreach (var changeset in applied.Changesets)
-            {
-                _broadcast.MarkSeen(PayloadId.Of(changeset));
-            }
-        });
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case PeerUp up:
+                OnPeerUp(up);
+                break;
+            case PeerReturned returned:
+                OnPeerReturned(returned);
+                break;
+            case PeerDown down:
+                OnPeerDown(down);
+                break;
+            case GetGossipStats get:
+                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
+                break;
+            case StorageEventReceived { Event: ChangesCommitted committed }:
+                OnCommitted(committed);
+                break;
+            case StorageEventReceived { Event: ChangesMerged merged }:
+                _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
+                break;
+            case StorageEventReceived:
+                break;
+            case FramesReceived frames:
+                OnFrames(frames);
+                break;
+            case BroadcastTick:
+                OnBroadcastTick();
+                break;
+            case SyncTick or SyncNow:
+                StartSyncRound();
+                break;
+            case SyncStatesExchanged exchanged:
+                OnStatesExchanged(exchanged);
+                break;
+            case SyncSessionFinished finished:
+                OnSessionFinished(finished);
+                break;
+            case SyncChangesetsApplied applied:
+                foreach (var changeset in applied.Changesets)
+                {
+                    _broadcast.MarkSeen(PayloadId.Of(changeset));
+                }
+
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnBroadcastTick()
+    {
+        var sends = _broadcast.Tick(NowMs());
+        if (ReplicationTrace.Hook is not null)
+        {
+            foreach (var send in sends)
+            {
+                ReplicationTrace.Frames("gossip.retransmit", send.Data.Span, send.Address);
+            }
+        }
+
+        Send(sends);
+    }
 
     /// <summary>The actor's props, with its bounded mailbox (<see cref="NodeMailboxes.Gossip"/>: senders wait).</summary>
     /// <param name="storage">The node's storage actor.</param>

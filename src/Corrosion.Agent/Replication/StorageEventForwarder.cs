@@ -9,11 +9,18 @@ namespace Corrosion.Agent.Replication;
 /// protocol. Its drop-newest mailbox (<see cref="NodeMailboxes.GossipEvents"/>) keeps the writer from
 /// ever waiting on gossip; a broadcast lost that way is repaired by sync.
 /// </summary>
-internal sealed class StorageEventForwarder : ReceiveActor
+internal sealed class StorageEventForwarder(ActorRef<GossipCommand> parent) : UntypedActor
 {
-    public StorageEventForwarder(ActorRef<GossipCommand> parent)
+    protected override void OnReceive(object message)
     {
-        Receive<StorageEvent>(e => parent.Tell(new StorageEventReceived(e), Self));
+        if (message is StorageEvent e)
+        {
+            parent.Tell(new StorageEventReceived(e), Self);
+        }
+        else
+        {
+            Unhandled(message);
+        }
     }
 
     public static Props Props(ActorRef<GossipCommand> parent) =>

@@ -21,7 +21,7 @@ namespace Corrosion.Agent.Storage;
 /// mailbox means a group of one, with no wait. Any other message first commits what is put aside, so
 /// the order of everything the actor does is the mailbox's order.
 /// </remarks>
-public sealed partial class StorageActor : ReceiveActor
+public sealed partial class StorageActor : UntypedActor
 {
     /// <summary>Default of <c>db.group_commit_max</c>.</summary>
     public const int DefaultGroupCommitMax = 64;
@@ -53,51 +53,6 @@ public sealed partial class StorageActor : ReceiveActor
         _time = time ?? TimeProvider.System;
         _groupCommitMax = groupCommitMax;
         _log = Context.LoggerFor<StorageActor>();
-        Receive<ExecuteTransaction>(Enqueue);
-        Receive<FlushGroup>(_ =>
-        {
-            _flushNoted = false;
-            Flush();
-        });
-        Receive<ApplyChangesets>(Apply);
-        Receive<ReadChanges>(read => read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions)));
-        Receive<ReadSyncState>(state => state.ReplyTo.Tell(_store.GetSyncState()));
-        Receive<SubscribeStorageEvents>(subscribe =>
-        {
-            _listeners.Add(subscribe.Listener);
-            Context.Watch(subscribe.Listener.Untyped);
-        });
-        Receive<UnsubscribeStorageEvents>(unsubscribe =>
-        {
-            if (_listeners.Remove(unsubscribe.Listener.Untyped))
-            {
-                Context.Unwatch(unsubscribe.Listener.Untyped);
-            }
-        });
-        Receive<ReloadSchema>(reload =>
-        {
-            try
-            {
-                var (steps, tables) = _store.ReloadSchema();
-                reload.ReplyTo.Tell(new SchemaReloadOutcome(steps, tables, null));
-            }
-            catch (SchemaException e)
-            {
-                reload.ReplyTo.Tell(new SchemaReloadOutcome([], _store.Tables, e.Message));
-            }
-        });
-        Receive<ReconcileGaps>(reconcile =>
-        {
-            var (before, after, needs) = _store.ReconcileGaps();
-            _telemetry?.SetGaps(after);
-            reconcile.ReplyTo.Tell(new GapsReconciled(
-                before,
-                after,
-                needs.ToDictionary(n => n.Key.ToString(), n => (IReadOnlyList<string>)n.Value.Select(r => $"{r.Start}-{r.End}").ToList())));
-        });
-        Receive<SaveMembers>(SaveMembers);
-        Receive<LoadMembers>(load => load.ReplyTo.Tell(_store.LoadMembers()));
-        Receive<Terminated>(terminated => _listeners.Remove(terminated.ActorRef));
     }
 
     /// <summary>The writer's props, with its bounded mailbox (<see cref="NodeMailboxes.Storage"/>: senders wait).</summary>
@@ -112,6 +67,82 @@ public sealed partial class StorageActor : ReceiveActor
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(groupCommitMax, 1);
         return Akka.Actor.Props.Create(() => new StorageActor(store, listeners, groupCommitMax, telemetry, time)).WithMailbox(NodeMailboxes.Storage);
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ExecuteTransaction execute:
+                Enqueue(execute);
+                break;
+            case FlushGroup:
+                _flushNoted = false;
+                Flush();
+                break;
+            case ApplyChangesets apply:
+                Apply(apply);
+                break;
+            case ReadChanges read:
+                read.ReplyTo.Tell(_store.ChangesFor(read.Actor, read.Versions));
+                break;
+            case ReadSyncState state:
+                state.ReplyTo.Tell(_store.GetSyncState());
+                break;
+            case SubscribeStorageEvents subscribe:
+                _listeners.Add(subscribe.Listener);
+                Context.Watch(subscribe.Listener.Untyped);
+                break;
+            case UnsubscribeStorageEvents unsubscribe:
+                if (_listeners.Remove(unsubscribe.Listener.Untyped))
+                {
+                    Context.Unwatch(unsubscribe.Listener.Untyped);
+                }
+
+                break;
+            case ReloadSchema reload:
+                OnReloadSchema(reload);
+                break;
+            case ReconcileGaps reconcile:
+                OnReconcileGaps(reconcile);
+                break;
+            case SaveMembers save:
+                SaveMembers(save);
+                break;
+            case LoadMembers load:
+                load.ReplyTo.Tell(_store.LoadMembers());
+                break;
+            case Terminated terminated:
+                _listeners.Remove(terminated.ActorRef);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnReloadSchema(ReloadSchema reload)
+    {
+        try
+        {
+            var (steps, tables) = _store.ReloadSchema();
+            reload.ReplyTo.Tell(new SchemaReloadOutcome(steps, tables, null));
+        }
+        catch (SchemaException e)
+        {
+            reload.ReplyTo.Tell(new SchemaReloadOutcome([], _store.Tables, e.Message));
+        }
+    }
+
+    private void OnReconcileGaps(ReconcileGaps reconcile)
+    {
+        var (before, after, needs) = _store.ReconcileGaps();
+        _telemetry?.SetGaps(after);
+        reconcile.ReplyTo.Tell(new GapsReconciled(
+            before,
+            after,
+            needs.ToDictionary(n => n.Key.ToString(), n => (IReadOnlyList<string>)n.Value.Select(r => $"{r.Start}-{r.End}").ToList())));
     }
 
     /// <inheritdoc />

@@ -23,7 +23,7 @@ namespace Corrosion.Agent.Subscriptions;
 /// dropped, never waited for.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Akka owns an actor's lifetime: the subscription file is closed in PostStop (which a restart runs too).")]
-public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWithStash
+public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWithStash
 {
     private const string RetryTimerPrefix = "retry:";
     private const string MaintenanceTimer = "maintenance";
@@ -78,7 +78,6 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         _time = time ?? TimeProvider.System;
         _scheduler = new EvaluationScheduler(_options.MaxConcurrentEvaluations);
         _log = Context.LoggerFor<SubscriptionActor>();
-        Starting();
     }
 
     /// <inheritdoc />
@@ -153,44 +152,86 @@ public sealed partial class SubscriptionActor : ReceiveActor, IWithTimers, IWith
         return handled;
     }
 
+    /// <inheritdoc />
+    protected override void OnReceive(object message) => Starting(message);
+
     /// <summary>Until storage has the listener: every request waits in the stash.</summary>
-    private void Starting()
+    private void Starting(object message)
     {
-        Receive<SyncState>(_ =>
+        switch (message)
         {
-            Timers.Cancel(StartTimer);
-            Become(Ready);
-            Stash.UnstashAll();
-            Timers.StartPeriodicTimer(MaintenanceTimer, MaintenanceTick.Instance, _options.MaintenanceInterval);
-            if (_subscriptions.Count > 0)
-            {
-                LogLoaded(_log, _subscriptions.Count, _path);
-            }
-        });
-        Receive<StartTimedOut>(_ => throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s"));
-        ReceiveAny(_ => Stash.Stash());
+            case SyncState:
+                Timers.Cancel(StartTimer);
+                Become(Ready);
+                Stash.UnstashAll();
+                Timers.StartPeriodicTimer(MaintenanceTimer, MaintenanceTick.Instance, _options.MaintenanceInterval);
+                if (_subscriptions.Count > 0)
+                {
+                    LogLoaded(_log, _subscriptions.Count, _path);
+                }
+
+                break;
+            case StartTimedOut:
+                throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s");
+            default:
+                Stash.Stash();
+                break;
+        }
     }
 
-    private void Ready()
+    private void Ready(object message)
     {
-        // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
-        Receive<Subscribe>(Subscribe);
-        Receive<SubscriptionCreated>(OnCreated);
-        Receive<AttachSubscription>(Attach);
-        Receive<DetachSubscription>(detach => Detach(detach.QueryId, detach.ListenerId));
-        Receive<StorageEventReceived>(OnStorageEvent);
-        Receive<EvaluationDone>(OnEvaluated);
-        Receive<EvaluationBatchDone>(OnBatchEvaluated);
-        Receive<RetryEvaluation>(retry => Want(retry.QueryId));
-        Receive<GetSubscriptionInfo>(Info);
-        Receive<ListSubscriptions>(list => list.ReplyTo.Tell(_subscriptions.Values
-            .OrderBy(s => s.Id, StringComparer.Ordinal)
-            .Select(s => SubscriptionInfo.Of(s.Id, s.Evaluator, s.Result, s.Listeners.Count, _scheduler.IsRunning(s.Id)))
-            .ToList()));
-        Receive<MaintenanceTick>(_ => Maintain());
-        Receive<WatchTable>(Watch);
-        Receive<UnwatchTable>(unwatch => _watchers.Unwatch(unwatch.Table, unwatch.ListenerId));
-        Receive<StartTimedOut>(_ => { });
+        switch (message)
+        {
+            // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
+            case Subscribe subscribe:
+                Subscribe(subscribe);
+                break;
+            case SubscriptionCreated created:
+                OnCreated(created);
+                break;
+            case AttachSubscription attach:
+                Attach(attach);
+                break;
+            case DetachSubscription detach:
+                Detach(detach.QueryId, detach.ListenerId);
+                break;
+            case StorageEventReceived received:
+                OnStorageEvent(received);
+                break;
+            case EvaluationDone done:
+                OnEvaluated(done);
+                break;
+            case EvaluationBatchDone batchDone:
+                OnBatchEvaluated(batchDone);
+                break;
+            case RetryEvaluation retry:
+                Want(retry.QueryId);
+                break;
+            case GetSubscriptionInfo get:
+                Info(get);
+                break;
+            case ListSubscriptions list:
+                list.ReplyTo.Tell(_subscriptions.Values
+                    .OrderBy(s => s.Id, StringComparer.Ordinal)
+                    .Select(s => SubscriptionInfo.Of(s.Id, s.Evaluator, s.Result, s.Listeners.Count, _scheduler.IsRunning(s.Id)))
+                    .ToList());
+                break;
+            case MaintenanceTick:
+                Maintain();
+                break;
+            case WatchTable watch:
+                Watch(watch);
+                break;
+            case UnwatchTable unwatch:
+                _watchers.Unwatch(unwatch.Table, unwatch.ListenerId);
+                break;
+            case StartTimedOut:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     private void Subscribe(Subscribe subscribe)

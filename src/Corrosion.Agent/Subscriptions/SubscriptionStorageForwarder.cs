@@ -11,11 +11,18 @@ namespace Corrosion.Agent.Subscriptions;
 /// mailbox, shows as a gap in the events' sequence numbers, and the parent then re-evaluates every
 /// subscription, so no change is missed.
 /// </summary>
-internal sealed class SubscriptionStorageForwarder : ReceiveActor
+internal sealed class SubscriptionStorageForwarder(ActorRef<SubscriptionCommand> parent) : UntypedActor
 {
-    public SubscriptionStorageForwarder(ActorRef<SubscriptionCommand> parent)
+    protected override void OnReceive(object message)
     {
-        Receive<StorageEvent>(e => parent.Tell(new StorageEventReceived(e), Self));
+        if (message is StorageEvent e)
+        {
+            parent.Tell(new StorageEventReceived(e), Self);
+        }
+        else
+        {
+            Unhandled(message);
+        }
     }
 
     public static Props Props(ActorRef<SubscriptionCommand> parent) =>
