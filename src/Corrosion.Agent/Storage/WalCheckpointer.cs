@@ -30,6 +30,8 @@ internal sealed partial class WalCheckpointer : IDisposable
     private bool _disposed;
     private readonly Lock _gate = new();
 
+    private long _checkpoints;
+
     private WalCheckpointer(sqlite3 connection, int thresholdPages, ILogger logger)
     {
         _connection = connection;
@@ -37,10 +39,8 @@ internal sealed partial class WalCheckpointer : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Checkpoints run by this checkpointer (tests and metrics).</summary>
+    /// <summary>Checkpoints this checkpointer completed (tests).</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
-
-    private long _checkpoints;
 
     /// <summary>
     /// Installs a background checkpointer on <paramref name="writer"/> for the database at
@@ -82,7 +82,7 @@ internal sealed partial class WalCheckpointer : IDisposable
         return checkpointer;
     }
 
-    /// <summary>Removes the hook from <paramref name="writer"/> and waits for a running checkpoint; call before closing the writer.</summary>
+    /// <summary>Removes the hook from <paramref name="writer"/>; call before <see cref="Dispose"/> and before closing the writer.</summary>
     public void Uninstall(sqlite3 writer)
     {
         unsafe
@@ -116,12 +116,14 @@ internal sealed partial class WalCheckpointer : IDisposable
                 }
 
                 var rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointPassive, out _, out _);
-                if (rc != raw.SQLITE_OK && rc != raw.SQLITE_BUSY)
+                if (rc == raw.SQLITE_OK)
+                {
+                    Interlocked.Increment(ref _checkpoints);
+                }
+                else if (rc != raw.SQLITE_BUSY)
                 {
                     Log.CheckpointFailed(_logger, rc, raw.sqlite3_errmsg(_connection).utf8_to_string());
                 }
-
-                Interlocked.Increment(ref _checkpoints);
             }
         }
         finally
