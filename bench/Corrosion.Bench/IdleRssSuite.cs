@@ -14,7 +14,8 @@ namespace Corrosion.Bench;
 /// 16 writers"), and the idle window that follows shows what the burst left behind.
 /// With <c>--members N</c>, N agents join one cluster (all bootstrap from the first) and the figures are per member
 /// (issue 14's "idle CPU per member, 10-member cluster"); a burst then goes to the first member.
-/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll] (default: this repository's Release build) [--burst seconds]
+/// Arguments: [seconds idle = 30] [--cli path/to/corrosion.dll, or a native corrosion executable (the NativeAOT publish)]
+/// (default: this repository's Release build) [--burst seconds]
 /// [--members N] [--settle seconds between start-up and the window: 5, or 15 with members].
 /// A burst runs after the settle time; the window opens 5 s after the burst.
 /// The agent inherits the environment, so runtime knobs (<c>DOTNET_*</c>) and settings
@@ -65,6 +66,7 @@ internal static partial class IdleRssSuite
             }
 
             var apis = await Task.WhenAll(agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
+            var startTimes = await Task.WhenAll(agents.Select(a => a.StartedIn));
             // Start-up work (JIT, schema, first SWIM rounds, the join) settles before the idle window opens.
             // Tiered compilation goes on for a minute or so (a once-a-second path reaches its 30 calls
             // after 30 s): --settle 60 measures the steady state.
@@ -89,11 +91,13 @@ internal static partial class IdleRssSuite
             {
                 Console.WriteLine($"- VmRSS at the end: {after[0].RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after[0].HwmKiB / 1024.0:0.0} MiB; threads: {after[0].Threads}");
                 Console.WriteLine($"- CPU while idle: {cpus[0]:0.00} % of one core; context switches: {switches[0]:0} /s");
+                Console.WriteLine(FormattableString.Invariant($"- start: listening {startTimes[0].TotalSeconds:0.000} s after the process started"));
             }
             else
             {
                 Console.WriteLine(FormattableString.Invariant($"- VmRSS per member at the end: median {Median(after.Select(x => x.RssKiB / 1024.0)):0.0} MiB, max {after.Max(x => x.RssKiB) / 1024.0:0.0} MiB; threads: median {Median(after.Select(x => (double)x.Threads)):0}"));
                 Console.WriteLine(FormattableString.Invariant($"- CPU per member while idle: median {Median(cpus):0.00} %, max {cpus.Max():0.00} % of one core; context switches per member: median {Median(switches):0} /s"));
+                Console.WriteLine(FormattableString.Invariant($"- start: listening after median {Median(startTimes.Select(t => t.TotalSeconds)):0.000} s, max {startTimes.Max().TotalSeconds:0.000} s (all {members} started at once)"));
             }
 
             Console.WriteLine();

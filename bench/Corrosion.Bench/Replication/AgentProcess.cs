@@ -10,10 +10,11 @@ namespace Corrosion.Bench.Replication;
 /// </summary>
 internal sealed partial class AgentProcess : IAsyncDisposable
 {
-    private AgentProcess(Process process, Task<Uri> listening)
+    private AgentProcess(Process process, Task<Uri> listening, Task<TimeSpan> startedIn)
     {
         Process = process;
         Listening = listening;
+        StartedIn = startedIn;
     }
 
     public Process Process { get; }
@@ -21,22 +22,33 @@ internal sealed partial class AgentProcess : IAsyncDisposable
     /// <summary>The HTTP API's address, once the agent says it is listening.</summary>
     public Task<Uri> Listening { get; }
 
+    /// <summary>From the process start to the agent saying it is listening (its API answers from then on).</summary>
+    public Task<TimeSpan> StartedIn { get; }
+
+    /// <param name="cli">The CLI: <c>corrosion.dll</c> (run with <c>dotnet</c>), or a native executable (the NativeAOT publish).</param>
     public static AgentProcess Start(string cli, string config, string workingDirectory)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var native = !cli.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var info = new ProcessStartInfo(native ? cli : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        info.ArgumentList.Add(cli);
+        if (!native)
+        {
+            info.ArgumentList.Add(cli);
+        }
+
         info.ArgumentList.Add("agent");
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(config);
         info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start corrosion agent");
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startedIn = listening.Task.ContinueWith(_ => clock.Elapsed, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         var errors = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
@@ -68,7 +80,7 @@ internal sealed partial class AgentProcess : IAsyncDisposable
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new AgentProcess(process, listening.Task);
+        return new AgentProcess(process, listening.Task, startedIn);
     }
 
     /// <summary>This repository's Release build of the CLI.</summary>
