@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -46,8 +47,20 @@ public sealed class ClientProtocolSerializer : SerializerWithStringManifest
             // A protocol record is small; a deeper document is not one of ours.
             MaxDepth = 16,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
-            Converters = { new ActorRefConverter(system), new JsonStringEnumConverter() },
+            Converters = { new ActorRefConverter(system) },
         };
+        if (RuntimeFeature.IsDynamicCodeSupported)
+        {
+            _json.Converters.Add(new JsonStringEnumConverter());
+        }
+        else
+        {
+            // NativeAOT: generated metadata and one converter per enum (the same JSON; see ClientProtocolJsonContext).
+            _json.TypeInfoResolver = ClientProtocolJsonContext.Default;
+            _json.Converters.Add(new JsonStringEnumConverter<ClientValueKind>());
+            _json.Converters.Add(new JsonStringEnumConverter<ClientChangeKind>());
+            _json.Converters.Add(new JsonStringEnumConverter<ClientErrorCode>());
+        }
     }
 
     /// <summary>The manifests this serializer accepts: the protocol's message type names.</summary>
