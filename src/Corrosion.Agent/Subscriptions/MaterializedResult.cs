@@ -147,6 +147,26 @@ internal sealed class MaterializedResult
     }
 
     /// <summary>
+    /// The cells of the one row whose <paramref name="columns"/> hold <paramref name="key"/>, or null
+    /// when no row or more than one does.
+    /// </summary>
+    public SqlValue[]? SingleRowOf(IReadOnlyList<int> columns, byte[] key)
+    {
+        SqlValue[]? found = null;
+        foreach (var identity in RowsOf(columns, key))
+        {
+            if (found is not null)
+            {
+                return null;
+            }
+
+            found = _byKey[identity].Row.Cells;
+        }
+
+        return found;
+    }
+
+    /// <summary>
     /// Applies keyed re-evaluations: for each step, the rows whose <see cref="RestrictedRows.Columns"/>
     /// cells hold one of its keys are replaced by the step's rows (the query filtered on those keys,
     /// run on one snapshot for all steps). Returns the same kind of difference a full evaluation

@@ -491,14 +491,33 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
+        List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? inPlace = null;
         foreach (var subscription in affected)
         {
-            // Without a listener only the keys are kept (bounded): nothing is evaluated.
-            subscription.Evaluator.Note(changed, subscription.Result);
+            // Without a listener only the keys are kept (bounded): nothing is evaluated. With one, a
+            // row of the result whose change touched only its result columns is updated from the
+            // commit's values at once, without a read.
+            if (subscription.Wanted && subscription.Evaluator.NoteInPlace(changed, subscription.Result) is { } delta)
+            {
+                if (!delta.IsEmpty)
+                {
+                    (inPlace ??= []).Add((subscription, delta, subscription.Columns));
+                }
+            }
+            else if (!subscription.Wanted)
+            {
+                subscription.Evaluator.Note(changed, subscription.Result);
+            }
+
             if (subscription.Evaluator.HasPending)
             {
                 _scheduler.Changed(subscription.Id, subscription.Wanted);
             }
+        }
+
+        if (inPlace is not null)
+        {
+            Publish(inPlace);
         }
 
         StartEvaluations();
@@ -655,18 +674,38 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// </summary>
     private void CompleteAll(IReadOnlyList<EvaluationDone> results)
     {
-        var published = new List<(LiveSubscription Subscription, ResultDelta Delta)>();
-        var recordings = new List<Recording>();
+        var merged = new List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>(results.Count);
         var settled = new List<LiveSubscription>(results.Count);
         foreach (var done in results)
         {
-            if (Settle(done) is not { } merged)
+            if (Settle(done) is not { } one)
             {
                 continue;
             }
 
-            var (subscription, delta, columns) = merged;
-            settled.Add(subscription);
+            settled.Add(one.Subscription);
+            merged.Add(one);
+        }
+
+        Publish(merged);
+        foreach (var subscription in settled)
+        {
+            _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
+            ServeWaiting(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Records the differences merged into the results (and new column names) in the subscription
+    /// file in one transaction, and only then sends them to the listeners: a change id a listener
+    /// has seen survives a crash.
+    /// </summary>
+    private void Publish(List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)> merged)
+    {
+        var published = new List<(LiveSubscription Subscription, ResultDelta Delta)>(merged.Count);
+        var recordings = new List<Recording>(merged.Count);
+        foreach (var (subscription, delta, columns) in merged)
+        {
             var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
             if (delta.IsEmpty && !columnsChanged)
             {
@@ -680,7 +719,6 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             published.Add((subscription, delta));
         }
 
-        // Recorded before it is sent: a change id a listener has seen survives a crash.
         File.RecordAll(recordings, NowMs);
         for (var i = 0; i < published.Count; i++)
         {
@@ -692,12 +730,6 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
             SubscriptionMetrics.Produced(delta.Changes);
             Deliver(subscription, delta.Changes);
-        }
-
-        foreach (var subscription in settled)
-        {
-            _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
-            ServeWaiting(subscription);
         }
     }
 
