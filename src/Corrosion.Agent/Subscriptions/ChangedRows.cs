@@ -86,7 +86,7 @@ internal sealed class ChangedRows
     }
 
     /// <summary>The changed rows per table, each with its changed columns (looked up once here, not once per subscription).</summary>
-    public IReadOnlyDictionary<string, List<ChangedRow>> Rows => _rows;
+    public Dictionary<string, List<ChangedRow>> Rows => _rows;
 
     /// <summary>
     /// The columns changed on the row of <paramref name="table"/> whose key encodes to

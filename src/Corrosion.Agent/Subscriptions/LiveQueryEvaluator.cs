@@ -23,6 +23,9 @@ internal sealed class LiveQueryEvaluator
     private ChangedKeys? _inFlight;
     private bool _inFlightAll;
 
+    // Rows NoteInPlace updates, gathered by Note (allocated only when there is one).
+    private List<(byte[] Identity, SqlValue[] Cells)>? _inPlace;
+
     public LiveQueryEvaluator(Statement statement, int maxKeys = DefaultMaxKeys)
     {
         Statement = statement;
@@ -96,7 +99,7 @@ internal sealed class LiveQueryEvaluator
     /// pending, nor read by the evaluation running now — so it was not in the result before this
     /// change and, its filter columns unchanged, is not in it after. Returns the keys left out.
     /// </summary>
-    public int Note(ChangedRows changed, MaterializedResult current) => Note(changed, current, inPlace: null);
+    public int Note(ChangedRows changed, MaterializedResult current) => Note(changed, current, inPlace: false);
 
     /// <summary>
     /// As <see cref="Note(ChangedRows, MaterializedResult)"/>, and a row that is in
@@ -111,26 +114,22 @@ internal sealed class LiveQueryEvaluator
     {
         if (_inFlight is not null || _inFlightAll)
         {
-            Note(changed, current, inPlace: null);
+            Note(changed, current, inPlace: false);
             return null;
         }
 
-        var inPlace = new List<(TableRestriction Restriction, byte[] Key, SqlValue[] Cells)>();
-        Note(changed, current, inPlace);
-        if (inPlace.Count == 0)
+        Note(changed, current, inPlace: true);
+        if (_inPlace is not { Count: > 0 } rows)
         {
             return null;
         }
 
-        RowsUpdatedInPlace += inPlace.Count;
-        var steps = inPlace
-            .GroupBy(r => r.Restriction)
-            .Select(g => new RestrictedRows(g.Key.Columns, new HashSet<byte[]>(g.Select(r => r.Key), ByteArrayComparer.Instance), g.Select(r => r.Cells).ToList()))
-            .ToList();
-        return current.ApplyRestricted(steps, Plan.Ordered);
+        RowsUpdatedInPlace += rows.Count;
+        _inPlace = null;
+        return current.UpdateCells(rows, Plan.Ordered);
     }
 
-    private int Note(ChangedRows changed, MaterializedResult current, List<(TableRestriction Restriction, byte[] Key, SqlValue[] Cells)>? inPlace)
+    private int Note(ChangedRows changed, MaterializedResult current, bool inPlace)
     {
         var left = 0;
         foreach (var (table, rows) in changed.Rows)
@@ -155,9 +154,9 @@ internal sealed class LiveQueryEvaluator
                         continue;
                     }
 
-                    if (inPlace is not null && UpdatedCells(current, restriction, encoded, row.Columns!, tablePlan.ResultOnlyPositions) is { } cells)
+                    if (inPlace && UpdatedCells(current, restriction, encoded, row.Columns!, tablePlan.ResultOnlyPositions) is { } updated)
                     {
-                        inPlace.Add((restriction, encoded, cells));
+                        (_inPlace ??= []).Add(updated);
                         continue;
                     }
                 }
@@ -170,18 +169,21 @@ internal sealed class LiveQueryEvaluator
         return left;
     }
 
-    /// <summary>The row's cells with the changed columns' new values, or null when a changed column's place in the result is not known.</summary>
-    private static SqlValue[]? UpdatedCells(MaterializedResult current, TableRestriction restriction, byte[] encoded, IReadOnlyDictionary<string, SqlValue> columns, IReadOnlyDictionary<string, int[]>? positions)
+    /// <summary>
+    /// The row's identity and its cells with the changed columns' new values, or null when a changed
+    /// column's place in the result is not known or is part of the row's identity.
+    /// </summary>
+    private static (byte[] Identity, SqlValue[] Cells)? UpdatedCells(MaterializedResult current, TableRestriction restriction, byte[] encoded, IReadOnlyDictionary<string, SqlValue> columns, IReadOnlyDictionary<string, int[]>? positions)
     {
         if (positions is null || current.SingleRowOf(restriction.Columns, encoded) is not { } old)
         {
             return null;
         }
 
-        var cells = (SqlValue[])old.Clone();
+        var cells = (SqlValue[])old.Cells.Clone();
         foreach (var (column, value) in columns)
         {
-            if (!positions.TryGetValue(column, out var at))
+            if (!positions.TryGetValue(column, out var at) || current.AnyIdentityColumn(at))
             {
                 return null;
             }
@@ -192,7 +194,7 @@ internal sealed class LiveQueryEvaluator
             }
         }
 
-        return cells;
+        return (old.Identity, cells);
     }
 
     private bool IsPendingOrInFlight(string table, byte[] encoded) =>

@@ -57,6 +57,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private long _nextListenerId;
     private long _lastLocalVersion;
 
+    // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
+    private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
+
     /// <summary>Creates the actor.</summary>
     /// <param name="store">The node's store; queries run on its read pool.</param>
     /// <param name="storage">The writer actor, whose committed and merged changes drive re-evaluation.</param>
@@ -181,8 +184,17 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     private void Ready(object message)
     {
+        if (_inPlace is not null && message is not StorageEventReceived)
+        {
+            // Whatever comes next (an evaluation's result, a new listener, a request) sees the rows
+            // updated in place already recorded and sent, in change-id order.
+            PublishInPlaceNow();
+        }
+
         switch (message)
         {
+            case PublishInPlace:
+                break;
             // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
             case Subscribe subscribe:
                 Subscribe(subscribe);
@@ -517,7 +529,15 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
         if (inPlace is not null)
         {
-            Publish(inPlace);
+            if (_inPlace is null)
+            {
+                _inPlace = inPlace;
+                Self.Tell(PublishInPlace.Instance);
+            }
+            else
+            {
+                _inPlace.AddRange(inPlace);
+            }
         }
 
         StartEvaluations();
@@ -693,6 +713,14 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
             ServeWaiting(subscription);
         }
+    }
+
+    /// <summary>Records and sends the rows updated in place since the last time.</summary>
+    private void PublishInPlaceNow()
+    {
+        var inPlace = _inPlace!;
+        _inPlace = null;
+        Publish(inPlace);
     }
 
     /// <summary>
@@ -962,6 +990,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     private void Close(string reason)
     {
+        // Rows updated in place but not recorded were sent to no one: the file keeps the state before them.
+        _inPlace = null;
         _watchers.CloseAll(reason);
         foreach (var subscription in _subscriptions.Values)
         {
