@@ -26,6 +26,9 @@ internal static class ReplicationMetrics
     private static readonly Counter<long> SyncSessions = Meter.CreateCounter<long>(
         "corrosion.replication.sync.sessions", "{session}", "Sync sessions ended, by role (client, server) and outcome (ok, failed)");
 
+    private static readonly Counter<long> SyncPeersSkippedCounter = Meter.CreateCounter<long>(
+        "corrosion.replication.sync.peers_skipped", "{peer}", "Peers left out of sync rounds because their sync digest equalled this node's (nothing to pull)");
+
     private static readonly Counter<long> SyncChangesets = Meter.CreateCounter<long>(
         "corrosion.replication.sync.changesets", "{changeset}", "Changesets moved by sync sessions, by direction (received, served)");
 
@@ -69,6 +72,8 @@ internal static class ReplicationMetrics
         ChangesReceived.Add(changes, new KeyValuePair<string, object?>("source", source));
 
     public static void SyncRound() => SyncRounds.Add(1);
+
+    public static void SyncPeersSkipped(long count) => SyncPeersSkippedCounter.Add(count);
 
     public static void SyncSession(string role, bool ok) =>
         SyncSessions.Add(1, new KeyValuePair<string, object?>("role", role), new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));
