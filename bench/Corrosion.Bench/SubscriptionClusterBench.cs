@@ -9,30 +9,64 @@ using Corrosion.Bench.Replication;
 namespace Corrosion.Bench;
 
 /// <summary>
-/// `subscriptions-cluster` suite: N whole nodes in this process (default 3; HTTP and gossip over
-/// loopback), one live query <c>SELECT k, v FROM kv</c> on every node over HTTP; open-loop inserts
-/// on node 0. Measures write sent → change event at the subscriber of the writing node, and at the
-/// subscribers of all nodes (the last of them), p50 / p99.
+/// `subscriptions-cluster` suite: N whole nodes (default 3; HTTP and gossip over loopback), in this
+/// process or, with <c>--processes</c>, each in its own process; one live query
+/// <c>SELECT k, v FROM kv</c> on every node over HTTP; open-loop inserts on node 0. Measures write
+/// sent → change event at the subscriber of the writing node, and at the subscribers of all nodes
+/// (the last of them), p50 / p99. <c>--warmup S</c> first writes at the same rate for S seconds and
+/// does not count those writes.
 /// </summary>
 internal static class SubscriptionClusterBench
 {
     public static int Run(string[] args)
     {
-        var nodes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
-        var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
-        RunAsync(Console.Out, nodes, rate, TimeSpan.FromSeconds(seconds)).GetAwaiter().GetResult();
+        var processes = false;
+        var warmup = 0;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--warmup" && i + 1 < args.Length)
+            {
+                warmup = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--processes")
+            {
+                processes = true;
+            }
+            else
+            {
+                rest.Add(args[i]);
+            }
+        }
+
+        var nodes = rest.Count > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 3;
+        var rate = rest.Count > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 100;
+        var seconds = rest.Count > 2 ? int.Parse(rest[2], CultureInfo.InvariantCulture) : 15;
+        RunAsync(Console.Out, nodes, rate, TimeSpan.FromSeconds(seconds), processes, TimeSpan.FromSeconds(warmup)).GetAwaiter().GetResult();
         return 0;
     }
 
-    public static async Task RunAsync(TextWriter output, int size, int writesPerSecond, TimeSpan duration)
+    public static async Task RunAsync(TextWriter output, int size, int writesPerSecond, TimeSpan duration, bool processes = false, TimeSpan warmup = default)
     {
-        await using var cluster = await BenchCluster.StartAsync(size);
+        IAsyncDisposable cluster;
+        IReadOnlyList<Uri> addresses;
+        if (processes)
+        {
+            var started = await ProcessCluster.StartAsync(size);
+            (cluster, addresses) = (started, started.ApiAddresses);
+        }
+        else
+        {
+            var started = await BenchCluster.StartAsync(size);
+            (cluster, addresses) = (started, started.Nodes.Select(n => n.ApiAddress).ToList());
+        }
+
+        await using var running = cluster;
         using var stop = new CancellationTokenSource();
         // Per key: when each node's subscriber saw it.
         var seen = new ConcurrentDictionary<string, long[]>();
         var sentAt = new ConcurrentDictionary<string, long>();
-        var clients = cluster.Nodes.Select(n => new HttpClient { BaseAddress = n.ApiAddress, Timeout = Timeout.InfiniteTimeSpan }).ToList();
+        var clients = addresses.Select(a => new HttpClient { BaseAddress = a, Timeout = Timeout.InfiniteTimeSpan }).ToList();
         try
         {
             var readers = new List<Task>();
@@ -49,23 +83,12 @@ internal static class SubscriptionClusterBench
 
             await WaitAsync(() => Enumerable.Range(0, 20).All(i => seen.TryGetValue($"warm-{i}", out var at) && at.All(t => t > 0)), TimeSpan.FromSeconds(60));
 
-            var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
-            var watch = Stopwatch.StartNew();
-            var writes = new List<Task>();
-            var sent = 0;
-            while (watch.Elapsed < duration)
+            if (warmup > TimeSpan.Zero)
             {
-                var wait = (interval * sent) - watch.Elapsed;
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait);
-                }
-
-                writes.Add(InsertAsync(clients[0], $"k-{sent}", sentAt));
-                sent++;
+                await WriteAtRateAsync(clients[0], "w-", writesPerSecond, warmup, sentAt);
             }
 
-            await Task.WhenAll(writes);
+            var sent = await WriteAtRateAsync(clients[0], "k-", writesPerSecond, duration, sentAt);
             var keys = Enumerable.Range(0, sent).Select(i => $"k-{i}").ToList();
             await WaitAsync(() => keys.All(k => seen.TryGetValue(k, out var at) && at.All(t => t > 0)), TimeSpan.FromSeconds(30));
             await stop.CancelAsync();
@@ -86,7 +109,9 @@ internal static class SubscriptionClusterBench
                 all.Add(Stopwatch.GetElapsedTime(start, at.Max()).TotalMilliseconds);
             }
 
-            output.WriteLine(FormattableString.Invariant($"## subscriptions-cluster: {size} nodes in one process, a live query on each, inserts on node 0 at {writesPerSecond}/s for {duration.TotalSeconds:0} s"));
+            var where = processes ? "one process per node" : "in one process";
+            var warm = warmup > TimeSpan.Zero ? FormattableString.Invariant($", after {warmup.TotalSeconds:0} s of the same writes not counted") : string.Empty;
+            output.WriteLine(FormattableString.Invariant($"## subscriptions-cluster: {size} nodes {where}, a live query on each, inserts on node 0 at {writesPerSecond}/s for {duration.TotalSeconds:0} s{warm}"));
             output.WriteLine();
             output.WriteLine($"- write sent → change event at node 0's subscriber: {Percentiles.Summary(local)}");
             output.WriteLine($"- write sent → change event at the subscribers of all {size} nodes (the last): {Percentiles.Summary(all)}");
@@ -102,6 +127,29 @@ internal static class SubscriptionClusterBench
                 client.Dispose();
             }
         }
+    }
+
+    /// <summary>Open-loop inserts of keys prefix0, prefix1, … at the rate for the duration; returns how many were sent.</summary>
+    private static async Task<int> WriteAtRateAsync(HttpClient http, string prefix, int writesPerSecond, TimeSpan duration, ConcurrentDictionary<string, long> sentAt)
+    {
+        var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
+        var watch = Stopwatch.StartNew();
+        var writes = new List<Task>();
+        var sent = 0;
+        while (watch.Elapsed < duration)
+        {
+            var wait = (interval * sent) - watch.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            writes.Add(InsertAsync(http, $"{prefix}{sent}", sentAt));
+            sent++;
+        }
+
+        await Task.WhenAll(writes);
+        return sent;
     }
 
     private static async Task InsertAsync(HttpClient http, string key, ConcurrentDictionary<string, long> sentAt)

@@ -33,6 +33,9 @@ internal sealed class ProcessCluster : IBenchCluster
     /// <summary>Per node: its actor id.</summary>
     public IReadOnlyList<ActorId> Ids => _ids;
 
+    /// <summary>Per node: the base address of its HTTP API.</summary>
+    public IReadOnlyList<Uri> ApiAddresses => _clients.Select(c => c.BaseAddress!).ToList();
+
     /// <summary>Per node: its gossip address (host:port), as peers name it.</summary>
     public IReadOnlyList<string> GossipAddresses => _gossipAddresses;
 

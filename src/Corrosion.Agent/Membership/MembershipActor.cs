@@ -41,6 +41,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     private readonly Runtime _runtime;
     private readonly TimeProvider _time;
     private readonly NodeTelemetry? _telemetry;
+    private readonly Replication.Sync.SyncDigestBoard? _digests;
     private readonly ILogger _log;
     private Swim? _core;
     private Socket? _socket;
@@ -62,7 +63,8 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     /// <param name="seed">Seed of the core's Random; null derives one from the id and the start time.</param>
     /// <param name="time">The clock the core reads; null for the system clock (timers run on Akka's scheduler).</param>
     /// <param name="telemetry">The node's live figures (members by state, probes); null records none.</param>
-    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null)
+    /// <param name="digests">Sync digests shared with gossip: ours rides on every datagram, members' are recorded; null carries none.</param>
+    public MembershipActor(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null, Replication.Sync.SyncDigestBoard? digests = null)
     {
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentNullException.ThrowIfNull(options);
@@ -74,6 +76,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         _seed = seed;
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry;
+        _digests = digests;
         _runtime = new Runtime(this);
         _log = Context.LoggerFor<MembershipActor>();
     }
@@ -158,9 +161,10 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     /// <param name="seed">Seed of the core's Random; null derives one.</param>
     /// <param name="time">The core's clock; null for the system clock.</param>
     /// <param name="telemetry">The node's live figures; null records none.</param>
+    /// <param name="digests">Sync digests shared with gossip; null carries none.</param>
     /// <returns>The props.</returns>
-    public static Props Props(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null) =>
-        Akka.Actor.Props.Create(() => new MembershipActor(id, bind, clusterId, options, storage, seed, time, telemetry)).WithMailbox(NodeMailboxes.Membership);
+    public static Props Props(ActorId id, IPEndPoint bind, ushort clusterId, MembershipOptions options, ActorRef<StorageCommand>? storage, int? seed = null, TimeProvider? time = null, NodeTelemetry? telemetry = null, Replication.Sync.SyncDigestBoard? digests = null) =>
+        Akka.Actor.Props.Create(() => new MembershipActor(id, bind, clusterId, options, storage, seed, time, telemetry, digests)).WithMailbox(NodeMailboxes.Membership);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -189,7 +193,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         var startedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var identity = new MemberIdentity(_id, address, 0, _clusterId, startedAt);
         var random = new Random(_seed ?? HashCode.Combine(_id, startedAt));
-        _core = new Swim(identity, _options.Swim, random);
+        _core = new Swim(identity, _options.Swim, random, _digests);
         _core.Join([], NowMs, _runtime);
         _stopping = new CancellationTokenSource();
         if (_storage is null)

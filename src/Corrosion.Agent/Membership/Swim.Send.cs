@@ -6,6 +6,8 @@ public sealed partial class Swim
     private void Send(NodeAddress to, SwimMessageType type, uint sequence, NodeAddress target, ISwimRuntime runtime)
     {
         _writeCount = 0;
+        var digest = _digests?.Local;
+        _writeLimit = _buffer.Length - (digest is null ? 0 : SwimCodec.DigestTrailerSize);
         _countAt = SwimCodec.WriteHeader(_buffer, _self.ClusterId, type, _self, sequence, target);
         _writePosition = _countAt + 1;
         var skip = default(NodeAddress);
@@ -26,6 +28,11 @@ public sealed partial class Swim
         var n = _active.Count + 1;
         var limit = _options.RetransmitMult * (int)Math.Ceiling(Math.Log10(n + 1));
         _broadcasts.Fill(_tryWrite, Math.Max(1, limit), skip);
+        if (digest is { } d)
+        {
+            _writePosition += SwimCodec.WriteDigest(_buffer.AsSpan(_writePosition), d);
+        }
+
         _buffer[_countAt] = (byte)_writeCount;
         runtime.Send(to, _buffer.AsSpan(0, _writePosition));
         Counters.PacketsSent++;
@@ -34,7 +41,7 @@ public sealed partial class Swim
     private bool TryWriteUpdate(MemberUpdate update)
     {
         var size = SwimCodec.UpdateSize(update);
-        if (_writeCount == byte.MaxValue || _writePosition + size > _buffer.Length)
+        if (_writeCount == byte.MaxValue || _writePosition + size > _writeLimit)
         {
             return false;
         }

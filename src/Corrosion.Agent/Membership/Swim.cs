@@ -1,3 +1,5 @@
+using Corrosion.Agent.Replication.Sync;
+
 namespace Corrosion.Agent.Membership;
 
 /// <summary>
@@ -21,6 +23,7 @@ public sealed partial class Swim
     private readonly List<NodeAddress> _bootstrap = [];
     private readonly byte[] _buffer;
     private readonly Func<MemberUpdate, bool> _tryWrite;
+    private readonly SyncDigestBoard? _digests;
     private MemberIdentity _self;
     private Probe? _probe;
     private int _probeIndex;
@@ -35,12 +38,14 @@ public sealed partial class Swim
     private int _writePosition;
     private int _writeCount;
     private int _countAt;
+    private int _writeLimit;
 
     /// <summary>Creates the core for this node.</summary>
     /// <param name="identity">This node's identity.</param>
     /// <param name="options">Tuning (see <see cref="SwimOptions.Lan"/>).</param>
     /// <param name="random">Seeded source of randomness (probe order, member choice).</param>
-    public Swim(MemberIdentity identity, SwimOptions options, Random random)
+    /// <param name="digests">Where this node's sync digest is read for every datagram sent and members' digests are recorded; null sends and records none.</param>
+    public Swim(MemberIdentity identity, SwimOptions options, Random random, SyncDigestBoard? digests = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -50,6 +55,7 @@ public sealed partial class Swim
         _random = random;
         _buffer = new byte[options.MaxPacketSize];
         _tryWrite = TryWriteUpdate;
+        _digests = digests;
     }
 
     /// <summary>This node's identity (its incarnation rises when it refutes suspicion).</summary>
@@ -209,6 +215,7 @@ public sealed partial class Swim
         }
 
         Counters.PacketsReceived++;
+        _digests?.Record(sender.Id, packet.Digest);
         EnsureStarted(runtime);
         Apply(new MemberUpdate(sender, MemberState.Alive), nowMs, runtime, rebroadcast: true);
         foreach (var update in packet.Updates)

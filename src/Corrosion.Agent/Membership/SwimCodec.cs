@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Membership;
@@ -9,7 +10,8 @@ namespace Corrosion.Agent.Membership;
 /// Binary wire format of SWIM datagrams (big-endian):
 /// <c>version:u8 cluster:u16 type:u8 sender:identity [seq:u32 [target:address]] count:u8 update*</c>,
 /// where <c>identity = id:16 address inc:i64 started:i64</c>, <c>address = family:u8 (4|16 bytes) port:u16</c>
-/// and <c>update = state:u8 identity [from:address if suspect]</c>. Decoding never throws.
+/// and <c>update = state:u8 identity [from:address if suspect]</c>, then optionally the sender's sync digest
+/// <c>'D':u8 digest:16</c> (nodes without it reject the trailer). Decoding never throws.
 /// </summary>
 public static class SwimCodec
 {
@@ -19,6 +21,10 @@ public static class SwimCodec
     /// <summary>Smallest packet size limit that still fits any header plus one update.</summary>
     public const int MinimumPacketSize = 256;
 
+    /// <summary>Bytes the sync digest trailer takes (tag and digest).</summary>
+    public const int DigestTrailerSize = 1 + SyncDigest.Size;
+
+    private const byte DigestTag = (byte)'D';
     private const byte FamilyV4 = 4;
     private const byte FamilyV6 = 6;
 
@@ -78,6 +84,14 @@ public static class SwimCodec
         return p;
     }
 
+    /// <summary>Writes the sync digest trailer (after the last update); returns the bytes written.</summary>
+    public static int WriteDigest(Span<byte> destination, SyncDigest digest)
+    {
+        destination[0] = DigestTag;
+        digest.WriteTo(destination[1..]);
+        return DigestTrailerSize;
+    }
+
     /// <summary>Encodes a whole packet (tests and tools); the core writes into its own buffer instead.</summary>
     public static byte[] Encode(SwimPacket packet)
     {
@@ -87,7 +101,7 @@ public static class SwimCodec
             throw new ArgumentException("at most 255 updates per packet", nameof(packet));
         }
 
-        var size = 4 + IdentitySize(packet.Sender) + 4 + AddressSize(packet.Target) + 1;
+        var size = 4 + IdentitySize(packet.Sender) + 4 + AddressSize(packet.Target) + 1 + DigestTrailerSize;
         foreach (var u in packet.Updates)
         {
             size += UpdateSize(u);
@@ -99,6 +113,11 @@ public static class SwimCodec
         foreach (var u in packet.Updates)
         {
             p += WriteUpdate(buffer.AsSpan(p), u);
+        }
+
+        if (packet.Digest is { } digest)
+        {
+            p += WriteDigest(buffer.AsSpan(p), digest);
         }
 
         buffer[countAt] = (byte)packet.Updates.Count;
@@ -189,13 +208,19 @@ public static class SwimCodec
             updates[i] = new MemberUpdate(member!, state, from);
         }
 
+        SyncDigest? digest = null;
+        if (reader.Remaining == DigestTrailerSize && reader.TryByte(out var tag) && tag == DigestTag && reader.TrySlice(SyncDigest.Size, out var digestBytes))
+        {
+            digest = SyncDigest.Read(digestBytes);
+        }
+
         if (reader.Remaining != 0)
         {
             reason = PacketRejectReason.TrailingBytes;
             return false;
         }
 
-        packet = new SwimPacket(clusterId, type, sender!, sequence, target, updates);
+        packet = new SwimPacket(clusterId, type, sender!, sequence, target, updates) { Digest = digest };
         reason = PacketRejectReason.None;
         return true;
     }

@@ -1,3 +1,5 @@
+using Corrosion.Agent.Replication.Sync;
+
 namespace Corrosion.Agent.Membership;
 
 /// <summary>A decoded SWIM datagram.</summary>
@@ -13,4 +15,8 @@ public sealed record SwimPacket(
     MemberIdentity Sender,
     uint Sequence,
     NodeAddress Target,
-    IReadOnlyList<MemberUpdate> Updates);
+    IReadOnlyList<MemberUpdate> Updates)
+{
+    /// <summary>The sender's sync digest, when it has a current one (a trailer after the updates).</summary>
+    public SyncDigest? Digest { get; init; }
+}

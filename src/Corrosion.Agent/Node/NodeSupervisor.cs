@@ -115,13 +115,15 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
             .Typed<SubscriptionCommand>();
         // SWIM's UDP socket takes the transport's port, so a member's address is also its gossip address.
         var bind = _transport?.LocalEndPoint is System.Net.IPEndPoint bound ? bound : options.Gossip.BindEndPoint;
-        _membership = Context.ActorOf(MembershipActor.Props(_store.SiteId, bind, options.ClusterId, options.Membership, storage, time: _time, telemetry: _telemetry), "membership")
+        // Gossip publishes this node's sync digest here and SWIM carries it; a new board per start, so nothing stale survives a restart of this actor.
+        var digests = new Replication.Sync.SyncDigestBoard(_time);
+        _membership = Context.ActorOf(MembershipActor.Props(_store.SiteId, bind, options.ClusterId, options.Membership, storage, time: _time, telemetry: _telemetry, digests: digests), "membership")
             .Typed<MembershipCommand>();
         if (_transport is { } transport)
         {
             var seed = Random.Shared.Next();
             _gossip = Context.ActorOf(
-                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry),
+                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry, digests),
                     "gossip")
                 .Typed<GossipCommand>();
             Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");

@@ -32,8 +32,22 @@ public sealed partial class GossipActor
         else
         {
             var members = new List<ActorId>(_peers.Count + 1) { _self };
-            members.AddRange(_peers.Keys);
-            chosen = _sync.ChoosePeers(members);
+            if (CurrentDigest() is { } ours)
+            {
+                // Our state is known without a read: peers that said they hold the same have nothing for us.
+                var maxAge = _sync.Options.DigestMaxAge;
+                members.AddRange(_peers.Keys.Where(id => !_digests.Matches(id, ours, maxAge)));
+                if (members.Count <= _peers.Count)
+                {
+                    _counters.SyncPeersSkipped(_peers.Count + 1 - members.Count);
+                }
+            }
+            else
+            {
+                members.AddRange(_peers.Keys);
+            }
+
+            chosen = _sync.ChoosePeers(members, static id => id, clusterSize: _peers.Count + 1);
         }
 
         if (chosen.Count == 0)
@@ -48,8 +62,28 @@ public sealed partial class GossipActor
         var self = Self.Typed<GossipCommand>();
         var ct = round.Token;
         var stopping = _stopping.Token;
-        _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, ct, stopping), CancellationToken.None);
+        var generation = _stateGeneration;
+        // A returned member is synced with whatever the digests say: the partition may have hidden its datagrams.
+        var skipMatching = _sync.Options.SkipMatchingDigests && !forReturned;
+        _ = Task.Run(() => ExchangeStatesAsync(self, round.Id, peers, generation, skipMatching, ct, stopping), CancellationToken.None);
     }
+
+    /// <summary>Storage changed what this node has: its digest is unknown until the next read of its state.</summary>
+    private void StateChanged()
+    {
+        _stateGeneration++;
+        if (_digestGeneration >= 0)
+        {
+            _digestGeneration = -1;
+            _digests.Publish(null);
+        }
+    }
+
+    /// <summary>This node's digest when no change was seen since it was read and it is younger than <c>digest_max_age</c>; null otherwise.</summary>
+    private SyncDigest? CurrentDigest() =>
+        _sync.Options.SkipMatchingDigests && _digestGeneration == _stateGeneration && _digests.LocalAge <= _sync.Options.DigestMaxAge
+            ? _digests.Local
+            : null;
 
     /// <summary>
     /// Gives up the round in progress (a member came back and must not wait behind it: a session
@@ -95,6 +129,13 @@ public sealed partial class GossipActor
 
     private void OnStatesExchanged(SyncStatesExchanged exchanged)
     {
+        if (exchanged.Digest is { } digest && exchanged.Generation == _stateGeneration && _sync.Options.SkipMatchingDigests)
+        {
+            // No change was seen since the state was read: the digest is ours as now, until the next change.
+            _digestGeneration = _stateGeneration;
+            _digests.Publish(digest);
+        }
+
         if (_round is not { } round || round.Id != exchanged.Round)
         {
             if (_abandoned.Remove(exchanged.Round))
@@ -181,13 +222,34 @@ public sealed partial class GossipActor
             .ToList();
 
     /// <summary>Reads our state, opens a session to each peer and swaps states; reports the open sessions to the actor.</summary>
-    private async Task ExchangeStatesAsync(ActorRef<GossipCommand> self, long round, List<(ActorId Id, System.Net.EndPoint Address)> peers, CancellationToken ct, CancellationToken stopping)
+    private async Task ExchangeStatesAsync(
+        ActorRef<GossipCommand> self,
+        long round,
+        List<(ActorId Id, System.Net.EndPoint Address)> peers,
+        long generation,
+        bool skipMatching,
+        CancellationToken ct,
+        CancellationToken stopping)
     {
         SyncState? ours = null;
+        SyncDigest? digest = null;
         OpenSyncSession?[] opened = [];
         try
         {
             ours = await _storage.Ask<SyncState>(static r => new ReadSyncState(r), _options.StorageTimeout, ct);
+            var current = SyncDigest.Of(ours);
+            digest = current;
+            if (skipMatching)
+            {
+                var maxAge = _sync.Options.DigestMaxAge;
+                var before = peers.Count;
+                peers = peers.Where(p => !_digests.Matches(p.Id, current, maxAge)).ToList();
+                if (peers.Count < before)
+                {
+                    _counters.SyncPeersSkipped(before - peers.Count);
+                }
+            }
+
             var state = ReplicationCodec.Encode(_clusterId, new SyncStateMessage(ours));
             opened = await Task.WhenAll(peers.Select(p => OpenAsync(p.Id, p.Address, state, ct)));
         }
@@ -199,7 +261,7 @@ public sealed partial class GossipActor
         }
 
         var sessions = opened.OfType<OpenSyncSession>().ToList();
-        self.Tell(new SyncStatesExchanged(round, ours, sessions));
+        self.Tell(new SyncStatesExchanged(round, ours, sessions, digest, generation));
         if (stopping.IsCancellationRequested)
         {
             // The actor stopped: the message may have gone to dead letters with the sessions in it.
@@ -222,6 +284,7 @@ public sealed partial class GossipActor
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(_options.SessionTimeout);
+            _counters.SyncSessionOpening();
             session = await _transport.OpenSessionAsync(address, deadline.Token);
             await session.SendAsync(ourState, deadline.Token);
             var reply = await session.ReceiveAsync(deadline.Token)

@@ -47,8 +47,11 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeProvider _time;
     private readonly NodeTelemetry? _telemetry;
+    private readonly SyncDigestBoard _digests;
     private readonly ILogger _log;
     private long _startedAt;
+    private long _stateGeneration;
+    private long _digestGeneration = -1;
     private long _droppedPending;
     private SyncRound? _round;
 
@@ -63,6 +66,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     /// <param name="options">Batching and deadlines; defaults when null.</param>
     /// <param name="time">The clock the planners read; null for the system clock (timers run on Akka's scheduler).</param>
     /// <param name="telemetry">The node's live figures (pending broadcasts, apply queue); null records none.</param>
+    /// <param name="digests">Sync digests shared with membership (ours published, peers' read); null keeps a board of its own that hears no peer.</param>
     public GossipActor(
         ActorRef<StorageCommand> storage,
         IGossipTransport transport,
@@ -73,7 +77,8 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         Random random,
         GossipOptions? options = null,
         TimeProvider? time = null,
-        NodeTelemetry? telemetry = null)
+        NodeTelemetry? telemetry = null,
+        SyncDigestBoard? digests = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(transport);
@@ -88,6 +93,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         _limiter = new SyncSessionLimiter(sync);
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry;
+        _digests = digests ?? new SyncDigestBoard(_time);
         _log = Context.LoggerFor<GossipActor>();
     }
 
@@ -111,10 +117,19 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
             case GetGossipStats get:
                 get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
                 break;
+            case ReleaseGossipMemory release:
+                OnReleaseMemory(release);
+                break;
             case StorageEventReceived { Event: ChangesCommitted committed }:
+                StateChanged();
                 OnCommitted(committed);
                 break;
             case StorageEventReceived { Event: ChangesMerged merged }:
+                if (!merged.Result.IsEmpty)
+                {
+                    StateChanged();
+                }
+
                 _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
                 break;
             case StorageEventReceived:
@@ -125,7 +140,12 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
             case BroadcastTick:
                 OnBroadcastTick();
                 break;
-            case SyncTick or SyncNow:
+            case SyncTick:
+                StartSyncRound();
+                break;
+            case SyncNow:
+                // Sent after an admin change to the bookkeeping (reconcile-gaps), which raises no storage event.
+                StateChanged();
                 StartSyncRound();
                 break;
             case SyncStatesExchanged exchanged:
@@ -172,6 +192,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     /// <param name="options">Batching and deadlines; defaults when null.</param>
     /// <param name="time">The planners' clock; null for the system clock.</param>
     /// <param name="telemetry">The node's live figures; null records none.</param>
+    /// <param name="digests">Sync digests shared with membership; null keeps a board of its own.</param>
     /// <returns>The props.</returns>
     public static Props Props(
         ActorRef<StorageCommand> storage,
@@ -183,14 +204,17 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         Random random,
         GossipOptions? options = null,
         TimeProvider? time = null,
-        NodeTelemetry? telemetry = null) =>
-        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time, telemetry))
+        NodeTelemetry? telemetry = null,
+        SyncDigestBoard? digests = null) =>
+        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time, telemetry, digests))
             .WithMailbox(NodeMailboxes.Gossip);
 
     /// <inheritdoc />
     protected override void PreStart()
     {
         _startedAt = _time.GetTimestamp();
+        // A previous incarnation's digest may describe less than storage holds now: none until this one reads the state.
+        _digests.Publish(null);
         var forwarder = Context.ActorOf(StorageEventForwarder.Props(Self.Typed<GossipCommand>()), "storage-events");
         _storage.Tell(new SubscribeStorageEvents(forwarder.Typed<StorageEvent>()), Self);
         var self = Self.Typed<GossipCommand>();
@@ -262,6 +286,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         }
 
         _broadcast.MemberDown(down.Id);
+        _digests.Forget(down.Id);
         ScheduleRetransmissions();
     }
 
@@ -333,6 +358,19 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         }
 
         PublishBroadcastState();
+    }
+
+    private void OnReleaseMemory(ReleaseGossipMemory release)
+    {
+        var forgotten = _broadcast.ForgetSeen();
+        var dropped = _broadcast.DropPendingWhileAlone();
+        if (dropped > 0)
+        {
+            ReplicationMetrics.BroadcastDropped("alone_when_quiet", dropped);
+            PublishBroadcastState();
+        }
+
+        release.ReplyTo.Tell(new GossipMemoryReleased(forgotten, dropped));
     }
 
     /// <summary>Hands the planner's queue figures to the node's telemetry (and its new drops to the metric).</summary>

@@ -17,6 +17,8 @@ internal sealed class GossipCounters
     private long _returnedPeerSyncs;
     private long _syncRoundsAbandoned;
     private long _localChangesets;
+    private long _syncSessionsOpened;
+    private long _syncPeersSkipped;
 
     public void BroadcastSent()
     {
@@ -87,6 +89,14 @@ internal sealed class GossipCounters
 
     public void LocalChangeset() => Interlocked.Increment(ref _localChangesets);
 
+    public void SyncSessionOpening() => Interlocked.Increment(ref _syncSessionsOpened);
+
+    public void SyncPeersSkipped(long count)
+    {
+        Interlocked.Add(ref _syncPeersSkipped, count);
+        ReplicationMetrics.SyncPeersSkipped(count);
+    }
+
     public GossipStats Snapshot(int livePeers, int pendingBroadcasts) => new(
         Interlocked.Read(ref _broadcastsSent),
         Interlocked.Read(ref _broadcastsReceived),
@@ -103,5 +113,7 @@ internal sealed class GossipCounters
         pendingBroadcasts,
         Interlocked.Read(ref _returnedPeerSyncs),
         Interlocked.Read(ref _syncRoundsAbandoned),
-        Interlocked.Read(ref _localChangesets));
+        Interlocked.Read(ref _localChangesets),
+        Interlocked.Read(ref _syncSessionsOpened),
+        Interlocked.Read(ref _syncPeersSkipped));
 }

@@ -43,6 +43,19 @@ public sealed record SyncNow : GossipCommand
 /// <param name="ReplyTo">Receives a <see cref="GossipStats"/> snapshot.</param>
 public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipCommand;
 
+/// <summary>
+/// The process went quiet after a burst: give back memory kept only for speed (the broadcast's
+/// remembered payload ids beyond the latest few; while no member is live, the payloads kept for later
+/// transmissions, which sync repairs).
+/// </summary>
+/// <param name="ReplyTo">Receives what was given back.</param>
+public sealed record ReleaseGossipMemory(ActorRef<GossipMemoryReleased> ReplyTo) : GossipCommand;
+
+/// <summary>The answer to <see cref="ReleaseGossipMemory"/>.</summary>
+/// <param name="SeenIdsForgotten">Remembered payload ids forgotten.</param>
+/// <param name="PendingDropped">Payloads kept for later transmissions dropped (none while a member is live).</param>
+public sealed record GossipMemoryReleased(int SeenIdsForgotten, int PendingDropped);
+
 /// <summary>What <see cref="GossipActor"/> counted since it (last) started.</summary>
 /// <param name="BroadcastsSent">Broadcast frames handed to the transport (first sends and re-broadcasts).</param>
 /// <param name="BroadcastsReceived">Broadcast changesets decoded from peers.</param>
@@ -60,6 +73,8 @@ public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipComma
 /// <param name="ReturnedPeerSyncs">Peers synced with at once because they came back (<see cref="PeerReturned"/>).</param>
 /// <param name="SyncRoundsAbandoned">Sync rounds given up so that a round with a member that came back could start at once.</param>
 /// <param name="LocalChangesets">Changesets of this node's own commits the actor has handed to the broadcast planner.</param>
+/// <param name="SyncSessionsOpened">Sync sessions this node tried to open (a connection each).</param>
+/// <param name="SyncPeersSkipped">Peers left out of sync rounds because their digest equalled this node's.</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -76,7 +91,9 @@ public sealed record GossipStats(
     int PendingBroadcasts,
     long ReturnedPeerSyncs = 0,
     long SyncRoundsAbandoned = 0,
-    long LocalChangesets = 0);
+    long LocalChangesets = 0,
+    long SyncSessionsOpened = 0,
+    long SyncPeersSkipped = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;
@@ -97,7 +114,8 @@ internal sealed record SyncTick : GossipCommand
 }
 
 /// <summary>A sync round's sessions are open and their peers' states known (failed peers are left out).</summary>
-internal sealed record SyncStatesExchanged(long Round, SyncState? Ours, IReadOnlyList<OpenSyncSession> Sessions) : GossipCommand;
+/// <remarks><c>Digest</c> is the digest of <c>Ours</c>, read at state generation <c>Generation</c> (published if nothing changed since).</remarks>
+internal sealed record SyncStatesExchanged(long Round, SyncState? Ours, IReadOnlyList<OpenSyncSession> Sessions, Sync.SyncDigest? Digest = null, long Generation = -1) : GossipCommand;
 
 /// <summary>One outgoing sync session of a round ended (well or not).</summary>
 internal sealed record SyncSessionFinished(long Round) : GossipCommand;

@@ -15,7 +15,7 @@ internal static class ReplicationMetrics
         "corrosion.replication.broadcasts.received", "{changeset}", "Broadcast changesets received from peers, by result (new, duplicate)");
 
     private static readonly Counter<long> BroadcastsDropped = Meter.CreateCounter<long>(
-        "corrosion.replication.broadcasts.dropped", "{frame}", "Broadcasts dropped, by reason (send_queue_full: a peer's send queue was full; pending_full: the pending queue was full); sync repairs both");
+        "corrosion.replication.broadcasts.dropped", "{frame}", "Broadcasts dropped, by reason (send_queue_full: a peer's send queue was full; pending_full: the pending queue was full; alone_when_quiet: kept for later transmissions while no member was live, dropped when the agent went quiet); sync repairs them");
 
     private static readonly Counter<long> ChangesReceived = Meter.CreateCounter<long>(
         "corrosion.replication.changes.received", "{change}", "Changes received from peers, by source (broadcast, sync)");
@@ -25,6 +25,9 @@ internal static class ReplicationMetrics
 
     private static readonly Counter<long> SyncSessions = Meter.CreateCounter<long>(
         "corrosion.replication.sync.sessions", "{session}", "Sync sessions ended, by role (client, server) and outcome (ok, failed)");
+
+    private static readonly Counter<long> SyncPeersSkippedCounter = Meter.CreateCounter<long>(
+        "corrosion.replication.sync.peers_skipped", "{peer}", "Peers left out of sync rounds because their sync digest equalled this node's (nothing to pull)");
 
     private static readonly Counter<long> SyncChangesets = Meter.CreateCounter<long>(
         "corrosion.replication.sync.changesets", "{changeset}", "Changesets moved by sync sessions, by direction (received, served)");
@@ -69,6 +72,8 @@ internal static class ReplicationMetrics
         ChangesReceived.Add(changes, new KeyValuePair<string, object?>("source", source));
 
     public static void SyncRound() => SyncRounds.Add(1);
+
+    public static void SyncPeersSkipped(long count) => SyncPeersSkippedCounter.Add(count);
 
     public static void SyncSession(string role, bool ok) =>
         SyncSessions.Add(1, new KeyValuePair<string, object?>("role", role), new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));

@@ -10,10 +10,10 @@ internal sealed class SwimHarness : ISwimRuntime
     private readonly List<(long Due, long Order, SwimTimer Timer)> _timers = [];
     private long _order;
 
-    public SwimHarness(SwimOptions? options = null, int self = 1, int seed = 1, ushort clusterId = 1)
+    public SwimHarness(SwimOptions? options = null, int self = 1, int seed = 1, ushort clusterId = 1, Corrosion.Agent.Replication.Sync.SyncDigestBoard? digests = null)
     {
         Self = Identity(self, clusterId: clusterId);
-        Swim = new Swim(Self, options ?? SwimOptions.Lan, new Random(seed));
+        Swim = new Swim(Self, options ?? SwimOptions.Lan, new Random(seed), digests);
     }
 
     public MemberIdentity Self { get; }

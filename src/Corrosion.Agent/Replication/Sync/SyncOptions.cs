@@ -29,6 +29,9 @@ public sealed record SyncOptions
     /// <summary>Default cap of sync sessions this node runs at once (at least <see cref="DefaultMaxPeers"/>).</summary>
     public const int DefaultMaxOutgoing = 10;
 
+    /// <summary>Default age beyond which a peer's (or this node's) sync digest no longer counts.</summary>
+    public static readonly TimeSpan DefaultDigestMaxAge = TimeSpan.FromSeconds(30);
+
     /// <summary>Shortest pause between rounds.</summary>
     [ConfigurationKeyName("min_interval")]
     public TimeSpan MinInterval { get; init; } = DefaultMinInterval;
@@ -57,6 +60,20 @@ public sealed record SyncOptions
     [ConfigurationKeyName("max_outgoing")]
     public int MaxOutgoing { get; init; } = DefaultMaxOutgoing;
 
+    /// <summary>
+    /// Whether a round leaves out peers whose last sync digest (carried on their SWIM datagrams) equals
+    /// this node's: equal states have nothing to pull, so an idle converged cluster opens no sessions.
+    /// </summary>
+    [ConfigurationKeyName("skip_matching_digests")]
+    public bool SkipMatchingDigests { get; init; } = true;
+
+    /// <summary>
+    /// A peer's digest heard longer ago than this is not trusted (it syncs as if unknown), and this node
+    /// re-reads its own state for a new digest after this long even when no change was seen.
+    /// </summary>
+    [ConfigurationKeyName("digest_max_age")]
+    public TimeSpan DigestMaxAge { get; init; } = DefaultDigestMaxAge;
+
     /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>
     public SyncOptions Validate()
     {
@@ -80,6 +97,11 @@ public sealed record SyncOptions
         {
             throw new ArgumentException(
                 $"gossip.sync: need max_incoming >= 0 and max_outgoing >= 1, got {MaxIncoming} and {MaxOutgoing}");
+        }
+
+        if (DigestMaxAge <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"gossip.sync.digest_max_age must be positive, got {DigestMaxAge}");
         }
 
         return this;

@@ -74,7 +74,10 @@ public sealed class SyncPlanner
     public IReadOnlyList<ActorId> ChoosePeers(IReadOnlyList<ActorId> members) => ChoosePeers(members, static id => id);
 
     /// <summary>As <see cref="ChoosePeers(IReadOnlyList{ActorId})"/>, for any member type that has an actor id.</summary>
-    public IReadOnlyList<TMember> ChoosePeers<TMember>(IReadOnlyList<TMember> members, Func<TMember, ActorId> idOf)
+    /// <param name="members">The members to choose from (this node among them or not).</param>
+    /// <param name="idOf">A member's actor id.</param>
+    /// <param name="clusterSize">The cluster's size for <see cref="PeerCount"/> when <paramref name="members"/> is a subset; null takes its count.</param>
+    public IReadOnlyList<TMember> ChoosePeers<TMember>(IReadOnlyList<TMember> members, Func<TMember, ActorId> idOf, int? clusterSize = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(idOf);
@@ -89,7 +92,7 @@ public sealed class SyncPlanner
             }
         }
 
-        var count = Math.Min(PeerCount(members.Count), candidates.Count);
+        var count = Math.Min(PeerCount(clusterSize ?? members.Count), candidates.Count);
         // Partial Fisher-Yates: the first `count` slots end up a uniform random sample.
         for (var i = 0; i < count; i++)
         {

@@ -30,6 +30,7 @@ internal sealed class GossipCluster : IAsyncDisposable
     private readonly ActorSystem _system = NodeActorSystem.Create("gossip-tests");
     private readonly List<GossipNode> _nodes = [];
     private int _spawned;
+    private Timer? _digestRelay;
 
     /// <summary>Sync tuned short so tests run quickly; replace to slow it down.</summary>
     public SyncOptions Sync { get; set; } = new()
@@ -43,6 +44,12 @@ internal sealed class GossipCluster : IAsyncDisposable
     public GossipOptions Options { get; init; } = new();
 
     public int MaxChangesPerChunk { get; init; } = StoreOptions.DefaultMaxChangesPerChunk;
+
+    /// <summary>
+    /// Gives every node a <see cref="SyncDigestBoard"/> and, standing in for SWIM's piggyback, copies each
+    /// node's published digest into the others' boards every 20 ms. Off: no node hears a peer's digest.
+    /// </summary>
+    public bool ShareDigests { get; init; }
 
     public IReadOnlyList<GossipNode> Nodes => _nodes;
 
@@ -61,6 +68,11 @@ internal sealed class GossipCluster : IAsyncDisposable
             Introduce(node);
         }
 
+        if (ShareDigests)
+        {
+            _digestRelay = new Timer(_ => RelayDigests(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
+        }
+
         return _nodes;
     }
 
@@ -71,6 +83,19 @@ internal sealed class GossipCluster : IAsyncDisposable
         {
             other.Gossip!.Tell(new PeerUp(node.Id, node.Address!));
             node.Gossip!.Tell(new PeerUp(other.Id, other.Address!));
+        }
+    }
+
+    /// <summary>What SWIM would carry: each running node's current digest (or none), recorded by every other running node.</summary>
+    private void RelayDigests()
+    {
+        foreach (var from in _nodes.Where(n => n.IsRunning))
+        {
+            var digest = from.Digests.Local;
+            foreach (var to in _nodes.Where(n => n != from && n.IsRunning))
+            {
+                to.Digests.Record(from.Id, digest);
+            }
         }
     }
 
@@ -125,7 +150,7 @@ internal sealed class GossipCluster : IAsyncDisposable
         var transport = node.Transport;
         var id = node.Id;
         node.Gossip = _system.ActorOf(
-                GossipActor.Props(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options),
+                GossipActor.Props(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options, digests: node.Digests),
                 $"{node.Name}-gossip-{generation}")
             .Typed<GossipCommand>();
 
@@ -193,6 +218,11 @@ internal sealed class GossipCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_digestRelay is not null)
+        {
+            await _digestRelay.DisposeAsync();
+        }
+
         await _system.Terminate();
         foreach (var node in _nodes.Where(n => n.IsRunning))
         {
@@ -222,6 +252,9 @@ internal sealed class GossipNode(string name, StoreOptions storeOptions)
     public EndPoint? Address { get; set; }
 
     public ActorRef<GossipCommand>? Gossip { get; set; }
+
+    /// <summary>The node's sync digests (its own published, its peers' heard); kept across restarts like SWIM's would be.</summary>
+    public SyncDigestBoard Digests { get; } = new();
 
     public bool IsRunning => Gossip is not null;
 
