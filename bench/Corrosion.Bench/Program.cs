@@ -16,7 +16,10 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["wan"] = WanSuite.Run,
     ["propagation-processes"] = PropagationSuite.RunProcesses,
     ["replica-node"] = ProcessCluster.RunNode,
+    // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers]: write throughput with and without N live queries, write → event; --separate-readers puts the subscribers in a process of their own.
     ["subscriptions"] = SubscriptionBench.Run,
+    // (internal) the subscribers' process of `subscriptions --separate-readers`.
+    ["subscriptions-readers"] = SubscriptionBench.RunReaders,
     ["idle-rss"] = IdleRssSuite.Run,
     ["subscriptions-scale"] = LiveQueryScaleBench.Run,
     // subscriptions-fanout [subscriptions=100] [writes=2000]: per write, N keyed evaluations one by one vs on one snapshot.

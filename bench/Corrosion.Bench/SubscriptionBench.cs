@@ -24,43 +24,93 @@ internal static class SubscriptionBench
         var subscriptions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
         var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
-        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds)).GetAwaiter().GetResult();
+        var separate = args.Contains("--separate-readers", StringComparer.Ordinal);
+        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds), separate).GetAwaiter().GetResult();
         return 0;
     }
 
-    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration)
+    /// <summary>
+    /// The subscribers' side alone, in a process of its own (<c>subscriptions-readers</c>, started by
+    /// <c>--separate-readers</c>): opens the streams, then answers commands on stdin, one per line —
+    /// <c>events</c> (events seen so far), <c>cpu</c> (this process's CPU time in µs), <c>latencies</c>
+    /// (every write → event time in ms, comma-separated) and <c>stop</c>.
+    /// </summary>
+    public static int RunReaders(string[] args)
     {
-        output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP"));
+        var address = new Uri(args[0]);
+        var subscriptions = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var wholeTable = args.Length > 2 && args[2] == "1";
+        using var readers = new Subscribers(address);
+        for (var i = 0; i < subscriptions; i++)
+        {
+            readers.SubscribeAsync(i, wholeTable).GetAwaiter().GetResult();
+        }
+
+        Console.WriteLine("ready");
+        using var process = Process.GetCurrentProcess();
+        while (Console.ReadLine() is { } command)
+        {
+            switch (command)
+            {
+                case "events":
+                    Console.WriteLine(readers.Events.ToString(CultureInfo.InvariantCulture));
+                    break;
+                case "cpu":
+                    process.Refresh();
+                    Console.WriteLine(process.TotalProcessorTime.TotalMicroseconds.ToString("F0", CultureInfo.InvariantCulture));
+                    break;
+                case "latencies":
+                    Console.WriteLine(string.Join(",", readers.TakeLatencies().Select(l => l.ToString("R", CultureInfo.InvariantCulture))));
+                    break;
+                default:
+                    readers.StopAsync().GetAwaiter().GetResult();
+                    return 0;
+            }
+        }
+
+        readers.StopAsync().GetAwaiter().GetResult();
+        return 0;
+    }
+
+    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration, bool separate = false)
+    {
+        output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP{(separate ? "; subscribers in a process of their own" : "")}"));
         output.WriteLine();
 
-        var without = await ThroughputAsync(subscriptions: 0, duration);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency}); process CPU {without.CpuMicrosPerWrite:N0} µs per write"));
-        var with = await ThroughputAsync(subscriptions, duration);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered; process CPU {with.CpuMicrosPerWrite:N0} µs per write"));
+        var without = await ThroughputAsync(subscriptions: 0, duration, separate);
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency}); {Cpu(without, separate)}"));
+        var with = await ThroughputAsync(subscriptions, duration, separate);
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered; {Cpu(with, separate)}"));
         output.WriteLine(FormattableString.Invariant($"- throughput with {subscriptions} subscriptions vs none: {(with.Throughput / without.Throughput - 1) * 100:+0.0;-0.0} %"));
 
-        var latency = await LatencyAsync(subscriptions, writesPerSecond, duration);
+        var latency = await LatencyAsync(subscriptions, writesPerSecond, duration, separate);
         output.WriteLine(FormattableString.Invariant($"- write sent → change event at the subscriber, {writesPerSecond} writes/s, {subscriptions} subscriptions: {latency}"));
 
-        var whole = await LatencyAsync(subscriptions: 1, writesPerSecond, duration, WholeTableRows);
+        var whole = await LatencyAsync(subscriptions: 1, writesPerSecond, duration, separate, WholeTableRows);
         output.WriteLine(FormattableString.Invariant($"- write sent → change event, one subscription over the whole table of {WholeTableRows:N0} rows, new rows inserted, {writesPerSecond} writes/s: {whole}"));
         output.WriteLine();
     }
 
-    /// <param name="CpuMicrosPerWrite">
-    /// CPU time of the whole process (node, HTTP clients and subscribers: they share the process) per
-    /// write, until every event arrived: less sensitive than throughput to other load on the machine.
-    /// </param>
-    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite);
+    private static string Cpu(ThroughputResult result, bool separate) => separate
+        ? FormattableString.Invariant($"CPU per write: node + writers {result.CpuMicrosPerWrite:N0} µs, subscribers' process {result.ReadersCpuMicrosPerWrite:N0} µs")
+        : FormattableString.Invariant($"process CPU {result.CpuMicrosPerWrite:N0} µs per write");
 
-    private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration)
+    /// <param name="CpuMicrosPerWrite">
+    /// CPU time of this process (node, HTTP clients and, unless separate, the subscribers) per write,
+    /// until every event arrived: less sensitive than throughput to other load on the machine.
+    /// </param>
+    /// <param name="ReadersCpuMicrosPerWrite">CPU time of the subscribers' own process per write (separate readers only).</param>
+    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite, double ReadersCpuMicrosPerWrite);
+
+    private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration, bool separate)
     {
-        await using var bench = await BenchNode.StartAsync(subscriptions);
+        await using var bench = await BenchNode.StartAsync(subscriptions, separate);
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>();
         var count = 0L;
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var readersCpuBefore = await bench.ReadersCpuMicrosAsync();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
         {
@@ -84,12 +134,13 @@ internal static class SubscriptionBench
         var events = await bench.WaitForEventsAsync(count, TimeSpan.FromSeconds(30));
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(count, 1);
-        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events, cpu);
+        var readersCpu = (await bench.ReadersCpuMicrosAsync() - readersCpuBefore) / Math.Max(count, 1);
+        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events, cpu, readersCpu);
     }
 
-    private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, int wholeTable = 0)
+    private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, bool separate, int wholeTable = 0)
     {
-        await using var bench = await BenchNode.StartAsync(subscriptions, wholeTable);
+        await using var bench = await BenchNode.StartAsync(subscriptions, separate, wholeTable);
         var interval = TimeSpan.FromSeconds(1.0 / writesPerSecond);
         var watch = Stopwatch.StartNew();
         var sent = 0;
@@ -110,20 +161,18 @@ internal static class SubscriptionBench
 
         await Task.WhenAll(writes);
         await bench.WaitForEventsAsync(sent, TimeSpan.FromSeconds(30));
-        var samples = bench.TakeLatencies();
+        var samples = await bench.TakeLatenciesAsync();
         return samples.Count == 0 ? "no events received" : Percentiles.Summary(samples);
     }
 
-    /// <summary>A node with its subscribers attached.</summary>
+    /// <summary>A node with its subscribers attached (in this process, or in a process of their own).</summary>
     private sealed class BenchNode : IAsyncDisposable
     {
         private readonly BenchDirectory _dir;
         private readonly CorrosionNode _node;
         private readonly HttpClient _http;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<Task> _readers = [];
-        private readonly List<double> _latencies = [];
-        private long _events;
+        private Subscribers? _local;
+        private ReaderProcess? _remote;
         private int _subscriptions;
 
         private BenchNode(BenchDirectory dir, CorrosionNode node)
@@ -134,8 +183,9 @@ internal static class SubscriptionBench
         }
 
         /// <param name="subscriptions">Subscriptions, one per region.</param>
+        /// <param name="separate">The subscribers run in a process of their own.</param>
         /// <param name="wholeTable">When positive: that many rows, and the subscriptions read the whole table.</param>
-        public static async Task<BenchNode> StartAsync(int subscriptions, int wholeTable = 0)
+        public static async Task<BenchNode> StartAsync(int subscriptions, bool separate, int wholeTable = 0)
         {
             var dir = new BenchDirectory();
             var options = new NodeOptions();
@@ -153,9 +203,18 @@ internal static class SubscriptionBench
                 await bench.PostAsync("v1/transactions", "[" + string.Join(",", rows) + "]");
             }
 
-            for (var i = 0; i < subscriptions; i++)
+            bench._subscriptions = subscriptions;
+            if (subscriptions > 0 && separate)
             {
-                await bench.SubscribeAsync(i, wholeTable > 0);
+                bench._remote = await ReaderProcess.StartAsync(node.ApiAddress, subscriptions, wholeTable > 0);
+            }
+            else
+            {
+                bench._local = new Subscribers(node.ApiAddress);
+                for (var i = 0; i < subscriptions; i++)
+                {
+                    await bench._local.SubscribeAsync(i, wholeTable > 0);
+                }
             }
 
             return bench;
@@ -170,13 +229,13 @@ internal static class SubscriptionBench
         public async Task InsertAsync(int n, long sentAt) =>
             await PostAsync("v1/transactions", FormattableString.Invariant($"""[["INSERT INTO machines (id, region, updated_at) VALUES (?, 'r0', ?)", ["new-{n}", {sentAt}]]]"""));
 
-        public List<double> TakeLatencies()
-        {
-            lock (_latencies)
-            {
-                return [.. _latencies];
-            }
-        }
+        public async Task<List<double>> TakeLatenciesAsync() =>
+            _remote is { } remote ? await remote.LatenciesAsync() : _local!.TakeLatencies();
+
+        /// <summary>CPU time of the subscribers' own process so far (0 when they share this one).</summary>
+        public async Task<double> ReadersCpuMicrosAsync() => _remote is { } remote ? await remote.CpuMicrosAsync() : 0;
+
+        private async Task<long> EventsAsync() => _remote is { } remote ? await remote.EventsAsync() : _local!.Events;
 
         /// <summary>
         /// Waits until the subscribers have seen <paramref name="expected"/> events, or no new event
@@ -189,7 +248,7 @@ internal static class SubscriptionBench
             var quietSince = watch.Elapsed;
             while (_subscriptions > 0 && watch.Elapsed < deadline)
             {
-                var seen = Interlocked.Read(ref _events);
+                var seen = await EventsAsync();
                 if (seen >= expected || watch.Elapsed - quietSince > TimeSpan.FromSeconds(2))
                 {
                     break;
@@ -204,7 +263,7 @@ internal static class SubscriptionBench
                 await Task.Delay(20);
             }
 
-            return Interlocked.Read(ref _events);
+            return _subscriptions > 0 ? await EventsAsync() : 0;
         }
 
         private async Task PostAsync(string path, string json)
@@ -219,7 +278,45 @@ internal static class SubscriptionBench
             await response.Content.ReadAsByteArrayAsync();
         }
 
-        private async Task SubscribeAsync(int region, bool wholeTable)
+        public async ValueTask DisposeAsync()
+        {
+            if (_local is { } local)
+            {
+                await local.StopAsync();
+                local.Dispose();
+            }
+
+            if (_remote is { } remote)
+            {
+                await remote.DisposeAsync();
+            }
+
+            _http.Dispose();
+            await _node.DisposeAsync();
+            _dir.Dispose();
+        }
+    }
+
+    /// <summary>The subscribers: one HTTP NDJSON stream per region (or over the whole table), each line parsed, latencies kept.</summary>
+    private sealed class Subscribers(Uri address) : IDisposable
+    {
+        private readonly HttpClient _http = new() { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _readers = [];
+        private readonly List<double> _latencies = [];
+        private long _events;
+
+        public long Events => Interlocked.Read(ref _events);
+
+        public List<double> TakeLatencies()
+        {
+            lock (_latencies)
+            {
+                return [.. _latencies];
+            }
+        }
+
+        public async Task SubscribeAsync(int region, bool wholeTable)
         {
             var query = wholeTable
                 ? """["SELECT id, updated_at FROM machines"]"""
@@ -246,7 +343,6 @@ internal static class SubscriptionBench
             {
             }
 
-            _subscriptions++;
             _readers.Add(Task.Run(() => ReadAsync(response, reader)));
         }
 
@@ -266,6 +362,7 @@ internal static class SubscriptionBench
                             continue;
                         }
 
+                        // Stopwatch timestamps are CLOCK_MONOTONIC here: comparable across processes.
                         var sentAt = change[2][1].GetInt64();
                         if (sentAt == 0)
                         {
@@ -289,14 +386,96 @@ internal static class SubscriptionBench
             }
         }
 
-        public async ValueTask DisposeAsync()
+        public async Task StopAsync()
         {
             await _stop.CancelAsync();
             await Task.WhenAll(_readers);
+        }
+
+        public void Dispose()
+        {
             _http.Dispose();
-            await _node.DisposeAsync();
             _stop.Dispose();
-            _dir.Dispose();
+        }
+    }
+
+    /// <summary>The subscribers in a child process (<see cref="RunReaders"/>), asked over its stdin and stdout.</summary>
+    private sealed class ReaderProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly SemaphoreSlim _turn = new(1, 1);
+
+        private ReaderProcess(Process process) => _process = process;
+
+        public static async Task<ReaderProcess> StartAsync(Uri address, int subscriptions, bool wholeTable)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in new[] { typeof(SubscriptionBench).Assembly.Location, "subscriptions-readers", address.ToString(), subscriptions.ToString(CultureInfo.InvariantCulture), wholeTable ? "1" : "0" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the subscribers' process");
+            var readers = new ReaderProcess(process);
+            var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            if (ready != "ready")
+            {
+                process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"the subscribers' process said {ready ?? "nothing"} instead of ready");
+            }
+
+            return readers;
+        }
+
+        public async Task<long> EventsAsync() => long.Parse(await AskAsync("events"), CultureInfo.InvariantCulture);
+
+        public async Task<double> CpuMicrosAsync() => double.Parse(await AskAsync("cpu"), CultureInfo.InvariantCulture);
+
+        public async Task<List<double>> LatenciesAsync()
+        {
+            var line = await AskAsync("latencies");
+            return line.Length == 0 ? [] : [.. line.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        }
+
+        private async Task<string> AskAsync(string command)
+        {
+            await _turn.WaitAsync();
+            try
+            {
+                await _process.StandardInput.WriteLineAsync(command);
+                await _process.StandardInput.FlushAsync();
+                return await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("the subscribers' process ended");
+            }
+            finally
+            {
+                _turn.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await _process.StandardInput.WriteLineAsync("stop");
+                await _process.StandardInput.FlushAsync();
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+            {
+            }
+
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+            _turn.Dispose();
         }
     }
 }

@@ -118,8 +118,8 @@ public static class AgentCommand
                 context.Cancel = true;
                 ReloadCertificates(node, agentLog);
             });
-            // Start-up's freed C-heap memory goes back to the system (glibc keeps it otherwise).
-            using var trimmer = NativeMemoryTrimmer.Start();
+            // Start-up's and each burst's freed memory goes back to the system (the memory section).
+            using var trimmer = NativeMemoryTrimmer.Start(node, options.Memory);
             await using (node)
             {
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);

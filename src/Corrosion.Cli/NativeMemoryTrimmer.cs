@@ -1,83 +1,175 @@
+using System.Runtime;
 using System.Runtime.InteropServices;
+using Corrosion.Agent.Node;
 
 namespace Corrosion.Cli;
 
 /// <summary>
 /// Gives memory the agent's process no longer uses back to the system, in the agent's process only
-/// (a service hosting the node decides for its own process):
+/// (a service hosting the node decides for its own process), configured by the <c>memory</c> section
+/// (<see cref="MemoryOptions"/>):
 /// <list type="bullet">
-/// <item>the C heap's free pages, now and then (glibc's <c>malloc_trim(0)</c>): start-up (the JIT
-/// compiling thousands of methods, SQLite opening its connections) and bursts of writes leave megabytes
-/// freed inside glibc's heaps that glibc keeps mapped because a live allocation sits above them; an idle
-/// node had 10 MiB of <c>[heap]</c> before a trim and 2 MiB after. Elsewhere than glibc it does nothing.</item>
-/// <item>the GC's free space, once after start-up and whenever the process goes quiet after allocating
-/// much (a burst of writes): one compacting <see cref="GCCollectionMode.Aggressive"/> collection, which
-/// also decommits what the gen0 budget had touched (3–4 MiB of an idle node). Never while the process
-/// keeps allocating, so a busy node does not pay full collections for it.</item>
+/// <item>the C heap's free pages, at every look while the process is not in a burst (glibc's
+/// <c>malloc_trim(0)</c>): start-up (the JIT compiling thousands of methods, SQLite opening its
+/// connections) and bursts of writes leave megabytes freed inside glibc's heaps that glibc keeps mapped
+/// because a live allocation sits above them; an idle node had 10 MiB of <c>[heap]</c> before a trim and
+/// 2 MiB after. Elsewhere than glibc it does nothing.</item>
+/// <item>once after start-up and once after each burst (an interval that allocated more than
+/// <see cref="BusyBytesPerSecond"/>, then one that allocated at most <see cref="QuietBytesPerSecond"/>):
+/// the node's SQLite page caches and remembered broadcast ids (<see cref="CorrosionNode.ReleaseMemoryAsync"/>),
+/// then one compacting <see cref="GCCollectionMode.Aggressive"/> collection, which also decommits what
+/// the gen0 budget had touched, then the trim. Never while the process keeps allocating, so a busy node
+/// does not pay full collections for it.</item>
 /// </list>
-/// Wakes the process once per <see cref="Interval"/>; bench/RESULTS.md ("An idle node under 80 MiB") has the figures.
+/// Looks every <see cref="MemoryOptions.CheckInterval"/>, and every <see cref="MemoryOptions.QuietCheckInterval"/>
+/// during a burst (so memory comes back soon after its end); an idle process is woken only by the first.
+/// bench/RESULTS.md ("An idle node under 80 MiB", "Memory after a burst, session 6") has the figures.
 /// </summary>
 internal sealed class NativeMemoryTrimmer : IDisposable
 {
-    /// <summary>Time from the node's start to the first trim (most of start-up's JIT work is done by then).</summary>
-    public static readonly TimeSpan FirstTrim = TimeSpan.FromSeconds(5);
+    /// <summary>Time from the node's start to the first look (most of start-up's JIT work is done by then).</summary>
+    public static readonly TimeSpan FirstLook = TimeSpan.FromSeconds(5);
 
-    /// <summary>Time between trims (and between looks at whether the process went quiet).</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+    /// <summary>More than this allocated per second over an interval: the process is busy (a burst).</summary>
+    public const long BusyBytesPerSecond = (32L << 20) / 10;
 
-    /// <summary>More than this allocated in one interval: the process was busy; a quiet interval after that compacts the GC heap.</summary>
-    public const long BusyBytes = 32L << 20;
+    /// <summary>At most this allocated per second over an interval: the process is quiet.</summary>
+    public const long QuietBytesPerSecond = (4L << 20) / 10;
 
-    /// <summary>At most this allocated in one interval: the process is quiet.</summary>
-    public const long QuietBytes = 4L << 20;
+    /// <summary>How long a reclaim waits for each of the node's actors.</summary>
+    private static readonly TimeSpan NodeTimeout = TimeSpan.FromSeconds(5);
 
     private static readonly MallocTrim? Trim = Find();
 
-    private readonly Timer _timer;
+    private readonly MemoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Func<long> _allocatedBytes;
+    private readonly Func<Task> _reclaim;
+    private readonly Func<bool> _trim;
+    private readonly ITimer _timer;
     private readonly object _gate = new();
-    private long _allocatedAtLastTick = -1;
-    private bool _busySinceCompaction = true; // start-up counts as busy
+    private long _allocatedAtLastLook;
+    private long _lastLookAt;
+    private bool _busySinceReclaim = true; // start-up counts as busy
+    private bool _disposed;
 
-    private NativeMemoryTrimmer() => _timer = new Timer(static self => ((NativeMemoryTrimmer)self!).Tick(), this, FirstTrim, Interval);
+    /// <param name="options">The <c>memory</c> section.</param>
+    /// <param name="time">The clock and timers.</param>
+    /// <param name="allocatedBytes">Bytes the process allocated so far (<see cref="GC.GetTotalAllocatedBytes"/>).</param>
+    /// <param name="reclaim">Gives memory back after a burst (the node's caches, then a compacting collection).</param>
+    /// <param name="trim">Trims the C heap; false when not possible here.</param>
+    internal NativeMemoryTrimmer(MemoryOptions options, TimeProvider time, Func<long> allocatedBytes, Func<Task> reclaim, Func<bool> trim)
+    {
+        _options = options;
+        _time = time;
+        _allocatedBytes = allocatedBytes;
+        _reclaim = reclaim;
+        _trim = trim;
+        _allocatedAtLastLook = allocatedBytes();
+        _lastLookAt = time.GetTimestamp();
+        _timer = time.CreateTimer(static self => ((NativeMemoryTrimmer)self!).Look(), this, FirstLook, Timeout.InfiniteTimeSpan);
+    }
 
     // int malloc_trim(size_t pad)
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int MallocTrim(nuint pad);
 
-    /// <summary>Whether trimming is possible in this process (glibc).</summary>
+    /// <summary>Whether trimming the C heap is possible in this process (glibc).</summary>
     public static bool IsSupported => Trim is not null;
 
-    /// <summary>Trims after <see cref="FirstTrim"/>, then every <see cref="Interval"/>, until disposed.</summary>
-    public static NativeMemoryTrimmer Start() => new();
+    /// <summary>Looks after <see cref="FirstLook"/>, then as <paramref name="options"/> say, until disposed.</summary>
+    /// <param name="node">The node whose caches a reclaim frees.</param>
+    /// <param name="options">The <c>memory</c> section.</param>
+    public static NativeMemoryTrimmer Start(CorrosionNode node, MemoryOptions options) =>
+        new(options, TimeProvider.System, static () => GC.GetTotalAllocatedBytes(), () => ReclaimAsync(node), TrimNow);
 
-    /// <summary>Whether a tick compacts the GC heap: the process was busy since the last compaction and allocated little since the last tick.</summary>
-    /// <param name="busySinceCompaction">More than <see cref="BusyBytes"/> were allocated in an interval since the last compaction (start-up counts).</param>
-    /// <param name="allocatedSinceLastTick">Bytes allocated since the previous tick.</param>
-    public static bool ShouldCompact(bool busySinceCompaction, long allocatedSinceLastTick) =>
-        busySinceCompaction && allocatedSinceLastTick <= QuietBytes;
+    /// <summary>Times a reclaim ran (start-up's included).</summary>
+    public int Reclaims { get; private set; }
 
-    private void Tick()
+    /// <summary>Times the process was looked at.</summary>
+    public int Looks { get; private set; }
+
+    /// <summary>Whether the process is in a burst (busy since the last reclaim), so the next look comes after the quiet-check interval.</summary>
+    public bool InBurst => _busySinceReclaim;
+
+    private static async Task ReclaimAsync(CorrosionNode node)
     {
+        await node.ReleaseMemoryAsync(NodeTimeout);
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    private void Look() => _ = LookAsync();
+
+    private async Task LookAsync()
+    {
+        bool reclaim;
+        bool trim;
         lock (_gate)
         {
-            var allocated = GC.GetTotalAllocatedBytes();
-            var since = _allocatedAtLastTick < 0 ? 0 : allocated - _allocatedAtLastTick;
-            _allocatedAtLastTick = allocated;
-            if (since > BusyBytes)
+            if (_disposed)
             {
-                _busySinceCompaction = true;
-            }
-            else if (ShouldCompact(_busySinceCompaction, since))
-            {
-                _busySinceCompaction = false;
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                return;
             }
 
-            TrimNow();
+            Looks++;
+            var now = _time.GetTimestamp();
+            var seconds = Math.Max(_time.GetElapsedTime(_lastLookAt, now).TotalSeconds, 0.001);
+            var allocated = _allocatedBytes();
+            var perSecond = (allocated - _allocatedAtLastLook) / seconds;
+            _allocatedAtLastLook = allocated;
+            _lastLookAt = now;
+            reclaim = false;
+            if (perSecond > BusyBytesPerSecond)
+            {
+                _busySinceReclaim = true;
+            }
+            else if (_busySinceReclaim && perSecond <= QuietBytesPerSecond)
+            {
+                _busySinceReclaim = false;
+                reclaim = _options.Reclaim;
+            }
+
+            // During a burst the C heap is trimmed once, after it; outside one, at every look.
+            trim = !_busySinceReclaim || !_options.Reclaim;
+        }
+
+        try
+        {
+            if (reclaim)
+            {
+                Reclaims++;
+                try
+                {
+                    await _reclaim();
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The node is stopping; nothing to give back any more.
+                }
+            }
+
+            if (trim)
+            {
+                _trim();
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (!_disposed)
+                {
+                    // Only the reclaim's own allocations since the look: they do not make a burst.
+                    _allocatedAtLastLook = _allocatedBytes();
+                    _lastLookAt = _time.GetTimestamp();
+                    _timer.Change(_busySinceReclaim && _options.Reclaim ? _options.QuietCheckInterval : _options.CheckInterval, Timeout.InfiniteTimeSpan);
+                }
+            }
         }
     }
 
-    /// <summary>Trims once now; false when not supported here.</summary>
+    /// <summary>Trims the C heap once now; false when not supported here.</summary>
     public static bool TrimNow()
     {
         if (Trim is not { } trim)
@@ -89,7 +181,15 @@ internal sealed class NativeMemoryTrimmer : IDisposable
         return true;
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        _timer.Dispose();
+    }
 
     private static MallocTrim? Find()
     {

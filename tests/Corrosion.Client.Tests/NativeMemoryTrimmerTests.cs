@@ -1,18 +1,102 @@
 using System.Runtime.InteropServices;
+using Corrosion.Agent.Node;
 using Corrosion.Cli;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Corrosion.Client.Tests;
 
-/// <summary>The agent process's memory trimmer (glibc heaps, and the GC heap once the process is quiet after work).</summary>
+/// <summary>The agent process's memory trimmer (glibc heaps every look; the node's caches and the GC heap once the process is quiet after a burst).</summary>
 public sealed class NativeMemoryTrimmerTests
 {
-    [Fact]
-    public void The_gc_heap_is_compacted_only_when_the_process_went_quiet_after_being_busy()
+    private const long MiB = 1L << 20;
+
+    /// <summary>A trimmer on virtual time whose process allocates what the test says.</summary>
+    private sealed class Process : IDisposable
     {
-        Assert.True(NativeMemoryTrimmer.ShouldCompact(busySinceCompaction: true, allocatedSinceLastTick: 0));
-        Assert.True(NativeMemoryTrimmer.ShouldCompact(busySinceCompaction: true, NativeMemoryTrimmer.QuietBytes));
-        Assert.False(NativeMemoryTrimmer.ShouldCompact(busySinceCompaction: true, NativeMemoryTrimmer.QuietBytes + 1));
-        Assert.False(NativeMemoryTrimmer.ShouldCompact(busySinceCompaction: false, allocatedSinceLastTick: 0));
+        public FakeTimeProvider Time { get; } = new();
+
+        public long Allocated { get; set; }
+
+        public int Trims { get; private set; }
+
+        public NativeMemoryTrimmer Trimmer { get; }
+
+        public Process(MemoryOptions? options = null) =>
+            Trimmer = new NativeMemoryTrimmer(options ?? new MemoryOptions(), Time, () => Allocated, () => Task.CompletedTask, () => ++Trims > 0);
+
+        /// <summary>Allocates <paramref name="bytesPerSecond"/> for <paramref name="seconds"/>, one virtual second at a time.</summary>
+        public void Run(long bytesPerSecond, int seconds)
+        {
+            for (var i = 0; i < seconds; i++)
+            {
+                Allocated += bytesPerSecond;
+                Time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        public void Dispose() => Trimmer.Dispose();
+    }
+
+    [Fact]
+    public void Memory_is_reclaimed_once_after_start_up_and_once_soon_after_a_burst_ends()
+    {
+        using var process = new Process();
+        process.Run(0, 5); // the first look: start-up counts as a burst
+        Assert.Equal(1, process.Trimmer.Reclaims);
+
+        process.Run(40 * MiB, 10); // 16 writers for 10 s
+        Assert.Equal(1, process.Trimmer.Reclaims);
+        Assert.True(process.Trimmer.InBurst);
+
+        // The burst ends: memory comes back within one quiet-check interval after the first quiet one, not 10–20 s later.
+        process.Run(0, 4);
+        Assert.Equal(2, process.Trimmer.Reclaims);
+        Assert.False(process.Trimmer.InBurst);
+    }
+
+    [Fact]
+    public void An_idle_process_is_looked_at_only_every_check_interval_and_never_reclaimed_again()
+    {
+        using var process = new Process();
+        process.Run(0, 5);
+        var looks = process.Trimmer.Looks;
+        process.Run(1024, 600); // ten idle minutes: SWIM and timers allocate a little
+        Assert.Equal(1, process.Trimmer.Reclaims);
+        Assert.Equal(looks + 60, process.Trimmer.Looks);
+        Assert.Equal(process.Trimmer.Looks, process.Trims); // glibc's heap is trimmed at every idle look
+    }
+
+    [Fact]
+    public void A_process_that_keeps_working_is_not_reclaimed_until_it_goes_quiet()
+    {
+        using var process = new Process();
+        process.Run(0, 5);
+        process.Run(40 * MiB, 10);
+        process.Run(2 * MiB, 60); // neither busy nor quiet: a steady trickle of writes
+        Assert.Equal(1, process.Trimmer.Reclaims);
+        process.Run(0, 4);
+        Assert.Equal(2, process.Trimmer.Reclaims);
+    }
+
+    [Fact]
+    public void With_reclaim_off_only_the_c_heap_is_trimmed_at_every_check_interval()
+    {
+        using var process = new Process(new MemoryOptions { Reclaim = false });
+        process.Run(0, 5);
+        process.Run(40 * MiB, 10);
+        process.Run(0, 30);
+        Assert.Equal(0, process.Trimmer.Reclaims);
+        Assert.Equal(1 + 4, process.Trimmer.Looks); // 5 s, then every 10 s: no quicker looks during the burst
+        Assert.Equal(process.Trimmer.Looks, process.Trims);
+    }
+
+    [Fact]
+    public void Memory_options_are_validated()
+    {
+        Assert.Throws<ArgumentException>(() => new MemoryOptions { CheckInterval = TimeSpan.FromMilliseconds(500) }.Validate());
+        Assert.Throws<ArgumentException>(() => new MemoryOptions { QuietCheckInterval = TimeSpan.FromSeconds(20) }.Validate());
+        Assert.Throws<ArgumentException>(() => new MemoryOptions { QuietCheckInterval = TimeSpan.Zero }.Validate());
+        Assert.NotNull(new MemoryOptions().Validate());
     }
 
     [Fact]

@@ -300,6 +300,43 @@ public sealed partial class CorrosionNode : IAsyncDisposable
         return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes, db.CheckpointPages);
     }
 
+    /// <summary>
+    /// Gives back memory the node keeps only for speed, for a process that went quiet after a burst
+    /// (<c>corrosion agent</c> calls it; see <see cref="MemoryOptions"/>): the SQLite page caches of the
+    /// writer and the idle read connections, the broadcast's remembered payload ids beyond the latest
+    /// few, and (while no member is live) the payloads kept for later transmissions, which sync repairs.
+    /// The freed managed memory is the caller's to collect.
+    /// </summary>
+    /// <param name="timeout">How long to wait for each actor (a busy actor's answer is not waited for longer).</param>
+    /// <returns>What was given back.</returns>
+    public async Task<NodeMemoryReleased> ReleaseMemoryAsync(TimeSpan timeout)
+    {
+        var storage = Actors.Storage.Ask<long>(reply => new ReleaseStorageMemory(reply), timeout);
+        var gossip = Actors.Gossip is { } g
+            ? g.Ask<GossipMemoryReleased>(reply => new ReleaseGossipMemory(reply), timeout)
+            : Task.FromResult(new GossipMemoryReleased(0, 0));
+        long cache = 0;
+        var ids = new GossipMemoryReleased(0, 0);
+        try
+        {
+            cache = await storage;
+        }
+        catch (AskTimeoutException)
+        {
+            // Busy again: the next quiet spell will do it.
+        }
+
+        try
+        {
+            ids = await gossip;
+        }
+        catch (AskTimeoutException)
+        {
+        }
+
+        return new NodeMemoryReleased(cache, ids.SeenIdsForgotten, ids.PendingDropped);
+    }
+
     /// <summary>The embedded demo schema.</summary>
     public static string DemoSchema()
     {

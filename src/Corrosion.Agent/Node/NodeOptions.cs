@@ -51,6 +51,9 @@ public sealed partial class NodeOptions
     /// <summary>The <c>admin</c> section: the admin socket of the CLI's operator commands.</summary>
     public AdminOptions Admin { get; set; } = new();
 
+    /// <summary>The <c>memory</c> section: how <c>corrosion agent</c> gives memory back after a burst.</summary>
+    public MemoryOptions Memory { get; set; } = new();
+
     /// <summary>
     /// The <c>akka</c> section, as Akka's configuration (<see cref="AkkaSettings"/>): the node's
     /// mailboxes, logging and scheduler settings, and any Akka setting the user adds.
@@ -84,6 +87,7 @@ public sealed partial class NodeOptions
                 Supervision = configuration.GetSection("supervision").Get<SupervisionOptions>() ?? new SupervisionOptions(),
                 Telemetry = configuration.GetSection("telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions(),
                 Admin = configuration.GetSection("admin").Get<AdminOptions>() ?? new AdminOptions(),
+                Memory = configuration.GetSection("memory").Get<MemoryOptions>() ?? new MemoryOptions(),
                 Akka = AkkaSettings.FromConfiguration(configuration),
             };
             options.Validate();
@@ -153,6 +157,7 @@ public sealed partial class NodeOptions
         Supervision.Validate();
         Telemetry.Validate();
         Admin.Validate(Db.Path);
+        Memory.Validate();
         if (Telemetry.Prometheus.Addr.Length > 0 && EndpointText.TryParse(Telemetry.Prometheus.Addr, out var metrics)
             && EndpointText.TryParse(Api.Addr, out var api) && metrics.Equals(api) && metrics.Port != 0)
         {

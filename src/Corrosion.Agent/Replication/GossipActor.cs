@@ -117,6 +117,9 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
             case GetGossipStats get:
                 get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
                 break;
+            case ReleaseGossipMemory release:
+                OnReleaseMemory(release);
+                break;
             case StorageEventReceived { Event: ChangesCommitted committed }:
                 StateChanged();
                 OnCommitted(committed);
@@ -355,6 +358,19 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         }
 
         PublishBroadcastState();
+    }
+
+    private void OnReleaseMemory(ReleaseGossipMemory release)
+    {
+        var forgotten = _broadcast.ForgetSeen();
+        var dropped = _broadcast.DropPendingWhileAlone();
+        if (dropped > 0)
+        {
+            ReplicationMetrics.BroadcastDropped("alone_when_quiet", dropped);
+            PublishBroadcastState();
+        }
+
+        release.ReplyTo.Tell(new GossipMemoryReleased(forgotten, dropped));
     }
 
     /// <summary>Hands the planner's queue figures to the node's telemetry (and its new drops to the metric).</summary>

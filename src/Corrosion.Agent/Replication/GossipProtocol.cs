@@ -43,6 +43,19 @@ public sealed record SyncNow : GossipCommand
 /// <param name="ReplyTo">Receives a <see cref="GossipStats"/> snapshot.</param>
 public sealed record GetGossipStats(ActorRef<GossipStats> ReplyTo) : GossipCommand;
 
+/// <summary>
+/// The process went quiet after a burst: give back memory kept only for speed (the broadcast's
+/// remembered payload ids beyond the latest few; while no member is live, the payloads kept for later
+/// transmissions, which sync repairs).
+/// </summary>
+/// <param name="ReplyTo">Receives what was given back.</param>
+public sealed record ReleaseGossipMemory(ActorRef<GossipMemoryReleased> ReplyTo) : GossipCommand;
+
+/// <summary>The answer to <see cref="ReleaseGossipMemory"/>.</summary>
+/// <param name="SeenIdsForgotten">Remembered payload ids forgotten.</param>
+/// <param name="PendingDropped">Payloads kept for later transmissions dropped (none while a member is live).</param>
+public sealed record GossipMemoryReleased(int SeenIdsForgotten, int PendingDropped);
+
 /// <summary>What <see cref="GossipActor"/> counted since it (last) started.</summary>
 /// <param name="BroadcastsSent">Broadcast frames handed to the transport (first sends and re-broadcasts).</param>
 /// <param name="BroadcastsReceived">Broadcast changesets decoded from peers.</param>

@@ -15,7 +15,7 @@ internal static class ReplicationMetrics
         "corrosion.replication.broadcasts.received", "{changeset}", "Broadcast changesets received from peers, by result (new, duplicate)");
 
     private static readonly Counter<long> BroadcastsDropped = Meter.CreateCounter<long>(
-        "corrosion.replication.broadcasts.dropped", "{frame}", "Broadcasts dropped, by reason (send_queue_full: a peer's send queue was full; pending_full: the pending queue was full); sync repairs both");
+        "corrosion.replication.broadcasts.dropped", "{frame}", "Broadcasts dropped, by reason (send_queue_full: a peer's send queue was full; pending_full: the pending queue was full; alone_when_quiet: kept for later transmissions while no member was live, dropped when the agent went quiet); sync repairs them");
 
     private static readonly Counter<long> ChangesReceived = Meter.CreateCounter<long>(
         "corrosion.replication.changes.received", "{change}", "Changes received from peers, by source (broadcast, sync)");

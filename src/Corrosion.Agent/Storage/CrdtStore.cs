@@ -464,6 +464,30 @@ public sealed partial class CrdtStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Frees the page caches of the writer and of the idle read connections (SQLite keeps up to
+    /// <c>cache_size</c> pages per connection, 2 MiB by default, after the work that filled them).
+    /// Call on the writer's thread (the <see cref="StorageActor"/>); the caches refill from the
+    /// operating system's file cache as the next statements need pages.
+    /// </summary>
+    /// <returns>The bytes of page cache freed.</returns>
+    public long ReleaseMemory() => ShrinkMemory(_db) + _readers.ReleaseMemory();
+
+    /// <summary>Frees one connection's unused page-cache memory; the bytes it freed.</summary>
+    internal static long ShrinkMemory(sqlite3 db)
+    {
+        var before = CacheUsed(db);
+        NativeStatement.Exec(db, "PRAGMA shrink_memory");
+        return Math.Max(0, before - CacheUsed(db));
+    }
+
+    /// <summary>Bytes of page cache a connection holds now (<c>SQLITE_DBSTATUS_CACHE_USED</c>).</summary>
+    internal static long CacheUsed(sqlite3 db) =>
+        raw.sqlite3_db_status(db, raw.SQLITE_DBSTATUS_CACHE_USED, out var current, out _, 0) == raw.SQLITE_OK ? current : 0;
+
+    /// <summary>Bytes of page cache the writer holds now.</summary>
+    public long WriterCacheUsed => CacheUsed(_db);
+
     /// <summary>Closes the writer and the read pool.</summary>
     public void Dispose()
     {

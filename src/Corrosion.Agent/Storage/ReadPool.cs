@@ -125,6 +125,39 @@ internal sealed class ReadPool : IDisposable
         return fresh;
     }
 
+    /// <summary>
+    /// Frees the page caches of the connections idle now (<c>PRAGMA shrink_memory</c>); a connection in
+    /// use is left alone, nothing waits.
+    /// </summary>
+    /// <returns>The bytes of page cache freed.</returns>
+    public long ReleaseMemory()
+    {
+        var taken = new List<SqliteConnection>();
+        try
+        {
+            while (_available.Wait(0))
+            {
+                if (!_idle.TryTake(out var connection))
+                {
+                    _available.Release();
+                    break;
+                }
+
+                taken.Add(connection);
+            }
+
+            return taken.Sum(static c => CrdtStore.ShrinkMemory(c.Handle!));
+        }
+        finally
+        {
+            foreach (var connection in taken)
+            {
+                _idle.Add(connection);
+                _available.Release();
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_all)

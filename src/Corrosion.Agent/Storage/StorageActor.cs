@@ -113,6 +113,9 @@ public sealed partial class StorageActor : UntypedActor
             case LoadMembers load:
                 load.ReplyTo.Tell(_store.LoadMembers());
                 break;
+            case ReleaseStorageMemory release:
+                release.ReplyTo.Tell(_store.ReleaseMemory());
+                break;
             case Terminated terminated:
                 _listeners.Remove(terminated.ActorRef);
                 break;

@@ -128,6 +128,13 @@ public sealed record GapsReconciled(long Before, long After, IReadOnlyDictionary
 /// <param name="Members">Every member worth remembering, this node excluded.</param>
 public sealed record SaveMembers(IReadOnlyList<StoredMember> Members) : StorageCommand;
 
+/// <summary>
+/// The process went quiet after a burst: free the SQLite page caches of the writer and the idle read
+/// connections (<see cref="CrdtStore.ReleaseMemory"/>). Answered with the bytes freed.
+/// </summary>
+/// <param name="ReplyTo">Receives the bytes of page cache freed.</param>
+public sealed record ReleaseStorageMemory(ActorRef<long> ReplyTo) : StorageCommand;
+
 /// <summary>Reads the persisted cluster members.</summary>
 /// <param name="ReplyTo">Receives them (empty when none were saved).</param>
 public sealed record LoadMembers(ActorRef<IReadOnlyList<StoredMember>> ReplyTo) : StorageCommand;

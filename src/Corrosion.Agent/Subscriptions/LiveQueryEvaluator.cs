@@ -23,6 +23,9 @@ internal sealed class LiveQueryEvaluator
     private ChangedKeys? _inFlight;
     private bool _inFlightAll;
 
+    // Rows NoteInPlace updates, gathered by Note (allocated only when there is one).
+    private List<(byte[] Identity, SqlValue[] Cells)>? _inPlace;
+
     public LiveQueryEvaluator(Statement statement, int maxKeys = DefaultMaxKeys)
     {
         Statement = statement;
@@ -86,6 +89,9 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Changed keys left out by <see cref="Note(ChangedRows, MaterializedResult)"/> because their change could not affect the result.</summary>
     public long KeysLeftOut { get; private set; }
 
+    /// <summary>Rows of the result updated in place from a local commit's values by <see cref="NoteInPlace"/>, without an evaluation.</summary>
+    public long RowsUpdatedInPlace { get; private set; }
+
     /// <summary>
     /// Records the changed rows of the tables this query reads, leaving out a row whose change cannot
     /// affect the result: only columns the query uses as plain result columns changed (see
@@ -93,10 +99,40 @@ internal sealed class LiveQueryEvaluator
     /// pending, nor read by the evaluation running now — so it was not in the result before this
     /// change and, its filter columns unchanged, is not in it after. Returns the keys left out.
     /// </summary>
-    public int Note(ChangedRows changed, MaterializedResult current)
+    public int Note(ChangedRows changed, MaterializedResult current) => Note(changed, current, inPlace: false);
+
+    /// <summary>
+    /// As <see cref="Note(ChangedRows, MaterializedResult)"/>, and a row that is in
+    /// <paramref name="current"/> whose change touched only plain result columns is updated there at
+    /// once from the changed values, without reading the database: its filter columns unchanged, it
+    /// stays in the result, and its new cells are its old ones with those columns' values replaced
+    /// (<see cref="TablePlan.ResultOnlyPositions"/>). Only while no evaluation of this query runs and
+    /// none is due to re-run it whole (an evaluation's older snapshot could put back the old cells).
+    /// Returns the difference (numbered like an evaluation's), or null when no row was updated so.
+    /// </summary>
+    public ResultDelta? NoteInPlace(ChangedRows changed, MaterializedResult current)
+    {
+        if (_inFlight is not null || _inFlightAll)
+        {
+            Note(changed, current, inPlace: false);
+            return null;
+        }
+
+        Note(changed, current, inPlace: true);
+        if (_inPlace is not { Count: > 0 } rows)
+        {
+            return null;
+        }
+
+        RowsUpdatedInPlace += rows.Count;
+        _inPlace = null;
+        return current.UpdateCells(rows, Plan.Ordered);
+    }
+
+    private int Note(ChangedRows changed, MaterializedResult current, bool inPlace)
     {
         var left = 0;
-        foreach (var (table, keys) in changed.Keys.Tables)
+        foreach (var (table, rows) in changed.Rows)
         {
             if (!Plan.Tables.TryGetValue(table, out var tablePlan))
             {
@@ -104,19 +140,28 @@ internal sealed class LiveQueryEvaluator
             }
 
             var resultOnly = _inFlightAll || Pending.Everything is not null || tablePlan.Restriction is null ? null : tablePlan.ResultOnlyColumns;
-            foreach (var (encoded, pk) in keys)
+            foreach (var row in rows)
             {
+                var encoded = row.Encoded;
                 if (resultOnly is not null
-                    && changed.ColumnsOf(table, encoded) is { Count: > 0 } columns
-                    && AllIn(columns, resultOnly)
-                    && !IsPendingOrInFlight(table, encoded)
-                    && !current.Contains(tablePlan.Restriction!.Columns, encoded))
+                    && row.ColumnsAllIn(resultOnly)
+                    && !IsPendingOrInFlight(table, encoded))
                 {
-                    left++;
-                    continue;
+                    var restriction = tablePlan.Restriction!;
+                    if (!current.Contains(restriction.Columns, encoded))
+                    {
+                        left++;
+                        continue;
+                    }
+
+                    if (inPlace && UpdatedCells(current, restriction, encoded, row.Columns!, tablePlan.ResultOnlyPositions) is { } updated)
+                    {
+                        (_inPlace ??= []).Add(updated);
+                        continue;
+                    }
                 }
 
-                Pending.Add(table, encoded, pk);
+                Pending.Add(table, encoded, row.Pk);
             }
         }
 
@@ -124,35 +169,36 @@ internal sealed class LiveQueryEvaluator
         return left;
     }
 
-    // A loop, not LINQ's All: asked for every changed row by every subscription reading its table.
-    private static bool AllIn(IReadOnlySet<string> columns, IReadOnlySet<string> of)
+    /// <summary>
+    /// The row's identity and its cells with the changed columns' new values, or null when a changed
+    /// column's place in the result is not known or is part of the row's identity.
+    /// </summary>
+    private static (byte[] Identity, SqlValue[] Cells)? UpdatedCells(MaterializedResult current, TableRestriction restriction, byte[] encoded, IReadOnlyDictionary<string, SqlValue> columns, IReadOnlyDictionary<string, int[]>? positions)
     {
-        if (columns is HashSet<string> set)
+        if (positions is null || current.SingleRowOf(restriction.Columns, encoded) is not { } old)
         {
-            foreach (var column in set)
-            {
-                if (!of.Contains(column))
-                {
-                    return false;
-                }
-            }
-
-            return true;
+            return null;
         }
 
-        foreach (var column in columns)
+        var cells = (SqlValue[])old.Cells.Clone();
+        foreach (var (column, value) in columns)
         {
-            if (!of.Contains(column))
+            if (!positions.TryGetValue(column, out var at) || current.AnyIdentityColumn(at))
             {
-                return false;
+                return null;
+            }
+
+            foreach (var c in at)
+            {
+                cells[c] = value;
             }
         }
 
-        return true;
+        return (old.Identity, cells);
     }
 
     private bool IsPendingOrInFlight(string table, byte[] encoded) =>
-        (Pending.Tables.TryGetValue(table, out var pending) && pending.ContainsKey(encoded))
+        (Pending.Count > 0 && Pending.Tables.TryGetValue(table, out var pending) && pending.ContainsKey(encoded))
         || (_inFlight is not null && _inFlight.Tables.TryGetValue(table, out var running) && running.ContainsKey(encoded));
 
     /// <summary>Records the changes collected elsewhere (while the first run was going) for the tables this query reads.</summary>

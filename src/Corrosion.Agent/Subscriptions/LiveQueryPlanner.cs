@@ -14,6 +14,12 @@ namespace Corrosion.Agent.Subscriptions;
 /// </summary>
 internal static class LiveQueryPlanner
 {
+    private const int MaxSharedSets = 1024;
+
+    // Plans of equal column sets share one set, so a changed row checks it once for all the
+    // subscriptions of one statement (ChangedRow.ColumnsAllIn); bounded, past that sets are not shared.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> SharedSets = new(StringComparer.Ordinal);
+
     /// <param name="sql">The subscribed statement.</param>
     /// <param name="columns">Its result columns with their origins (from an evaluation).</param>
     /// <param name="tables">Every replicated table it reads, with its primary-key columns.</param>
@@ -142,7 +148,33 @@ internal static class LiveQueryPlanner
         var names = string.Join(", ", picked.Values.Select(p => pk[p]));
         var what = shape.Aggregate ? "the groups of" : picked.Count == pk.Count ? "the rows of" : "the rows sharing";
         var restriction = new TableRestriction(table, picked.Keys.ToArray(), picked.Values.ToArray());
-        return new TablePlan(table, restriction, $"re-evaluates {what} the changed keys ({names})", ResultOnlyColumns(shape, restriction, pk.Count));
+        var resultOnly = ResultOnlyColumns(shape, restriction, pk.Count);
+        return new TablePlan(table, restriction, $"re-evaluates {what} the changed keys ({names})", resultOnly, resultOnly is null ? null : ResultOnlyPositions(resultOnly, table, columns));
+    }
+
+    /// <summary>Where each result-only column's value appears in the result (by SQLite's origin metadata, given only for a plain column).</summary>
+    private static Dictionary<string, int[]> ResultOnlyPositions(HashSet<string> resultOnly, string table, IReadOnlyList<LiveQueryColumn> columns)
+    {
+        var positions = new Dictionary<string, int[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in resultOnly)
+        {
+            var at = new List<int>();
+            for (var c = 0; c < columns.Count; c++)
+            {
+                if (string.Equals(columns[c].OriginTable, table, StringComparison.Ordinal)
+                    && string.Equals(columns[c].OriginColumn, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    at.Add(c);
+                }
+            }
+
+            if (at.Count > 0)
+            {
+                positions[name] = [.. at];
+            }
+        }
+
+        return positions;
     }
 
     /// <summary>
@@ -159,6 +191,18 @@ internal static class LiveQueryPlanner
         }
 
         var names = shape.PlainResultOnlyNames();
-        return names.Count == 0 ? null : new HashSet<string>(names, StringComparer.OrdinalIgnoreCase);
+        return names.Count == 0 ? null : Interned(names);
+    }
+
+    private static HashSet<string> Interned(IReadOnlySet<string> names)
+    {
+        var key = string.Join("\0", names.Select(n => n.ToUpperInvariant()).Order(StringComparer.Ordinal));
+        if (SharedSets.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        var set = new HashSet<string>(names, StringComparer.OrdinalIgnoreCase);
+        return SharedSets.Count < MaxSharedSets ? SharedSets.GetOrAdd(key, set) : set;
     }
 }

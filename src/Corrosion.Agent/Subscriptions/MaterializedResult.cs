@@ -147,6 +147,70 @@ internal sealed class MaterializedResult
     }
 
     /// <summary>
+    /// The identity and cells of the one row whose <paramref name="columns"/> hold
+    /// <paramref name="key"/>, or null when no row or more than one does.
+    /// </summary>
+    public (byte[] Identity, SqlValue[] Cells)? SingleRowOf(IReadOnlyList<int> columns, byte[] key)
+    {
+        (byte[] Identity, SqlValue[] Cells)? found = null;
+        foreach (var identity in RowsOf(columns, key))
+        {
+            if (found is not null)
+            {
+                return null;
+            }
+
+            found = (identity, _byKey[identity].Row.Cells);
+        }
+
+        return found;
+    }
+
+    /// <summary>True when one of <paramref name="columns"/> is an identity column (changing it changes which row it is).</summary>
+    public bool AnyIdentityColumn(int[] columns)
+    {
+        foreach (var c in columns)
+        {
+            if (Array.IndexOf(_keyColumns, c) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Gives rows new cells under their identity (which the new cells keep): an update for each row
+    /// whose cells differ, numbered like <see cref="ApplyRestricted"/>'s.
+    /// </summary>
+    /// <param name="rows">Each row's identity and new cells.</param>
+    /// <param name="ordered">The query has an ORDER BY: rows changed by key leave <see cref="Rows"/> out of order.</param>
+    public ResultDelta UpdateCells(IReadOnlyList<(byte[] Identity, SqlValue[] Cells)> rows, bool ordered)
+    {
+        var updated = new List<(ChangeKind Kind, MaterializedRow Row)>(rows.Count);
+        foreach (var (identity, cells) in rows)
+        {
+            var slot = _byKey[identity];
+            if (SameCells(slot.Row.Cells, cells))
+            {
+                continue;
+            }
+
+            var row = slot.Row with { Cells = cells };
+            Replace(slot, row);
+            updated.Add((ChangeKind.Update, row));
+        }
+
+        if (ordered && updated.Count > 0)
+        {
+            OrderStale = true;
+        }
+
+        return Delta([], updated, numberChanges: true);
+    }
+
+    /// <summary>
     /// Applies keyed re-evaluations: for each step, the rows whose <see cref="RestrictedRows.Columns"/>
     /// cells hold one of its keys are replaced by the step's rows (the query filtered on those keys,
     /// run on one snapshot for all steps). Returns the same kind of difference a full evaluation

@@ -57,6 +57,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private long _nextListenerId;
     private long _lastLocalVersion;
 
+    // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
+    private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
+
     /// <summary>Creates the actor.</summary>
     /// <param name="store">The node's store; queries run on its read pool.</param>
     /// <param name="storage">The writer actor, whose committed and merged changes drive re-evaluation.</param>
@@ -181,8 +184,17 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     private void Ready(object message)
     {
+        if (_inPlace is not null && message is not StorageEventReceived)
+        {
+            // Whatever comes next (an evaluation's result, a new listener, a request) sees the rows
+            // updated in place already recorded and sent, in change-id order.
+            PublishInPlaceNow();
+        }
+
         switch (message)
         {
+            case PublishInPlace:
+                break;
             // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
             case Subscribe subscribe:
                 Subscribe(subscribe);
@@ -491,13 +503,40 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
+        List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? inPlace = null;
         foreach (var subscription in affected)
         {
-            // Without a listener only the keys are kept (bounded): nothing is evaluated.
-            subscription.Evaluator.Note(changed, subscription.Result);
+            // Without a listener only the keys are kept (bounded): nothing is evaluated. With one, a
+            // row of the result whose change touched only its result columns is updated from the
+            // commit's values at once, without a read.
+            if (subscription.Wanted && subscription.Evaluator.NoteInPlace(changed, subscription.Result) is { } delta)
+            {
+                if (!delta.IsEmpty)
+                {
+                    (inPlace ??= []).Add((subscription, delta, subscription.Columns));
+                }
+            }
+            else if (!subscription.Wanted)
+            {
+                subscription.Evaluator.Note(changed, subscription.Result);
+            }
+
             if (subscription.Evaluator.HasPending)
             {
                 _scheduler.Changed(subscription.Id, subscription.Wanted);
+            }
+        }
+
+        if (inPlace is not null)
+        {
+            if (_inPlace is null)
+            {
+                _inPlace = inPlace;
+                Self.Tell(PublishInPlace.Instance);
+            }
+            else
+            {
+                _inPlace.AddRange(inPlace);
             }
         }
 
@@ -655,18 +694,46 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// </summary>
     private void CompleteAll(IReadOnlyList<EvaluationDone> results)
     {
-        var published = new List<(LiveSubscription Subscription, ResultDelta Delta)>();
-        var recordings = new List<Recording>();
+        var merged = new List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>(results.Count);
         var settled = new List<LiveSubscription>(results.Count);
         foreach (var done in results)
         {
-            if (Settle(done) is not { } merged)
+            if (Settle(done) is not { } one)
             {
                 continue;
             }
 
-            var (subscription, delta, columns) = merged;
-            settled.Add(subscription);
+            settled.Add(one.Subscription);
+            merged.Add(one);
+        }
+
+        Publish(merged);
+        foreach (var subscription in settled)
+        {
+            _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
+            ServeWaiting(subscription);
+        }
+    }
+
+    /// <summary>Records and sends the rows updated in place since the last time.</summary>
+    private void PublishInPlaceNow()
+    {
+        var inPlace = _inPlace!;
+        _inPlace = null;
+        Publish(inPlace);
+    }
+
+    /// <summary>
+    /// Records the differences merged into the results (and new column names) in the subscription
+    /// file in one transaction, and only then sends them to the listeners: a change id a listener
+    /// has seen survives a crash.
+    /// </summary>
+    private void Publish(List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)> merged)
+    {
+        var published = new List<(LiveSubscription Subscription, ResultDelta Delta)>(merged.Count);
+        var recordings = new List<Recording>(merged.Count);
+        foreach (var (subscription, delta, columns) in merged)
+        {
             var columnsChanged = !columns.SequenceEqual(subscription.Columns, StringComparer.Ordinal);
             if (delta.IsEmpty && !columnsChanged)
             {
@@ -680,7 +747,6 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             published.Add((subscription, delta));
         }
 
-        // Recorded before it is sent: a change id a listener has seen survives a crash.
         File.RecordAll(recordings, NowMs);
         for (var i = 0; i < published.Count; i++)
         {
@@ -692,12 +758,6 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
             SubscriptionMetrics.Produced(delta.Changes);
             Deliver(subscription, delta.Changes);
-        }
-
-        foreach (var subscription in settled)
-        {
-            _scheduler.Finished(subscription.Id, again: subscription.Wanted && subscription.Evaluator.HasPending);
-            ServeWaiting(subscription);
         }
     }
 
@@ -930,6 +990,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     private void Close(string reason)
     {
+        // Rows updated in place but not recorded were sent to no one: the file keeps the state before them.
+        _inPlace = null;
         _watchers.CloseAll(reason);
         foreach (var subscription in _subscriptions.Values)
         {

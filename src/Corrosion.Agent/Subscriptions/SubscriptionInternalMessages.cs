@@ -33,3 +33,13 @@ internal sealed record StartTimedOut : SubscriptionCommand
 {
     public static StartTimedOut Instance { get; } = new();
 }
+
+/// <summary>
+/// Sent by the actor to itself after a storage event updated rows in place: the storage events queued
+/// before it are noted first, so the differences of a burst are recorded in one transaction of the
+/// subscription file. Never waits for room in the bounded mailbox (the actor would wait on itself).
+/// </summary>
+internal sealed record PublishInPlace : SubscriptionCommand, Corrosion.Agent.Actors.IPassesMailboxBound
+{
+    public static PublishInPlace Instance { get; } = new();
+}

@@ -10,7 +10,12 @@ namespace Corrosion.Agent.Subscriptions;
 /// only these columns to a row that is not in the result cannot bring it in, so that key needs no
 /// evaluation. Null when that cannot be told.
 /// </param>
-internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason, IReadOnlySet<string>? ResultOnlyColumns = null)
+/// <param name="ResultOnlyPositions">
+/// For each of <paramref name="ResultOnlyColumns"/>, the result columns that return its value as
+/// stored (SQLite names it as their origin): a row in the result whose change touched only such
+/// columns is the same row with those cells replaced by the new values. Empty when not known.
+/// </param>
+internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason, IReadOnlySet<string>? ResultOnlyColumns = null, IReadOnlyDictionary<string, int[]>? ResultOnlyPositions = null)
 {
     /// <summary>True when changes to this table are evaluated by key.</summary>
     public bool Incremental => Restriction is not null;

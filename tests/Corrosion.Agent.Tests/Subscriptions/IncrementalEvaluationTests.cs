@@ -51,6 +51,53 @@ public sealed class IncrementalEvaluationTests : IDisposable
     }
 
     [Fact]
+    public void A_change_of_only_result_columns_to_a_row_in_the_result_updates_it_in_place_without_an_evaluation()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items WHERE team = 'red'");
+
+        var delta = live.CommitInPlace("UPDATE items SET qty = 8 WHERE id = 1");
+
+        Assert.NotNull(delta);
+        Assert.Equal([(ChangeKind.Update, 1L, 8L)], delta.Changes.Select(c => (c.Kind, c.Cells[0].AsInteger, c.Cells[1].AsInteger)));
+        Assert.False(live.Evaluator.HasPending);
+        Assert.Equal(1, live.Evaluator.RowsUpdatedInPlace);
+        Assert.Equal(8L, live.Result.Rows.Single(r => r.Cells[0].AsInteger == 1).Cells[1].AsInteger);
+    }
+
+    [Fact]
+    public void A_row_updated_in_place_gets_the_value_in_every_result_column_that_returns_it()
+    {
+        var live = new Live(_store, "SELECT *, qty FROM items WHERE name = 'a'");
+
+        var delta = live.CommitInPlace("UPDATE items SET qty = 8 WHERE id = 1");
+
+        Assert.NotNull(delta);
+        var cells = Assert.Single(delta.Changes).Cells;
+        Assert.Equal([1L, 8L, 8L], new[] { cells[0], cells[2], cells[4] }.Select(c => c.AsInteger));
+        Assert.Equal("a", cells[1].AsText);
+    }
+
+    [Fact]
+    public void A_change_of_a_filter_column_or_during_an_evaluation_is_evaluated_not_updated_in_place()
+    {
+        var live = new Live(_store, "SELECT id, qty FROM items WHERE team = 'red'");
+
+        // team decides whether the row stays: it must be read.
+        Assert.Null(live.CommitInPlace("UPDATE items SET qty = 9, team = 'blue' WHERE id = 1"));
+        Assert.True(live.Evaluator.HasPending);
+        var work = live.Evaluator.Take(live.Result);
+        var outcome = _store.ReadLiveQueries(reader => LiveQueryEvaluator.Run(work, reader));
+        // While an evaluation runs, its snapshot could put back older cells after an in-place update.
+        Assert.Null(live.CommitInPlace("UPDATE items SET qty = 5 WHERE id = 3"));
+        Assert.True(live.Evaluator.HasPending);
+        live.Evaluator.Complete(outcome, live.Result);
+        live.Evaluate();
+
+        Assert.Equal([(3L, 5L)], live.Result.Rows.Select(r => (r.Cells[0].AsInteger, r.Cells[1].AsInteger)));
+        Assert.Equal(0, live.Evaluator.RowsUpdatedInPlace);
+    }
+
+    [Fact]
     public void A_row_the_running_evaluation_reads_or_a_new_row_is_never_left_out()
     {
         var live = new Live(_store, "SELECT id, qty FROM items WHERE team = 'red'");
@@ -317,6 +364,9 @@ public sealed class IncrementalEvaluationTests : IDisposable
 
         /// <summary>A local commit, noted as the subscription actor notes it (with the changed columns).</summary>
         public int Commit(string sql) => Evaluator.Note(ChangedRows.Of(_store.Exec(sql).Changesets.SelectMany(c => c.Changes), _store.ChangeableColumns), Result);
+
+        /// <summary>A local commit, noted as the subscription actor notes it for a query with a listener (rows updated in place).</summary>
+        public ResultDelta? CommitInPlace(string sql) => Evaluator.NoteInPlace(ChangedRows.Of(_store.Exec(sql).Changesets.SelectMany(c => c.Changes), _store.ChangeableColumns), Result);
 
         public (EvaluationWork Work, ResultDelta Delta) Evaluate()
         {

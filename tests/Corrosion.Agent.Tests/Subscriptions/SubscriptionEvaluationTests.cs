@@ -41,6 +41,44 @@ public sealed class SubscriptionEvaluationTests
     }
 
     [Fact]
+    public async Task Rows_whose_result_columns_alone_changed_are_updated_in_place_sent_in_order_and_kept_for_resuming()
+    {
+        const string query = "SELECT id, qty FROM items WHERE team = 'red'";
+        await using var h = await SubscriptionHarness.StartAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await h.WriteAsync("INSERT INTO items (id, name, qty, team) VALUES (?, 'x', 0, 'red')", i);
+        }
+
+        await using var stream = await h.SubscribeAsync(query);
+        var copy = new ClientCopy(stream);
+        // The inserts' storage events may reach the actor after the subscription was created and be
+        // evaluated then; once this write's event is here, they are behind it.
+        await h.WriteAsync("UPDATE items SET qty = 99 WHERE id = 1");
+        var first = Assert.Single(await stream.TakeAsync(1));
+        copy.Apply(first);
+        var before = await InfoAsync(h, stream.QueryId);
+
+        // A burst: concurrent commits share group commits and reach the actor together.
+        await Task.WhenAll(Enumerable.Range(1, 12).Select(n => h.WriteAsync("UPDATE items SET qty = ? WHERE id = ?", n, 1 + (n % 3))));
+        var changes = await stream.TakeAsync(12);
+        changes.ForEach(copy.Apply);
+
+        Assert.All(changes, c => Assert.Equal(ChangeKind.Update, c.Kind));
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => first.ChangeId + i), changes.Select(c => c.ChangeId));
+        Assert.Equal(h.QueryNow(query).Order(StringComparer.Ordinal), copy.Rendered.Order(StringComparer.Ordinal));
+        // Nothing was read: each row's new cells came from its commit.
+        var after = await InfoAsync(h, stream.QueryId);
+        Assert.Equal((before.KeyedEvaluations, before.FullEvaluations), (after.KeyedEvaluations, after.FullEvaluations));
+        // Recorded in the subscription file before they were sent: a resume replays them all.
+        var resumed = (await h.AttachAsync(stream.QueryId, from: first.ChangeId)).Stream!;
+        await using (resumed)
+        {
+            Assert.Equal(changes.Select(c => (c.ChangeId, c.RowId, string.Join("|", c.Cells))), resumed.Replay.Select(c => (c.ChangeId, c.RowId, string.Join("|", c.Cells))));
+        }
+    }
+
+    [Fact]
     public async Task A_subscription_without_listeners_does_not_evaluate_until_one_comes_back()
     {
         await using var h = await SubscriptionHarness.StartAsync();

@@ -34,7 +34,7 @@ public sealed class BroadcastPlanner
     private readonly List<ActorId> _live = [];
     private readonly Dictionary<ActorId, int> _liveIndex = [];
     private readonly SeenPayloads _seen;
-    private readonly Dictionary<PayloadId, Pending> _pending = [];
+    private Dictionary<PayloadId, Pending> _pending = [];
     private readonly LinkedList<Pending> _pendingOrder = new();
     private readonly List<ActorId> _chosen = [];
     private readonly List<ActorId> _scratch = [];
@@ -71,6 +71,45 @@ public sealed class BroadcastPlanner
 
     /// <summary>Payloads waiting for later transmissions.</summary>
     public int PendingCount => _pending.Count;
+
+    /// <summary>Payload ids remembered to drop duplicates.</summary>
+    public int SeenCount => _seen.Count;
+
+    /// <summary>Ids a quiet node keeps when it gives memory back (<see cref="ForgetSeen"/>): the latest ones, whose duplicates may still be on their way.</summary>
+    public const int QuietSeenKeep = 1_024;
+
+    /// <summary>
+    /// The node went quiet after a burst: forgets all but the <paramref name="keep"/> most recently seen
+    /// payload ids (their duplicates come within a few retransmission intervals; one arriving later is
+    /// merged as a no-op and relayed once more). Pending payloads are kept.
+    /// </summary>
+    /// <returns>How many ids were forgotten.</returns>
+    public int ForgetSeen(int keep = QuietSeenKeep) => _seen.Forget(keep);
+
+    /// <summary>
+    /// The node went quiet while no member is live (a node alone, or cut off): drops the payloads kept for
+    /// later transmissions (up to <see cref="BroadcastOptions.MaxPending"/> of them, kept for nobody) and
+    /// gives back the queue's room. A member that comes up later gets them by sync, as after any drop.
+    /// Nothing is dropped while a member is live.
+    /// </summary>
+    /// <returns>How many payloads were dropped.</returns>
+    public int DropPendingWhileAlone()
+    {
+        if (_live.Count > 0 || _pending.Count == 0)
+        {
+            return 0;
+        }
+
+        var dropped = _pending.Count;
+        foreach (var pending in _pending.Values)
+        {
+            pending.Node = null;
+        }
+
+        _pendingOrder.Clear();
+        _pending = [];
+        return dropped;
+    }
 
     /// <summary>The per-payload send budget, <c>mult × ceil(log10(clusterSize + 1))</c>.</summary>
     /// <param name="clusterSize">Live members including this node.</param>
