@@ -91,8 +91,20 @@ public sealed class SyncDigestSkipTests
         Assert.False(board.Matches(peer, digest, TimeSpan.FromSeconds(30)));
     }
 
-    private static Task WaitUntilDigestsAgreeAsync(IReadOnlyList<GossipNode> nodes) =>
-        GossipCluster.EventuallyAsync(
-            () => nodes.All(n => n.Digests.Local is not null) && nodes.Select(n => n.Digests.Local).Distinct().Count() == 1,
-            "every node publishes the same digest");
+    /// <summary>
+    /// Every node has published the same digest and heard it from every other; then two more rounds on
+    /// each, so a round that began before the digests were heard (and may have opened sessions) is over.
+    /// </summary>
+    private static async Task WaitUntilDigestsAgreeAsync(IReadOnlyList<GossipNode> nodes)
+    {
+        await GossipCluster.EventuallyAsync(
+            () => nodes.All(n => n.Digests.Local is not null)
+                && nodes.Select(n => n.Digests.Local).Distinct().Count() == 1
+                && nodes.All(n => nodes.Where(o => o != n).All(o => n.Digests.Matches(o.Id, o.Digests.Local!.Value, TimeSpan.FromMinutes(1)))),
+            "every node publishes the same digest and hears it from the others");
+        var rounds = await Task.WhenAll(nodes.Select(GossipCluster.StatsAsync));
+        await GossipCluster.EventuallyAsync(
+            async () => (await Task.WhenAll(nodes.Select(GossipCluster.StatsAsync))).Select((s, i) => s.SyncRounds - rounds[i].SyncRounds).All(r => r >= 2),
+            "two more rounds on every node");
+    }
 }
