@@ -14,13 +14,15 @@ namespace Corrosion.Bench;
 /// <c>SELECT k, v FROM kv</c> on every node over HTTP; open-loop inserts on node 0. Measures write
 /// sent → change event at the subscriber of the writing node, and at the subscribers of all nodes
 /// (the last of them), p50 / p99. <c>--warmup S</c> first writes at the same rate for S seconds and
-/// does not count those writes.
+/// does not count those writes. <c>--cli PATH</c> runs each node as a <c>corrosion agent</c> process
+/// instead (<c>corrosion.dll</c>, or the NativeAOT executable), plaintext gossip, SWIM defaults.
 /// </summary>
 internal static class SubscriptionClusterBench
 {
     public static int Run(string[] args)
     {
         var processes = false;
+        string? cli = null;
         var warmup = 0;
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
@@ -28,6 +30,10 @@ internal static class SubscriptionClusterBench
             if (args[i] == "--warmup" && i + 1 < args.Length)
             {
                 warmup = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--cli" && i + 1 < args.Length)
+            {
+                cli = args[++i];
             }
             else if (args[i] == "--processes")
             {
@@ -42,15 +48,20 @@ internal static class SubscriptionClusterBench
         var nodes = rest.Count > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 3;
         var rate = rest.Count > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 100;
         var seconds = rest.Count > 2 ? int.Parse(rest[2], CultureInfo.InvariantCulture) : 15;
-        RunAsync(Console.Out, nodes, rate, TimeSpan.FromSeconds(seconds), processes, TimeSpan.FromSeconds(warmup)).GetAwaiter().GetResult();
+        RunAsync(Console.Out, nodes, rate, TimeSpan.FromSeconds(seconds), processes, TimeSpan.FromSeconds(warmup), cli).GetAwaiter().GetResult();
         return 0;
     }
 
-    public static async Task RunAsync(TextWriter output, int size, int writesPerSecond, TimeSpan duration, bool processes = false, TimeSpan warmup = default)
+    public static async Task RunAsync(TextWriter output, int size, int writesPerSecond, TimeSpan duration, bool processes = false, TimeSpan warmup = default, string? cli = null)
     {
         IAsyncDisposable cluster;
         IReadOnlyList<Uri> addresses;
-        if (processes)
+        if (cli is not null)
+        {
+            var agents = await AgentCluster.StartAsync(cli, size);
+            (cluster, addresses) = (agents, agents.ApiAddresses);
+        }
+        else if (processes)
         {
             var started = await ProcessCluster.StartAsync(size);
             (cluster, addresses) = (started, started.ApiAddresses);
@@ -109,7 +120,7 @@ internal static class SubscriptionClusterBench
                 all.Add(Stopwatch.GetElapsedTime(start, at.Max()).TotalMilliseconds);
             }
 
-            var where = processes ? "one process per node" : "in one process";
+            var where = cli is not null ? $"as `corrosion agent` processes ({Path.GetFileName(cli)})" : processes ? "one process per node" : "in one process";
             var warm = warmup > TimeSpan.Zero ? FormattableString.Invariant($", after {warmup.TotalSeconds:0} s of the same writes not counted") : string.Empty;
             output.WriteLine(FormattableString.Invariant($"## subscriptions-cluster: {size} nodes {where}, a live query on each, inserts on node 0 at {writesPerSecond}/s for {duration.TotalSeconds:0} s{warm}"));
             output.WriteLine();
@@ -215,5 +226,66 @@ internal static class SubscriptionClusterBench
         {
             await Task.Delay(20);
         }
+    }
+}
+
+/// <summary>N <c>corrosion agent</c> processes on loopback (plaintext gossip), all joining the first, with the bench's kv table.</summary>
+internal sealed class AgentCluster : IAsyncDisposable
+{
+    private readonly BenchDirectory _dir = new();
+    private readonly List<AgentProcess> _agents = [];
+
+    public IReadOnlyList<Uri> ApiAddresses { get; private set; } = [];
+
+    public static async Task<AgentCluster> StartAsync(string cli, int size)
+    {
+        var cluster = new AgentCluster();
+        try
+        {
+            var schema = cluster._dir.File("schema.sql");
+            await File.WriteAllTextAsync(schema, BenchCluster.Schema);
+            var ports = Enumerable.Range(0, size).Select(_ => AgentProcess.FreePort()).ToList();
+            for (var i = 0; i < size; i++)
+            {
+                var config = cluster._dir.File($"node{i}.conf");
+                await File.WriteAllTextAsync(config, $"""
+                    db.path = "{cluster._dir.File($"node{i}.db")}"
+                    db.schema_paths = ["{schema}"]
+                    api.addr = "127.0.0.1:0"
+                    gossip.addr = "127.0.0.1:{ports[i]}"
+                    gossip.plaintext = true
+                    {(i == 0 ? "" : $"membership.bootstrap = [\"127.0.0.1:{ports[0]}\"]")}
+                    """);
+                cluster._agents.Add(AgentProcess.Start(cli, config, cluster._dir.Path));
+            }
+
+            cluster.ApiAddresses = await Task.WhenAll(cluster._agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
+            var clients = cluster.ApiAddresses.Select(a => new HttpClient { BaseAddress = a }).ToList();
+            try
+            {
+                await Replication.SustainedSuite.WaitForMembersAsync(clients, size, TimeSpan.FromSeconds(60));
+            }
+            finally
+            {
+                clients.ForEach(c => c.Dispose());
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        _dir.Dispose();
     }
 }

@@ -202,7 +202,7 @@ internal static class SustainedSuite
         throw new InvalidOperationException("count(*) returned no row");
     }
 
-    private static async Task WaitForMembersAsync(List<HttpClient> clients, int size, TimeSpan timeout)
+    internal static async Task WaitForMembersAsync(List<HttpClient> clients, int size, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Corrosion.Agent.Admin;
 using Corrosion.Agent.Membership;
@@ -68,6 +69,12 @@ public sealed partial class NodeOptions
 
     /// <summary>Binds and validates the options from a configuration.</summary>
     /// <exception cref="InvalidOperationException">a value is out of range; the message names the key.</exception>
+    // The binder fills list settings through ICollection<T>.Add, found by reflection; NativeAOT's trimming
+    // removes it unless something names it, and the list then stays empty without an error.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(List<string>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ICollection<string>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(List<TokenOptions>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ICollection<TokenOptions>))]
     public static NodeOptions Bind(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
