@@ -48,6 +48,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<LiveSubscription>> _byTable = new(StringComparer.OrdinalIgnoreCase);
+    private readonly LiveQueryIndex _index = new();
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -485,20 +486,12 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
-        // Keys are encoded once here, not once per subscription; only the subscriptions reading a
-        // changed table (the table index) are touched.
+        // Keys are encoded once here, not once per subscription; only the subscriptions the changed
+        // rows can concern are touched (the index: a row whose changes name only columns a settled
+        // query returns as they are concerns it only when its result holds the row).
         var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
-        // One changed table (the common case): its readers as they are, no union built per event.
-        IReadOnlySet<LiveSubscription>? affected = null;
-        foreach (var table in changed.Keys.Tables.Keys)
-        {
-            if (_byTable.TryGetValue(table, out var readers))
-            {
-                affected = affected is null ? readers : new HashSet<LiveSubscription>(affected.Concat(readers));
-            }
-        }
-
-        if (affected is null)
+        var affected = _index.Candidates(changed);
+        if (affected.Count == 0)
         {
             return;
         }
@@ -525,6 +518,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             {
                 _scheduler.Changed(subscription.Id, subscription.Wanted);
             }
+
+            _index.Settle(subscription);
         }
 
         if (inPlace is not null)
@@ -931,6 +926,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     {
         _subscriptions[subscription.Id] = subscription;
         _byHash[subscription.Hash] = subscription;
+        _index.Add(subscription);
     }
 
     /// <summary>Sets the tables <paramref name="subscription"/> reads, keeping the table index in step.</summary>
@@ -968,6 +964,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
+        _index.Remove(subscription);
         SetTables(subscription, []);
         _failures.Remove(subscription.Id);
         _scheduler.Remove(subscription.Id);
@@ -1013,6 +1010,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         _subscriptions.Clear();
         _byHash.Clear();
         _byTable.Clear();
+        _index.Clear();
         _file?.Dispose();
         _file = null;
     }
