@@ -58,6 +58,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private long _nextListenerId;
     private long _lastLocalVersion;
 
+    // Subscriptions or listeners were added or removed since the gauges were last published.
+    private bool _countsChanged = true;
+
     // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
     private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
 
@@ -152,7 +155,13 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        SubscriptionMetrics.Publish(Self, _subscriptions.Count, _subscriptions.Values.Sum(static s => (long)s.Listeners.Count));
+        if (_countsChanged)
+        {
+            // Only when they changed: the sum visits every subscription, and most messages are writes.
+            _countsChanged = false;
+            SubscriptionMetrics.Publish(Self, _subscriptions.Count, _subscriptions.Values.Sum(static s => (long)s.Listeners.Count));
+        }
+
         return handled;
     }
 
@@ -398,6 +407,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         });
         var listener = new LiveSubscription.Listener(++_nextListenerId, channel.Writer, subscription.Result.LastChangeId);
         subscription.Listeners[listener.Id] = listener;
+        _countsChanged = true;
         return (listener, channel.Reader);
     }
 
@@ -418,6 +428,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
+        _countsChanged = true;
         listener.Writer.TryComplete();
         if (subscription.Listeners.Count == 0)
         {
@@ -887,6 +898,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             foreach (var id in overflowed)
             {
                 subscription.Listeners.Remove(id);
+                _countsChanged = true;
             }
 
             if (subscription.Listeners.Count == 0)
@@ -926,6 +938,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     {
         _subscriptions[subscription.Id] = subscription;
         _byHash[subscription.Hash] = subscription;
+        _countsChanged = true;
         _index.Add(subscription);
     }
 
@@ -961,6 +974,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
 
         subscription.Listeners.Clear();
+        _countsChanged = true;
         AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
@@ -998,6 +1012,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             }
 
             subscription.Listeners.Clear();
+            _countsChanged = true;
             AnswerWaiting(subscription, reason);
         }
 
