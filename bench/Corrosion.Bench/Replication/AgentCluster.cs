@@ -147,6 +147,56 @@ internal sealed class AgentCluster : IBenchCluster
         return latest;
     }
 
+    /// <summary>
+    /// Where the writes slower than <paramref name="slowMs"/> were late: on the writer's own node (its commit
+    /// reaching its own update stream: not replication) or on others, which nodes were last, and in which
+    /// second of the run they were written.
+    /// </summary>
+    public void PrintSlowWrites(IReadOnlyList<(ActorId Origin, long Version, long CommittedAt)> writes, double slowMs)
+    {
+        var first = writes.Count == 0 ? 0 : writes.Min(w => w.CommittedAt);
+        var slow = 0;
+        var localSlow = 0;
+        var lastNode = new int[_clients.Count];
+        var perSecond = new SortedDictionary<int, int>();
+        var remoteDelays = new List<double>();
+        foreach (var w in writes)
+        {
+            if (!_keys.TryGetValue((w.Origin, w.Version), out var key) || !_seen.TryGetValue(key, out var at) || at.Any(t => t == 0))
+            {
+                continue;
+            }
+
+            var delays = at.Select(t => Math.Max(0, Stopwatch.GetElapsedTime(w.CommittedAt, t).TotalMilliseconds)).ToList();
+            if (delays.Max() <= slowMs)
+            {
+                continue;
+            }
+
+            slow++;
+            var writer = _ids.IndexOf(w.Origin);
+            if (delays[writer] > slowMs)
+            {
+                localSlow++;
+            }
+
+            lastNode[delays.IndexOf(delays.Max())]++;
+            remoteDelays.AddRange(delays.Where((_, i) => i != writer));
+            var second = (int)Stopwatch.GetElapsedTime(first, w.CommittedAt).TotalSeconds;
+            perSecond[second] = perSecond.GetValueOrDefault(second) + 1;
+        }
+
+        if (slow == 0)
+        {
+            return;
+        }
+
+        remoteDelays.Sort();
+        Console.WriteLine(FormattableString.Invariant(
+            $"  - writes slower than {slowMs:0} ms: {slow}; of them late on the writer's own node too: {localSlow}; the other nodes' delays in those writes: p50 {Percentiles.Of(remoteDelays, 50):F1} ms, p90 {Percentiles.Of(remoteDelays, 90):F1} ms"));
+        Console.WriteLine($"  - last node to see a slow write (per node): {string.Join(" / ", lastNode)}; slow writes per second of the run: {string.Join(", ", perSecond.Select(p => $"{p.Key}:{p.Value}"))}");
+    }
+
     /// <summary>Sum over the nodes of a Prometheus counter family (every series whose name starts with <paramref name="metric"/>).</summary>
     public async Task<double> SumMetricAsync(string metric)
     {

@@ -182,6 +182,11 @@ internal static class PropagationSuite
             HopReport.Print(processes, done, slowMs: 10);
         }
 
+        if (cluster is AgentCluster agents)
+        {
+            agents.PrintSlowWrites(done, slowMs: 10);
+        }
+
         return done.Length;
     }
 
