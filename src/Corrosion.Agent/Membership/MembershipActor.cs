@@ -429,9 +429,22 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
 
     private void SetTimer(SwimTimer timer, long delayMs)
     {
-        // SWIM timers are never cancelled (stale ones are ignored by the core), so each gets its own key.
-        Timers.StartSingleTimer(++_timerKey, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
+        // Probe and relay timeouts are keyed by the timer itself (its sequence makes it unique), so the core can
+        // cancel them once answered; the others are never cancelled (stale ones are ignored by the core), so each
+        // gets its own key.
+        object key = IsCancellable(timer) ? timer : ++_timerKey;
+        Timers.StartSingleTimer(key, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
     }
+
+    private void CancelTimer(SwimTimer timer)
+    {
+        if (IsCancellable(timer))
+        {
+            Timers.Cancel(timer);
+        }
+    }
+
+    private static bool IsCancellable(SwimTimer timer) => timer.Kind is SwimTimerKind.ProbeTimeout or SwimTimerKind.RelayTimeout;
 
     private void Send(NodeAddress to, ReadOnlySpan<byte> packet)
     {
@@ -549,5 +562,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         public void SetTimer(SwimTimer timer, long delayMs) => actor.SetTimer(timer, delayMs);
 
         public void Notify(MemberNotification notification) => actor.OnNotification(notification);
+
+        public void CancelTimer(SwimTimer timer) => actor.CancelTimer(timer);
     }
 }
