@@ -95,7 +95,10 @@ public sealed partial class DeployFilesTests : IDisposable
         var unit = Path.Combine(_dir, "corrosion.service");
         var stub = Path.Combine(_dir, "corrosion");
         await File.WriteAllTextAsync(stub, "#!/bin/sh\n");
-        File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         await File.WriteAllTextAsync(unit, (await File.ReadAllTextAsync(DeployFile("corrosion.service"))).Replace(NativeExecutable + " ", stub + " ", StringComparison.Ordinal));
         var verify = await RunAsync("systemd-analyze", "verify", unit);
         var security = await RunAsync("systemd-analyze", "security", "--offline=yes", unit);
