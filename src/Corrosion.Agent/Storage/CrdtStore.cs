@@ -60,6 +60,7 @@ public sealed partial class CrdtStore : IDisposable
     private readonly delegate_function_scalar _fnVersion;
     private readonly delegate_function_scalar _fnNextSeq;
     private readonly delegate_function_scalar _fnTouch;
+    private readonly delegate_function_scalar _fnNextSeqs;
 
     private CrdtStore(StoreOptions options, ILogger logger, TimeProvider time)
     {
@@ -87,6 +88,11 @@ public sealed partial class CrdtStore : IDisposable
         _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
         _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
         _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
+        _fnNextSeqs = (ctx, _, args) =>
+        {
+            raw.sqlite3_result_int64(ctx, _nextSeq);
+            _nextSeq += Math.Max(0, raw.sqlite3_value_int64(args[0]));
+        };
         _fnTouch = (ctx, _, args) =>
         {
             if (_localWrite)
@@ -108,6 +114,7 @@ public sealed partial class CrdtStore : IDisposable
             Register("corro_version", _fnVersion);
             Register("corro_next_seq", _fnNextSeq);
             Register("corro_touch", _fnTouch, 2);
+            Register("corro_next_seqs", _fnNextSeqs, 1);
             NativeStatement.Exec(_db, InternalDdl);
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
             ApplySchema(options.SchemaPaths);
