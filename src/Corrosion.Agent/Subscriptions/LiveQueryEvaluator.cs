@@ -46,6 +46,15 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Something changed that the next evaluation must look at.</summary>
     public bool HasPending => !Pending.IsEmpty;
 
+    /// <summary>
+    /// Nothing is pending and no evaluation runs: a changed row whose changes name only result-only
+    /// columns and that is not in the result is left out without a trace (see <see cref="LiveQueryIndex"/>).
+    /// </summary>
+    public bool IsQuiet => _inFlight is null && !_inFlightAll && Pending.IsEmpty;
+
+    /// <summary>Called whenever this query may stop being <see cref="IsQuiet"/> or its plan may change (set by <see cref="LiveQueryIndex"/>).</summary>
+    public Action? Unsettled { get; set; }
+
     /// <summary>What the last completed evaluation did, and why (null before the first).</summary>
     public (EvaluationKind Kind, string? Reason, int Keys)? Last { get; private set; }
 
@@ -84,7 +93,11 @@ internal sealed class LiveQueryEvaluator
     public bool Reads(string table) => Plan.Tables.ContainsKey(table);
 
     /// <summary>Records changed rows of the tables this query reads.</summary>
-    public void Note(IEnumerable<Change> changes) => Pending.AddAll(changes, Reads);
+    public void Note(IEnumerable<Change> changes)
+    {
+        Pending.AddAll(changes, Reads);
+        Unsettled?.Invoke();
+    }
 
     /// <summary>Changed keys left out by <see cref="Note(ChangedRows, MaterializedResult)"/> because their change could not affect the result.</summary>
     public long KeysLeftOut { get; private set; }
@@ -162,6 +175,7 @@ internal sealed class LiveQueryEvaluator
                 }
 
                 Pending.Add(table, encoded, row.Pk);
+                Unsettled?.Invoke();
             }
         }
 
@@ -204,6 +218,7 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Records the changes collected elsewhere (while the first run was going) for the tables this query reads.</summary>
     public void Note(ChangedKeys changed)
     {
+        Unsettled?.Invoke();
         if (changed.Everything is { } reason)
         {
             Pending.MarkEverything(reason);
@@ -223,7 +238,11 @@ internal sealed class LiveQueryEvaluator
     }
 
     /// <summary>Records that anything may have changed (lost events, a restart).</summary>
-    public void NoteEverything(string reason) => Pending.MarkEverything(reason);
+    public void NoteEverything(string reason)
+    {
+        Pending.MarkEverything(reason);
+        Unsettled?.Invoke();
+    }
 
     /// <summary>Takes the first evaluation's result (a full run made elsewhere) as the current rows and plans from it.</summary>
     public void Initialize(LiveQueryResult result, MaterializedResult materialized, double seconds = 0)
@@ -237,6 +256,7 @@ internal sealed class LiveQueryEvaluator
     /// <summary>Turns the pending changes into the work of one evaluation (on the owner's thread); new changes collect afresh.</summary>
     public EvaluationWork Take(MaterializedResult current)
     {
+        Unsettled?.Invoke();
         var pending = Pending;
         Pending = new ChangedKeys(_maxKeys);
         _inFlight = pending;
@@ -395,6 +415,8 @@ internal sealed class LiveQueryEvaluator
 
     private ResultDelta Merge(EvaluationOutcome outcome, MaterializedResult materialized, bool numberChanges)
     {
+        // The plan may change: the index looks again at the next visit.
+        Unsettled?.Invoke();
         _inFlight = null;
         _inFlightAll = false;
         _counts[outcome.Kind]++;

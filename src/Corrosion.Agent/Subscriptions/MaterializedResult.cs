@@ -31,6 +31,12 @@ internal sealed class MaterializedResult
         }
     }
 
+    /// <summary>
+    /// Called with every row that enters the result or whose cells change (not for the rows given
+    /// to the constructor), on the owner's thread (<see cref="LiveQueryIndex"/>).
+    /// </summary>
+    public Action<MaterializedRow>? RowEntered { get; set; }
+
     /// <summary>The last change id handed out (0 before the first change).</summary>
     public long LastChangeId { get; private set; }
 
@@ -97,6 +103,14 @@ internal sealed class MaterializedResult
         _byKey = next;
         _ordered = null;
         OrderStale = false;
+        if (RowEntered is { } entered)
+        {
+            foreach (var (_, row) in upserted)
+            {
+                entered(row);
+            }
+        }
+
         foreach (var index in _indexes.Values)
         {
             index.Rebuild(_byKey.Values.Select(s => s.Row));
@@ -412,6 +426,8 @@ internal sealed class MaterializedResult
         {
             index.Add(slot.Row);
         }
+
+        RowEntered?.Invoke(slot.Row);
     }
 
     private void Replace(Slot slot, MaterializedRow row)
@@ -419,6 +435,7 @@ internal sealed class MaterializedResult
         // The identity (and so the restriction columns' cells) is unchanged.
         slot.Row = row;
         _ordered = null;
+        RowEntered?.Invoke(row);
     }
 
     private void Remove(Slot slot)

@@ -48,6 +48,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private readonly TableWatchers _watchers = new();
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<LiveSubscription>> _byTable = new(StringComparer.OrdinalIgnoreCase);
+    private readonly LiveQueryIndex _index = new();
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -56,6 +57,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private long _lastEventSequence;
     private long _nextListenerId;
     private long _lastLocalVersion;
+
+    // Subscriptions or listeners were added or removed since the gauges were last published.
+    private bool _countsChanged = true;
 
     // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
     private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
@@ -151,7 +155,13 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        SubscriptionMetrics.Publish(Self, _subscriptions.Count, _subscriptions.Values.Sum(static s => (long)s.Listeners.Count));
+        if (_countsChanged)
+        {
+            // Only when they changed: the sum visits every subscription, and most messages are writes.
+            _countsChanged = false;
+            SubscriptionMetrics.Publish(Self, _subscriptions.Count, _subscriptions.Values.Sum(static s => (long)s.Listeners.Count));
+        }
+
         return handled;
     }
 
@@ -397,6 +407,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         });
         var listener = new LiveSubscription.Listener(++_nextListenerId, channel.Writer, subscription.Result.LastChangeId);
         subscription.Listeners[listener.Id] = listener;
+        _countsChanged = true;
         return (listener, channel.Reader);
     }
 
@@ -417,6 +428,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
+        _countsChanged = true;
         listener.Writer.TryComplete();
         if (subscription.Listeners.Count == 0)
         {
@@ -485,20 +497,12 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
-        // Keys are encoded once here, not once per subscription; only the subscriptions reading a
-        // changed table (the table index) are touched.
+        // Keys are encoded once here, not once per subscription; only the subscriptions the changed
+        // rows can concern are touched (the index: a row whose changes name only columns a settled
+        // query returns as they are concerns it only when its result holds the row).
         var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
-        // One changed table (the common case): its readers as they are, no union built per event.
-        IReadOnlySet<LiveSubscription>? affected = null;
-        foreach (var table in changed.Keys.Tables.Keys)
-        {
-            if (_byTable.TryGetValue(table, out var readers))
-            {
-                affected = affected is null ? readers : new HashSet<LiveSubscription>(affected.Concat(readers));
-            }
-        }
-
-        if (affected is null)
+        var affected = _index.Candidates(changed);
+        if (affected.Count == 0)
         {
             return;
         }
@@ -525,6 +529,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             {
                 _scheduler.Changed(subscription.Id, subscription.Wanted);
             }
+
+            _index.Settle(subscription);
         }
 
         if (inPlace is not null)
@@ -892,6 +898,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             foreach (var id in overflowed)
             {
                 subscription.Listeners.Remove(id);
+                _countsChanged = true;
             }
 
             if (subscription.Listeners.Count == 0)
@@ -931,6 +938,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     {
         _subscriptions[subscription.Id] = subscription;
         _byHash[subscription.Hash] = subscription;
+        _countsChanged = true;
+        _index.Add(subscription);
     }
 
     /// <summary>Sets the tables <paramref name="subscription"/> reads, keeping the table index in step.</summary>
@@ -965,9 +974,11 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
 
         subscription.Listeners.Clear();
+        _countsChanged = true;
         AnswerWaiting(subscription, reason);
         _subscriptions.Remove(subscription.Id);
         _byHash.Remove(subscription.Hash);
+        _index.Remove(subscription);
         SetTables(subscription, []);
         _failures.Remove(subscription.Id);
         _scheduler.Remove(subscription.Id);
@@ -1001,6 +1012,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             }
 
             subscription.Listeners.Clear();
+            _countsChanged = true;
             AnswerWaiting(subscription, reason);
         }
 
@@ -1013,6 +1025,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         _subscriptions.Clear();
         _byHash.Clear();
         _byTable.Clear();
+        _index.Clear();
         _file?.Dispose();
         _file = null;
     }
