@@ -14,7 +14,10 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.
     ["sustained"] = SustainedSuite.Run,
     ["wan"] = WanSuite.Run,
+    // propagation-processes [writes/s=50] [seconds=20] [sizes=3] [--warmup S] [--trace | --cli PATH]: one process per node (--cli: real `corrosion agent` processes, JIT or native), write → visible on every node.
     ["propagation-processes"] = PropagationSuite.RunProcesses,
+    // kill-detection [members=10] [kills=5] [--cli PATH] [--settle S]: SIGKILL one agent at a time; time until every survivor says suspect / down.
+    ["kill-detection"] = KillDetectionSuite.Run,
     ["replica-node"] = ProcessCluster.RunNode,
     // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers]: write throughput with and without N live queries, write → event; --separate-readers puts the subscribers in a process of their own.
     ["subscriptions"] = SubscriptionBench.Run,

@@ -33,20 +33,28 @@ internal static class PropagationSuite
     }
 
     /// <summary>
-    /// As <see cref="Run"/> with one process per node. Arguments: [rate = 50] [seconds = 20] [sizes = 3] [--trace] [--warmup S]:
+    /// As <see cref="Run"/> with one process per node. Arguments: [rate = 50] [seconds = 20] [sizes = 3] [--trace] [--warmup S] [--cli PATH]:
     /// with --trace every node reports each replication hop, and the suite says which path and which hop the slow writes took;
-    /// --warmup S writes at the same rate for S seconds first and does not count those writes (a node that has run a while).
+    /// --warmup S writes at the same rate for S seconds first and does not count those writes (a node that has run a while);
+    /// --cli PATH runs the nodes as real <c>corrosion agent</c> processes (<c>corrosion.dll</c>, or the NativeAOT executable)
+    /// instead of this bench's own <c>replica-node</c> children: a row is visible on a node when that node's
+    /// <c>/v1/updates/kv</c> stream names it, and the suite also reports broadcast frames sent per change (from <c>/metrics</c>).
     /// </summary>
     public static int RunProcesses(string[] args)
     {
         var trace = args.Contains("--trace");
         var warmup = 0;
+        string? cli = null;
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--warmup" && i + 1 < args.Length)
             {
                 warmup = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--cli" && i + 1 < args.Length)
+            {
+                cli = Path.GetFullPath(args[++i]);
             }
             else if (args[i] != "--trace")
             {
@@ -58,15 +66,38 @@ internal static class PropagationSuite
         var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
         var sizes = args.Length > 2 ? args[2].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [3];
-        Console.WriteLine($"## propagation-processes: {rate} single-row writes/s to random nodes for {seconds} s, one process per node over loopback" + (warmup > 0 ? $", after {warmup} s of the same writes not counted" : ", counted from the first write after the members converged"));
+        if (cli is not null && !File.Exists(cli))
+        {
+            Console.Error.WriteLine($"propagation-processes: {cli} does not exist; build it first (dotnet build -c Release src/Corrosion.Cli, or the NativeAOT publish)");
+            return 2;
+        }
+
+        if (cli is not null && trace)
+        {
+            Console.Error.WriteLine("propagation-processes: --trace needs the bench's own nodes (the hop hook is in-process); leave out --cli");
+            return 2;
+        }
+
+        var nodes = cli is null ? "one process per node (this bench's replica-node)" : $"one `corrosion agent` process per node ({Path.GetFileName(cli)}), visible = the node's /v1/updates/kv stream names the row";
+        Console.WriteLine($"## propagation-processes: {rate} single-row writes/s to random nodes for {seconds} s, {nodes}, over loopback" + (warmup > 0 ? $", after {warmup} s of the same writes not counted" : ", counted from the first write after the members converged"));
         Console.WriteLine();
         foreach (var size in sizes)
         {
-            MeasureAsync(ProcessCluster.StartAsync(size, trace).GetAwaiter().GetResult(), size, rate, seconds, trace, warmup).GetAwaiter().GetResult();
+            IBenchCluster cluster = cli is null
+                ? ProcessCluster.StartAsync(size, trace).GetAwaiter().GetResult()
+                : StartAgentsAsync(cli, size).GetAwaiter().GetResult();
+            MeasureAsync(cluster, size, rate, seconds, trace, warmup).GetAwaiter().GetResult();
         }
 
         Console.WriteLine();
         return 0;
+    }
+
+    private static async Task<AgentCluster> StartAgentsAsync(string cli, int size)
+    {
+        var cluster = await AgentCluster.StartAsync(cli, size);
+        await cluster.WatchUpdatesAsync();
+        return cluster;
     }
 
     private static async Task RunOneAsync(int size, int rate, int seconds, Action<Agent.Node.NodeOptions> configure) =>
@@ -81,7 +112,18 @@ internal static class PropagationSuite
                 await WriteAtRateAsync(started, size, rate, warmup, new Random(3));
             }
 
-            await MeasureCoreAsync(started, size, rate, seconds, trace);
+            var frames = started is AgentCluster agents ? await agents.SumMetricAsync(BroadcastFramesMetric) : 0;
+            var cpu = started is AgentCluster before ? before.Agents.Select(a => CpuSeconds(a.Process.Id)).ToList() : [];
+            var clock = Stopwatch.StartNew();
+            var writes = await MeasureCoreAsync(started, size, rate, seconds, trace);
+            if (started is AgentCluster after)
+            {
+                // Every frame the nodes sent while measuring (writes and the drain), over the writes made.
+                var sent = await after.SumMetricAsync(BroadcastFramesMetric) - frames;
+                var used = after.Agents.Select((a, i) => (CpuSeconds(a.Process.Id) - cpu[i]) / clock.Elapsed.TotalSeconds * 100).ToList();
+                Console.WriteLine(FormattableString.Invariant($"  - broadcast frames sent per change: {sent / writes:F1} ({sent:F0} frames for {writes} changes; a writer's direct sends, relays and retransmissions)"));
+                Console.WriteLine(FormattableString.Invariant($"  - agents' CPU while measuring: {string.Join(" / ", used.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))} % of a core"));
+            }
         }
         finally
         {
@@ -99,7 +141,19 @@ internal static class PropagationSuite
         }
     }
 
-    private static async Task MeasureCoreAsync(IBenchCluster cluster, int size, int rate, int seconds, bool trace)
+    /// <summary>Broadcast frames handed to the transport, first sends and re-broadcasts (Prometheus name of <c>corrosion.replication.broadcasts.sent</c>).</summary>
+    private const string BroadcastFramesMetric = "corrosion_replication_broadcasts_sent";
+
+    /// <summary>User + system CPU time of a process so far (/proc/pid/stat, USER_HZ = 100).</summary>
+    internal static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>Writes for the given time, waits for them on every node (30 s at most), prints the latencies; returns the writes made.</summary>
+    private static async Task<int> MeasureCoreAsync(IBenchCluster cluster, int size, int rate, int seconds, bool trace)
     {
         var done = await WriteAtRateAsync(cluster, size, rate, seconds, new Random(7));
         var drainDeadline = Stopwatch.StartNew();
@@ -127,6 +181,13 @@ internal static class PropagationSuite
         {
             HopReport.Print(processes, done, slowMs: 10);
         }
+
+        if (cluster is AgentCluster agents)
+        {
+            agents.PrintSlowWrites(done, slowMs: 10);
+        }
+
+        return done.Length;
     }
 
     /// <summary>Open loop: single-row writes to random nodes at <paramref name="rate"/> per second for <paramref name="seconds"/>.</summary>

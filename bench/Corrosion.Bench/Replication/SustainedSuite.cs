@@ -6,17 +6,15 @@ using System.Text.Json;
 namespace Corrosion.Bench.Replication;
 
 /// <summary>
-/// `sustained` suite (issue 14): N <c>corrosion agent</c> processes in one cluster on loopback; writers
+/// `sustained` suite (issue 14): N <c>corrosion agent</c> processes in one cluster on loopback (<see cref="AgentCluster"/>); writers
 /// spread over every node insert fresh rows through the HTTP API, each request one transaction of
 /// several single-row INSERT statements (as a user batching writes does); rows/s accepted, and the time
 /// from the writers stopping until every node holds every row, checked by counting rows on every node.
-/// Arguments: [seconds = 15] [writers per node = 4] [rows per transaction = 25] [nodes = 3] [--cli path/to/corrosion.dll].
+/// Arguments: [seconds = 15] [writers per node = 4] [rows per transaction = 25] [nodes = 3] [--cli path/to/corrosion.dll, or the NativeAOT executable].
 /// The agents inherit the environment (DOTNET_* runtime knobs can be compared run against run).
 /// </summary>
 internal static class SustainedSuite
 {
-    private const string Schema = "CREATE TABLE kv (k TEXT NOT NULL PRIMARY KEY, v TEXT);";
-
     public static int Run(string[] args)
     {
         var cliIndex = Array.IndexOf(args, "--cli");
@@ -38,131 +36,98 @@ internal static class SustainedSuite
 
     private static async Task<int> RunAsync(string cli, int seconds, int writersPerNode, int rowsPerTx, int size)
     {
-        using var dir = new BenchDirectory();
-        var schema = dir.File("schema.sql");
-        await File.WriteAllTextAsync(schema, Schema);
-        var agents = new List<AgentProcess>();
-        var clients = new List<HttpClient>();
-        try
+        await using var cluster = await AgentCluster.StartAsync(cli, size);
+        var agents = cluster.Agents;
+        var clients = cluster.Clients;
+        var accepted = 0L;
+        var failed = 0L;
+        string? firstError = null;
+        var latencies = new List<double>();
+        var cpuBefore = agents.Select(a => PropagationSuite.CpuSeconds(a.Process.Id)).ToList();
+        var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        var stopAt = started + (seconds * Stopwatch.Frequency);
+        var writers = Enumerable.Range(0, size * writersPerNode).Select(w => Task.Run(async () =>
         {
-            var ports = Enumerable.Range(0, size).Select(_ => AgentProcess.FreePort()).ToList();
-            for (var i = 0; i < size; i++)
+            var client = clients[w % size];
+            var mine = new List<double>();
+            var batch = 0;
+            while (Stopwatch.GetTimestamp() < stopAt)
             {
-                var config = dir.File($"node{i}.conf");
-                await File.WriteAllTextAsync(config, $"""
-                    db.path = "{dir.File($"node{i}.db")}"
-                    db.schema_paths = ["{schema}"]
-                    api.addr = "127.0.0.1:0"
-                    gossip.addr = "127.0.0.1:{ports[i]}"
-                    gossip.plaintext = true
-                    {(i == 0 ? "" : $"membership.bootstrap = [\"127.0.0.1:{ports[0]}\"]")}
-                    """);
-                agents.Add(AgentProcess.Start(cli, config, dir.Path));
-            }
-
-            var apis = await Task.WhenAll(agents.Select(a => a.Listening.WaitAsync(TimeSpan.FromSeconds(120))));
-            clients.AddRange(apis.Select(api => new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(60) }));
-            await WaitForMembersAsync(clients, size, TimeSpan.FromSeconds(60));
-
-            var accepted = 0L;
-            var failed = 0L;
-            string? firstError = null;
-            var latencies = new List<double>();
-            var cpuBefore = agents.Select(a => CpuSeconds(a.Process.Id)).ToList();
-            var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var started = Stopwatch.GetTimestamp();
-            var stopAt = started + (seconds * Stopwatch.Frequency);
-            var writers = Enumerable.Range(0, size * writersPerNode).Select(w => Task.Run(async () =>
-            {
-                var client = clients[w % size];
-                var mine = new List<double>();
-                var batch = 0;
-                while (Stopwatch.GetTimestamp() < stopAt)
+                var body = Transaction(w, batch++, rowsPerTx);
+                var sent = Stopwatch.GetTimestamp();
+                try
                 {
-                    var body = Transaction(w, batch++, rowsPerTx);
-                    var sent = Stopwatch.GetTimestamp();
-                    try
+                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
+                    using var response = await client.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
+                    var text = await response.Content.ReadAsStringAsync();
+                    if (response.IsSuccessStatusCode)
                     {
-                        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-                        using var response = await client.PostAsync(new Uri("v1/transactions", UriKind.Relative), content);
-                        var text = await response.Content.ReadAsStringAsync();
-                        if (response.IsSuccessStatusCode)
-                        {
-                            Interlocked.Add(ref accepted, rowsPerTx);
-                            mine.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-                        }
-                        else
-                        {
-                            Interlocked.Increment(ref failed);
-                            Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode} {text}", null);
-                        }
+                        Interlocked.Add(ref accepted, rowsPerTx);
+                        mine.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                     }
-                    catch (HttpRequestException e)
+                    else
                     {
                         Interlocked.Increment(ref failed);
-                        Interlocked.CompareExchange(ref firstError, e.Message, null);
+                        Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode} {text}", null);
                     }
                 }
-
-                lock (latencies)
+                catch (HttpRequestException e)
                 {
-                    latencies.AddRange(mine);
-                }
-            })).ToList();
-
-            // While writing: how far the node furthest behind trails what was accepted, once a second.
-            var behind = new List<long>();
-            while (writers.Any(w => !w.IsCompleted))
-            {
-                await Task.WhenAny(Task.WhenAll(writers), Task.Delay(1000));
-                if (writers.Any(w => !w.IsCompleted))
-                {
-                    var soFar = Interlocked.Read(ref accepted);
-                    var counts = await Task.WhenAll(clients.Select(CountAsync));
-                    behind.Add(soFar - counts.Min());
+                    Interlocked.Increment(ref failed);
+                    Interlocked.CompareExchange(ref firstError, e.Message, null);
                 }
             }
 
-            await Task.WhenAll(writers);
-            var stopped = Stopwatch.GetTimestamp();
-            var writing = Stopwatch.GetElapsedTime(started, stopped).TotalSeconds;
-            var cpu = agents.Select((a, i) => (CpuSeconds(a.Process.Id) - cpuBefore[i]) / writing * 100).ToList();
-            var benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds / writing * 100;
-
-            long[] last = [];
-            TimeSpan? everywhere = null;
-            while (Stopwatch.GetElapsedTime(stopped) < TimeSpan.FromSeconds(60))
+            lock (latencies)
             {
-                last = await Task.WhenAll(clients.Select(CountAsync));
-                if (last.All(c => c == accepted))
-                {
-                    everywhere = Stopwatch.GetElapsedTime(stopped);
-                    break;
-                }
-
-                await Task.Delay(20);
+                latencies.AddRange(mine);
             }
+        })).ToList();
 
-            Console.WriteLine($"## sustained: {size} `corrosion agent` processes on loopback (plaintext gossip), {writersPerNode} HTTP writers per node, {rowsPerTx} single-row INSERTs per transaction, {seconds} s");
-            Console.WriteLine();
-            Console.WriteLine(FormattableString.Invariant($"- accepted: {accepted:N0} rows in {writing:F1} s = **{accepted / writing:N0} rows/s** ({accepted / rowsPerTx / writing:N0} tx/s; {failed} failed requests{(firstError is null ? "" : $", first: {firstError}")}); per transaction {Percentiles.Summary(latencies)}"));
-            Console.WriteLine(FormattableString.Invariant($"- while writing, the node furthest behind trailed the accepted rows by at most {(behind.Count == 0 ? 0 : behind.Max()):N0} rows (sampled once a second: {string.Join(", ", behind.Select(b => b.ToString("N0", CultureInfo.InvariantCulture)))})"));
-            Console.WriteLine(FormattableString.Invariant($"- CPU while writing ({Environment.ProcessorCount} cores): agents {string.Join(" / ", cpu.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))} % of a core, this client {benchCpu:F0} %; total {cpu.Sum() + benchCpu:F0} % of {Environment.ProcessorCount * 100} %"));
-            Console.WriteLine(everywhere is { } t
-                ? FormattableString.Invariant($"- every row on every node **{t.TotalMilliseconds:F0} ms** after the writers stopped (row counts: {string.Join(", ", last)})")
-                : FormattableString.Invariant($"- NOT every row on every node 60 s after the writers stopped (row counts: {string.Join(", ", last)} of {accepted})"));
-            Console.WriteLine();
-            return everywhere is null ? 1 : 0;
-        }
-        finally
+        // While writing: how far the node furthest behind trails what was accepted, once a second.
+        var behind = new List<long>();
+        while (writers.Any(w => !w.IsCompleted))
         {
-            foreach (var client in clients)
+            await Task.WhenAny(Task.WhenAll(writers), Task.Delay(1000));
+            if (writers.Any(w => !w.IsCompleted))
             {
-                client.Dispose();
+                var soFar = Interlocked.Read(ref accepted);
+                var counts = await Task.WhenAll(clients.Select(CountAsync));
+                behind.Add(soFar - counts.Min());
+            }
+        }
+
+        await Task.WhenAll(writers);
+        var stopped = Stopwatch.GetTimestamp();
+        var writing = Stopwatch.GetElapsedTime(started, stopped).TotalSeconds;
+        var cpu = agents.Select((a, i) => (PropagationSuite.CpuSeconds(a.Process.Id) - cpuBefore[i]) / writing * 100).ToList();
+        var benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds / writing * 100;
+
+        long[] last = [];
+        TimeSpan? everywhere = null;
+        while (Stopwatch.GetElapsedTime(stopped) < TimeSpan.FromSeconds(60))
+        {
+            last = await Task.WhenAll(clients.Select(CountAsync));
+            if (last.All(c => c == accepted))
+            {
+                everywhere = Stopwatch.GetElapsedTime(stopped);
+                break;
             }
 
-            await Task.WhenAll(agents.Select(a => a.DisposeAsync().AsTask()));
+            await Task.Delay(20);
         }
+
+        Console.WriteLine($"## sustained: {size} `corrosion agent` processes ({Path.GetFileName(cli)}) on loopback (plaintext gossip), {writersPerNode} HTTP writers per node, {rowsPerTx} single-row INSERTs per transaction, {seconds} s");
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant($"- accepted: {accepted:N0} rows in {writing:F1} s = **{accepted / writing:N0} rows/s** ({accepted / rowsPerTx / writing:N0} tx/s; {failed} failed requests{(firstError is null ? "" : $", first: {firstError}")}); per transaction {Percentiles.Summary(latencies)}"));
+        Console.WriteLine(FormattableString.Invariant($"- while writing, the node furthest behind trailed the accepted rows by at most {(behind.Count == 0 ? 0 : behind.Max()):N0} rows (sampled once a second: {string.Join(", ", behind.Select(b => b.ToString("N0", CultureInfo.InvariantCulture)))})"));
+        Console.WriteLine(FormattableString.Invariant($"- CPU while writing ({Environment.ProcessorCount} cores): agents {string.Join(" / ", cpu.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))} % of a core, this client {benchCpu:F0} %; total {cpu.Sum() + benchCpu:F0} % of {Environment.ProcessorCount * 100} %"));
+        Console.WriteLine(everywhere is { } t
+            ? FormattableString.Invariant($"- every row on every node **{t.TotalMilliseconds:F0} ms** after the writers stopped (row counts: {string.Join(", ", last)})")
+            : FormattableString.Invariant($"- NOT every row on every node 60 s after the writers stopped (row counts: {string.Join(", ", last)} of {accepted})"));
+        Console.WriteLine();
+        return everywhere is null ? 1 : 0;
     }
 
     /// <summary>One transaction of <paramref name="rows"/> INSERT statements with keys unique to the writer and batch.</summary>
@@ -175,14 +140,6 @@ internal static class SustainedSuite
         }
 
         return JsonSerializer.Serialize(statements);
-    }
-
-    /// <summary>User + system CPU time of a process so far (/proc/pid/stat, USER_HZ = 100).</summary>
-    private static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<long> CountAsync(HttpClient client)
@@ -200,26 +157,5 @@ internal static class SustainedSuite
         }
 
         throw new InvalidOperationException("count(*) returned no row");
-    }
-
-    internal static async Task WaitForMembersAsync(List<HttpClient> clients, int size, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            var alive = await Task.WhenAll(clients.Select(async c =>
-            {
-                using var doc = JsonDocument.Parse(await c.GetStringAsync(new Uri("v1/members", UriKind.Relative)));
-                return doc.RootElement.EnumerateArray().Count(m => m.GetProperty("state").GetString() == "alive");
-            }));
-            if (alive.All(a => a == size))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"the {size} agents did not all see each other alive within {timeout}");
     }
 }

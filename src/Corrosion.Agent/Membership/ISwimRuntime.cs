@@ -14,4 +14,13 @@ public interface ISwimRuntime
 
     /// <summary>Reports a membership change.</summary>
     void Notify(MemberNotification notification);
+
+    /// <summary>
+    /// Says that <paramref name="timer"/>, set earlier, no longer matters (a probe or relay was answered in
+    /// time). Only a hint: the core ignores the timer if it fires anyway, so a runtime may keep it; the
+    /// node's shell drops it so an idle node does not wake for it.
+    /// </summary>
+    void CancelTimer(SwimTimer timer)
+    {
+    }
 }

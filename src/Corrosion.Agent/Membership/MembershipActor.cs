@@ -37,7 +37,8 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     private readonly MembershipOptions _options;
     private readonly ActorRef<StorageCommand>? _storage;
     private readonly int? _seed;
-    private readonly List<ActorRef<MemberEvent>> _subscribers = [];
+    // Per subscriber: the number of the last event sent to it (its events are numbered 1, 2, 3, …).
+    private readonly Dictionary<ActorRef<MemberEvent>, long> _subscribers = [];
     private readonly Runtime _runtime;
     private readonly TimeProvider _time;
     private readonly NodeTelemetry? _telemetry;
@@ -101,10 +102,11 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
                 get.ReplyTo.Tell(Snapshot());
                 break;
             case SubscribeMembers subscribe:
-                _subscribers.Add(subscribe.Subscriber);
+                // Again from the same subscriber (a resync): numbering and replay start over, still one subscription.
+                _subscribers[subscribe.Subscriber] = 0;
                 foreach (var member in Core.Members.Where(m => m.State is MemberState.Alive or MemberState.Suspect))
                 {
-                    subscribe.Subscriber.Tell(new MemberEvent(MemberNotificationKind.MemberUp, member.Identity));
+                    Publish(subscribe.Subscriber, MemberNotificationKind.MemberUp, member.Identity, returned: false);
                 }
 
                 break;
@@ -407,10 +409,9 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     private void OnNotification(MemberNotification notification)
     {
         LogMemberChanged(_log, notification.Returned ? "back" : KindName(notification.Kind), notification.Member.Id, notification.Member.Address, notification.Member.Incarnation);
-        var e = new MemberEvent(notification.Kind, notification.Member, notification.Returned);
-        foreach (var subscriber in _subscribers)
+        foreach (var subscriber in _subscribers.Keys.ToList())
         {
-            subscriber.Tell(e);
+            Publish(subscriber, notification.Kind, notification.Member, notification.Returned);
         }
 
         if (_storage is not null && !Timers.IsTimerActive(PersistKey))
@@ -419,11 +420,31 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         }
     }
 
+    private void Publish(ActorRef<MemberEvent> subscriber, MemberNotificationKind kind, MemberIdentity member, bool returned)
+    {
+        var sequence = _subscribers[subscriber] + 1;
+        _subscribers[subscriber] = sequence;
+        subscriber.Tell(new MemberEvent(kind, member, returned, sequence));
+    }
+
     private void SetTimer(SwimTimer timer, long delayMs)
     {
-        // SWIM timers are never cancelled (stale ones are ignored by the core), so each gets its own key.
-        Timers.StartSingleTimer(++_timerKey, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
+        // Probe and relay timeouts are keyed by the timer itself (its sequence makes it unique), so the core can
+        // cancel them once answered; the others are never cancelled (stale ones are ignored by the core), so each
+        // gets its own key.
+        object key = IsCancellable(timer) ? timer : ++_timerKey;
+        Timers.StartSingleTimer(key, new SwimTimerFired(timer), TimeSpan.FromMilliseconds(Math.Max(0, delayMs)));
     }
+
+    private void CancelTimer(SwimTimer timer)
+    {
+        if (IsCancellable(timer))
+        {
+            Timers.Cancel(timer);
+        }
+    }
+
+    private static bool IsCancellable(SwimTimer timer) => timer.Kind is SwimTimerKind.ProbeTimeout or SwimTimerKind.RelayTimeout;
 
     private void Send(NodeAddress to, ReadOnlySpan<byte> packet)
     {
@@ -541,5 +562,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         public void SetTimer(SwimTimer timer, long delayMs) => actor.SetTimer(timer, delayMs);
 
         public void Notify(MemberNotification notification) => actor.OnNotification(notification);
+
+        public void CancelTimer(SwimTimer timer) => actor.CancelTimer(timer);
     }
 }

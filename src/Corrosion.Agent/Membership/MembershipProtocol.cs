@@ -8,6 +8,9 @@ public abstract record MembershipCommand;
 /// <summary>
 /// Adds a subscriber to member events. It first receives a <see cref="MemberEvent"/> of kind
 /// <see cref="MemberNotificationKind.MemberUp"/> for every member alive or suspect now, then every change.
+/// The events of one subscription are numbered 1, 2, 3, … (<see cref="MemberEvent.Sequence"/>), so a
+/// subscriber whose mailbox dropped some sees a gap. Subscribing again (the same subscriber) restarts
+/// its numbering and the replay; it never adds a second subscription.
 /// </summary>
 /// <param name="Subscriber">Receives the events; its mailbox must not make senders wait (a full subscriber loses events, never blocks SWIM).</param>
 public sealed record SubscribeMembers(ActorRef<MemberEvent> Subscriber) : MembershipCommand;
@@ -35,7 +38,8 @@ public sealed record RejoinOutcome(int KnownMembers, int BootstrapEntries);
 /// With <see cref="MemberNotificationKind.MemberUp"/>: a known member came back (alive after suspect or down,
 /// or a new life at its address), so it may hold writes this node missed; false for a first sighting.
 /// </param>
-public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Member, bool Returned = false);
+/// <param name="Sequence">This event's number in its subscription (1 for the first event after <see cref="SubscribeMembers"/>); 0 when not numbered.</param>
+public sealed record MemberEvent(MemberNotificationKind Kind, MemberIdentity Member, bool Returned = false, long Sequence = 0);
 
 /// <summary>This node's view of the cluster.</summary>
 /// <param name="Self">This node (always alive in its own view).</param>

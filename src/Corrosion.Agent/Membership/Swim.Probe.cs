@@ -90,6 +90,7 @@ public sealed partial class Swim
         if (_relays.Remove(sequence, out var relay))
         {
             Send(relay.Origin, SwimMessageType.Ack, relay.OriginSequence, default, runtime);
+            runtime.CancelTimer(new SwimTimer(SwimTimerKind.RelayTimeout, sequence));
             return;
         }
 
@@ -99,6 +100,8 @@ public sealed partial class Swim
         }
 
         probe.Acked = true;
+        // Its timeout would find the probe acked and do nothing: an idle node need not wake for it.
+        runtime.CancelTimer(new SwimTimer(SwimTimerKind.ProbeTimeout, probe.Sequence));
         AdjustLocalHealth(-1);
         if (from == probe.Target && _members.TryGetValue(from, out var entry))
         {

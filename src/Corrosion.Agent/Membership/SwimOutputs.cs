@@ -15,12 +15,16 @@ public sealed class SwimOutputs : ISwimRuntime
     /// <summary>Membership changes, in order.</summary>
     public List<MemberNotification> Notifications { get; } = [];
 
-    /// <summary>Empties all three lists.</summary>
+    /// <summary>Timers the core said no longer matter, in order.</summary>
+    public List<SwimTimer> Cancelled { get; } = [];
+
+    /// <summary>Empties all the lists.</summary>
     public void Clear()
     {
         Packets.Clear();
         Timers.Clear();
         Notifications.Clear();
+        Cancelled.Clear();
     }
 
     /// <inheritdoc />
@@ -31,4 +35,7 @@ public sealed class SwimOutputs : ISwimRuntime
 
     /// <inheritdoc />
     public void Notify(MemberNotification notification) => Notifications.Add(notification);
+
+    /// <inheritdoc />
+    public void CancelTimer(SwimTimer timer) => Cancelled.Add(timer);
 }

@@ -8,17 +8,19 @@ namespace Corrosion.Agent.Node;
 /// <summary>
 /// Tells the gossip actor who its peers are: membership's up/down/left events become
 /// <see cref="PeerUp"/>/<see cref="PeerDown"/> (<see cref="PeerReturned"/> for a known member that came
-/// back, which gossip syncs with at once), and a periodic reconciliation against the member list
-/// covers events this actor's drop-oldest mailbox (<see cref="NodeMailboxes.MemberEvents"/>) had to
-/// drop. A member's gossip address is its SWIM address (same port).
+/// back, which gossip syncs with at once). No timer: the bridge reads the whole member list only when
+/// it may have missed something: a gap in the events' numbers (this actor's drop-oldest mailbox,
+/// <see cref="NodeMailboxes.MemberEvents"/>, dropped some; the newest always arrive, so every drop
+/// shows as a gap), and <see cref="ResyncMembers"/> from the supervisor after it restarted membership
+/// (which forgot its subscribers) or gossip (which forgot its peers). An idle node's bridge does nothing.
+/// A member's gossip address is its SWIM address (same port).
 /// </summary>
-public sealed class MemberGossipBridge : UntypedActor, IWithTimers
+public sealed class MemberGossipBridge : UntypedActor
 {
-    /// <summary>How often the bridge re-announces the member list to gossip.</summary>
-    public static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(5);
-
     private readonly ActorRef<MembershipCommand> _membership;
     private readonly ActorRef<GossipCommand> _gossip;
+    // The number the next member event should carry (events are numbered from 1 per subscription).
+    private long _expected = 1;
 
     /// <summary>Creates the bridge (use <see cref="Props"/>).</summary>
     public MemberGossipBridge(ActorRef<MembershipCommand> membership, ActorRef<GossipCommand> gossip)
@@ -26,9 +28,6 @@ public sealed class MemberGossipBridge : UntypedActor, IWithTimers
         _membership = membership;
         _gossip = gossip;
     }
-
-    /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>The bridge's props, with its drop-oldest mailbox.</summary>
     /// <param name="membership">Where member events come from.</param>
@@ -38,11 +37,7 @@ public sealed class MemberGossipBridge : UntypedActor, IWithTimers
         Akka.Actor.Props.Create(() => new MemberGossipBridge(membership, gossip)).WithMailbox(NodeMailboxes.MemberEvents);
 
     /// <inheritdoc />
-    protected override void PreStart()
-    {
-        _membership.Tell(new SubscribeMembers(Self.Typed<MemberEvent>()));
-        Timers.StartPeriodicTimer(nameof(ReconcileMembers), ReconcileMembers.Instance, ReconcileEvery);
-    }
+    protected override void PreStart() => Subscribe();
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -52,7 +47,8 @@ public sealed class MemberGossipBridge : UntypedActor, IWithTimers
             case MemberEvent memberEvent:
                 OnMemberEvent(memberEvent);
                 break;
-            case ReconcileMembers:
+            case ResyncMembers:
+                Subscribe();
                 _membership.Tell(new GetMembers(Self.Typed<MembersSnapshot>()));
                 break;
             case MembersSnapshot snapshot:
@@ -64,8 +60,21 @@ public sealed class MemberGossipBridge : UntypedActor, IWithTimers
         }
     }
 
+    private void Subscribe()
+    {
+        _expected = 1;
+        _membership.Tell(new SubscribeMembers(Self.Typed<MemberEvent>()));
+    }
+
     private void OnMemberEvent(MemberEvent message)
     {
+        if (message.Sequence != _expected)
+        {
+            // Events were dropped (or this one is from before a resubscription): the member list says what is true now.
+            _membership.Tell(new GetMembers(Self.Typed<MembersSnapshot>()));
+        }
+
+        _expected = message.Sequence + 1;
         switch (message.Kind)
         {
             case MemberNotificationKind.MemberUp when message.Returned:
@@ -96,9 +105,9 @@ public sealed class MemberGossipBridge : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>The reconciliation timer's tick.</summary>
-    internal sealed record ReconcileMembers
+    /// <summary>From the supervisor after it restarted membership or gossip: subscribe again and announce the whole member list.</summary>
+    internal sealed record ResyncMembers
     {
-        public static ReconcileMembers Instance { get; } = new();
+        public static ResyncMembers Instance { get; } = new();
     }
 }

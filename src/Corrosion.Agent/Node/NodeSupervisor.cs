@@ -36,6 +36,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
     private ActorRef<MembershipCommand>? _membership;
     private ActorRef<GossipCommand>? _gossip;
     private ActorRef<SubscriptionCommand>? _subscriptions;
+    private IActorRef? _bridge;
 
     /// <summary>Creates the supervisor over the node's store (use <see cref="Props"/>).</summary>
     public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time, NodeTelemetry? telemetry = null)
@@ -126,7 +127,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
                     GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry, digests),
                     "gossip")
                 .Typed<GossipCommand>();
-            Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");
+            _bridge = Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");
         }
 
         if (options.AkkaApi.Enabled)
@@ -155,6 +156,11 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
         {
             ActorMetrics.Restarted(Context.System, restart.Child);
             _strategy.Restart(restart.Child, restart.Cause);
+            if (_bridge is not null && (restart.Child.Equals(_membership?.Untyped) || restart.Child.Equals(_gossip?.Untyped)))
+            {
+                // A restarted membership has no subscribers, a restarted gossip no peers; the bridge has no timer to notice either.
+                _bridge.Tell(MemberGossipBridge.ResyncMembers.Instance);
+            }
         }
     }
 

@@ -45,6 +45,37 @@ public sealed class MembershipActorTests : NodeTestKit
     }
 
     [Fact]
+    public async Task A_subscription_numbers_its_events_and_subscribing_again_restarts_them_without_a_second_subscription()
+    {
+        await using var a = await MembershipTestNode.StartAsync();
+        await using var b = await MembershipTestNode.StartAsync([a.Address.ToString()]);
+        await a.WaitForAsync(b, MemberState.Alive);
+        var probe = CreateTestProbe();
+
+        a.Membership.Tell(new SubscribeMembers(probe.Ref.Typed<MemberEvent>()));
+        var first = await probe.ExpectMsgAsync<MemberEvent>(TimeSpan.FromSeconds(10));
+        a.Membership.Tell(new SubscribeMembers(probe.Ref.Typed<MemberEvent>()));
+        // Events of the first numbering still in flight (a flap under load) come before the replay.
+        var replayed = await probe.FishForMessageAsync<MemberEvent>(e => e.Sequence == 1, TimeSpan.FromSeconds(10));
+        await using var c = await MembershipTestNode.StartAsync([a.Address.ToString()]);
+        // Until C is up (under load B may flap first: those events are numbered too).
+        var events = new List<MemberEvent>();
+        do
+        {
+            events.Add(await probe.ExpectMsgAsync<MemberEvent>(TimeSpan.FromSeconds(20)));
+        }
+        while (!(events[^1].Kind == MemberNotificationKind.MemberUp && events[^1].Member.Address == c.Address));
+
+        Assert.Equal((b.Address, 1L), (first.Member.Address, first.Sequence));
+        Assert.Equal((b.Address, 1L), (replayed.Member.Address, replayed.Sequence));
+        // One subscription: each event once, numbered on from the replay without a repeat.
+        await a.WaitForAsync(c, MemberState.Alive);
+        events.AddRange(probe.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => (MemberEvent)m));
+        Assert.Equal(Enumerable.Range(2, events.Count).Select(n => (long)n), events.Select(e => e.Sequence));
+        Assert.Single(events, e => e.Kind == MemberNotificationKind.MemberUp && e.Member.Address == c.Address && !e.Returned);
+    }
+
+    [Fact]
     public async Task Garbage_datagrams_are_counted_and_do_not_disturb_the_cluster()
     {
         await using var a = await MembershipTestNode.StartAsync();

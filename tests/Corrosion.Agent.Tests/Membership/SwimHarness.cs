@@ -28,6 +28,12 @@ internal sealed class SwimHarness : ISwimRuntime
 
     public List<TimerRequest> TimersSet { get; } = [];
 
+    /// <summary>Timers the core cancelled (they are dropped from the pending ones, as the node's shell drops them).</summary>
+    public List<SwimTimer> TimersCancelled { get; } = [];
+
+    /// <summary>Timers set and neither fired nor cancelled yet.</summary>
+    public IEnumerable<SwimTimer> PendingTimers => _timers.Select(t => t.Timer);
+
     public static NodeAddress Address(int n) => new(new IPAddress([10, 0, (byte)(n >> 8), (byte)n]), 7946);
 
     public static MemberIdentity Identity(int n, long incarnation = 0, long startedAt = 1_000, ushort clusterId = 1)
@@ -96,6 +102,7 @@ internal sealed class SwimHarness : ISwimRuntime
         Sent.Clear();
         Notifications.Clear();
         TimersSet.Clear();
+        TimersCancelled.Clear();
     }
 
     public MemberState? StateOf(int n) => Swim.TryGetMember(Address(n), out var m) ? m!.State : null;
@@ -117,4 +124,10 @@ internal sealed class SwimHarness : ISwimRuntime
     }
 
     public void Notify(MemberNotification notification) => Notifications.Add(notification);
+
+    public void CancelTimer(SwimTimer timer)
+    {
+        TimersCancelled.Add(timer);
+        _timers.RemoveAll(t => t.Timer == timer);
+    }
 }

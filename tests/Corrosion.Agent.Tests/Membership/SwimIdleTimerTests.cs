@@ -3,7 +3,10 @@ using static Corrosion.Agent.Tests.Membership.SwimHarness;
 
 namespace Corrosion.Agent.Tests.Membership;
 
-/// <summary>An idle node sets no gossip tick: it runs only while updates wait and a member can take them.</summary>
+/// <summary>
+/// An idle node sets no gossip tick (it runs only while updates wait and a member can take them), and an
+/// answered probe or relay cancels its timeout, so an idle member wakes for its probe period and little else.
+/// </summary>
 public sealed class SwimIdleTimerTests
 {
     // Probes far apart, so that within a test nothing but the gossip tick and the update under test happens.
@@ -42,5 +45,69 @@ public sealed class SwimIdleTimerTests
         h.RunFor(10_000);
         Assert.DoesNotContain(h.TimersSet, t => t.Timer.Kind == SwimTimerKind.GossipTick);
         Assert.Empty(h.SentOf(SwimMessageType.Gossip));
+    }
+
+    [Fact]
+    public void An_answered_probe_cancels_its_timeout()
+    {
+        var h = new SwimHarness().WithMembers(2);
+        h.RunUntilNext(SwimTimerKind.ProbeTick);
+        var (_, ping, _) = Assert.Single(h.SentOf(SwimMessageType.Ping));
+        Assert.Contains(h.PendingTimers, t => t == new SwimTimer(SwimTimerKind.ProbeTimeout, ping.Sequence));
+
+        h.RunFor(5);
+        h.Receive(SwimMessageType.Ack, Identity(2), ping.Sequence);
+
+        Assert.Equal([new SwimTimer(SwimTimerKind.ProbeTimeout, ping.Sequence)], h.TimersCancelled);
+        Assert.DoesNotContain(h.PendingTimers, t => t.Kind == SwimTimerKind.ProbeTimeout);
+    }
+
+    [Fact]
+    public void An_unanswered_probe_keeps_its_timeout_and_a_late_ack_cancels_nothing_twice()
+    {
+        var h = new SwimHarness().WithMembers(2, 3, 4);
+        h.RunUntilNext(SwimTimerKind.ProbeTick);
+        var (_, ping, _) = Assert.Single(h.SentOf(SwimMessageType.Ping));
+
+        h.RunUntilNext(SwimTimerKind.ProbeTimeout);
+        Assert.NotEmpty(h.SentOf(SwimMessageType.PingReq));
+        Assert.Empty(h.TimersCancelled);
+
+        // The ack through a relay still completes the probe; a second copy changes nothing.
+        h.Receive(SwimMessageType.Ack, Identity(3), ping.Sequence);
+        h.Receive(SwimMessageType.Ack, Identity(3), ping.Sequence);
+        Assert.Single(h.TimersCancelled);
+    }
+
+    [Fact]
+    public void An_answered_relay_cancels_its_nack_timer()
+    {
+        var h = new SwimHarness().WithMembers(2, 3);
+        h.Receive(SwimMessageType.PingReq, Identity(2), 77, Address(3));
+        var relayPing = h.SentOf(SwimMessageType.Ping).Single(p => p.To == Address(3));
+
+        h.Receive(SwimMessageType.Ack, Identity(3), relayPing.Packet.Sequence);
+
+        Assert.Contains(new SwimTimer(SwimTimerKind.RelayTimeout, relayPing.Packet.Sequence), h.TimersCancelled);
+        Assert.DoesNotContain(h.PendingTimers, t => t.Kind == SwimTimerKind.RelayTimeout);
+        h.RunFor(5_000);
+        Assert.Empty(h.SentOf(SwimMessageType.Nack));
+    }
+
+    [Fact]
+    public void An_idle_member_of_a_healthy_cluster_wakes_only_for_its_probe_period()
+    {
+        var h = new SwimHarness(SwimOptions.Lan with { ReconnectIntervalMs = 0 }).WithMembers(2, 3, 4);
+
+        // Ten probe periods, each ping answered at once: one timer a period, the next probe tick.
+        for (var period = 0; period < 10; period++)
+        {
+            h.RunUntilNext(SwimTimerKind.ProbeTick);
+            var ping = h.SentOf(SwimMessageType.Ping).Last();
+            h.Receive(SwimMessageType.Ack, Identity(ping.To == Address(2) ? 2 : ping.To == Address(3) ? 3 : 4), ping.Packet.Sequence);
+        }
+
+        Assert.Equal([SwimTimerKind.ProbeTick], h.PendingTimers.Select(t => t.Kind));
+        Assert.Equal(10, h.TimersCancelled.Count(t => t.Kind == SwimTimerKind.ProbeTimeout));
     }
 }
