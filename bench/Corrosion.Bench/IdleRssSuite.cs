@@ -76,6 +76,7 @@ internal static partial class IdleRssSuite
             var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var after = agents.Select(a => Sample(a.Process.Id)).ToList();
+            var rollups = agents.Select(a => Rollup(a.Process.Id)).ToList();
             var elapsed = clock.Elapsed.TotalSeconds;
             var cpus = after.Select((x, i) => (x.CpuTicks - before[i].CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100).ToList();
             var switches = after.Select((x, i) => (x.ContextSwitches - before[i].ContextSwitches) / elapsed).ToList();
@@ -90,12 +91,14 @@ internal static partial class IdleRssSuite
             if (members == 1)
             {
                 Console.WriteLine($"- VmRSS at the end: {after[0].RssKiB / 1024.0:0.0} MiB; VmHWM (peak): {after[0].HwmKiB / 1024.0:0.0} MiB; threads: {after[0].Threads}");
+                Console.WriteLine(FormattableString.Invariant($"- of the RSS: anonymous {rollups[0].AnonymousKiB / 1024.0:0.0} MiB, file-backed {(rollups[0].RssKiB - rollups[0].AnonymousKiB) / 1024.0:0.0} MiB; PSS {rollups[0].PssKiB / 1024.0:0.0} MiB"));
                 Console.WriteLine($"- CPU while idle: {cpus[0]:0.00} % of one core; context switches: {switches[0]:0} /s");
                 Console.WriteLine(FormattableString.Invariant($"- start: listening {startTimes[0].TotalSeconds:0.000} s after the process started"));
             }
             else
             {
                 Console.WriteLine(FormattableString.Invariant($"- VmRSS per member at the end: median {Median(after.Select(x => x.RssKiB / 1024.0)):0.0} MiB, max {after.Max(x => x.RssKiB) / 1024.0:0.0} MiB; threads: median {Median(after.Select(x => (double)x.Threads)):0}"));
+                Console.WriteLine(FormattableString.Invariant($"- of the RSS per member: anonymous median {Median(rollups.Select(x => x.AnonymousKiB / 1024.0)):0.0} MiB, file-backed median {Median(rollups.Select(x => (x.RssKiB - x.AnonymousKiB) / 1024.0)):0.0} MiB; PSS (shared pages divided among the members) median {Median(rollups.Select(x => x.PssKiB / 1024.0)):0.0} MiB"));
                 Console.WriteLine(FormattableString.Invariant($"- CPU per member while idle: median {Median(cpus):0.00} %, max {cpus.Max():0.00} % of one core; context switches per member: median {Median(switches):0} /s"));
                 Console.WriteLine(FormattableString.Invariant($"- start: listening after median {Median(startTimes.Select(t => t.TotalSeconds)):0.000} s, max {startTimes.Max().TotalSeconds:0.000} s (all {members} started at once)"));
             }
@@ -154,6 +157,23 @@ internal static partial class IdleRssSuite
 
     // USER_HZ: 100 on Linux.
     private const int ClockTicksPerSecond = 100;
+
+    /// <summary>The process's resident memory by kind (<c>/proc/PID/smaps_rollup</c>); zeros where the kernel has no rollup.</summary>
+    private static (long RssKiB, long PssKiB, long AnonymousKiB) Rollup(int pid)
+    {
+        string rollup;
+        try
+        {
+            rollup = File.ReadAllText($"/proc/{pid}/smaps_rollup");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return (0, 0, 0);
+        }
+
+        long Field(string name) => Regex.Match(rollup, $@"^{name}:\s+(\d+)", RegexOptions.Multiline) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return (Field("Rss"), Field("Pss"), Field("Anonymous"));
+    }
 
     private static (long RssKiB, long HwmKiB, int Threads, long CpuTicks, long ContextSwitches) Sample(int pid)
     {

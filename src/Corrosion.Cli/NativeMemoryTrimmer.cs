@@ -18,7 +18,8 @@ namespace Corrosion.Cli;
 /// <see cref="BusyBytesPerSecond"/>, then one that allocated at most <see cref="QuietBytesPerSecond"/>):
 /// the node's SQLite page caches and remembered broadcast ids (<see cref="CorrosionNode.ReleaseMemoryAsync"/>),
 /// then one compacting <see cref="GCCollectionMode.Aggressive"/> collection, which also decommits what
-/// the gen0 budget had touched, then the trim. Never while the process keeps allocating, so a busy node
+/// the gen0 budget had touched, then (<see cref="MemoryOptions.ReleaseImagePages"/>) the executable's and
+/// libraries' pages unchanged from disk (<see cref="MappedImagePages"/>), then the trim. Never while the process keeps allocating, so a busy node
 /// does not pay full collections for it.</item>
 /// </list>
 /// Looks every <see cref="MemoryOptions.CheckInterval"/>, and every <see cref="MemoryOptions.QuietCheckInterval"/>
@@ -81,7 +82,7 @@ internal sealed class NativeMemoryTrimmer : IDisposable
     /// <param name="node">The node whose caches a reclaim frees.</param>
     /// <param name="options">The <c>memory</c> section.</param>
     public static NativeMemoryTrimmer Start(CorrosionNode node, MemoryOptions options) =>
-        new(options, TimeProvider.System, static () => GC.GetTotalAllocatedBytes(), () => ReclaimAsync(node), TrimNow);
+        new(options, TimeProvider.System, static () => GC.GetTotalAllocatedBytes(), () => ReclaimAsync(node, options), TrimNow);
 
     /// <summary>Times a reclaim ran (start-up's included).</summary>
     public int Reclaims { get; private set; }
@@ -92,11 +93,15 @@ internal sealed class NativeMemoryTrimmer : IDisposable
     /// <summary>Whether the process is in a burst (busy since the last reclaim), so the next look comes after the quiet-check interval.</summary>
     public bool InBurst => _busySinceReclaim;
 
-    private static async Task ReclaimAsync(CorrosionNode node)
+    private static async Task ReclaimAsync(CorrosionNode node, MemoryOptions options)
     {
         await node.ReleaseMemoryAsync(NodeTimeout);
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (options.ReleaseImagePages)
+        {
+            MappedImagePages.ReleaseNow();
+        }
     }
 
     private void Look() => _ = LookAsync();

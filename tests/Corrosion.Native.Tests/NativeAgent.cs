@@ -34,6 +34,9 @@ public sealed partial class NativeAgent : IAsyncDisposable
     /// <summary>The HTTP API, once the agent listens.</summary>
     public Uri Api => _listening.Task.Result;
 
+    /// <summary>The agent's process id.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>The Akka client gateway's address, when <c>akka_api.enabled</c>.</summary>
     public Task<string> AkkaAddress => _akka.Task;
 
@@ -49,24 +52,45 @@ public sealed partial class NativeAgent : IAsyncDisposable
     }
 
     /// <summary>Starts <c>corrosion agent -c config</c> in <paramref name="directory"/> and waits until its API listens.</summary>
-    public static async Task<NativeAgent> StartAsync(string executable, string directory, string config)
+    public static Task<NativeAgent> StartAsync(string executable, string directory, string config) =>
+        StartAsync(executable, directory, config, launcher: [], environment: new Dictionary<string, string>());
+
+    /// <summary>
+    /// Starts <c>corrosion agent</c> in <paramref name="directory"/>, with <c>-c</c> a file of <paramref name="config"/>
+    /// unless it is null, through <paramref name="launcher"/> (a program that execs the rest of its arguments) unless
+    /// it is empty, with <paramref name="environment"/> added, and waits until its API listens.
+    /// </summary>
+    public static async Task<NativeAgent> StartAsync(string executable, string directory, string? config, IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment)
     {
         Directory.CreateDirectory(directory);
-        var file = Path.Combine(directory, "node.conf");
-        await File.WriteAllTextAsync(file, config);
-        var info = new ProcessStartInfo(executable)
+        var command = launcher.Concat([executable, "agent"]).ToList();
+        if (config is not null)
+        {
+            var file = Path.Combine(directory, "node.conf");
+            await File.WriteAllTextAsync(file, config);
+            command.AddRange(["-c", file]);
+        }
+
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = directory,
         };
-        info.ArgumentList.Add("agent");
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(file);
+        foreach (var arg in command.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("CORROSION_", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
         }
 
         info.Environment["CORROSION_EXIT_WITH_PARENT"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);

@@ -22,8 +22,19 @@ public sealed record MemoryOptions
     /// <summary>Default time between looks during a burst, for the quiet that ends it.</summary>
     public static readonly TimeSpan DefaultQuietCheckInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>Default: unmap the executable's and libraries' unmodified pages at each reclaim.</summary>
+    public const bool DefaultReleaseImagePages = true;
+
     /// <summary>Give memory back after a burst (false: only glibc's free pages, every check).</summary>
     public bool Reclaim { get; init; } = DefaultReclaim;
+
+    /// <summary>
+    /// With each reclaim, unmap the resident pages of the executable and its shared libraries that are as read from
+    /// disk (code and read-only data, most of it used only at start-up): they stay in the page cache and come back
+    /// without I/O when touched again. Linux only.
+    /// </summary>
+    [ConfigurationKeyName("release_image_pages")]
+    public bool ReleaseImagePages { get; init; } = DefaultReleaseImagePages;
 
     /// <summary>Time between looks while the process is not in a burst.</summary>
     [ConfigurationKeyName("check_interval")]

@@ -69,12 +69,14 @@ public sealed partial class NodeOptions
 
     /// <summary>Binds and validates the options from a configuration.</summary>
     /// <exception cref="InvalidOperationException">a value is out of range; the message names the key.</exception>
-    // The binder fills list settings through ICollection<T>.Add, found by reflection; NativeAOT's trimming
-    // removes it unless something names it, and the list then stays empty without an error.
-    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(List<string>))]
-    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ICollection<string>))]
-    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(List<TokenOptions>))]
-    [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ICollection<TokenOptions>))]
+    // The binder fills list settings through ICollection<T>.Add, found by reflection (List<T>.GetInterfaces(),
+    // then GetMethod("Add")); NativeAOT's trimming removes it unless something names it, and the list then stays
+    // empty without an error. Only those members: keeping All of the List<T>s made the executable 5.5 MB larger
+    // and an idle node ~4 MiB heavier (bench/RESULTS.md, "RSS per member, session 7").
+    [DynamicDependency(nameof(ICollection<string>.Add), typeof(ICollection<string>))]
+    [DynamicDependency(nameof(ICollection<TokenOptions>.Add), typeof(ICollection<TokenOptions>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.Interfaces | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, typeof(List<string>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.Interfaces | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, typeof(List<TokenOptions>))]
     public static NodeOptions Bind(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);

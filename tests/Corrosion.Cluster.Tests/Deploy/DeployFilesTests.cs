@@ -62,20 +62,52 @@ public sealed partial class DeployFilesTests : IDisposable
         Assert.Equal("/var/lib/corrosion", unit["ReadWritePaths"]);
         Assert.Equal(string.Empty, unit["CapabilityBoundingSet"]);
         Assert.Equal("on-failure", unit["Restart"]);
-        Assert.Contains("agent --check -c /etc/corrosion/config.conf", unit["ExecStartPre"], StringComparison.Ordinal);
-        Assert.False(unit.ContainsKey("MemoryDenyWriteExecute"), "the .NET JIT needs writable code pages");
+        Assert.Equal(NativeExecutable + " agent --check -c /etc/corrosion/config.conf", unit["ExecStartPre"]);
+        Assert.Equal(NativeExecutable + " agent -c /etc/corrosion/config.conf", unit["ExecStart"]);
+        // The native executable compiles no code at run time (tests/Corrosion.Native.Tests runs it under the kernel's MDWE).
+        Assert.Equal("yes", unit["MemoryDenyWriteExecute"]);
+        Assert.DoesNotContain(unit.Keys, k => k.StartsWith("Environment", StringComparison.Ordinal) && unit[k].Contains("DOTNET_", StringComparison.Ordinal));
+    }
+
+    /// <summary>Where the unit runs the native executable from (its install steps put it there).</summary>
+    private const string NativeExecutable = "/opt/corrosion/corrosion";
+
+    [Fact]
+    public void The_container_image_runs_the_native_executable_without_a_dotnet_runtime()
+    {
+        var lines = File.ReadAllLines(DeployFile("Dockerfile")).Where(l => !l.StartsWith('#')).ToList();
+        var stages = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        var publish = lines.Single(l => l.Contains("dotnet publish", StringComparison.Ordinal));
+        var copied = lines.Single(l => l.StartsWith("COPY --from=build ", StringComparison.Ordinal));
+
+        Assert.Equal(["FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", "FROM mcr.microsoft.com/dotnet/runtime-deps:10.0"], stages);
+        Assert.Contains("-r linux-x64 -p:PublishAot=true -o /publish", publish, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.Contains("install", StringComparison.Ordinal) && l.Contains(" clang", StringComparison.Ordinal));
+        Assert.Equal("COPY --from=build /publish/corrosion /publish/libe_sqlite3.so ./", copied);
+        Assert.Equal("ENTRYPOINT [\"/app/corrosion\"]", lines.Single(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("corrosion.dll", StringComparison.Ordinal));
     }
 
     [ToolFact("systemd-analyze", "systemd")]
     public async Task The_systemd_unit_passes_systemd_analyze_verify_and_security()
     {
-        var verify = await RunAsync("systemd-analyze", "verify", DeployFile("corrosion.service"));
-        var security = await RunAsync("systemd-analyze", "security", "--offline=yes", DeployFile("corrosion.service"));
+        // verify checks that ExecStart's program exists and is executable: a stand-in at the same name here.
+        var unit = Path.Combine(_dir, "corrosion.service");
+        var stub = Path.Combine(_dir, "corrosion");
+        await File.WriteAllTextAsync(stub, "#!/bin/sh\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        await File.WriteAllTextAsync(unit, (await File.ReadAllTextAsync(DeployFile("corrosion.service"))).Replace(NativeExecutable + " ", stub + " ", StringComparison.Ordinal));
+        var verify = await RunAsync("systemd-analyze", "verify", unit);
+        var security = await RunAsync("systemd-analyze", "security", "--offline=yes", unit);
 
         Assert.True(verify.ExitCode == 0 && verify.Output.Trim().Length == 0, verify.Output);
         var exposure = ExposureLine().Match(security.Output);
         Assert.True(exposure.Success, security.Output);
         Assert.True(double.Parse(exposure.Groups[1].Value, CultureInfo.InvariantCulture) <= 2.5, exposure.Value);
+        Assert.Contains("✓ MemoryDenyWriteExecute=", security.Output, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"Overall exposure level for corrosion\.service: ([0-9.]+)")]
