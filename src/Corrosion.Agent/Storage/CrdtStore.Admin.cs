@@ -40,7 +40,7 @@ public sealed partial class CrdtStore
 
             foreach (var table in SchemaLoader.Inspect(_db))
             {
-                var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table));
+                var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table), rebuilt.Count);
                 rebuilt[table.Name] = crr;
                 NativeStatement.Exec(_db, crr.TablesDdl());
                 NativeStatement.Exec(_db, crr.TriggersDdl());
@@ -65,6 +65,7 @@ public sealed partial class CrdtStore
 
         var old = _tables;
         _tables = rebuilt;
+        _tablesById = rebuilt.Values.OrderBy(t => t.Id).ToArray();
         foreach (var crr in old.Values)
         {
             crr.Dispose();

@@ -122,6 +122,7 @@ public sealed partial class CrdtStore
         _localWrite = true;
         _pendingVersion = CurrentVersion + 1;
         _nextSeq = 0;
+        _touched.Clear();
         var index = 0;
         try
         {
@@ -136,7 +137,7 @@ public sealed partial class CrdtStore
             // A drawn seq does not prove a write (a sentinel upsert that found the wanted causal
             // length draws one and writes nothing; ROLLBACK TO undoes writes): the version exists
             // only when cells carry it.
-            var changes = _nextSeq > 0 ? CollectVersion(CrrTable.LocalSite, _pendingVersion, SiteId) : null;
+            var changes = _nextSeq > 0 ? CollectTouched(_pendingVersion) : null;
             if (changes is not { Count: > 0 })
             {
                 return (results, null, Array.Empty<ChangesetFull>());
@@ -352,6 +353,48 @@ public sealed partial class CrdtStore
         }
 
         return chunks;
+    }
+
+    /// <summary>
+    /// The cells the running local transaction wrote, in seq order, read from the rows its triggers
+    /// touched (no index by version needed); records the keys that have them as the version's key
+    /// lists, which <see cref="ChangesFor"/> reads later.
+    /// </summary>
+    private List<Change> CollectTouched(long version)
+    {
+        var changes = new List<Change>();
+        if (_touched.Count == 0)
+        {
+            return changes;
+        }
+
+        // By table, then key: each row is read once.
+        _touched.Sort();
+        var keys = new List<long>();
+        var withCells = new List<long>();
+        for (var i = 0; i < _touched.Count;)
+        {
+            var table = _touched[i].Table;
+            keys.Clear();
+            for (; i < _touched.Count && _touched[i].Table == table; i++)
+            {
+                keys.Add(_touched[i].Key);
+            }
+
+            if (table < 0 || table >= _tablesById.Length)
+            {
+                continue;
+            }
+
+            withCells.Clear();
+            var crr = _tablesById[table];
+            crr.CollectKeys(keys, CrrTable.LocalSite, version, SiteId, changes, withCells);
+            crr.WriteVersionKeys(CrrTable.LocalSite, version, withCells);
+        }
+
+        _touched.Clear();
+        changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        return changes;
     }
 
     /// <summary>All cells currently held for (site, version), across tables, in seq order.</summary>

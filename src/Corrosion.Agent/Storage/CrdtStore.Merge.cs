@@ -41,6 +41,7 @@ public sealed partial class CrdtStore
             }
 
             FlushRow();
+            FlushMergedKeys();
             Commit();
         }
         catch
@@ -48,6 +49,7 @@ public sealed partial class CrdtStore
             _rowCache = default;
             _rowFresh = false;
             _pending = default;
+            _mergedKeys.Clear();
             Rollback();
             throw;
         }
@@ -291,6 +293,7 @@ public sealed partial class CrdtStore
             if (change.IsSentinel || change.Cl > 1)
             {
                 table.UpsertClock(rowKey, CrrTable.SentinelColumn, change.Cl, db, origin, seq);
+                NoteMerged(table, rowKey, origin, db);
             }
 
             _rowCache = (table, change.Pk, rowKey, (change.Cl, db, origin, seq));
@@ -330,6 +333,7 @@ public sealed partial class CrdtStore
             if (sentinel is { } s && (s.Site is null ? change.Cl > 1 : change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
             {
                 table.UpsertClock(key!.Value, CrrTable.SentinelColumn, change.Cl, change.DbVersion, site, change.Seq);
+                NoteMerged(table, key.Value, site, change.DbVersion);
                 _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));
             }
 
@@ -365,6 +369,7 @@ public sealed partial class CrdtStore
                     if (change.SiteId.CompareTo(SiteOf(cell.Site)) > 0)
                     {
                         table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+                        NoteMerged(table, rowId, site, change.DbVersion);
                         MarkRowWritten(column);
                     }
 
@@ -384,8 +389,59 @@ public sealed partial class CrdtStore
         }
 
         table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+        NoteMerged(table, rowId, site, change.DbVersion);
         MarkRowWritten(column);
         return true;
+    }
+
+    // The keys whose cells this merge gave a (site, version), by table: written as the versions'
+    // key lists (see CrrTable.CollectVersion) before the commit.
+    private readonly Dictionary<(CrrTable Table, long Site, long Version), List<long>> _mergedKeys = new();
+    private (CrrTable? Table, long Site, long Version, long Key) _lastMerged;
+
+    private void NoteMerged(CrrTable table, long key, long? site, long version)
+    {
+        if (site is not { } s)
+        {
+            return;
+        }
+
+        // A row's cells of one version arrive together: noted once.
+        var at = (table, s, version, key);
+        if (_lastMerged == at)
+        {
+            return;
+        }
+
+        _lastMerged = at;
+        if (!_mergedKeys.TryGetValue((table, s, version), out var keys))
+        {
+            keys = new List<long>();
+            _mergedKeys[(table, s, version)] = keys;
+        }
+
+        keys.Add(key);
+    }
+
+    private void FlushMergedKeys()
+    {
+        foreach (var ((table, site, version), keys) in _mergedKeys)
+        {
+            keys.Sort();
+            var distinct = new List<long>(keys.Count);
+            foreach (var key in keys)
+            {
+                if (distinct.Count == 0 || distinct[^1] != key)
+                {
+                    distinct.Add(key);
+                }
+            }
+
+            table.WriteVersionKeys(site, version, distinct);
+        }
+
+        _mergedKeys.Clear();
+        _lastMerged = default;
     }
 
     private static bool SamePk(IReadOnlyList<SqlValue> a, IReadOnlyList<SqlValue> b)

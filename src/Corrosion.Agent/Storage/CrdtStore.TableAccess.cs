@@ -35,9 +35,10 @@ public sealed partial class CrdtStore
                     return raw.SQLITE_OK;
                 case SqliteReadAction or SqliteInsert or SqliteUpdate or SqliteDelete:
                     var table = param0.utf8_to_string() ?? string.Empty;
-                    if (inner.utf8_to_string() is not null && table.Contains("__corro_", StringComparison.Ordinal))
+                    if (inner.utf8_to_string() is { } trigger && CrrTable.IsTriggerName(trigger) && table.Contains("__corro_", StringComparison.Ordinal))
                     {
-                        // The CRR triggers' bookkeeping, compiled with the user's write.
+                        // The CRR triggers' bookkeeping, compiled with the user's write (not a
+                        // read through the t__corro_clock view, which is refused as the table is).
                         return raw.SQLITE_OK;
                     }
 

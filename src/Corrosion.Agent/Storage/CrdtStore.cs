@@ -20,6 +20,7 @@ public sealed partial class CrdtStore : IDisposable
         CREATE TABLE IF NOT EXISTS __corro_versions (site_id BLOB NOT NULL, version INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_buffered_changes (site_id BLOB NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk BLOB NOT NULL, cid TEXT NOT NULL, val, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, change_site BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (site_id, version, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_seq_bookkeeping (site_id BLOB NOT NULL, version INTEGER NOT NULL, start_seq INTEGER NOT NULL, end_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version, start_seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_version_keys (site INTEGER NOT NULL, db_version INTEGER NOT NULL, tbl TEXT NOT NULL, part INTEGER NOT NULL, keys BLOB NOT NULL, PRIMARY KEY (site, db_version, tbl, part)) WITHOUT ROWID;
         """;
 
     private static readonly Lazy<bool> NativeInit = new(() =>
@@ -34,6 +35,11 @@ public sealed partial class CrdtStore : IDisposable
     private readonly sqlite3 _db;
     // Replaced whole (never changed in place) by a schema reload: readers on other threads see the old or the new.
     private volatile Dictionary<string, CrrTable> _tables = new(StringComparer.OrdinalIgnoreCase);
+    // The same tables by CrrTable.Id (the number the triggers pass to corro_touch); writer thread only.
+    private CrrTable[] _tablesById = [];
+    // The (table id, key) pairs the triggers touched in the running local transaction; duplicates
+    // and keys of statements rolled back to a savepoint included (the read-back filters by version).
+    private readonly List<(int Table, long Key)> _touched = new();
     private readonly Dictionary<ActorId, long> _siteOrdinals = new();
     private readonly Dictionary<long, ActorId> _sitesByOrdinal = new();
     private readonly Dictionary<ActorId, RangeSet> _applied = new();
@@ -53,6 +59,8 @@ public sealed partial class CrdtStore : IDisposable
     private readonly delegate_function_scalar _fnLocal;
     private readonly delegate_function_scalar _fnVersion;
     private readonly delegate_function_scalar _fnNextSeq;
+    private readonly delegate_function_scalar _fnTouch;
+    private readonly delegate_function_scalar _fnNextSeqs;
 
     private CrdtStore(StoreOptions options, ILogger logger, TimeProvider time)
     {
@@ -80,6 +88,20 @@ public sealed partial class CrdtStore : IDisposable
         _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
         _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
         _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
+        _fnNextSeqs = (ctx, _, args) =>
+        {
+            raw.sqlite3_result_int64(ctx, _nextSeq);
+            _nextSeq += Math.Max(0, raw.sqlite3_value_int64(args[0]));
+        };
+        _fnTouch = (ctx, _, args) =>
+        {
+            if (_localWrite)
+            {
+                _touched.Add(((int)raw.sqlite3_value_int64(args[0]), raw.sqlite3_value_int64(args[1])));
+            }
+
+            raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
+        };
         try
         {
             var synchronous = options.Synchronous.ToUpperInvariant() switch
@@ -91,6 +113,8 @@ public sealed partial class CrdtStore : IDisposable
             Register("corro_local", _fnLocal);
             Register("corro_version", _fnVersion);
             Register("corro_next_seq", _fnNextSeq);
+            Register("corro_touch", _fnTouch, 2);
+            Register("corro_next_seqs", _fnNextSeqs, 1);
             NativeStatement.Exec(_db, InternalDdl);
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
             ApplySchema(options.SchemaPaths);
@@ -147,10 +171,10 @@ public sealed partial class CrdtStore : IDisposable
         ClusterId = clusterId;
     }
 
-    private void Register(string name, delegate_function_scalar function)
+    private void Register(string name, delegate_function_scalar function, int arguments = 0)
     {
         // SQLITE_UTF8 only: these are deliberately not deterministic.
-        var rc = raw.sqlite3_create_function(_db, name, 0, raw.SQLITE_UTF8, null, function);
+        var rc = raw.sqlite3_create_function(_db, name, arguments, raw.SQLITE_UTF8, null, function);
         if (rc != raw.SQLITE_OK)
         {
             throw new SqlException(raw.sqlite3_errmsg(_db).utf8_to_string());
@@ -234,10 +258,11 @@ public sealed partial class CrdtStore : IDisposable
             }
 
             var layout = ClockLayout();
-            foreach (var table in SchemaLoader.Inspect(_db))
+            var tables = SchemaLoader.Inspect(_db);
+            foreach (var table in tables)
             {
-                var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table));
-                if (layout < CurrentClockLayout)
+                var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table), _tables.Count);
+                if (layout < 2)
                 {
                     foreach (var step in crr.MigrationFromLayout1())
                     {
@@ -246,16 +271,22 @@ public sealed partial class CrdtStore : IDisposable
                     }
                 }
 
+                if (layout < 3)
+                {
+                    crr.MigrateFromLayout2(step =>
+                    {
+                        StoreLog.MigrationStep(_logger, step);
+                        NativeStatement.Exec(_db, step);
+                    });
+                }
+
                 NativeStatement.Exec(_db, crr.TablesDdl());
                 NativeStatement.Exec(_db, crr.TriggersDdl());
                 _tables[table.Name] = crr;
             }
 
-            if (layout < CurrentClockLayout)
-            {
-                NativeStatement.Exec(_db, $"INSERT OR REPLACE INTO __corro_meta (key, value) VALUES ('clock_layout', {CurrentClockLayout})");
-            }
-
+            _tablesById = _tables.Values.OrderBy(t => t.Id).ToArray();
+            NativeStatement.Exec(_db, $"INSERT OR REPLACE INTO __corro_meta (key, value) VALUES ('clock_layout', {CurrentClockLayout})");
             NativeStatement.Exec(_db, "COMMIT");
         }
         catch (SqlException e)
@@ -275,9 +306,12 @@ public sealed partial class CrdtStore : IDisposable
     /// The clock layout this code writes. 1: every row has a sentinel and every table a key map.
     /// 2: rows inserted with value columns have no sentinel (cr-sqlite's layout; causal length 1 is
     /// implied by the cells), and tables keyed by a rowid alias have no key map (the clock's key is
-    /// the primary key).
+    /// the primary key). 3: one clock row per row (<c>t__corro_clock_rows</c>: the sentinel's and
+    /// every cell's clock in columns; <c>t__corro_clock</c> is a per-cell view of it), and the keys
+    /// each version wrote kept per version (<c>__corro_version_keys</c>) instead of an index by
+    /// version per cell.
     /// </summary>
-    internal const int CurrentClockLayout = 2;
+    internal const int CurrentClockLayout = 3;
 
     /// <summary>The layout of the clocks already in the database: the current one for a new database.</summary>
     private int ClockLayout()
@@ -296,14 +330,38 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         var clocks = Prepared("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name GLOB '*__corro_clock'");
+        bool perCell;
         try
         {
-            return clocks.Step() && clocks.GetInt64(0) > 0 ? 1 : CurrentClockLayout;
+            perCell = clocks.Step() && clocks.GetInt64(0) > 0;
         }
         finally
         {
             clocks.Reset();
         }
+
+        if (!perCell)
+        {
+            return CurrentClockLayout;
+        }
+
+        // Before layout 3 a new database did not record its layout. Layout 1 gave every table a key
+        // map; layout 2 none to a table keyed by a rowid alias. (With no such table the two cannot
+        // be told apart; layout 1's migration then drops the causal-length-1 sentinels of key
+        // changes, which only the writing node had.)
+        foreach (var table in SchemaLoader.Inspect(_db))
+        {
+            if (SchemaLoader.IsRowidAlias(_db, table))
+            {
+                var keyMap = Prepared("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+                keyMap.Bind(1, table.Name + "__corro_pks");
+                var hasKeyMap = keyMap.Step() && keyMap.GetInt64(0) > 0;
+                keyMap.Reset();
+                return hasKeyMap ? 1 : 2;
+            }
+        }
+
+        return 1;
     }
 
     private void LoadState()

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using SQLitePCL;
@@ -7,6 +8,8 @@ namespace Corrosion.Agent.Storage;
 /// <summary>
 /// One replicated table: the DDL of its key map, clock table and triggers, and the prepared
 /// statements the merge and change extraction use (prepared once, reused on the hot path).
+/// Clock layout 3: one clock row per row (the sentinel's clock and every cell's, in columns), and
+/// per version the keys it wrote (<c>__corro_version_keys</c>) instead of an index by version per cell.
 /// </summary>
 internal sealed class CrrTable : IDisposable
 {
@@ -18,18 +21,17 @@ internal sealed class CrrTable : IDisposable
     private readonly Dictionary<string, NativeStatement> _updateValue = new(StringComparer.Ordinal);
     private NativeStatement? _findKey;
     private NativeStatement? _insertKey;
-    private NativeStatement? _selectClock;
     private NativeStatement? _hasCells;
-    private NativeStatement? _upsertClock;
     private NativeStatement? _deleteColumnClocks;
     private NativeStatement? _deleteRow;
     private NativeStatement? _insertRow;
-    private NativeStatement? _versionCells;
     private NativeStatement? _versionRow;
-    private byte[][]? _cidUtf8;
+    private NativeStatement? _writeKeys;
+    private NativeStatement? _readKeys;
 
-    public CrrTable(sqlite3 db, TableSchema schema, bool directKey)
+    public CrrTable(sqlite3 db, TableSchema schema, bool directKey, int id)
     {
+        Id = id;
         _db = db;
         Schema = schema;
         DirectKey = directKey;
@@ -37,11 +39,15 @@ internal sealed class CrrTable : IDisposable
         PkNames = schema.PkColumns.Select(c => c.Name).ToArray();
         ColumnNames = schema.ValueColumns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         Pks = SchemaLoader.Quote(Name + "__corro_pks");
-        Clock = SchemaLoader.Quote(Name + "__corro_clock");
+        Clock = SchemaLoader.Quote(Name + "__corro_clock_rows");
+        CellView = SchemaLoader.Quote(Name + "__corro_clock");
         Quoted = SchemaLoader.Quote(Name);
     }
 
     public string Name { get; }
+
+    /// <summary>This table's number among the store's tables: how the triggers name it to <c>corro_touch</c>.</summary>
+    public int Id { get; }
 
     /// <summary>
     /// True when the key is a rowid alias (a single INTEGER PRIMARY KEY): the clock's key is then
@@ -59,35 +65,81 @@ internal sealed class CrrTable : IDisposable
 
     private string Clock { get; }
 
+    private string CellView { get; }
+
     private string Quoted { get; }
 
-    /// <summary>Key map (unless <see cref="DirectKey"/>), clock table and its version index (idempotent).</summary>
+    /// <summary>
+    /// Key map (unless <see cref="DirectKey"/>), the clock table — one row per row: the sentinel's
+    /// clock (<c>cl, cl_db, cl_site, cl_seq</c>, NULL when the row has none) and, per value column
+    /// <c>c</c>, the cell's clock in <c>c__v, c__d, c__s, c__q</c> (col_version, db_version, site,
+    /// seq; NULL when the cell has none) — its missing columns added, and the per-cell view
+    /// <c>t__corro_clock(key, cid, col_version, db_version, site, seq)</c> over it (idempotent).
+    /// </summary>
     public string TablesDdl()
     {
-        const string clock = "(key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID";
-        if (DirectKey)
+        var ddl = new StringBuilder();
+        if (!DirectKey)
         {
-            return $"""
-                CREATE TABLE IF NOT EXISTS {Clock} {clock};
-                CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
-                """;
+            var pkCols = string.Join(", ", PkNames.Select(SchemaLoader.Quote));
+            // Same declared types as the table's key: with differing affinities SQLite cannot use the
+            // unique index for the triggers' NEW.pk lookups and would scan the key map per row.
+            var pkDefs = string.Join(", ", Schema.PkColumns.Select(c => (SchemaLoader.Quote(c.Name) + " " + c.Type).TrimEnd()));
+            ddl.AppendLine(CultureInfo.InvariantCulture, $"CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkDefs}, UNIQUE ({pkCols}));");
         }
 
-        var pkCols = string.Join(", ", PkNames.Select(SchemaLoader.Quote));
-        // Same declared types as the table's key: with differing affinities SQLite cannot use the
-        // unique index for the triggers' NEW.pk lookups and would scan the key map per row.
-        var pkDefs = string.Join(", ", Schema.PkColumns.Select(c => (SchemaLoader.Quote(c.Name) + " " + c.Type).TrimEnd()));
+        var cells = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)} INTEGER, {D(c.Name)} INTEGER, {S(c.Name)} INTEGER, {Q(c.Name)} INTEGER"));
+        if (!Exists(Name + "__corro_clock_rows"))
+        {
+            ddl.AppendLine(CultureInfo.InvariantCulture, $"CREATE TABLE {Clock} (key INTEGER PRIMARY KEY, cl INTEGER, cl_db INTEGER, cl_site INTEGER, cl_seq INTEGER{cells});");
+        }
+        else
+        {
+            var existing = ClockColumns();
+            foreach (var column in Schema.ValueColumns.Where(c => !existing.Contains(c.Name + "__v")))
+            {
+                foreach (var part in new[] { V(column.Name), D(column.Name), S(column.Name), Q(column.Name) })
+                {
+                    ddl.AppendLine(CultureInfo.InvariantCulture, $"ALTER TABLE {Clock} ADD COLUMN {part} INTEGER;");
+                }
+            }
+        }
+
+        ddl.AppendLine(CultureInfo.InvariantCulture, $"DROP VIEW IF EXISTS {CellView};");
+        var parts = new List<string> { $"SELECT key, '-1' AS cid, cl AS col_version, cl_db AS db_version, cl_site AS site, cl_seq AS seq FROM {Clock} WHERE cl IS NOT NULL" };
+        parts.AddRange(Schema.ValueColumns.Select(c => $"SELECT key, {Literal(c.Name)}, {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)} FROM {Clock} WHERE {V(c.Name)} IS NOT NULL"));
+        ddl.AppendLine(CultureInfo.InvariantCulture, $"CREATE VIEW {CellView} AS {string.Join(" UNION ALL ", parts)};");
+        return ddl.ToString();
+    }
+
+    private HashSet<string> ClockColumns()
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using var stmt = NativeStatement.Prepare(_db, "SELECT name FROM pragma_table_info(?1)");
+        stmt.Bind(1, Name + "__corro_clock_rows");
+        while (stmt.Step())
+        {
+            names.Add(stmt.GetText(0));
+        }
+
+        stmt.Reset();
+        return names;
+    }
+
+    // Layout 2's clock: one row per cell, with an index by version.
+    private string Layout2Ddl()
+    {
+        const string clock = "(key INTEGER NOT NULL, cid TEXT NOT NULL, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, site INTEGER, seq INTEGER NOT NULL, PRIMARY KEY (key, cid)) WITHOUT ROWID";
         return $"""
-            CREATE TABLE IF NOT EXISTS {Pks} (key INTEGER PRIMARY KEY, {pkDefs}, UNIQUE ({pkCols}));
-            CREATE TABLE IF NOT EXISTS {Clock} {clock};
-            CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {Clock} (site, db_version);
+            CREATE TABLE IF NOT EXISTS {CellView} {clock};
+            CREATE INDEX IF NOT EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")} ON {CellView} (site, db_version);
             """;
     }
 
     /// <summary>
-    /// Steps that bring this table's clocks from layout 1 to the current one (run before
-    /// <see cref="TablesDdl"/>, in the schema transaction; nothing to do for a table new to the
-    /// database). Rows with value columns lose their causal-length-1 sentinels (cr-sqlite has none:
+    /// Steps that bring this table's clocks from layout 1 to layout 2 (run before
+    /// <see cref="MigrateFromLayout2"/>, in the schema transaction; nothing to do for a table new to
+    /// the database). Rows with value columns lose their causal-length-1 sentinels (cr-sqlite has none:
     /// the cells imply it; key-only tables keep theirs, their only clock); a table keyed by a rowid
     /// alias has its clocks re-keyed by the primary key and its key map dropped.
     /// </summary>
@@ -101,7 +153,7 @@ internal sealed class CrrTable : IDisposable
 
         if (Schema.ValueColumns.Count > 0)
         {
-            steps.Add($"DELETE FROM {Clock} WHERE cid = '-1' AND col_version = 1");
+            steps.Add($"DELETE FROM {CellView} WHERE cid = '-1' AND col_version = 1");
         }
 
         if (DirectKey && Exists(Name + "__corro_pks"))
@@ -109,15 +161,69 @@ internal sealed class CrrTable : IDisposable
             var moved = SchemaLoader.Quote(Name + "__corro_clock_layout1");
             // The triggers name the clock table; they are recreated after the migration.
             steps.Add(DropTriggers());
-            steps.Add($"ALTER TABLE {Clock} RENAME TO {moved}");
+            steps.Add($"ALTER TABLE {CellView} RENAME TO {moved}");
             steps.Add($"DROP INDEX IF EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")}");
-            steps.Add(TablesDdl());
-            steps.Add($"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT p.{SchemaLoader.Quote(PkNames[0])}, c.cid, c.col_version, c.db_version, c.site, c.seq FROM {moved} c JOIN {Pks} p ON p.key = c.key");
+            steps.Add(Layout2Ddl());
+            steps.Add($"INSERT INTO {CellView} (key, cid, col_version, db_version, site, seq) SELECT p.{SchemaLoader.Quote(PkNames[0])}, c.cid, c.col_version, c.db_version, c.site, c.seq FROM {moved} c JOIN {Pks} p ON p.key = c.key");
             steps.Add($"DROP TABLE {moved}");
             steps.Add($"DROP TABLE {Pks}");
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// Brings this table's clocks from layout 2 (one row per cell, <c>t__corro_clock</c>, indexed by
+    /// version) to layout 3 (one row per row, <c>t__corro_clock_rows</c>; the keys each version
+    /// wrote in <c>__corro_version_keys</c>), in the schema transaction; nothing to do for a table
+    /// new to the database. <paramref name="exec"/> runs (and logs) a step.
+    /// </summary>
+    public void MigrateFromLayout2(Action<string> exec)
+    {
+        if (!Exists(Name + "__corro_clock"))
+        {
+            return;
+        }
+
+        var cellsOf = string.Concat(Schema.ValueColumns.Select(c =>
+        {
+            var cid = Literal(c.Name);
+            return $", max(CASE WHEN cid = {cid} THEN col_version END), max(CASE WHEN cid = {cid} THEN db_version END), max(CASE WHEN cid = {cid} THEN site END), max(CASE WHEN cid = {cid} THEN seq END)";
+        }));
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        var cells = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)} INTEGER, {D(c.Name)} INTEGER, {S(c.Name)} INTEGER, {Q(c.Name)} INTEGER"));
+        exec(DropTriggers());
+        exec($"CREATE TABLE {Clock} (key INTEGER PRIMARY KEY, cl INTEGER, cl_db INTEGER, cl_site INTEGER, cl_seq INTEGER{cells})");
+        exec($"INSERT INTO {Clock} (key, cl, cl_db, cl_site, cl_seq{names}) SELECT key, max(CASE WHEN cid = '-1' THEN col_version END), max(CASE WHEN cid = '-1' THEN db_version END), max(CASE WHEN cid = '-1' THEN site END), max(CASE WHEN cid = '-1' THEN seq END){cellsOf} FROM {CellView} GROUP BY key");
+
+        // Each (site, version)'s keys, as one key list per version (placeholder sentinels, without
+        // an origin, belong to no version).
+        using (var read = NativeStatement.Prepare(_db, $"SELECT DISTINCT site, db_version, key FROM {CellView} WHERE site IS NOT NULL ORDER BY site, db_version, key"))
+        {
+            var keys = new List<long>();
+            (long Site, long Version)? current = null;
+            while (read.Step())
+            {
+                var at = (read.GetInt64(0), read.GetInt64(1));
+                if (current is { } c && c != at)
+                {
+                    WriteVersionKeys(c.Site, c.Version, keys);
+                    keys.Clear();
+                }
+
+                current = at;
+                keys.Add(read.GetInt64(2));
+            }
+
+            read.Reset();
+            if (current is { } last)
+            {
+                WriteVersionKeys(last.Site, last.Version, keys);
+            }
+        }
+
+        exec($"DROP INDEX IF EXISTS {SchemaLoader.Quote(Name + "__corro_clock_version")}");
+        exec($"DROP TABLE {CellView}");
     }
 
     private bool Exists(string table)
@@ -138,117 +244,137 @@ internal sealed class CrrTable : IDisposable
     private string EnsureKey(string source) => DirectKey ? string.Empty :
         $"INSERT INTO {Pks} ({string.Join(", ", PkNames.Select(SchemaLoader.Quote))}) SELECT {string.Join(", ", PkNames.Select(p => $"{source}.{SchemaLoader.Quote(p)}"))} WHERE true ON CONFLICT DO NOTHING;";
 
-    // The sentinel moves to the next odd (alive) or even (deleted) causal length, or is created at
-    // 1 or 2. When the causal length already has the wanted parity nothing is written, but a seq
-    // may be drawn: a gap, which versions tolerate (Execute only counts versions with changes).
-    //
-    // As in cr-sqlite, a row inserted into a table with value columns has no sentinel: its causal
-    // length 1 is implied by its column clocks (one clock row and index entry fewer per new row).
-    // An insert over a live row (INSERT OR REPLACE, REPLACE INTO; no delete trigger fires without
-    // recursive triggers) raises the causal length by 2 when the row has a sentinel — after a
-    // delete, in a key-only table, after a key change — and keeps it otherwise; cr-sqlite's insert
-    // trigger does the same. So the insert of a key with value columns only updates a sentinel that
-    // exists (a seek, no write for a new row).
-    private string SentinelUpsert(string source, bool alive, bool ownSentinel = true)
-    {
-        var from = DirectKey ? $"(SELECT {source}.{SchemaLoader.Quote(PkNames[0])} AS key) k WHERE true" : $"{Pks} k WHERE {Match("k", source)}";
-        if (!alive)
-        {
-            return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 2, corro_version(), 0, corro_next_seq() FROM {from} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq WHERE col_version % 2 = 1;";
-        }
+    // The triggers tell the store which keys this transaction wrote (corro_touch records the key and
+    // answers whether the write is local), so it reads back and lists only those rows: no index by
+    // version is kept per cell. A table keyed by its rowid alias does it in the trigger's WHEN (the
+    // key is NEW's or OLD's); the others after the key map has the key.
+    private string Guard(params string[] sources) =>
+        DirectKey ? string.Join(" AND ", sources.Select(s => $"corro_touch({Id}, {KeyOf(s)})")) : "corro_local()";
 
-        if (!ownSentinel)
-        {
-            return $"UPDATE {Clock} SET col_version = col_version + 1 + col_version % 2, db_version = corro_version(), site = 0, seq = corro_next_seq() WHERE key = {KeyOf(source)} AND cid = '-1';";
-        }
+    private string Touch(params string[] sources) =>
+        DirectKey ? string.Empty : string.Concat(sources.Select(s => $"SELECT corro_touch({Id}, {KeyOf(s)});\n"));
 
-        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT k.key, '-1', 1, corro_version(), 0, corro_next_seq() FROM {from} ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1 + col_version % 2, db_version = excluded.db_version, site = 0, seq = excluded.seq;";
-    }
-
-    // Every value column (or, with a condition, those for which it holds) gets col_version + 1, in
-    // one statement per row. The VALUES list is the only loop, so SQLite runs it as a co-routine in
-    // column order (seqs follow the schema's column order) instead of materialising it into a
-    // temporary b-tree; the key is a scalar subquery on NEW/OLD only, which SQLite evaluates once
-    // per statement rather than once per column.
-    private string ColumnsUpsert(string source, Func<string, string>? changed)
-    {
-        if (Schema.ValueColumns.Count == 0)
-        {
-            return string.Empty;
-        }
-
-        var rows = string.Join(", ", Schema.ValueColumns.Select(c => changed is null ? $"({Literal(c.Name)}, 1)" : $"({Literal(c.Name)}, {changed(c.Name)})"));
-        var key = KeyOf(source);
-        return $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {key}, v.column1, 1, corro_version(), 0, corro_next_seq() FROM (VALUES {rows}) v WHERE v.column2 AND {key} IS NOT NULL ON CONFLICT (key, cid) DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version, site = 0, seq = excluded.seq;\n";
-    }
-
-    // Insert of a key: causal length 1 for a new key, next odd after a delete, + 2 for a REPLACE of
-    // a live row that has a sentinel (see SentinelUpsert). Every value column gets +1.
+    // Insert of a key: causal length 1 for a new key, next odd after a delete, + 2 for a REPLACE of a
+    // live row that has a sentinel; as in cr-sqlite, a row inserted into a table with value columns
+    // has no sentinel (causal length 1 is implied by its cells), so then only a sentinel that exists
+    // is raised (a seek, no write for a new row). An insert over a live row (INSERT OR REPLACE, no
+    // delete trigger fires without recursive triggers) raises the causal length by 2 when the row
+    // has a sentinel — after a delete, in a key-only table, after a key change — and keeps it
+    // otherwise; cr-sqlite's insert trigger does the same. The sentinel draws its seq first (a gap
+    // when nothing is written, which versions tolerate), then every value column gets col_version + 1
+    // in schema order, in one upsert of the row's clock.
     private string InsertBody(string source)
     {
+        var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(SentinelUpsert(source, alive: true, ownSentinel: Schema.ValueColumns.Count == 0));
-        body.Append(ColumnsUpsert(source, null));
+        body.Append(Touch(source));
+        if (Schema.ValueColumns.Count == 0)
+        {
+            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cl, cl_db, cl_site, cl_seq) VALUES ({key}, 1, corro_version(), 0, corro_next_seq()) ON CONFLICT (key) DO UPDATE SET cl = coalesce(cl + 1 + cl % 2, 1), cl_db = excluded.cl_db, cl_site = 0, cl_seq = excluded.cl_seq;");
+            return body.ToString();
+        }
+
+        body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET cl = cl + 1 + cl % 2, cl_db = corro_version(), cl_site = 0, cl_seq = corro_next_seq() WHERE key = {key} AND cl IS NOT NULL;");
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        // The version and a block of seqs (one per column, in schema order) from two calls per row
+        // instead of two per column: OFFSET 0 keeps SQLite from flattening the subquery, which
+        // would call the functions once per use.
+        var values = string.Concat(Schema.ValueColumns.Select((_, i) => $", 1, s.v, 0, s.q + {i}"));
+        var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = coalesce({V(c.Name)}, 0) + 1, {D(c.Name)} = excluded.{D(c.Name)}, {S(c.Name)} = 0, {Q(c.Name)} = excluded.{Q(c.Name)}"));
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key{names}) SELECT {key}{values} FROM (SELECT corro_version() AS v, corro_next_seqs({Schema.ValueColumns.Count}) AS q LIMIT -1 OFFSET 0) s WHERE true ON CONFLICT (key) DO UPDATE SET {set};");
         return body.ToString();
     }
 
-    // A primary-key change: the new key gets the old key's column
-    // versions, + 1 for columns the same UPDATE changes (cr-sqlite moves the column clocks, so a
-    // moved cell keeps beating a concurrent write of lower col_version), under this version so
-    // peers that already have the old one still receive them, and a sentinel of its own; then the
-    // old key is deleted.
+    // Update without a key change: the columns whose value changed get col_version + 1, in schema
+    // order, in one upsert of the row's clock.
+    private string UpdateBody()
+    {
+        if (Schema.ValueColumns.Count == 0)
+        {
+            return "SELECT 1;\n";
+        }
+
+        var key = KeyOf("NEW");
+        var flags = string.Join(", ", Schema.ValueColumns.Select((c, i) => $"{ValueChanged(c.Name)} AS c{i}"));
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        var values = string.Concat(Schema.ValueColumns.Select((_, i) => $", CASE WHEN f.c{i} THEN 1 END, CASE WHEN f.c{i} THEN corro_version() END, CASE WHEN f.c{i} THEN 0 END, CASE WHEN f.c{i} THEN corro_next_seq() END"));
+        var any = string.Join(" OR ", Schema.ValueColumns.Select((_, i) => $"f.c{i}"));
+        var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = CASE WHEN excluded.{V(c.Name)} IS NULL THEN {V(c.Name)} ELSE coalesce({V(c.Name)}, 0) + 1 END, {D(c.Name)} = coalesce(excluded.{D(c.Name)}, {D(c.Name)}), {S(c.Name)} = CASE WHEN excluded.{V(c.Name)} IS NULL THEN {S(c.Name)} ELSE 0 END, {Q(c.Name)} = coalesce(excluded.{Q(c.Name)}, {Q(c.Name)})"));
+        var body = new StringBuilder();
+        body.Append(Touch("NEW"));
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key{names}) SELECT {key}{values} FROM (SELECT {flags}) f WHERE {any} ON CONFLICT (key) DO UPDATE SET {set};");
+        return body.ToString();
+    }
+
+    // A primary-key change: the new key gets the old key's column versions, + 1 for columns the
+    // same UPDATE changes (cr-sqlite moves the column clocks, so a moved cell keeps beating a
+    // concurrent write of lower col_version), under this version so peers that already have the
+    // old one still receive them, and a sentinel of its own; then the old key is deleted.
     private string KeyChangeBody()
     {
         var body = new StringBuilder();
         body.AppendLine(EnsureKey("NEW"));
+        body.Append(Touch("NEW", "OLD"));
         if (Schema.ValueColumns.Count > 0)
         {
-            // The VALUES list drives the loop (CROSS JOIN keeps it outer), so seqs follow the
-            // schema's column order.
-            var columns = string.Join(", ", Schema.ValueColumns.Select(c => $"({Literal(c.Name)}, {ValueChanged(c.Name)})"));
-            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) SELECT {KeyOf("NEW")}, v.column1, o.col_version + v.column2, corro_version(), 0, corro_next_seq() FROM (VALUES {columns}) v CROSS JOIN {Clock} o WHERE o.key = {KeyOf("OLD")} AND o.cid = v.column1 ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = 0, seq = excluded.seq;");
+            // Only the cells the old key has move; seqs follow the schema's column order.
+            var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+            var values = string.Concat(Schema.ValueColumns.Select(c =>
+            {
+                var has = $"o.{V(c.Name)} IS NOT NULL";
+                return $", o.{V(c.Name)} + {ValueChanged(c.Name)}, CASE WHEN {has} THEN corro_version() END, CASE WHEN {has} THEN 0 END, CASE WHEN {has} THEN corro_next_seq() END";
+            }));
+            var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = coalesce(excluded.{V(c.Name)}, {V(c.Name)}), {D(c.Name)} = coalesce(excluded.{D(c.Name)}, {D(c.Name)}), {S(c.Name)} = CASE WHEN excluded.{V(c.Name)} IS NULL THEN {S(c.Name)} ELSE 0 END, {Q(c.Name)} = coalesce(excluded.{Q(c.Name)}, {Q(c.Name)})"));
+            body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key{names}) SELECT {KeyOf("NEW")}{values} FROM {Clock} o WHERE o.key = {KeyOf("OLD")} ON CONFLICT (key) DO UPDATE SET {set};");
         }
 
         // The sentinel after the cells, as cr-sqlite's changes list them (the moved cells keep
         // older versions there): a peer creates the row from the cells and, as in cr-sqlite,
         // ignores a sentinel of the same causal length, so only this node's row has a sentinel.
-        body.AppendLine(SentinelUpsert("NEW", alive: true));
-        body.Append(DeleteBody("OLD"));
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cl, cl_db, cl_site, cl_seq) VALUES ({KeyOf("NEW")}, 1, corro_version(), 0, corro_next_seq()) ON CONFLICT (key) DO UPDATE SET cl = coalesce(cl + 1 + cl % 2, 1), cl_db = excluded.cl_db, cl_site = 0, cl_seq = excluded.cl_seq;");
+        body.Append(DeleteBody("OLD", touch: false));
         return body.ToString();
     }
 
-    // Delete: next even causal length, column clocks go.
-    private string DeleteBody(string source)
+    // Delete: next even causal length (a row without a sentinel has causal length 1), column clocks go.
+    private string DeleteBody(string source, bool touch = true)
     {
         var key = KeyOf(source);
         var body = new StringBuilder();
         body.AppendLine(EnsureKey(source));
-        body.AppendLine(SentinelUpsert(source, alive: false));
-        body.AppendLine(CultureInfo.InvariantCulture, $"DELETE FROM {Clock} WHERE key = {key} AND cid <> '-1';");
+        if (touch)
+        {
+            body.Append(Touch(source));
+        }
+
+        body.AppendLine(CultureInfo.InvariantCulture, $"INSERT INTO {Clock} (key, cl, cl_db, cl_site, cl_seq) VALUES ({key}, 2, corro_version(), 0, corro_next_seq()) ON CONFLICT (key) DO UPDATE SET cl = coalesce(cl, 1) + 1, cl_db = excluded.cl_db, cl_site = 0, cl_seq = excluded.cl_seq WHERE coalesce(cl, 1) % 2 = 1;");
+        if (Schema.ValueColumns.Count > 0)
+        {
+            body.AppendLine(CultureInfo.InvariantCulture, $"UPDATE {Clock} SET {ClearCells} WHERE key = {key} AND ({AnyCell});");
+        }
+
         return body.ToString();
     }
+
+    private string ClearCells => string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = NULL, {D(c.Name)} = NULL, {S(c.Name)} = NULL, {Q(c.Name)} = NULL"));
+
+    private string AnyCell => Schema.ValueColumns.Count == 0 ? "0" : string.Join(" OR ", Schema.ValueColumns.Select(c => $"{V(c.Name)} IS NOT NULL"));
 
     /// <summary>The triggers (dropped and recreated at every start, so they follow added columns).</summary>
     public string TriggersDdl()
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
-        var update = ColumnsUpsert("NEW", ValueChanged);
-        if (update.Length == 0)
-        {
-            update = "SELECT 1;\n";
-        }
-
         return $"""
             {DropTriggers()}
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN corro_local() BEGIN
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {Guard("NEW")} BEGIN
             {InsertBody("NEW")}END;
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND NOT ({pkChanged}) BEGIN
-            {update}END;
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update_pk")} AFTER UPDATE ON {Quoted} WHEN corro_local() AND ({pkChanged}) BEGIN
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW")} AND NOT ({pkChanged}) BEGIN
+            {UpdateBody()}END;
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "update_pk")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW", "OLD")} AND ({pkChanged}) BEGIN
             {KeyChangeBody()}END;
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "delete")} AFTER DELETE ON {Quoted} WHEN corro_local() BEGIN
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "delete")} AFTER DELETE ON {Quoted} WHEN {Guard("OLD")} BEGIN
             {DeleteBody("OLD")}END;
             """;
     }
@@ -273,7 +399,21 @@ internal sealed class CrrTable : IDisposable
 
     private static readonly string[] TriggerKinds = ["insert", "update", "update_pk", "delete"];
 
+    /// <summary>True when <paramref name="name"/> is one of the CRR triggers' names.</summary>
+    public static bool IsTriggerName(string name) =>
+        TriggerKinds.Any(t => name.EndsWith("__corro_" + t, StringComparison.Ordinal));
+
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    // The clock columns of a value column: col_version, db_version, site ordinal, seq. Distinct
+    // names always differ in these (same suffix length, different suffixes).
+    private static string V(string column) => SchemaLoader.Quote(column + "__v");
+
+    private static string D(string column) => SchemaLoader.Quote(column + "__d");
+
+    private static string S(string column) => SchemaLoader.Quote(column + "__s");
+
+    private static string Q(string column) => SchemaLoader.Quote(column + "__q");
 
     private string PkWhere(int firstIndex) =>
         string.Join(" AND ", PkNames.Select((p, i) => $"{SchemaLoader.Quote(p)} IS ?{firstIndex + i}"));
@@ -345,13 +485,11 @@ internal sealed class CrrTable : IDisposable
     /// <summary>
     /// The row's sentinel clock; when it has none but has a clock for a value column (its causal
     /// length is then 1, implied by its cells) <paramref name="noSentinel"/>; null when the row has
-    /// no clocks at all. One statement (two seeks at most) instead of a sentinel lookup and a
-    /// cell lookup.
+    /// no clocks at all. One seek.
     /// </summary>
     public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectRowClock(long key, (long ColVersion, long DbVersion, long? Site, long Seq) noSentinel)
     {
-        // A compound's LIMIT applies to the whole: the second part runs only when the first found no sentinel.
-        var stmt = Lazy(ref _hasCells, () => $"SELECT 1, col_version, db_version, site, seq FROM {Clock} WHERE key = ?1 AND cid = '-1' UNION ALL SELECT 0, 0, 0, NULL, 0 FROM (SELECT 1 FROM {Clock} WHERE key = ?1 AND cid <> '-1' LIMIT 1) LIMIT 1");
+        var stmt = Lazy(ref _hasCells, () => $"SELECT cl, cl_db, cl_site, cl_seq, {AnyCell} FROM {Clock} WHERE key = ?1");
         stmt.Bind(1, key);
         try
         {
@@ -360,7 +498,12 @@ internal sealed class CrrTable : IDisposable
                 return null;
             }
 
-            return stmt.GetInt64(0) == 0 ? noSentinel : (stmt.GetInt64(1), stmt.GetInt64(2), stmt.IsNull(3) ? null : stmt.GetInt64(3), stmt.GetInt64(4));
+            if (stmt.IsNull(0))
+            {
+                return stmt.GetInt64(4) != 0 ? noSentinel : null;
+            }
+
+            return (stmt.GetInt64(0), stmt.GetInt64(1), stmt.IsNull(2) ? null : stmt.GetInt64(2), stmt.GetInt64(3));
         }
         finally
         {
@@ -368,14 +511,31 @@ internal sealed class CrrTable : IDisposable
         }
     }
 
+    private NativeStatement[]? _selectClock;
+    private NativeStatement[]? _upsertClock;
+
+    private NativeStatement ClockStatement(ref NativeStatement[]? slots, int column, Func<string, string, string, string, string> sql)
+    {
+        slots ??= new NativeStatement[Schema.ValueColumns.Count + 1];
+        ref var slot = ref slots[column + 1];
+        if (slot is null)
+        {
+            slot = column == SentinelColumn
+                ? NativeStatement.Prepare(_db, sql("cl", "cl_db", "cl_site", "cl_seq"))
+                : NativeStatement.Prepare(_db, sql(V(Schema.ValueColumns[column].Name), D(Schema.ValueColumns[column].Name), S(Schema.ValueColumns[column].Name), Q(Schema.ValueColumns[column].Name)));
+        }
+
+        return slot;
+    }
+
     /// <summary>The clock of one cell: (col_version, db_version, site ordinal or null, seq), or null when absent.</summary>
     public (long ColVersion, long DbVersion, long? Site, long Seq)? SelectClock(long key, int column)
     {
-        var stmt = Lazy(ref _selectClock, () => $"SELECT col_version, db_version, site, seq FROM {Clock} WHERE key = ?1 AND cid = ?2");
-        stmt.Bind(1, key).BindText(2, column == SentinelColumn ? "-1"u8 : CidUtf8[column]);
+        var stmt = ClockStatement(ref _selectClock, column, (v, d, s, q) => $"SELECT {v}, {d}, {s}, {q} FROM {Clock} WHERE key = ?1");
+        stmt.Bind(1, key);
         try
         {
-            if (!stmt.Step())
+            if (!stmt.Step() || stmt.IsNull(0))
             {
                 return null;
             }
@@ -391,25 +551,29 @@ internal sealed class CrrTable : IDisposable
     /// <summary>Writes the clock of a cell: <paramref name="column"/> is a value column's index, or -1 for the sentinel.</summary>
     public void UpsertClock(long key, int column, long colVersion, long dbVersion, long? site, long seq)
     {
-        var stmt = Lazy(ref _upsertClock, () => $"INSERT INTO {Clock} (key, cid, col_version, db_version, site, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key, cid) DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version, site = excluded.site, seq = excluded.seq");
-        // The cid from its cached UTF-8 bytes: no string transcoding per merged cell.
-        stmt.Bind(1, key).BindText(2, column == SentinelColumn ? "-1"u8 : CidUtf8[column]).Bind(3, colVersion).Bind(4, dbVersion);
+        var stmt = ClockStatement(ref _upsertClock, column, (v, d, s, q) => $"INSERT INTO {Clock} (key, {v}, {d}, {s}, {q}) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET {v} = excluded.{v}, {d} = excluded.{d}, {s} = excluded.{s}, {q} = excluded.{q}");
+        stmt.Bind(1, key).Bind(2, colVersion).Bind(3, dbVersion);
         if (site is { } s)
         {
-            stmt.Bind(5, s);
+            stmt.Bind(4, s);
         }
         else
         {
-            stmt.BindNull(5);
+            stmt.BindNull(4);
         }
 
-        stmt.Bind(6, seq);
+        stmt.Bind(5, seq);
         stmt.Run();
     }
 
     public void DeleteColumnClocks(long key)
     {
-        var stmt = Lazy(ref _deleteColumnClocks, () => $"DELETE FROM {Clock} WHERE key = ?1 AND cid <> '-1'");
+        if (Schema.ValueColumns.Count == 0)
+        {
+            return;
+        }
+
+        var stmt = Lazy(ref _deleteColumnClocks, () => $"UPDATE {Clock} SET {ClearCells} WHERE key = ?1");
         stmt.Bind(1, key);
         stmt.Run();
     }
@@ -526,99 +690,140 @@ internal sealed class CrrTable : IDisposable
     }
 
     /// <summary>
+    /// Records that (site, version) wrote cells of these keys (one row of
+    /// <c>__corro_version_keys</c>; <see cref="CollectVersion"/> reads them back).
+    /// </summary>
+    public void WriteVersionKeys(long site, long version, IReadOnlyList<long> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var blob = new byte[keys.Count * 8];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(blob.AsSpan(i * 8), keys[i]);
+        }
+
+        var stmt = Lazy(ref _writeKeys, () => "INSERT INTO __corro_version_keys (site, db_version, tbl, part, keys) VALUES (?1, ?2, ?3, (SELECT coalesce(max(part) + 1, 0) FROM __corro_version_keys WHERE site = ?1 AND db_version = ?2 AND tbl = ?3), ?4)");
+        stmt.Bind(1, site).Bind(2, version).Bind(3, Name).BindBlob(4, blob).Run();
+    }
+
+    /// <summary>
     /// The cells this table holds for (site, version), with current values and the row's causal
-    /// length; appended to <paramref name="into"/> (unsorted across tables).
+    /// length; appended to <paramref name="into"/> (unsorted across tables). The rows are those the
+    /// version's key lists name.
     /// </summary>
     public void CollectVersion(long site, long version, ActorId actor, List<Change> into)
     {
-        // The version index yields a row's cells together (ordered by key), so the row (key values,
-        // causal length, current values) is read once per row rather than joined once per cell.
-        var cells = Lazy(ref _versionCells, () => $"SELECT key, cid, col_version, db_version, seq FROM {Clock} WHERE site = ?1 AND db_version = ?2");
-        var row = Lazy(ref _versionRow, () =>
-        {
-            var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
-            var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
-            var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
-            return DirectKey
-                ? $"SELECT coalesce(s.col_version, 1), p.key{values} FROM (SELECT ?1 AS key) p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON t.{SchemaLoader.Quote(PkNames[0])} = p.key"
-                : $"SELECT coalesce(s.col_version, 1), {pkSelect}{values} FROM {Pks} p LEFT JOIN {Clock} s ON s.key = p.key AND s.cid = '-1' LEFT JOIN {Quoted} t ON {join} WHERE p.key = ?1";
-        });
-        var firstValue = 1 + PkNames.Count;
-        cells.Bind(1, site).Bind(2, version);
-        long? current = null;
-        var found = false;
-        SqlValue[] pk = [];
-        long cl = 0;
+        var read = Lazy(ref _readKeys, () => "SELECT keys FROM __corro_version_keys WHERE site = ?1 AND db_version = ?2 AND tbl = ?3");
+        read.Bind(1, site).Bind(2, version).Bind(3, Name);
+        var keys = new List<long>();
         try
         {
-            while (cells.Step())
+            while (read.Step())
             {
-                var key = cells.GetInt64(0);
-                if (key != current)
+                var blob = read.GetUtf8(0);
+                for (var i = 0; i + 8 <= blob.Length; i += 8)
                 {
-                    row.Reset();
-                    current = key;
-                    row.Bind(1, key);
-                    found = row.Step();
-                    if (found)
-                    {
-                        cl = row.GetInt64(0);
-                        pk = new SqlValue[PkNames.Count];
-                        for (var i = 0; i < pk.Length; i++)
-                        {
-                            pk[i] = row.GetValue(1 + i);
-                        }
-                    }
+                    keys.Add(BinaryPrimitives.ReadInt64BigEndian(blob[i..]));
                 }
-
-                if (!found)
-                {
-                    continue;
-                }
-
-                var column = ColumnIndex(cells.GetUtf8(1));
-                var (cid, value) = column switch
-                {
-                    SentinelColumn => (Change.SentinelCid, SqlValue.Null),
-                    UnknownColumn => (cells.GetText(1), SqlValue.Null),
-                    _ => (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column)),
-                };
-                into.Add(new Change(Name, pk, cid, value, cells.GetInt64(2), cells.GetInt64(3), actor, cl, cells.GetInt64(4)));
             }
         }
         finally
         {
-            cells.Reset();
-            row.Reset();
+            read.Reset();
         }
+
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        keys.Sort();
+        CollectKeys(keys, site, version, actor, into, null);
     }
 
-    /// <summary>The value columns' names as UTF-8, by index.</summary>
-    private byte[][] CidUtf8 => _cidUtf8 ??= Schema.ValueColumns.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
+    /// <summary>
+    /// The cells of (site, version) in the rows of <paramref name="keys"/> (sorted; duplicates are
+    /// skipped), appended to <paramref name="into"/>; the keys that had one go to
+    /// <paramref name="withCells"/>.
+    /// </summary>
+    public void CollectKeys(List<long> keys, long site, long version, ActorId actor, List<Change> into, List<long>? withCells)
+    {
+        // One statement per row: its clock, its key values and its current values.
+        var row = Lazy(ref _versionRow, () =>
+        {
+            var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
+            var clocks = string.Concat(Schema.ValueColumns.Select(c => $", c.{V(c.Name)}, c.{D(c.Name)}, c.{S(c.Name)}, c.{Q(c.Name)}"));
+            var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
+            var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
+            return DirectKey
+                ? $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, c.key{values} FROM {Clock} c LEFT JOIN {Quoted} t ON t.{SchemaLoader.Quote(PkNames[0])} = c.key WHERE c.key = ?1"
+                : $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, {pkSelect}{values} FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Quoted} t ON {join} WHERE c.key = ?1";
+        });
+        var columns = Schema.ValueColumns.Count;
+        var firstPk = 4 + 4 * columns;
+        var firstValue = firstPk + PkNames.Count;
+        long? previous = null;
+        foreach (var key in keys)
+        {
+            if (key == previous)
+            {
+                continue;
+            }
+
+            previous = key;
+            row.Bind(1, key);
+            try
+            {
+                if (!row.Step())
+                {
+                    continue;
+                }
+
+                SqlValue[]? pk = null;
+                var rowCl = row.IsNull(0) ? 1 : row.GetInt64(0);
+                var found = false;
+                for (var column = -1; column < columns; column++)
+                {
+                    var at = 4 + 4 * column;
+                    if (row.IsNull(at) || row.IsNull(at + 2) || row.GetInt64(at + 2) != site || row.GetInt64(at + 1) != version)
+                    {
+                        continue;
+                    }
+
+                    if (pk is null)
+                    {
+                        pk = new SqlValue[PkNames.Count];
+                        for (var i = 0; i < pk.Length; i++)
+                        {
+                            pk[i] = row.GetValue(firstPk + i);
+                        }
+                    }
+
+                    found = true;
+                    var (cid, value) = column == SentinelColumn
+                        ? (Change.SentinelCid, SqlValue.Null)
+                        : (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column));
+                    into.Add(new Change(Name, pk, cid, value, row.GetInt64(at), version, actor, rowCl, row.GetInt64(at + 3)));
+                }
+
+                if (found)
+                {
+                    withCells?.Add(key);
+                }
+            }
+            finally
+            {
+                row.Reset();
+            }
+        }
+    }
 
     /// <summary>The column index of the sentinel in <see cref="UpsertClock"/>.</summary>
     public const int SentinelColumn = -1;
-    private const int UnknownColumn = -2;
-
-    /// <summary>The value column a clock cid names (compared as UTF-8, without decoding a string).</summary>
-    private int ColumnIndex(ReadOnlySpan<byte> cid)
-    {
-        if (cid.SequenceEqual("-1"u8))
-        {
-            return SentinelColumn;
-        }
-
-        var names = CidUtf8;
-        for (var i = 0; i < names.Length; i++)
-        {
-            if (cid.SequenceEqual(names[i]))
-            {
-                return i;
-            }
-        }
-
-        return UnknownColumn;
-    }
 
     public void Dispose()
     {
@@ -627,15 +832,19 @@ internal sealed class CrrTable : IDisposable
             stmt.Dispose();
         }
 
+        foreach (var stmt in (_selectClock ?? []).Concat(_upsertClock ?? []))
+        {
+            stmt?.Dispose();
+        }
+
         _findKey?.Dispose();
         _insertKey?.Dispose();
-        _selectClock?.Dispose();
         _hasCells?.Dispose();
-        _upsertClock?.Dispose();
         _deleteColumnClocks?.Dispose();
         _deleteRow?.Dispose();
         _insertRow?.Dispose();
-        _versionCells?.Dispose();
         _versionRow?.Dispose();
+        _writeKeys?.Dispose();
+        _readKeys?.Dispose();
     }
 }

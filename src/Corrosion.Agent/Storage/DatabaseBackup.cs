@@ -231,6 +231,38 @@ public static class DatabaseBackup
             command.ExecuteNonQuery();
         }
 
+        // Clock layout 3: one clock row per row, a site column per cell (c__s) and the sentinel's
+        // (cl_site); the keys per version are kept by site too.
+        var rowClocks = new List<(string Table, List<string> Sites)>();
+        command.CommandText = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name GLOB '*__corro_clock_rows' AND (p.name = 'cl_site' OR p.name GLOB '*__s')";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var table = reader.GetString(0);
+                if (rowClocks.Count == 0 || rowClocks[^1].Table != table)
+                {
+                    rowClocks.Add((table, new List<string>()));
+                }
+
+                rowClocks[^1].Sites.Add(reader.GetString(1));
+            }
+        }
+
+        foreach (var (table, sites) in rowClocks)
+        {
+            var set = string.Join(", ", sites.Select(c => $"{SchemaLoader.Quote(c)} = CASE WHEN {SchemaLoader.Quote(c)} = 0 THEN $ordinal ELSE {SchemaLoader.Quote(c)} END"));
+            command.CommandText = $"UPDATE {SchemaLoader.Quote(table)} SET {set}";
+            command.ExecuteNonQuery();
+        }
+
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__corro_version_keys'";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            command.CommandText = "UPDATE __corro_version_keys SET site = $ordinal WHERE site = 0";
+            command.ExecuteNonQuery();
+        }
+
         // The node's own versions are implied by __corro_versions; as another actor's, they are written down as applied.
         command.CommandText = "SELECT coalesce(max(version), 0) FROM __corro_versions WHERE site_id = $site";
         var version = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);

@@ -6,7 +6,10 @@ namespace Corrosion.Agent.Tests.Storage;
 /// <summary>
 /// Opening a database written by clock layout 1 (Fixtures/layout1.db, made by commit e8f18de's
 /// store: inserts, an update, a delete, a delete-and-reinsert, a key change, a key-only table and
-/// a merged remote version) migrates it on start to the current layout, keeping every cell clock.
+/// a merged remote version) or layout 2 (Fixtures/layout2.db, made by commit 5ad4514's store: the
+/// same kinds of writes, partly superseded and cleared versions, merged remote versions, a gap and
+/// a partly received version; with what that store served for sync and its snapshot beside it)
+/// migrates it on start to the current layout, keeping every cell clock.
 /// </summary>
 public class ClockLayoutMigrationTests
 {
@@ -52,6 +55,88 @@ public class ClockLayoutMigrationTests
         return lines;
 
         static string Line(SqlValue[] row) => string.Join("|", row.Select(v => v.Kind == SqlValueKind.Text ? v.AsText : v.ToString()));
+    }
+
+    private static StoreOptions CopyOfLayout2(StoreBuilder builder)
+    {
+        var dir = Path.Combine(builder.Root, "migrated2");
+        Directory.CreateDirectory(dir);
+        File.Copy(Fixture("layout2.db"), Path.Combine(dir, "corrosion.db"));
+        // As the fixture was written: chunks of at most 2 changes.
+        return new StoreOptions(Path.Combine(dir, "corrosion.db"), [Fixture("layout1.schema.sql")], Synchronous: "OFF", ReadPoolSize: 1, MaxChangesPerChunk: 2);
+    }
+
+    [Fact]
+    public void A_layout_2_database_is_migrated_on_start_keeping_data_clocks_and_what_it_serves_for_sync()
+    {
+        using var builder = new StoreBuilder();
+        var options = CopyOfLayout2(builder);
+        using var store = builder.Open(options);
+
+        Assert.Equal(CrdtStore.CurrentClockLayout, store.Scalar("SELECT value FROM __corro_meta WHERE key = 'clock_layout'").AsInteger);
+        Assert.Equal(0, store.Scalar("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name GLOB '*__corro_clock*' AND name NOT GLOB '*__corro_clock_rows'").AsInteger);
+        Assert.Equal(File.ReadAllLines(Fixture("layout2.snapshot.txt")), store.Snapshot());
+        Assert.Equal(File.ReadAllLines(Fixture("layout2.sync.txt")), store.SyncDump());
+        Assert.Equal(10, store.CurrentVersion);
+    }
+
+    [Fact]
+    public void A_migrated_layout_2_database_keeps_writing_merging_and_serving_sync()
+    {
+        using var builder = new StoreBuilder().WithSchema(File.ReadAllText(Fixture("layout1.schema.sql")));
+        var store = builder.Open(CopyOfLayout2(builder));
+        var peer = builder.Build("peer");
+        peer.Apply(store.AllChanges());
+        Assert.Equal(store.Snapshot(), peer.Snapshot());
+
+        var write = store.Exec("UPDATE items SET name = 'eins' WHERE id = 1");
+        Assert.Equal(11, write.Version);
+        var change = Assert.Single(Assert.Single(write.Changesets).Changes);
+        Assert.Equal((1L, "name", 3L), (change.Pk[0].AsInteger, change.Cid, change.ColVersion));
+        store.Exec("DELETE FROM pairs WHERE a = 'x'");
+        store.Exec("INSERT OR REPLACE INTO tags (tag) VALUES ('blue')");
+        peer.Exec("UPDATE items SET qty = 42 WHERE id = 3");
+        peer.Apply(store.AllChanges());
+        store.Apply(peer.AllChanges());
+        Assert.Equal(store.Snapshot(), peer.Snapshot());
+        Assert.Equal(42, store.Scalar("SELECT qty FROM items WHERE id = 3").AsInteger);
+        // Both serve the same changes for every version both have (chunked differently).
+        Assert.Equal(ServedChanges(store, peer.GetSyncState().Heads), ServedChanges(peer, peer.GetSyncState().Heads));
+    }
+
+    private static List<string> ServedChanges(CrdtStore store, IReadOnlyDictionary<ActorId, long> heads)
+    {
+        var lines = new List<string>();
+        foreach (var (actor, head) in heads)
+        {
+            foreach (var changeset in store.ChangesFor(actor, new VersionRange(1, head)))
+            {
+                lines.AddRange(changeset is ChangesetFull full
+                    ? full.Changes.Select(c => $"{actor} v{full.Version} {c.Table} ({string.Join(",", c.Pk.Select(v => v.ToString()))}) {c.Cid}={c.Value} col {c.ColVersion} db {c.DbVersion} site {c.SiteId} cl {c.Cl} seq {c.Seq}")
+                    : []);
+            }
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    [Fact]
+    public void Reopening_a_migrated_layout_2_database_changes_nothing()
+    {
+        using var builder = new StoreBuilder();
+        var options = CopyOfLayout2(builder);
+        List<string> first;
+        List<string> sync;
+        using (var store = CrdtStore.Open(options))
+        {
+            first = store.Snapshot();
+            sync = store.SyncDump();
+        }
+
+        using var again = builder.Open(options);
+        Assert.Equal(first, again.Snapshot());
+        Assert.Equal(sync, again.SyncDump());
     }
 
     [Fact]

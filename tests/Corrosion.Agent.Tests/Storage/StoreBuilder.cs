@@ -119,4 +119,43 @@ internal static class StoreTestExtensions
         lines.Sort(StringComparer.Ordinal);
         return lines;
     }
+
+    /// <summary>
+    /// What the store serves for sync, as comparable text: its sync state (heads, gaps, partial
+    /// needs) and every changeset <see cref="AllChanges"/> returns, change by change.
+    /// </summary>
+    public static List<string> SyncDump(this CrdtStore store)
+    {
+        var state = store.GetSyncState();
+        var lines = new List<string>();
+        foreach (var (actor, head) in state.Heads.OrderBy(h => h.Key.ToString(), StringComparer.Ordinal))
+        {
+            lines.Add($"head {actor} {head}");
+            if (state.Needs.TryGetValue(actor, out var needs))
+            {
+                lines.AddRange(needs.Select(n => $"need {actor} {n.Start}..{n.End}"));
+            }
+
+            if (state.PartialNeeds.TryGetValue(actor, out var partial))
+            {
+                lines.AddRange(partial.OrderBy(p => p.Key).Select(p => $"partial {actor} v{p.Key} {string.Join(",", p.Value.Select(s => $"{s.Start}..{s.End}"))}"));
+            }
+
+            foreach (var changeset in store.ChangesFor(actor, new VersionRange(1, head)))
+            {
+                switch (changeset)
+                {
+                    case ChangesetEmpty empty:
+                        lines.Add($"empty {actor} {empty.Versions.Start}..{empty.Versions.End}");
+                        break;
+                    case ChangesetFull full:
+                        lines.Add($"full {actor} v{full.Version} seqs {full.Seqs.Start}..{full.Seqs.End} last {full.LastSeq} ts {full.Timestamp}");
+                        lines.AddRange(full.Changes.Select(c => $"  {c.Table} ({string.Join(",", c.Pk.Select(v => v.ToString()))}) {c.Cid}={c.Value} col {c.ColVersion} db {c.DbVersion} site {c.SiteId} cl {c.Cl} seq {c.Seq}"));
+                        break;
+                }
+            }
+        }
+
+        return lines;
+    }
 }

@@ -4,7 +4,8 @@ namespace Corrosion.Chaos.Checking;
 
 /// <summary>
 /// The one place that knows how the store lays out its clock metadata, so a change of layout is
-/// adapted here alone. Today (clock layout 2, src/Corrosion.Agent/Storage/CrrTable.cs): per table
+/// adapted here alone. Today (clock layout 3, src/Corrosion.Agent/Storage/CrrTable.cs): per table
+/// one clock row per row in <c>t__corro_clock_rows</c>, read here through its per-cell view
 /// <c>t__corro_clock(key, cid, col_version, db_version, site, seq)</c> with <c>key</c> an index
 /// into the node-local key map <c>t__corro_pks</c> — or, for a table keyed by a rowid alias, the
 /// primary key itself (no key map) — and <c>site</c> an ordinal into the node-local
