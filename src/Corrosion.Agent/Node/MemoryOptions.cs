@@ -22,8 +22,12 @@ public sealed record MemoryOptions
     /// <summary>Default time between looks during a burst, for the quiet that ends it.</summary>
     public static readonly TimeSpan DefaultQuietCheckInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>Default: unmap the executable's and libraries' unmodified pages at each reclaim.</summary>
-    public const bool DefaultReleaseImagePages = true;
+    /// <summary>
+    /// Default: keep the executable's and libraries' pages mapped. Unmapping them lowers the process's RSS figure but
+    /// frees no memory of the host (the pages stay in the page cache, which a cgroup's usage also counts), and every
+    /// page touched again costs a minor fault: so it is opt-in, for hosts that police a process's RSS.
+    /// </summary>
+    public const bool DefaultReleaseImagePages = false;
 
     /// <summary>Give memory back after a burst (false: only glibc's free pages, every check).</summary>
     public bool Reclaim { get; init; } = DefaultReclaim;
