@@ -218,30 +218,8 @@ public sealed class NativeAgentTests(NativeCli cli, ITestOutputHelper output) : 
         return await reader.ReadLineAsync(cts.Token);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string executable, params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Deadline);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string executable, params string[] args) =>
+        ChildProcess.RunAsync(Deadline, executable, args);
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
