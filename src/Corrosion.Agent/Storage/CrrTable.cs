@@ -753,20 +753,51 @@ internal sealed class CrrTable : IDisposable
     /// </summary>
     public void CollectKeys(List<long> keys, long site, long version, ActorId actor, List<Change> into, List<long>? withCells)
     {
-        // One statement per row: its clock, its key values and its current values.
-        var row = Lazy(ref _versionRow, () =>
+        if (keys.Count == 0)
         {
-            var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
-            var clocks = string.Concat(Schema.ValueColumns.Select(c => $", c.{V(c.Name)}, c.{D(c.Name)}, c.{S(c.Name)}, c.{Q(c.Name)}"));
-            var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
-            var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
-            return DirectKey
-                ? $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, c.key{values} FROM {Clock} c LEFT JOIN {Quoted} t ON t.{SchemaLoader.Quote(PkNames[0])} = c.key WHERE c.key = ?1"
-                : $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, {pkSelect}{values} FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Quoted} t ON {join} WHERE c.key = ?1";
-        });
-        var columns = Schema.ValueColumns.Count;
-        var firstPk = 4 + 4 * columns;
-        var firstValue = firstPk + PkNames.Count;
+            return;
+        }
+
+        // Dense keys (a bulk insert's, typically) are read with one range scan instead of one
+        // bind-step-reset per row; the rows of the range not in the list are skipped.
+        var distinct = 1;
+        for (var i = 1; i < keys.Count; i++)
+        {
+            distinct += keys[i] != keys[i - 1] ? 1 : 0;
+        }
+
+        var (low, high) = (keys[0], keys[^1]);
+        if (distinct >= RangeReadMinimum && (ulong)(high - low) < 2UL * (ulong)distinct)
+        {
+            var range = Lazy(ref _versionRange, () => VersionRowSql("c.key BETWEEN ?1 AND ?2 ORDER BY c.key"));
+            range.Bind(1, low).Bind(2, high);
+            try
+            {
+                var next = 0;
+                while (range.Step())
+                {
+                    var key = range.GetInt64(KeyColumn);
+                    while (next < keys.Count && keys[next] < key)
+                    {
+                        next++;
+                    }
+
+                    if (next < keys.Count && keys[next] == key)
+                    {
+                        ReadVersionRow(range, key, site, version, actor, into, withCells);
+                    }
+                }
+            }
+            finally
+            {
+                range.Reset();
+            }
+
+            return;
+        }
+
+        // One statement per row: its clock, its key values and its current values.
+        var row = Lazy(ref _versionRow, () => VersionRowSql("c.key = ?1"));
         long? previous = null;
         foreach (var key in keys)
         {
@@ -779,47 +810,73 @@ internal sealed class CrrTable : IDisposable
             row.Bind(1, key);
             try
             {
-                if (!row.Step())
+                if (row.Step())
                 {
-                    continue;
-                }
-
-                SqlValue[]? pk = null;
-                var rowCl = row.IsNull(0) ? 1 : row.GetInt64(0);
-                var found = false;
-                for (var column = -1; column < columns; column++)
-                {
-                    var at = 4 + 4 * column;
-                    if (row.IsNull(at) || row.IsNull(at + 2) || row.GetInt64(at + 2) != site || row.GetInt64(at + 1) != version)
-                    {
-                        continue;
-                    }
-
-                    if (pk is null)
-                    {
-                        pk = new SqlValue[PkNames.Count];
-                        for (var i = 0; i < pk.Length; i++)
-                        {
-                            pk[i] = row.GetValue(firstPk + i);
-                        }
-                    }
-
-                    found = true;
-                    var (cid, value) = column == SentinelColumn
-                        ? (Change.SentinelCid, SqlValue.Null)
-                        : (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column));
-                    into.Add(new Change(Name, pk, cid, value, row.GetInt64(at), version, actor, rowCl, row.GetInt64(at + 3)));
-                }
-
-                if (found)
-                {
-                    withCells?.Add(key);
+                    ReadVersionRow(row, key, site, version, actor, into, withCells);
                 }
             }
             finally
             {
                 row.Reset();
             }
+        }
+    }
+
+    // Below this many keys a range scan saves nothing over the per-row statement.
+    private const int RangeReadMinimum = 4;
+
+    private NativeStatement? _versionRange;
+
+    // The clock key's column in VersionRowSql's rows: after the sentinel's and each cell's four clock columns.
+    private int KeyColumn => 4 + 4 * Schema.ValueColumns.Count + PkNames.Count + Schema.ValueColumns.Count;
+
+    private string VersionRowSql(string where)
+    {
+        var pkSelect = string.Join(", ", PkNames.Select(p => "p." + SchemaLoader.Quote(p)));
+        var clocks = string.Concat(Schema.ValueColumns.Select(c => $", c.{V(c.Name)}, c.{D(c.Name)}, c.{S(c.Name)}, c.{Q(c.Name)}"));
+        var values = string.Concat(Schema.ValueColumns.Select(col => ", t." + SchemaLoader.Quote(col.Name)));
+        var join = string.Join(" AND ", PkNames.Select(p => $"t.{SchemaLoader.Quote(p)} = p.{SchemaLoader.Quote(p)}"));
+        return DirectKey
+            ? $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, c.key{values}, c.key FROM {Clock} c LEFT JOIN {Quoted} t ON t.{SchemaLoader.Quote(PkNames[0])} = c.key WHERE {where}"
+            : $"SELECT c.cl, c.cl_db, c.cl_site, c.cl_seq{clocks}, {pkSelect}{values}, c.key FROM {Clock} c JOIN {Pks} p ON p.key = c.key LEFT JOIN {Quoted} t ON {join} WHERE {where}";
+    }
+
+    /// <summary>The cells of (site, version) in the current row of <paramref name="row"/> (a <see cref="VersionRowSql"/> statement).</summary>
+    private void ReadVersionRow(NativeStatement row, long key, long site, long version, ActorId actor, List<Change> into, List<long>? withCells)
+    {
+        var columns = Schema.ValueColumns.Count;
+        var firstPk = 4 + 4 * columns;
+        var firstValue = firstPk + PkNames.Count;
+        SqlValue[]? pk = null;
+        var rowCl = row.IsNull(0) ? 1 : row.GetInt64(0);
+        var found = false;
+        for (var column = -1; column < columns; column++)
+        {
+            var at = 4 + 4 * column;
+            if (row.IsNull(at) || row.IsNull(at + 2) || row.GetInt64(at + 2) != site || row.GetInt64(at + 1) != version)
+            {
+                continue;
+            }
+
+            if (pk is null)
+            {
+                pk = new SqlValue[PkNames.Count];
+                for (var i = 0; i < pk.Length; i++)
+                {
+                    pk[i] = row.GetValue(firstPk + i);
+                }
+            }
+
+            found = true;
+            var (cid, value) = column == SentinelColumn
+                ? (Change.SentinelCid, SqlValue.Null)
+                : (Schema.ValueColumns[column].Name, row.GetValue(firstValue + column));
+            into.Add(new Change(Name, pk, cid, value, row.GetInt64(at), version, actor, rowCl, row.GetInt64(at + 3)));
+        }
+
+        if (found)
+        {
+            withCells?.Add(key);
         }
     }
 
@@ -845,6 +902,7 @@ internal sealed class CrrTable : IDisposable
         _deleteRow?.Dispose();
         _insertRow?.Dispose();
         _versionRow?.Dispose();
+        _versionRange?.Dispose();
         _writeKeys?.Dispose();
         _readKeys?.Dispose();
     }
