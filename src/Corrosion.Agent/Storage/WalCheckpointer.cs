@@ -39,7 +39,7 @@ internal sealed partial class WalCheckpointer : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Checkpoints this checkpointer completed (tests).</summary>
+    /// <summary>Checkpoints this checkpointer ran that copied frames into the database (tests).</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
 
     /// <summary>
@@ -59,6 +59,20 @@ internal sealed partial class WalCheckpointer : IDisposable
         {
             connection?.Dispose();
             Log.HookUnavailable(logger, $"cannot open a checkpoint connection (code {opened})");
+            return null;
+        }
+
+        try
+        {
+            // A connection that has never read the database has not opened its WAL yet, and SQLite's
+            // checkpoint on such a connection returns OK having done nothing (the WAL then grows
+            // without bound). Reading the header once opens it.
+            NativeStatement.Exec(connection, "PRAGMA schema_version");
+        }
+        catch (SqlException e)
+        {
+            connection.Dispose();
+            Log.HookUnavailable(logger, $"cannot read the database on the checkpoint connection ({e.Message})");
             return null;
         }
 
@@ -115,8 +129,8 @@ internal sealed partial class WalCheckpointer : IDisposable
                     return;
                 }
 
-                var rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointPassive, out _, out _);
-                if (rc == raw.SQLITE_OK)
+                var rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointPassive, out _, out var copied);
+                if (rc == raw.SQLITE_OK && copied > 0)
                 {
                     Interlocked.Increment(ref _checkpoints);
                 }
