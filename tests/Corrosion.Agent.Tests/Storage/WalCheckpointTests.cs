@@ -52,6 +52,49 @@ public class WalCheckpointTests
     }
 
     [Fact]
+    public async Task A_wal_that_outgrew_the_passive_passes_starts_over_after_a_restart_checkpoint()
+    {
+        using var builder = new StoreBuilder();
+        var options = builder.Options("a") with { CheckpointPages = 20 };
+        var store = builder.Open(options);
+        Write(store, 0, 20);
+
+        // A reader pinned at an old snapshot keeps every pass from reaching the WAL's end, as a writer
+        // committing during each pass would: the WAL grows past 4x the threshold.
+        using (var reader = new SqliteConnection($"Data Source={options.Path};Pooling=False"))
+        {
+            reader.Open();
+            using var snapshot = reader.BeginTransaction(deferred: true);
+            using (var read = reader.CreateCommand())
+            {
+                read.CommandText = "SELECT count(*) FROM items";
+                Assert.Equal(20L, (long)read.ExecuteScalar()!);
+            }
+
+            Write(store, 20, 100);
+            Assert.Equal(0, store.BackgroundCheckpointRestarts);
+        }
+
+        // Reader gone: the next pass finds the WAL past 4x the threshold and restarts it.
+        var next = 120;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (store.BackgroundCheckpointRestarts == 0 && DateTime.UtcNow < deadline)
+        {
+            Write(store, next++, 1);
+            await Task.Delay(20);
+        }
+
+        Assert.True(store.BackgroundCheckpointRestarts > 0, "no restart checkpoint ran");
+        var walPath = options.Path + "-wal";
+        var grown = new FileInfo(walPath).Length;
+
+        // The next writes go to the start of the WAL: it does not grow (20 rows need far fewer frames than 100 did).
+        Write(store, next, 20);
+        Assert.Equal(grown, new FileInfo(walPath).Length);
+        Assert.Equal(next + 20L, store.Rows("SELECT count(*) FROM items")[0][0].AsInteger);
+    }
+
+    [Fact]
     public void With_checkpoint_pages_zero_sqlite_checkpoints_inside_the_write_and_no_background_checkpoint_runs()
     {
         using var builder = new StoreBuilder();
