@@ -245,6 +245,8 @@ public sealed class IncrementalEvaluationProperties
 
         EvaluateTogether(local, models);
         Assert.Contains(models, m => m.Incremental.Counts[EvaluationKind.Keyed] > 0);
+        // Merged rows whose every column was named entered unfiltered queries without a read.
+        Assert.Contains(models, m => m.InPlace > 0);
     }
 
     /// <summary>Evaluates every twin's pending changes by key on one snapshot (as a batch of the actor does), then checks each against a full run.</summary>
@@ -297,11 +299,12 @@ public sealed class IncrementalEvaluationProperties
         /// <summary>
         /// As the subscription actor notes them (for a query with a listener): a local commit's changes
         /// name their columns and values, so rows of the result whose change touched only result columns
-        /// are updated at once; a merge's are taken as whole rows.
+        /// are updated at once; a merge's are taken as whole rows; a row whose every column a change
+        /// named is taken as it is by a query returning its table's rows unfiltered.
         /// </summary>
         public void Note(IEnumerable<Change> changes, bool local)
         {
-            var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : _ => 0);
+            var changed = ChangedRows.Of(changes, _store.ChangeableColumns, merged: !local);
             if (Incremental.NoteInPlace(changed, _keyed) is { } delta)
             {
                 foreach (var change in delta.Changes)
