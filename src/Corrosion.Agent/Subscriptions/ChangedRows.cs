@@ -25,18 +25,37 @@ internal sealed class ChangedRows
     /// <summary>
     /// Collects <paramref name="changes"/>. The changed columns are kept only for tables whose changes
     /// name every column they changed, with the key and the values exactly as the table stores them
-    /// (a local commit reads all three back from the database, one change per cell of its version; a
-    /// merge writes the winning values as they come, which their origin read back from a table of the
-    /// same schema): <paramref name="valueColumns"/> gives their number of value columns, 0 for the
-    /// others. A row whose changes name every value column may have been inserted (an insert names
-    /// them all, and no sentinel when the table has value columns), so its changed columns are not
-    /// kept for <see cref="ChangedRow.Columns"/>: only a row of which some column stayed unchanged
-    /// existed before; but all its values are known (<see cref="ChangedRow.Values"/>). Changes of a
-    /// merge (<paramref name="merged"/>) may create a row whose other columns took their defaults,
-    /// so their <see cref="ChangedRow.Columns"/> are never kept; their values are known when every
-    /// value column was named at the causal length the row has now.
+    /// (a local commit reads all three back from the database, one change per cell of its version):
+    /// <paramref name="valueColumns"/> gives their number of value columns, 0 for the others. A row
+    /// whose changes name every value column may have been inserted (an insert names them all, and no
+    /// sentinel when the table has value columns), so its changed columns are not kept for
+    /// <see cref="ChangedRow.Columns"/>: only a row of which some column stayed unchanged existed
+    /// before; but all its values are known (<see cref="ChangedRow.Values"/>).
     /// </summary>
-    public static ChangedRows Of(IEnumerable<Change> changes, Func<string, int> valueColumns, bool merged = false)
+    public static ChangedRows Of(IEnumerable<Change> changes, Func<string, int> valueColumns) =>
+        Of(changes, valueColumns, null, null);
+
+    /// <summary>
+    /// As <see cref="Of(IEnumerable{Change}, Func{string, int})"/> for the changes a merge applied
+    /// (<see cref="MergeResult.Changed"/>): the merge writes the winning values as they come, which
+    /// their origin read back from a table of the same schema, under the key as it came — the key as
+    /// stored here only where equal keys are spelt alike (<paramref name="keysSpeltAlike"/>; else
+    /// nothing is kept for the table's rows). A row the merge brought into existence
+    /// (<see cref="MergeResult.Created"/>) took defaults for the columns it did not name, so only its
+    /// <see cref="ChangedRow.Values"/> can be known, when every value column was named.
+    /// </summary>
+    public static ChangedRows OfMerge(MergeResult merge, Func<string, int> valueColumns, Func<string, bool> keysSpeltAlike)
+    {
+        HashSet<(string, byte[])>? created = null;
+        foreach (var (table, pk) in merge.Created)
+        {
+            (created ??= new HashSet<(string, byte[])>(CreatedComparer.Instance)).Add((table, RowCodec.Encode(pk as SqlValue[] ?? pk.ToArray())));
+        }
+
+        return Of(merge.Changed, valueColumns, keysSpeltAlike, created);
+    }
+
+    private static ChangedRows Of(IEnumerable<Change> changes, Func<string, int> valueColumns, Func<string, bool>? keysSpeltAlike, HashSet<(string, byte[])>? created)
     {
         var rows = new ChangedRows();
         var known = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -53,13 +72,15 @@ internal sealed class ChangedRows
 
             if (!known.TryGetValue(change.Table, out var count))
             {
-                count = valueColumns(change.Table);
+                // A merged key spelt otherwise than stored could not be found in a result: nothing is kept.
+                count = keysSpeltAlike is null || keysSpeltAlike(change.Table) ? valueColumns(change.Table) : 0;
                 known[change.Table] = count;
             }
 
             if (!byKey.TryGetValue(encoded, out var state))
             {
-                state = new RowState(count, change.Cl, merged);
+                var existenceChanged = created is not null && created.Contains((change.Table, encoded));
+                state = new RowState(count, change.Cl, existenceChanged);
                 byKey[encoded] = state;
             }
 
@@ -93,7 +114,7 @@ internal sealed class ChangedRows
         _states.TryGetValue(table, out var byKey) && byKey.TryGetValue(encoded, out var state) ? state.Columns : null;
 
     /// <summary>The changes of one row, folded in order.</summary>
-    private sealed class RowState(int count, long cl, bool merged)
+    private sealed class RowState(int count, long cl, bool existenceChanged)
     {
         // The values named at the causal length of the last change (null when the table's changes
         // do not name every changed column).
@@ -101,7 +122,7 @@ internal sealed class ChangedRows
         private long _cl = cl;
 
         // A sentinel or a change of causal length: the row was inserted, deleted or revived.
-        private bool _existenceChanged = merged;
+        private bool _existenceChanged = existenceChanged;
 
         /// <summary>The changed columns of a row that existed before and exists now, or null.</summary>
         public Dictionary<string, SqlValue>? Columns =>

@@ -479,11 +479,12 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList(), local: true);
+                var changes = committed.Changesets.SelectMany(c => c.Changes).ToList();
+                NoteChanges(changes, () => ChangedRows.Of(changes, _store.ChangeableColumns));
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                NoteChanges(merged.Result.Changed, local: false);
+                NoteChanges(merged.Result.Changed, () => ChangedRows.OfMerge(merged.Result, _store.ChangeableColumns, _store.KeysSpeltAlike));
                 break;
         }
     }
@@ -491,9 +492,11 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// <summary>
     /// Gives changed keys to the subscriptions reading their tables and starts the wanted ones. A
     /// local commit also tells which columns of each row changed (its changes are read back from the
-    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in.
+    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in;
+    /// so does a merge, for the rows it did not create, of tables whose equal keys are spelt alike.
+    /// <paramref name="rows"/> makes them, only when a subscription exists.
     /// </summary>
-    private void NoteChanges(IReadOnlyList<Change> changes, bool local)
+    private void NoteChanges(IReadOnlyList<Change> changes, Func<ChangedRows> rows)
     {
         foreach (var creation in _creating.Values)
         {
@@ -508,7 +511,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         // Keys are encoded once here, not once per subscription; only the subscriptions the changed
         // rows can concern are touched (the index: a row whose changes name only columns a settled
         // query returns as they are concerns it only when its result holds the row).
-        var changed = ChangedRows.Of(changes, _store.ChangeableColumns, merged: !local);
+        var changed = rows();
         foreach (var table in changed.Rows.Keys)
         {
             System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tableChanges, table, out _)++;

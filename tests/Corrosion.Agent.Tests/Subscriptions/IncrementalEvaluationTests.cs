@@ -83,7 +83,7 @@ public sealed class IncrementalEvaluationTests : IDisposable
         var live = new Live(_store, "SELECT * FROM items ORDER BY qty, id");
 
         var inserted = _store.Apply(remote.Exec("INSERT INTO items (id, name, qty, team) VALUES (9, 'z', 0, 'red')").Changesets);
-        var delta = live.Evaluator.NoteInPlace(ChangedRows.Of(inserted.Changed, _store.ChangeableColumns, merged: true), live.Result);
+        var delta = live.Evaluator.NoteInPlace(ChangedRows.OfMerge(inserted, _store.ChangeableColumns, _store.KeysSpeltAlike), live.Result);
 
         Assert.NotNull(delta);
         Assert.Equal(ChangeKind.Insert, Assert.Single(delta.Changes).Kind);
@@ -92,7 +92,7 @@ public sealed class IncrementalEvaluationTests : IDisposable
 
         // An update naming some columns of a row this node may not have had: by key, as before.
         var updated = _store.Apply(remote.Exec("UPDATE items SET qty = 7 WHERE id = 9").Changesets);
-        Assert.Null(live.Evaluator.NoteInPlace(ChangedRows.Of(updated.Changed, _store.ChangeableColumns, merged: true), live.Result));
+        Assert.Null(live.Evaluator.NoteInPlace(ChangedRows.OfMerge(updated, _store.ChangeableColumns, _store.KeysSpeltAlike), live.Result));
         Assert.True(live.Evaluator.HasPending);
         live.Evaluate();
         AssertSameRows(live, "SELECT * FROM items ORDER BY qty, id");
