@@ -257,20 +257,31 @@ public sealed class IncrementalEvaluationProperties
         var remotes = new[] { stores.Build(), stores.Build() };
         var models = Queries.Take(60).Concat(Queries.Skip(140).Take(40)).Select(sql => new Twin(local, sql)).ToList();
         var random = new Random(11);
-        var waiting = new List<Changeset>[] { [], [] };
-        for (var i = 0; i < 200; i++)
+        var toLocal = new List<Changeset>[] { [], [] };
+        var toPeer = new List<Changeset>[] { [], [] };
+        for (var i = 0; i < 300; i++)
         {
             var writer = random.Next(2);
             var op = new Op(random.Next(11), random.Next(5), random.Next(6), random.Next(4));
-            waiting[writer].AddRange(remotes[writer].Exec(Sql(op)).Changesets);
+            var written = remotes[writer].Exec(Sql(op)).Changesets;
+            toLocal[writer].AddRange(written);
+            toPeer[writer].AddRange(written);
+            if (random.Next(4) == 0)
+            {
+                // The writers see each other's rows now and then, so one updates or deletes a row the
+                // other inserted, and this node may get that before the insert: the merge creates the
+                // row from a change naming some of its columns.
+                var other = 1 - writer;
+                remotes[other].Apply(toPeer[writer]);
+                toPeer[writer].Clear();
+            }
+
             if (random.Next(3) == 0)
             {
-                // A batch of several versions from both writers: rows created, deleted and revived
-                // by concurrent writes within one merge.
-                var batch = waiting[0].Concat(waiting[1]).ToList();
-                waiting[0].Clear();
-                waiting[1].Clear();
-                var merged = local.Apply(batch);
+                // One writer's versions so far, in one merge (the other's come later).
+                var from = random.Next(2);
+                var merged = local.Apply(toLocal[from]);
+                toLocal[from].Clear();
                 models.ForEach(m => m.NoteMerge(merged));
                 if (random.Next(2) == 0)
                 {
@@ -279,7 +290,7 @@ public sealed class IncrementalEvaluationProperties
             }
         }
 
-        var last = local.Apply(waiting[0].Concat(waiting[1]).ToList());
+        var last = local.Apply(toLocal[0].Concat(toLocal[1]).ToList());
         models.ForEach(m => m.NoteMerge(last));
         EvaluateTogether(local, models);
         Assert.Contains(models, m => m.InPlace > 0);

@@ -99,6 +99,25 @@ public sealed class IncrementalEvaluationTests : IDisposable
     }
 
     [Fact]
+    public void A_row_a_merge_creates_from_a_change_of_some_columns_is_evaluated_not_left_out()
+    {
+        using var remotes = new StoreBuilder().WithSchema(IncrementalEvaluationProperties.Schema);
+        var inserter = remotes.Build();
+        var updater = remotes.Build();
+        updater.Apply(inserter.Exec("INSERT INTO items (id, name, qty, team) VALUES (9, 'z', 1, 'red')").Changesets);
+        var live = new Live(_store, "SELECT id, name, qty FROM items");
+
+        // The update reaches this node before the insert: the merge creates the row, name defaulted.
+        var merged = _store.Apply(updater.Exec("UPDATE items SET qty = 5 WHERE id = 9").Changesets);
+        Assert.Single(merged.Created);
+        live.Evaluator.NoteInPlace(ChangedRows.OfMerge(merged, _store.ChangeableColumns, _store.KeysSpeltAlike), live.Result);
+
+        Assert.True(live.Evaluator.HasPending);
+        live.Evaluate();
+        AssertSameRows(live, "SELECT id, name, qty FROM items");
+    }
+
+    [Fact]
     public void A_whole_row_is_not_taken_while_its_key_is_pending()
     {
         var live = new Live(_store, "SELECT id, name, qty FROM items");
