@@ -137,6 +137,7 @@ public sealed partial class CrdtStore
             // A drawn seq does not prove a write (a sentinel upsert that found the wanted causal
             // length draws one and writes nothing; ROLLBACK TO undoes writes): the version exists
             // only when cells carry it.
+            _versionKeys.Clear();
             var changes = _nextSeq > 0 ? CollectTouched(_pendingVersion) : null;
             if (changes is not { Count: > 0 })
             {
@@ -146,8 +147,9 @@ public sealed partial class CrdtStore
             var v = _pendingVersion;
             var lastSeq = _nextSeq - 1;
             var ts = NextTimestamp();
-            Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
-                .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).Run();
+            // The version's key lists ride in its row: one row per transaction, whatever it wrote.
+            Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts, keys) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).BindBlob(5, _versionKeys.WrittenSpan).Run();
             // In memory only: LoadState derives local versions from __corro_versions (and
             // Rollback reloads it, so a version rolled back is forgotten).
             AppliedOf(SiteId).Add(v, v);
@@ -170,6 +172,9 @@ public sealed partial class CrdtStore
             GC.KeepAlive(progress);
         }
     }
+
+    // The running local transaction's key lists, encoded for its __corro_versions row.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _versionKeys = new();
 
     private const int StatementCacheSize = 128;
 
@@ -240,12 +245,13 @@ public sealed partial class CrdtStore
             {
             }
 
-            if (raw.sqlite3_get_autocommit(_db) != 0)
+            var db = _db.DangerousGetHandle();
+            if (SqliteNative.sqlite3_get_autocommit(db) != 0)
             {
                 throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed");
             }
 
-            return readOnly ? 0 : raw.sqlite3_changes(_db);
+            return readOnly ? 0 : SqliteNative.sqlite3_changes(db);
         }
         finally
         {
@@ -357,8 +363,9 @@ public sealed partial class CrdtStore
 
     /// <summary>
     /// The cells the running local transaction wrote, in seq order, read from the rows its triggers
-    /// touched (no index by version needed); records the keys that have them as the version's key
-    /// lists, which <see cref="ChangesFor"/> reads later.
+    /// touched (no index by version needed); encodes the keys that have them as the version's key
+    /// lists (<see cref="_versionKeys"/>, written in its <c>__corro_versions</c> row), which
+    /// <see cref="ChangesFor"/> reads later.
     /// </summary>
     private List<Change> CollectTouched(long version)
     {
@@ -389,7 +396,7 @@ public sealed partial class CrdtStore
             withCells.Clear();
             var crr = _tablesById[table];
             crr.CollectKeys(keys, CrrTable.LocalSite, version, SiteId, changes, withCells);
-            crr.WriteVersionKeys(CrrTable.LocalSite, version, withCells);
+            VersionKeys.Append(_versionKeys, crr.Name, withCells);
         }
 
         _touched.Clear();
@@ -401,9 +408,25 @@ public sealed partial class CrdtStore
     private List<Change> CollectVersion(long site, long version, ActorId actor)
     {
         var changes = new List<Change>();
+        // Key lists in the version's own row (layout 4's local versions), by table name.
+        Dictionary<string, List<long>>? inRow = null;
+        var read = Prepared("SELECT keys FROM __corro_versions WHERE site_id = ?1 AND version = ?2 AND keys IS NOT NULL");
+        read.BindBlob(1, actor.ToByteArray()).Bind(2, version);
+        try
+        {
+            if (read.Step())
+            {
+                inRow = VersionKeys.Decode(read.GetUtf8(0));
+            }
+        }
+        finally
+        {
+            read.Reset();
+        }
+
         foreach (var table in _tables.Values)
         {
-            table.CollectVersion(site, version, actor, changes);
+            table.CollectVersion(site, version, actor, changes, inRow?.GetValueOrDefault(table.Name));
         }
 
         changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));

@@ -116,7 +116,9 @@ public sealed partial class CrdtStore
             }
         }
 
-        Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4)")
+        // An upsert, not a REPLACE: a row of this node's own versions (a restored copy serving its
+        // previous identity) keeps its key list.
+        Prepared("INSERT INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site_id, version) DO UPDATE SET last_seq = excluded.last_seq, ts = excluded.ts")
             .BindBlob(1, full.Actor.ToByteArray()).Bind(2, full.Version).Bind(3, full.LastSeq).Bind(4, (long)full.Timestamp).Run();
         MarkApplied(full.Actor, full.Version, full.Version);
         applied.Add(new ActorVersions(full.Actor, VersionRange.Single(full.Version)));

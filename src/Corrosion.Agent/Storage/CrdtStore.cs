@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SQLitePCL;
@@ -17,7 +19,7 @@ public sealed partial class CrdtStore : IDisposable
         CREATE TABLE IF NOT EXISTS __corro_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_sites (ordinal INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS __corro_bookkeeping (site_id BLOB NOT NULL, start_version INTEGER NOT NULL, end_version INTEGER NOT NULL, PRIMARY KEY (site_id, start_version)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS __corro_versions (site_id BLOB NOT NULL, version INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS __corro_versions (site_id BLOB NOT NULL, version INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, keys BLOB, PRIMARY KEY (site_id, version)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_buffered_changes (site_id BLOB NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk BLOB NOT NULL, cid TEXT NOT NULL, val, col_version INTEGER NOT NULL, db_version INTEGER NOT NULL, change_site BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (site_id, version, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_seq_bookkeeping (site_id BLOB NOT NULL, version INTEGER NOT NULL, start_seq INTEGER NOT NULL, end_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (site_id, version, start_seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS __corro_version_keys (site INTEGER NOT NULL, db_version INTEGER NOT NULL, tbl TEXT NOT NULL, part INTEGER NOT NULL, keys BLOB NOT NULL, PRIMARY KEY (site, db_version, tbl, part)) WITHOUT ROWID;
@@ -55,12 +57,8 @@ public sealed partial class CrdtStore : IDisposable
     private ulong _hlc;
     private bool _disposed;
 
-    // Kept in fields so the native side's callbacks stay alive.
-    private readonly delegate_function_scalar _fnLocal;
-    private readonly delegate_function_scalar _fnVersion;
-    private readonly delegate_function_scalar _fnNextSeq;
-    private readonly delegate_function_scalar _fnTouch;
-    private readonly delegate_function_scalar _fnNextSeqs;
+    // How the trigger functions (static, unmanaged callbacks) find this store: their user data.
+    private GCHandle _self;
 
     private CrdtStore(StoreOptions options, ILogger logger, TimeProvider time)
     {
@@ -85,23 +83,7 @@ public sealed partial class CrdtStore : IDisposable
             throw new SqlException(message);
         }
 
-        _fnLocal = (ctx, _, _) => raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
-        _fnVersion = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _pendingVersion);
-        _fnNextSeq = (ctx, _, _) => raw.sqlite3_result_int64(ctx, _nextSeq++);
-        _fnNextSeqs = (ctx, _, args) =>
-        {
-            raw.sqlite3_result_int64(ctx, _nextSeq);
-            _nextSeq += Math.Max(0, raw.sqlite3_value_int64(args[0]));
-        };
-        _fnTouch = (ctx, _, args) =>
-        {
-            if (_localWrite)
-            {
-                _touched.Add(((int)raw.sqlite3_value_int64(args[0]), raw.sqlite3_value_int64(args[1])));
-            }
-
-            raw.sqlite3_result_int(ctx, _localWrite ? 1 : 0);
-        };
+        _self = GCHandle.Alloc(this);
         try
         {
             var synchronous = options.Synchronous.ToUpperInvariant() switch
@@ -110,12 +92,9 @@ public sealed partial class CrdtStore : IDisposable
                 _ => throw new ArgumentException($"db.synchronous must be OFF, NORMAL, FULL or EXTRA, not {options.Synchronous}", nameof(options)),
             };
             NativeStatement.Exec(_db, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA busy_timeout = 5000;");
-            Register("corro_local", _fnLocal);
-            Register("corro_version", _fnVersion);
-            Register("corro_next_seq", _fnNextSeq);
-            Register("corro_touch", _fnTouch, 2);
-            Register("corro_next_seqs", _fnNextSeqs, 1);
+            RegisterTriggerFunctions();
             NativeStatement.Exec(_db, InternalDdl);
+            AddVersionKeysColumn();
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
             ApplySchema(options.SchemaPaths);
             LoadState();
@@ -128,6 +107,7 @@ public sealed partial class CrdtStore : IDisposable
         {
             DisposeStatements();
             _db.Dispose();
+            _self.Free();
             throw;
         }
     }
@@ -171,14 +151,59 @@ public sealed partial class CrdtStore : IDisposable
         ClusterId = clusterId;
     }
 
-    private void Register(string name, delegate_function_scalar function, int arguments = 0)
+    // The functions the triggers call, once or more per written row: unmanaged callbacks straight
+    // from SQLite (SQLitePCLRaw's bridge allocated an argument array and wrappers per call).
+    private unsafe void RegisterTriggerFunctions()
+    {
+        Register("corro_local", 0, &FnLocal);
+        Register("corro_version", 0, &FnVersion);
+        Register("corro_next_seq", 0, &FnNextSeq);
+        Register("corro_touch", 2, &FnTouch);
+        Register("corro_next_seqs", 1, &FnNextSeqs);
+    }
+
+    private unsafe void Register(string name, int arguments, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function)
     {
         // SQLITE_UTF8 only: these are deliberately not deterministic.
-        var rc = raw.sqlite3_create_function(_db, name, arguments, raw.SQLITE_UTF8, null, function);
+        var rc = SqliteNative.sqlite3_create_function_v2(_db.DangerousGetHandle(), name, arguments, raw.SQLITE_UTF8, GCHandle.ToIntPtr(_self), function, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero);
         if (rc != raw.SQLITE_OK)
         {
             throw new SqlException(raw.sqlite3_errmsg(_db).utf8_to_string());
         }
+    }
+
+    private static CrdtStore StoreOf(IntPtr context) => (CrdtStore)GCHandle.FromIntPtr(SqliteNative.sqlite3_user_data(context)).Target!;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnLocal(IntPtr context, int count, IntPtr* args) =>
+        SqliteNative.sqlite3_result_int64(context, StoreOf(context)._localWrite ? 1 : 0);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnVersion(IntPtr context, int count, IntPtr* args) =>
+        SqliteNative.sqlite3_result_int64(context, StoreOf(context)._pendingVersion);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnNextSeq(IntPtr context, int count, IntPtr* args) =>
+        SqliteNative.sqlite3_result_int64(context, StoreOf(context)._nextSeq++);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnNextSeqs(IntPtr context, int count, IntPtr* args)
+    {
+        var store = StoreOf(context);
+        SqliteNative.sqlite3_result_int64(context, store._nextSeq);
+        store._nextSeq += Math.Max(0, SqliteNative.ArgInt64(args, 0));
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnTouch(IntPtr context, int count, IntPtr* args)
+    {
+        var store = StoreOf(context);
+        if (store._localWrite)
+        {
+            store._touched.Add(((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1)));
+        }
+
+        SqliteNative.sqlite3_result_int64(context, store._localWrite ? 1 : 0);
     }
 
     internal NativeStatement Prepared(string sql)
@@ -309,9 +334,27 @@ public sealed partial class CrdtStore : IDisposable
     /// the primary key). 3: one clock row per row (<c>t__corro_clock_rows</c>: the sentinel's and
     /// every cell's clock in columns; <c>t__corro_clock</c> is a per-cell view of it), and the keys
     /// each version wrote kept per version (<c>__corro_version_keys</c>) instead of an index by
-    /// version per cell.
+    /// version per cell. 4: a local version's key lists are in its <c>__corro_versions</c> row
+    /// (<c>keys</c>; one row per local transaction, not one more per table), merged versions' still in
+    /// <c>__corro_version_keys</c>, where layout 3's local ones stay and are still read.
     /// </summary>
-    internal const int CurrentClockLayout = 3;
+    internal const int CurrentClockLayout = 4;
+
+    /// <summary>
+    /// Layout 4's <c>__corro_versions.keys</c>, added to a database of an older layout (its key lists
+    /// stay where they are: <see cref="CollectVersion"/> reads both places).
+    /// </summary>
+    private void AddVersionKeysColumn()
+    {
+        using var columns = NativeStatement.Prepare(_db, "SELECT count(*) FROM pragma_table_info('__corro_versions') WHERE name = 'keys'");
+        var present = columns.Step() && columns.GetInt64(0) > 0;
+        columns.Reset();
+        if (!present)
+        {
+            StoreLog.MigrationStep(_logger, "ALTER TABLE __corro_versions ADD COLUMN keys BLOB");
+            NativeStatement.Exec(_db, "ALTER TABLE __corro_versions ADD COLUMN keys BLOB");
+        }
+    }
 
     /// <summary>The layout of the clocks already in the database: the current one for a new database.</summary>
     private int ClockLayout()
@@ -565,5 +608,6 @@ public sealed partial class CrdtStore : IDisposable
         _readers.Dispose();
         DisposeStatements();
         _db.Dispose();
+        _self.Free();
     }
 }

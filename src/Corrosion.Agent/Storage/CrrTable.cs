@@ -713,13 +713,14 @@ internal sealed class CrrTable : IDisposable
     /// <summary>
     /// The cells this table holds for (site, version), with current values and the row's causal
     /// length; appended to <paramref name="into"/> (unsorted across tables). The rows are those the
-    /// version's key lists name.
+    /// version's key lists name: its rows of <c>__corro_version_keys</c> and
+    /// <paramref name="inVersionRow"/> (this table's list from the version's <c>__corro_versions</c> row).
     /// </summary>
-    public void CollectVersion(long site, long version, ActorId actor, List<Change> into)
+    public void CollectVersion(long site, long version, ActorId actor, List<Change> into, List<long>? inVersionRow = null)
     {
         var read = Lazy(ref _readKeys, () => "SELECT keys FROM __corro_version_keys WHERE site = ?1 AND db_version = ?2 AND tbl = ?3");
         read.Bind(1, site).Bind(2, version).Bind(3, Name);
-        var keys = new List<long>();
+        var keys = inVersionRow is null ? new List<long>() : new List<long>(inVersionRow);
         try
         {
             while (read.Step())

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using SQLitePCL;
 
@@ -7,16 +8,24 @@ namespace Corrosion.Agent.Storage;
 /// A thin wrapper over a prepared <c>sqlite3_stmt</c>: the store's hot paths bind, step and reset
 /// these directly, without ADO.NET's per-call allocations.
 /// </summary>
-internal sealed class NativeStatement : IDisposable
+internal sealed unsafe class NativeStatement : IDisposable
 {
+    // Text up to this many UTF-8 bytes is encoded on the stack before binding.
+    private const int StackTextBytes = 512;
+
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _stmt;
+    // The raw pointer of _stmt for SqliteNative's calls (no SafeHandle reference per call); zero once disposed.
+    private IntPtr _p;
 
     private NativeStatement(sqlite3 db, sqlite3_stmt stmt)
     {
         _db = db;
         _stmt = stmt;
+        _p = stmt.DangerousGetHandle();
     }
+
+    private IntPtr P => _p != IntPtr.Zero ? _p : throw new ObjectDisposedException(nameof(NativeStatement));
 
     public sqlite3_stmt Handle => _stmt;
 
@@ -112,36 +121,68 @@ internal sealed class NativeStatement : IDisposable
     public string? ParameterName(int index) => raw.sqlite3_bind_parameter_name(_stmt, index).utf8_to_string();
 
     /// <summary>Clears every binding, so a reused statement never sees a previous call's values.</summary>
-    public void ClearBindings() => raw.sqlite3_clear_bindings(_stmt);
+    public void ClearBindings() => _ = SqliteNative.sqlite3_clear_bindings(P);
 
     public NativeStatement Bind(int index, long value)
     {
-        Check(raw.sqlite3_bind_int64(_stmt, index, value));
+        Check(SqliteNative.sqlite3_bind_int64(P, index, value));
         return this;
     }
 
     public NativeStatement Bind(int index, string value)
     {
-        Check(raw.sqlite3_bind_text(_stmt, index, value));
-        return this;
+        var length = Encoding.UTF8.GetByteCount(value);
+        if (length <= StackTextBytes)
+        {
+            Span<byte> utf8 = stackalloc byte[length];
+            Encoding.UTF8.GetBytes(value, utf8);
+            return BindText(index, utf8);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(value, rented);
+            return BindText(index, rented.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    /// <summary>Binds text given as UTF-8 bytes (no transcoding).</summary>
+    /// <summary>Binds text given as UTF-8 bytes (no transcoding; SQLite copies them).</summary>
     public NativeStatement BindText(int index, ReadOnlySpan<byte> utf8)
     {
-        Check(raw.sqlite3_bind_text(_stmt, index, utf8));
+        // An empty span may have a null pointer, which SQLite would bind as NULL, not as ''.
+        byte empty = 0;
+        fixed (byte* text = utf8)
+        {
+            Check(SqliteNative.sqlite3_bind_text(P, index, text == null ? &empty : text, utf8.Length, SqliteNative.Transient));
+        }
+
         return this;
     }
 
     public NativeStatement BindBlob(int index, ReadOnlySpan<byte> value)
     {
-        Check(value.Length == 0 ? raw.sqlite3_bind_zeroblob(_stmt, index, 0) : raw.sqlite3_bind_blob(_stmt, index, value));
+        if (value.Length == 0)
+        {
+            Check(SqliteNative.sqlite3_bind_zeroblob(P, index, 0));
+            return this;
+        }
+
+        fixed (byte* blob = value)
+        {
+            Check(SqliteNative.sqlite3_bind_blob(P, index, blob, value.Length, SqliteNative.Transient));
+        }
+
         return this;
     }
 
     public NativeStatement BindNull(int index)
     {
-        Check(raw.sqlite3_bind_null(_stmt, index));
+        Check(SqliteNative.sqlite3_bind_null(P, index));
         return this;
     }
 
@@ -150,16 +191,16 @@ internal sealed class NativeStatement : IDisposable
         switch (value.Kind)
         {
             case SqlValueKind.Null:
-                Check(raw.sqlite3_bind_null(_stmt, index));
+                Check(SqliteNative.sqlite3_bind_null(P, index));
                 break;
             case SqlValueKind.Integer:
-                Check(raw.sqlite3_bind_int64(_stmt, index, value.AsInteger));
+                Check(SqliteNative.sqlite3_bind_int64(P, index, value.AsInteger));
                 break;
             case SqlValueKind.Real:
-                Check(raw.sqlite3_bind_double(_stmt, index, value.AsReal));
+                Check(SqliteNative.sqlite3_bind_double(P, index, value.AsReal));
                 break;
             case SqlValueKind.Text:
-                Check(raw.sqlite3_bind_text(_stmt, index, value.AsText));
+                Bind(index, value.AsText);
                 break;
             default:
                 BindBlob(index, value.AsBlob);
@@ -172,7 +213,7 @@ internal sealed class NativeStatement : IDisposable
     /// <summary>Steps once: true when a row is available, false when done; throws on error.</summary>
     public bool Step()
     {
-        var rc = raw.sqlite3_step(_stmt);
+        var rc = SqliteNative.sqlite3_step(P);
         if (rc == raw.SQLITE_ROW)
         {
             return true;
@@ -184,7 +225,7 @@ internal sealed class NativeStatement : IDisposable
         }
 
         var message = ErrorMessage(_db);
-        raw.sqlite3_reset(_stmt);
+        _ = SqliteNative.sqlite3_reset(_p);
         throw new SqlException(message);
     }
 
@@ -205,31 +246,39 @@ internal sealed class NativeStatement : IDisposable
 
     public void Reset()
     {
-        raw.sqlite3_reset(_stmt);
-        raw.sqlite3_clear_bindings(_stmt);
+        var p = P;
+        // reset returns the last step's error again: already reported by Step.
+        _ = SqliteNative.sqlite3_reset(p);
+        _ = SqliteNative.sqlite3_clear_bindings(p);
     }
 
     public int ColumnCount => raw.sqlite3_column_count(_stmt);
 
     public string ColumnName(int i) => raw.sqlite3_column_name(_stmt, i).utf8_to_string();
 
-    public bool IsNull(int i) => raw.sqlite3_column_type(_stmt, i) == raw.SQLITE_NULL;
+    public bool IsNull(int i) => SqliteNative.sqlite3_column_type(P, i) == raw.SQLITE_NULL;
 
-    public long GetInt64(int i) => raw.sqlite3_column_int64(_stmt, i);
+    public long GetInt64(int i) => SqliteNative.sqlite3_column_int64(P, i);
 
     public string GetText(int i) => raw.sqlite3_column_text(_stmt, i).utf8_to_string();
 
     /// <summary>The column as UTF-8 bytes, valid until the next step or reset.</summary>
-    public ReadOnlySpan<byte> GetUtf8(int i) => raw.sqlite3_column_blob(_stmt, i);
-
-    public byte[] GetBlob(int i) => raw.sqlite3_column_blob(_stmt, i).ToArray();
-
-    public SqlValue GetValue(int i) => raw.sqlite3_column_type(_stmt, i) switch
+    public ReadOnlySpan<byte> GetUtf8(int i)
     {
-        raw.SQLITE_INTEGER => SqlValue.FromInteger(raw.sqlite3_column_int64(_stmt, i)),
-        raw.SQLITE_FLOAT => SqlValue.FromReal(raw.sqlite3_column_double(_stmt, i)),
-        raw.SQLITE_TEXT => SqlValue.FromText(Encoding.UTF8.GetString(raw.sqlite3_column_blob(_stmt, i))),
-        raw.SQLITE_BLOB => SqlValue.FromBlob(raw.sqlite3_column_blob(_stmt, i).ToArray()),
+        var p = P;
+        // Blob first, then its length (SQLite's documented order).
+        var bytes = SqliteNative.sqlite3_column_blob(p, i);
+        return bytes == null ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(bytes, SqliteNative.sqlite3_column_bytes(p, i));
+    }
+
+    public byte[] GetBlob(int i) => GetUtf8(i).ToArray();
+
+    public SqlValue GetValue(int i) => SqliteNative.sqlite3_column_type(P, i) switch
+    {
+        raw.SQLITE_INTEGER => SqlValue.FromInteger(SqliteNative.sqlite3_column_int64(_p, i)),
+        raw.SQLITE_FLOAT => SqlValue.FromReal(SqliteNative.sqlite3_column_double(_p, i)),
+        raw.SQLITE_TEXT => SqlValue.FromText(Encoding.UTF8.GetString(GetUtf8(i))),
+        raw.SQLITE_BLOB => SqlValue.FromBlob(GetUtf8(i).ToArray()),
         _ => SqlValue.Null,
     };
 
@@ -250,7 +299,11 @@ internal sealed class NativeStatement : IDisposable
             : message;
     }
 
-    public void Dispose() => _stmt.Dispose();
+    public void Dispose()
+    {
+        _p = IntPtr.Zero;
+        _stmt.Dispose();
+    }
 
     /// <summary>Runs SQL text (possibly several statements) without results.</summary>
     public static void Exec(sqlite3 db, string sql)

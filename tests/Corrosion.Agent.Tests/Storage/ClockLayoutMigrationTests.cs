@@ -9,7 +9,10 @@ namespace Corrosion.Agent.Tests.Storage;
 /// a merged remote version) or layout 2 (Fixtures/layout2.db, made by commit 5ad4514's store: the
 /// same kinds of writes, partly superseded and cleared versions, merged remote versions, a gap and
 /// a partly received version; with what that store served for sync and its snapshot beside it)
-/// migrates it on start to the current layout, keeping every cell clock.
+/// or layout 3 (Fixtures/layout3.db, made by commit d177d6b's store: layout2.db opened there, then
+/// local inserts, updates, a delete, a REPLACE, a key change and merged remote versions, whose key
+/// lists are in <c>__corro_version_keys</c>) migrates it on start to the current layout, keeping
+/// every cell clock and what it serves for sync.
 /// </summary>
 public class ClockLayoutMigrationTests
 {
@@ -64,6 +67,52 @@ public class ClockLayoutMigrationTests
         File.Copy(Fixture("layout2.db"), Path.Combine(dir, "corrosion.db"));
         // As the fixture was written: chunks of at most 2 changes.
         return new StoreOptions(Path.Combine(dir, "corrosion.db"), [Fixture("layout1.schema.sql")], Synchronous: "OFF", ReadPoolSize: 1, MaxChangesPerChunk: 2);
+    }
+
+    private static StoreOptions CopyOfLayout3(StoreBuilder builder)
+    {
+        var dir = Path.Combine(builder.Root, "migrated3");
+        Directory.CreateDirectory(dir);
+        File.Copy(Fixture("layout3.db"), Path.Combine(dir, "corrosion.db"));
+        return new StoreOptions(Path.Combine(dir, "corrosion.db"), [Fixture("layout1.schema.sql")], Synchronous: "OFF", ReadPoolSize: 1, MaxChangesPerChunk: 2);
+    }
+
+    [Fact]
+    public void A_layout_3_database_is_migrated_on_start_keeping_data_clocks_and_what_it_serves_for_sync()
+    {
+        using var builder = new StoreBuilder();
+        using var store = builder.Open(CopyOfLayout3(builder));
+
+        Assert.Equal(CrdtStore.CurrentClockLayout, store.Scalar("SELECT value FROM __corro_meta WHERE key = 'clock_layout'").AsInteger);
+        Assert.Equal(1, store.Scalar("SELECT count(*) FROM pragma_table_info('__corro_versions') WHERE name = 'keys'").AsInteger);
+        Assert.Equal(File.ReadAllLines(Fixture("layout3.snapshot.txt")), store.Snapshot());
+        Assert.Equal(File.ReadAllLines(Fixture("layout3.sync.txt")), store.SyncDump());
+        Assert.Equal(17, store.CurrentVersion);
+    }
+
+    [Fact]
+    public void A_migrated_layout_3_database_serves_old_and_new_versions_and_keeps_merging()
+    {
+        using var builder = new StoreBuilder().WithSchema(File.ReadAllText(Fixture("layout1.schema.sql")));
+        var store = builder.Open(CopyOfLayout3(builder));
+        var write = store.Exec("UPDATE items SET name = 'neu' WHERE id = 120");
+        Assert.Equal(18, write.Version);
+        // The new version's key list is in its own row, the old ones stay in __corro_version_keys.
+        Assert.Equal(0, store.Scalar("SELECT count(*) FROM __corro_version_keys WHERE site = 0 AND db_version = 18").AsInteger);
+        Assert.Equal(1, store.Scalar("SELECT count(*) FROM __corro_versions WHERE version = 18 AND keys IS NOT NULL").AsInteger);
+        store.Exec("DELETE FROM pairs WHERE a = 'zz'");
+        var peer = builder.Build("peer");
+        peer.Apply(store.AllChanges());
+        Assert.Equal(store.Snapshot(), peer.Snapshot());
+        peer.Exec("UPDATE items SET qty = 9 WHERE id = 122");
+        store.Apply(peer.AllChanges());
+        Assert.Equal(store.Snapshot(), peer.Snapshot());
+        // The versions written after the migration, served from the key lists in their rows, as the
+        // peer serves them. (Older ones differ where a key change's sentinel is only on the writer.)
+        var after = new Dictionary<ActorId, long> { [store.SiteId] = store.CurrentVersion };
+        var served = ServedChanges(store, after).Where(l => l.Contains(" v18 ", StringComparison.Ordinal) || l.Contains(" v19 ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, served.Count);
+        Assert.Equal(served, ServedChanges(peer, after).Where(l => l.Contains(" v18 ", StringComparison.Ordinal) || l.Contains(" v19 ", StringComparison.Ordinal)).ToList());
     }
 
     [Fact]

@@ -1,0 +1,100 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Corrosion.Agent.Storage;
+
+/// <summary>
+/// Direct entry points into the bundled SQLite (<c>e_sqlite3</c>, the library SQLitePCLRaw loads) for
+/// the writer's hot path. SQLitePCLRaw's calls take and release a <see cref="SafeHandle"/> reference
+/// and go through an interface per call, and its function callbacks allocate an argument array per
+/// call: per row of a local write those were about a tenth of the CPU time. The handles stay owned by
+/// SQLitePCLRaw's objects (which close them); these calls only borrow the raw pointers.
+/// <see cref="SuppressGCTransitionAttribute"/> marks calls that neither block nor call back.
+/// </summary>
+internal static unsafe partial class SqliteNative
+{
+    private const string Library = "e_sqlite3";
+
+    /// <summary>SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.</summary>
+    public static readonly IntPtr Transient = new(-1);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_bind_int64(IntPtr stmt, int index, long value);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_bind_double(IntPtr stmt, int index, double value);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_bind_null(IntPtr stmt, int index);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_bind_text(IntPtr stmt, int index, byte* text, int length, IntPtr destructor);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_bind_blob(IntPtr stmt, int index, byte* blob, int length, IntPtr destructor);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_bind_zeroblob(IntPtr stmt, int index, int length);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_clear_bindings(IntPtr stmt);
+
+    // Not SuppressGCTransition: stepping runs triggers, which call back into managed functions.
+    [LibraryImport(Library)]
+    public static partial int sqlite3_step(IntPtr stmt);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_reset(IntPtr stmt);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_column_type(IntPtr stmt, int column);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial long sqlite3_column_int64(IntPtr stmt, int column);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial double sqlite3_column_double(IntPtr stmt, int column);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial byte* sqlite3_column_blob(IntPtr stmt, int column);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_column_bytes(IntPtr stmt, int column);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_changes(IntPtr db);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial int sqlite3_get_autocommit(IntPtr db);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial IntPtr sqlite3_user_data(IntPtr context);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial long sqlite3_value_int64(IntPtr value);
+
+    [LibraryImport(Library)]
+    [SuppressGCTransition]
+    public static partial void sqlite3_result_int64(IntPtr context, long value);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int sqlite3_create_function_v2(IntPtr db, string name, int arguments, int textEncoding, IntPtr app, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function, IntPtr step, IntPtr final, IntPtr destroy);
+
+    /// <summary>The value of argument <paramref name="index"/> of a function call as an integer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long ArgInt64(IntPtr* args, int index) => sqlite3_value_int64(args[index]);
+}
