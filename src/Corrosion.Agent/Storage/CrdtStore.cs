@@ -135,6 +135,9 @@ public sealed partial class CrdtStore : IDisposable
     /// <summary>WAL checkpoints run off the writer so far (0 with <c>db.checkpoint_pages = 0</c>).</summary>
     internal long BackgroundCheckpoints => _checkpointer?.Checkpoints ?? 0;
 
+    /// <summary>RESTART checkpoints the background checkpointer ran because writers outpaced its passive passes (tests).</summary>
+    internal long BackgroundCheckpointRestarts => _checkpointer?.Restarts ?? 0;
+
     /// <summary>The replicated (CRR) tables, by name.</summary>
     public IReadOnlyList<string> Tables => _tables.Keys.Order(StringComparer.Ordinal).ToList();
 

@@ -21,6 +21,17 @@ namespace Corrosion.Agent.Storage;
 internal sealed partial class WalCheckpointer : IDisposable
 {
     private const int SqliteCheckpointPassive = 0;
+    private const int SqliteCheckpointRestart = 2;
+
+    // A PASSIVE pass never catches up with a writer that commits while it copies, and SQLite starts
+    // the WAL over only when a checkpoint reached its end with no commit in between; past this many
+    // times the threshold the pass is followed by a RESTART one, which holds writers off (they wait
+    // in their busy handler) while it copies the few frames the passive pass left.
+    private const int RestartFactor = 4;
+
+    // How long a RESTART checkpoint waits for the writer's transaction in progress and for readers
+    // of old frames; it gives up (and a later pass tries again) rather than stall writers longer.
+    private const int RestartBusyTimeoutMs = 100;
 
     private readonly sqlite3 _connection;
     private readonly int _thresholdPages;
@@ -31,6 +42,7 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly Lock _gate = new();
 
     private long _checkpoints;
+    private long _restarts;
 
     private WalCheckpointer(sqlite3 connection, int thresholdPages, ILogger logger)
     {
@@ -39,8 +51,11 @@ internal sealed partial class WalCheckpointer : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Checkpoints this checkpointer completed (tests).</summary>
+    /// <summary>Checkpoints this checkpointer ran that copied frames into the database (tests).</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
+
+    /// <summary>RESTART checkpoints that completed because the WAL outgrew the passive passes (tests).</summary>
+    public long Restarts => Interlocked.Read(ref _restarts);
 
     /// <summary>
     /// Installs a background checkpointer on <paramref name="writer"/> for the database at
@@ -59,6 +74,20 @@ internal sealed partial class WalCheckpointer : IDisposable
         {
             connection?.Dispose();
             Log.HookUnavailable(logger, $"cannot open a checkpoint connection (code {opened})");
+            return null;
+        }
+
+        try
+        {
+            // A connection that has never read the database has not opened its WAL yet, and SQLite's
+            // checkpoint on such a connection returns OK having done nothing (the WAL then grows
+            // without bound). Reading the header once opens it.
+            NativeStatement.Exec(connection, $"PRAGMA schema_version; PRAGMA busy_timeout = {RestartBusyTimeoutMs};");
+        }
+        catch (SqlException e)
+        {
+            connection.Dispose();
+            Log.HookUnavailable(logger, $"cannot read the database on the checkpoint connection ({e.Message})");
             return null;
         }
 
@@ -115,8 +144,18 @@ internal sealed partial class WalCheckpointer : IDisposable
                     return;
                 }
 
-                var rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointPassive, out _, out _);
-                if (rc == raw.SQLITE_OK)
+                var rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointPassive, out var frames, out var copied);
+                if (rc == raw.SQLITE_OK && frames >= (long)_thresholdPages * RestartFactor)
+                {
+                    // Writers outpace the passive pass: the WAL would grow without bound.
+                    rc = raw.sqlite3_wal_checkpoint_v2(_connection, null, SqliteCheckpointRestart, out frames, out copied);
+                    if (rc == raw.SQLITE_OK)
+                    {
+                        Interlocked.Increment(ref _restarts);
+                    }
+                }
+
+                if (rc == raw.SQLITE_OK && copied > 0)
                 {
                     Interlocked.Increment(ref _checkpoints);
                 }

@@ -41,11 +41,58 @@ public class WalCheckpointTests
         }
 
         Assert.True(store.BackgroundCheckpoints > 0, "no background checkpoint ran");
+        // The pages really reached the database file (a checkpoint on a connection that never read
+        // the database returns OK having copied nothing, and the WAL grows without bound).
+        Assert.True(new FileInfo(options.Path).Length > 20 * 4096, $"the database file holds {new FileInfo(options.Path).Length} bytes");
         Assert.Equal(200L, store.Rows("SELECT count(*) FROM items")[0][0].AsInteger);
         store.Dispose();
         using var again = CrdtStore.Open(options);
         Assert.Equal(200L, again.Rows("SELECT count(*) FROM items")[0][0].AsInteger);
         Assert.Equal(200, again.CurrentVersion);
+    }
+
+    [Fact]
+    public async Task A_wal_that_outgrew_the_passive_passes_starts_over_after_a_restart_checkpoint()
+    {
+        using var builder = new StoreBuilder();
+        var options = builder.Options("a") with { CheckpointPages = 20 };
+        var store = builder.Open(options);
+        Write(store, 0, 20);
+        long restartsBefore;
+
+        // A reader pinned at an old snapshot keeps every pass from reaching the WAL's end, as a writer
+        // committing during each pass would: the WAL grows past 4x the threshold.
+        using (var reader = new SqliteConnection($"Data Source={options.Path};Pooling=False"))
+        {
+            reader.Open();
+            using var snapshot = reader.BeginTransaction(deferred: true);
+            using (var read = reader.CreateCommand())
+            {
+                read.CommandText = "SELECT count(*) FROM items";
+                Assert.Equal(20L, (long)read.ExecuteScalar()!);
+            }
+
+            Write(store, 20, 100);
+            restartsBefore = store.BackgroundCheckpointRestarts;
+        }
+
+        // Reader gone: the next pass finds the WAL past 4x the threshold and restarts it.
+        var next = 120;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (store.BackgroundCheckpointRestarts == restartsBefore && DateTime.UtcNow < deadline)
+        {
+            Write(store, next++, 1);
+            await Task.Delay(20);
+        }
+
+        Assert.True(store.BackgroundCheckpointRestarts > restartsBefore, "no restart checkpoint ran");
+        var walPath = options.Path + "-wal";
+        var grown = new FileInfo(walPath).Length;
+
+        // The next writes go to the start of the WAL: it does not grow (20 rows need far fewer frames than 100 did).
+        Write(store, next, 20);
+        Assert.Equal(grown, new FileInfo(walPath).Length);
+        Assert.Equal(next + 20L, store.Rows("SELECT count(*) FROM items")[0][0].AsInteger);
     }
 
     [Fact]
