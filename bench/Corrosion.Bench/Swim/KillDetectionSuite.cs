@@ -11,7 +11,10 @@ namespace Corrosion.Bench.Swim;
 /// <c>GET /v1/members</c> says it is <c>suspect</c> and <c>down</c> (each survivor polled every 50 ms); then the
 /// member is started again on its database and port and the next kill waits until all N see each
 /// other alive. Arguments: [members = 10] [kills = 5] [--cli path/to/corrosion.dll, or the NativeAOT
-/// executable] [--settle S = 10: idle seconds after start-up and after each restart].
+/// executable] [--settle S = 10: idle seconds after start-up and after each restart] [--config "HOCON": added to
+/// every agent's configuration, e.g. <c>membership.refused_is_failed_probe = false</c> for the behaviour before
+/// refusals counted]. Before each kill it prints the survivors' Lifeguard local health (a raised one stretches
+/// their probe period and slows detection).
 /// </summary>
 internal static class KillDetectionSuite
 {
@@ -22,12 +25,17 @@ internal static class KillDetectionSuite
     {
         string? cli = null;
         var settle = 10;
+        string? config = null;
         var numbers = new List<int>();
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--cli" && i + 1 < args.Length)
             {
                 cli = Path.GetFullPath(args[++i]);
+            }
+            else if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                config = args[++i];
             }
             else if (args[i] == "--settle" && i + 1 < args.Length)
             {
@@ -54,25 +62,26 @@ internal static class KillDetectionSuite
             return 2;
         }
 
-        return RunAsync(cli, members, kills, TimeSpan.FromSeconds(settle)).GetAwaiter().GetResult();
+        return RunAsync(cli, members, kills, TimeSpan.FromSeconds(settle), config).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(string cli, int members, int kills, TimeSpan settle)
+    private static async Task<int> RunAsync(string cli, int members, int kills, TimeSpan settle, string? config)
     {
-        await using var cluster = await AgentCluster.StartAsync(cli, members);
+        await using var cluster = await AgentCluster.StartAsync(cli, members, config);
         await Task.Delay(settle);
         var down = new List<double>();
         var suspect = new List<double>();
         var firstDown = new List<double>();
         var lastDown = new List<double>();
         var missed = 0;
-        Console.WriteLine($"## kill-detection: {members} `corrosion agent` processes ({Path.GetFileName(cli)}), SWIM LAN defaults, {kills} SIGKILLs, survivors polled every {Poll.TotalMilliseconds:0} ms");
+        Console.WriteLine($"## kill-detection: {members} `corrosion agent` processes ({Path.GetFileName(cli)}), SWIM LAN defaults{(config is null ? "" : $" with `{config}`")}, {kills} SIGKILLs, survivors polled every {Poll.TotalMilliseconds:0} ms");
         Console.WriteLine();
         for (var k = 0; k < kills; k++)
         {
             var victim = 1 + (k % (members - 1));
             var id = cluster.Ids[victim].ToString();
             var survivors = Enumerable.Range(0, members).Where(i => i != victim).ToList();
+            var health = await Task.WhenAll(survivors.Select(s => LocalHealthAsync(cluster.Clients[s])));
             using var stop = new CancellationTokenSource(GiveUp);
             var killedAt = Stopwatch.GetTimestamp();
             var watchers = survivors.Select(s => WatchAsync(cluster.Clients[s], id, killedAt, stop.Token)).ToList();
@@ -90,7 +99,7 @@ internal static class KillDetectionSuite
             }
 
             Console.WriteLine(FormattableString.Invariant(
-                $"- kill {k + 1} (node {victim}): suspect after {Describe(suspects)}; down after {Describe(downs)}{(downs.Count < seen.Length ? $"; {seen.Length - downs.Count} survivors did not see it down within {GiveUp.TotalSeconds:0} s" : "")}"));
+                $"- kill {k + 1} (node {victim}; survivors' local health before: {string.Join(' ', health)}): suspect after {Describe(suspects)}; down after {Describe(downs)}{(downs.Count < seen.Length ? $"; {seen.Length - downs.Count} survivors did not see it down within {GiveUp.TotalSeconds:0} s" : "")}"));
             await cluster.RestartAsync(victim);
             await AgentCluster.WaitForMembersAsync(cluster.Clients, members, TimeSpan.FromSeconds(60));
             await Task.Delay(settle);
@@ -101,6 +110,21 @@ internal static class KillDetectionSuite
         Console.WriteLine(FormattableString.Invariant($"- first survivor to see it down: median {Median(firstDown):F2} s; last survivor: median {Median(lastDown):F2} s; missed: {missed}"));
         Console.WriteLine();
         return missed == 0 ? 0 : 1;
+    }
+
+    /// <summary>The agent's Lifeguard local-health multiplier from <c>/metrics</c> ("?" if not found).</summary>
+    private static async Task<string> LocalHealthAsync(HttpClient client)
+    {
+        try
+        {
+            var text = await client.GetStringAsync(new Uri("metrics", UriKind.Relative));
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("corrosion_membership_local_health", StringComparison.Ordinal));
+            return line is null ? "?" : line[(line.LastIndexOf(' ') + 1)..];
+        }
+        catch (HttpRequestException)
+        {
+            return "?";
+        }
     }
 
     /// <summary>Polls one survivor's member list until it says the member is down; seconds from the kill to suspect and to down (null: not seen).</summary>

@@ -8,8 +8,10 @@ namespace Corrosion.Bench.Swim;
 
 /// <summary>
 /// SWIM on the simulator: time to detect a crash at several cluster sizes, false downs under loss and a
-/// slow node with Lifeguard on and off, and message rates. Options: <c>--sizes 10,100,1000</c>,
-/// <c>--quick</c> (smaller runs), <c>--seed N</c>.
+/// slow node with Lifeguard on and off, and message rates. A crash is either silent (the host is gone: nothing
+/// answers) or refused (the process died on a live host: its host answers ICMP port unreachable, which
+/// <c>membership.refused_is_failed_probe</c> turns into a failed probe at once). Options: <c>--sizes 10,100,1000</c>,
+/// <c>--quick</c> (smaller runs), <c>--seed N</c>, <c>--crashes N</c> (per size and kind of crash), <c>--detection-only</c>.
 /// </summary>
 internal static class SwimSuite
 {
@@ -18,11 +20,17 @@ internal static class SwimSuite
         var sizes = new[] { 10, 100, 1000 };
         var quick = args.Contains("--quick");
         var seed = 42;
+        int? crashes = null;
+        var detectionOnly = args.Contains("--detection-only");
         for (var i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--sizes")
             {
                 sizes = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            }
+            else if (args[i] == "--crashes")
+            {
+                crashes = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             }
             else if (args[i] == "--seed")
             {
@@ -34,11 +42,19 @@ internal static class SwimSuite
         Console.WriteLine();
         Console.WriteLine("## Time to detection, LAN profile, Lifeguard on (virtual time)");
         Console.WriteLine();
-        Console.WriteLine("| nodes | crashes | first down median | first down p99 | all down median | all down p99 | suspicion min | msgs/node/s steady | msgs/node/s during | wall |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| nodes | crash | crashes | first suspect median | first down median | first down p99 | all down median | all down p99 | suspicion min | msgs/node/s steady | msgs/node/s during | wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var n in sizes)
         {
-            Detection(n, quick, seed);
+            foreach (var refuse in new[] { false, true })
+            {
+                Detection(n, quick, seed, crashes, refuse);
+            }
+        }
+
+        if (detectionOnly)
+        {
+            return 0;
         }
 
         Console.WriteLine();
@@ -60,19 +76,20 @@ internal static class SwimSuite
         return 0;
     }
 
-    private static void Detection(int n, bool quick, int seed)
+    private static void Detection(int n, bool quick, int seed, int? crashCount, bool refuse)
     {
         var wall = Stopwatch.StartNew();
         var first = new List<double>();
+        var firstSuspect = new List<double>();
         var all = new List<double>();
-        var crashes = quick ? 3 : n >= 1000 ? 10 : 20;
+        var crashes = crashCount ?? (quick ? 3 : n >= 1000 ? 10 : 20);
         var perRun = n >= 1000 ? crashes : Math.Min(crashes, Math.Max(1, n / 5));
         double steadyRate = 0, duringRate = 0;
         long suspicionMin = 0;
         var runs = 0;
         for (var run = 0; first.Count < crashes; run++)
         {
-            using var cluster = new SwimCluster(seed + run, n, SwimOptions.Lan);
+            using var cluster = new SwimCluster(seed + run, n, SwimOptions.Lan) { CrashedNodesRefuse = refuse };
             cluster.Log.KeepLines = false;
             cluster.StartConverged();
             cluster.RunFor(10_000);
@@ -87,8 +104,14 @@ internal static class SwimSuite
             var downSeen = new Dictionary<int, HashSet<int>>();
             var firstAt = new Dictionary<int, long>();
             var allAt = new Dictionary<int, long>();
+            var suspectAt = new Dictionary<int, long>();
             cluster.OnNotification = note =>
             {
+                if (note.Kind == MemberNotificationKind.MemberSuspect && crashAt.ContainsKey(note.Subject))
+                {
+                    suspectAt.TryAdd(note.Subject, note.TimeMs);
+                }
+
                 if (note.Kind != MemberNotificationKind.MemberDown || !crashAt.ContainsKey(note.Subject))
                 {
                     return;
@@ -123,12 +146,13 @@ internal static class SwimSuite
             foreach (var v in victims)
             {
                 first.Add(firstAt.TryGetValue(v, out var f) ? f - crashAt[v] : double.NaN);
+                firstSuspect.Add(suspectAt.TryGetValue(v, out var fs) ? fs - crashAt[v] : double.NaN);
                 all.Add(allAt.TryGetValue(v, out var a) ? a - crashAt[v] : double.NaN);
             }
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {n} | {first.Count} | {S(Percentile(first, 50))} | {S(Percentile(first, 99))} | {S(Percentile(all, 50))} | {S(Percentile(all, 99))} | {suspicionMin / 1000.0:0.0} s | {steadyRate / runs:0.0} | {duringRate / runs:0.0} | {wall.Elapsed.TotalSeconds:0} s |"));
+            $"| {n} | {(refuse ? "refused" : "silent")} | {first.Count} | {S(Percentile(firstSuspect, 50))} | {S(Percentile(first, 50))} | {S(Percentile(first, 99))} | {S(Percentile(all, 50))} | {S(Percentile(all, 99))} | {suspicionMin / 1000.0:0.0} s | {steadyRate / runs:0.0} | {duringRate / runs:0.0} | {wall.Elapsed.TotalSeconds:0} s |"));
     }
 
     private static void FalsePositives(int n, LatencyDistribution slowDelay, bool lifeguard, bool quick, int seed)
@@ -184,5 +208,5 @@ internal static class SwimSuite
         return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 
-    private static string S(double ms) => double.IsNaN(ms) ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{ms / 1000.0:0.0} s");
+    private static string S(double ms) => double.IsNaN(ms) ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{ms / 1000.0:0.00} s");
 }

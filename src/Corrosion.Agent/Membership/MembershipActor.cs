@@ -54,6 +54,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
     private long _sendErrors;
     private int _resolveAttempt;
     private bool _loaded;
+    private bool _refusals;
 
     /// <summary>Creates the actor.</summary>
     /// <param name="id">This node's actor id (the store's site id).</param>
@@ -93,6 +94,13 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
             case DatagramReceived datagram:
                 Interlocked.Decrement(ref _queuedDatagrams);
                 Core.HandlePacket(datagram.Data, datagram.From, NowMs, _runtime);
+                break;
+            case DatagramsRefused refused:
+                foreach (var to in refused.To)
+                {
+                    Core.HandleRefused(to, NowMs, _runtime);
+                }
+
                 break;
             case SwimTimerFired fired:
                 Core.HandleTimer(fired.Timer, NowMs, _runtime);
@@ -185,6 +193,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         }
 
         _socket = socket;
+        _refusals = _options.Swim.RefusedIsFailedProbe && UdpRefusals.Enable(socket);
         var bound = (IPEndPoint)socket.LocalEndPoint!;
         var address = _options.AdvertiseAddr.Length > 0 ? NodeAddress.Parse(_options.AdvertiseAddr) : NodeAddress.FromEndPoint(bound);
         if (address.Host.Equals(IPAddress.Any) || address.Host.Equals(IPAddress.IPv6Any))
@@ -259,7 +268,7 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
             Timers.StartPeriodicTimer(PeriodicPersistKey, PersistMembers.Instance, TimeSpan.FromMilliseconds(_options.Swim.DownRetentionMs));
         }
 
-        _ = ReceiveLoopAsync(_socket!, Self.Typed<MembershipCommand>(), _stopping!.Token);
+        _ = ReceiveLoopAsync(_socket!, Self.Typed<MembershipCommand>(), _refusals, _stopping!.Token);
         LogStarted(_log, _id, address, (IPEndPoint)_socket!.LocalEndPoint!, _options.Profile, restored.Count, _options.Bootstrap.Count);
         if (_options.Bootstrap.Count > 0)
         {
@@ -458,6 +467,23 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         {
             socket.SendTo(packet, SocketFlags.None, to.ToEndPoint());
         }
+        catch (SocketException e) when (_refusals && e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            // The error is an earlier datagram's refusal, reported on this send (which it cancelled): read which
+            // one, then send this datagram again.
+            ReportRefused(socket, Self.Typed<MembershipCommand>());
+            try
+            {
+                socket.SendTo(packet, SocketFlags.None, to.ToEndPoint());
+            }
+            catch (SocketException)
+            {
+                _sendErrors++;
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
         catch (SocketException e)
         {
             // UDP is lossy anyway; SWIM treats an unsent probe like a lost one.
@@ -471,7 +497,18 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
         }
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, ActorRef<MembershipCommand> self, CancellationToken cancellationToken)
+    /// <summary>Reads the socket's error queue and tells the actor which destinations refused datagrams.</summary>
+    private static void ReportRefused(Socket socket, ActorRef<MembershipCommand> self)
+    {
+        var refused = new List<NodeAddress>();
+        UdpRefusals.Drain(socket, refused);
+        if (refused.Count > 0)
+        {
+            self.Tell(new DatagramsRefused(refused));
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket, ActorRef<MembershipCommand> self, bool refusals, CancellationToken cancellationToken)
     {
         var buffer = new byte[65_536];
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
@@ -493,6 +530,12 @@ public sealed partial class MembershipActor : UntypedActor, IWithTimers
             catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Shutdown or SocketError.NotSocket)
             {
                 return;
+            }
+            catch (SocketException e) when (refusals && e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                // A host refused one of our datagrams (IP_RECVERR): which one is in the error queue.
+                ReportRefused(socket, self);
+                continue;
             }
             catch (SocketException)
             {

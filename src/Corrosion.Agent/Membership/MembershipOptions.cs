@@ -63,6 +63,7 @@ public sealed record MembershipOptions
             JoinRetryMaxMs = Millis(membership, "join_retry_max", swim.JoinRetryMaxMs),
             MaxMembers = Int(membership, "max_members", swim.MaxMembers),
             LifeguardEnabled = Bool(membership, "lifeguard:enabled", swim.LifeguardEnabled),
+            RefusedIsFailedProbe = Bool(membership, "refused_is_failed_probe", swim.RefusedIsFailedProbe),
         };
 
         var bootstrap = new List<string>();

@@ -56,6 +56,9 @@ public sealed record MembersSnapshot(MemberInfo Self, IReadOnlyList<MemberInfo> 
 /// <summary>A datagram arrived on the gossip socket.</summary>
 internal sealed record DatagramReceived(byte[] Data, NodeAddress From) : MembershipCommand;
 
+/// <summary>Hosts refused datagrams sent to these addresses (ICMP port unreachable, from the socket's error queue).</summary>
+internal sealed record DatagramsRefused(IReadOnlyList<NodeAddress> To) : MembershipCommand;
+
 /// <summary>A timer the SWIM core set has fired.</summary>
 internal sealed record SwimTimerFired(SwimTimer Timer) : MembershipCommand;
 

@@ -117,11 +117,51 @@ public sealed partial class Swim
         }
 
         var relaySequence = ++_sequence;
-        _relays[relaySequence] = new Relay(origin, sequence);
+        _relays[relaySequence] = new Relay(origin, sequence, target);
         Send(target, SwimMessageType.Ping, relaySequence, default, runtime);
 
         // Nack a little before the origin gives up so the nack still counts (memberlist uses 80%).
         runtime.SetTimer(new SwimTimer(SwimTimerKind.RelayTimeout, relaySequence), Math.Max(1, _options.ProbeTimeoutMs * 4 / 5));
+    }
+
+    private void OnRefused(NodeAddress to, long nowMs, ISwimRuntime runtime)
+    {
+        Counters.Refusals++;
+
+        // A relay's ping was refused: nack at once (our own network works; the target does not answer).
+        List<uint>? refusedRelays = null;
+        foreach (var (relaySequence, relay) in _relays)
+        {
+            if (relay.Target == to)
+            {
+                (refusedRelays ??= []).Add(relaySequence);
+            }
+        }
+
+        foreach (var relaySequence in refusedRelays ?? [])
+        {
+            _relays.Remove(relaySequence, out var relay);
+            runtime.CancelTimer(new SwimTimer(SwimTimerKind.RelayTimeout, relaySequence));
+            if (_options.LifeguardEnabled)
+            {
+                Send(relay.Origin, SwimMessageType.Nack, relay.OriginSequence, default, runtime);
+            }
+        }
+
+        if (_probe is { Acked: false } probe && probe.Target == to)
+        {
+            // The probe has failed now; waiting out the period (and asking relays) cannot change that. The refusal
+            // came from the target's host, so our own network is fine: no local-health penalty.
+            _probe = null;
+            Counters.FailedProbes++;
+            runtime.CancelTimer(new SwimTimer(SwimTimerKind.ProbeTimeout, probe.Sequence));
+        }
+
+        // Alive: suspect it now (it can still refute); already suspect: our own, independent confirmation.
+        if (_members.TryGetValue(to, out var entry) && entry.IsActive)
+        {
+            Apply(new MemberUpdate(entry.Identity, MemberState.Suspect, _self.Address), nowMs, runtime, rebroadcast: true);
+        }
     }
 
     private void OnSuspicionTimeout(SwimTimer timer, long nowMs, ISwimRuntime runtime)

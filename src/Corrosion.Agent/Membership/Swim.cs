@@ -259,6 +259,26 @@ public sealed partial class Swim
         ArmGossip(nowMs, runtime);
     }
 
+    /// <summary>
+    /// Handles a datagram to <paramref name="to"/> that its host refused (ICMP port unreachable, read by the shell
+    /// from the socket's error queue): nothing listens at that address, so a probe of it has failed already, and a
+    /// relayed ping is nacked at once. Ignored when <see cref="SwimOptions.RefusedIsFailedProbe"/> is off.
+    /// </summary>
+    /// <param name="to">The destination of the refused datagram.</param>
+    /// <param name="nowMs">Current time in milliseconds.</param>
+    /// <param name="runtime">Receives the outputs.</param>
+    public void HandleRefused(NodeAddress to, long nowMs, ISwimRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        if (_left || !_options.RefusedIsFailedProbe || !to.IsSpecified || to == _self.Address)
+        {
+            return;
+        }
+
+        OnRefused(to, nowMs, runtime);
+        ArmGossip(nowMs, runtime);
+    }
+
     /// <summary>Handles a timer the core set earlier. Timers that no longer match the state are ignored.</summary>
     public void HandleTimer(SwimTimer timer, long nowMs, ISwimRuntime runtime)
     {
@@ -419,5 +439,5 @@ public sealed partial class Swim
         public int Nacks { get; set; }
     }
 
-    private readonly record struct Relay(NodeAddress Origin, uint OriginSequence);
+    private readonly record struct Relay(NodeAddress Origin, uint OriginSequence, NodeAddress Target);
 }

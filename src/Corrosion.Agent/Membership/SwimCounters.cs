@@ -38,5 +38,8 @@ public sealed class SwimCounters
     /// <summary>Pings sent to members held down (re-probes that merge healed partitions).</summary>
     public long Reprobes { get; internal set; }
 
+    /// <summary>Datagrams the destination's host refused (ICMP port unreachable), reported by the shell.</summary>
+    public long Refusals { get; internal set; }
+
     internal void Reject(PacketRejectReason reason) => _rejected[(int)reason]++;
 }

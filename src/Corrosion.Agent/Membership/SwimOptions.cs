@@ -106,6 +106,13 @@ public sealed record SwimOptions
     /// <summary>Cap of the local-health multiplier.</summary>
     public int MaxLocalHealth { get; init; } = DefaultMaxLocalHealth;
 
+    /// <summary>
+    /// Whether a datagram refused by the member's host (ICMP port unreachable: nothing listens at its address,
+    /// the process is gone) counts as a failed probe at once, instead of waiting out the probe period. The
+    /// member still goes through suspicion (and can refute), so this only moves the start of it forward.
+    /// </summary>
+    public bool RefusedIsFailedProbe { get; init; } = true;
+
     /// <summary>Gossip period while updates are pending; 0 disables gossip (piggyback on probes only).</summary>
     public long GossipIntervalMs { get; init; } = DefaultGossipIntervalMs;
 

@@ -79,6 +79,77 @@ public static class NodeConfiguration
         }
     }
 
+    /// <summary>
+    /// Refuses a value of the wrong shape for its key, which the binder would silently skip: a single value where
+    /// reference.conf has a list (<c>api.authz.bearer_tokens = "secret"</c> would leave the API open; <c>db.schema_paths
+    /// = "/etc/schema"</c> would run the demo schema), or a list or object where it has a single value.
+    /// </summary>
+    /// <exception cref="ConfigurationException">the first such key, with where it was set and how to write it.</exception>
+    public static void ThrowOnWrongShapes(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var (key, isList) in LazyShapes.Value)
+        {
+            var section = configuration.GetSection(key);
+            var dotted = key.Replace(':', '.');
+            if (isList && section.Value is { Length: > 0 } single)
+            {
+                var origin = configuration.OriginOf(key);
+                var hint = OpenSections.Contains(dotted, StringComparer.Ordinal)
+                    ? "of entries (see hocon/reference.conf)"
+                    : $"; write {dotted} = [\"{(IsSecret(dotted) ? "****" : single)}\"]";
+                throw new ConfigurationException($"{(origin is null ? "" : origin + ": ")}configuration key {dotted} is a list {hint}".Replace(" ;", ";", StringComparison.Ordinal));
+            }
+
+            if (!isList && section.GetChildren().FirstOrDefault() is { } child)
+            {
+                var origin = configuration.OriginOf(child.Path) ?? FirstOrigin(configuration, child);
+                throw new ConfigurationException(
+                    $"{(origin is null ? "" : origin + ": ")}configuration key {dotted} takes a single value, not a list or an object");
+            }
+        }
+    }
+
+    private static string? FirstOrigin(IConfiguration configuration, IConfigurationSection section) =>
+        section.GetChildren().Select(c => configuration.OriginOf(c.Path) ?? FirstOrigin(configuration, c)).FirstOrDefault(o => o is not null);
+
+    /// <summary>Lists that also take one string of comma-separated entries (<c>CORROSION_MEMBERSHIP__BOOTSTRAP=a:1,b:2</c>).</summary>
+    private static readonly string[] ScalarLists = ["membership.bootstrap"];
+
+    /// <summary>Every key of reference.conf that takes a value or a list (outside <see cref="OpenSections"/>), and which.</summary>
+    private static readonly Lazy<IReadOnlyList<(string Key, bool IsList)>> LazyShapes = new(() =>
+    {
+        var shapes = new List<(string, bool)>();
+        Collect(HoconParser.Parse(ReferenceText(), "reference.conf"), "");
+        return shapes;
+
+        void Collect(HoconObject obj, string prefix)
+        {
+            foreach (var (name, value) in obj)
+            {
+                var key = prefix.Length == 0 ? name : prefix + ":" + name;
+                var open = OpenSections.Contains(key.Replace(':', '.'), StringComparer.Ordinal);
+                switch (value)
+                {
+                    case HoconArray when ScalarLists.Contains(key.Replace(':', '.'), StringComparer.Ordinal):
+                        break;
+                    case HoconArray:
+                        // An open list (api.authz.tokens) holds whatever entries the operator names, but is a list.
+                        shapes.Add((key, true));
+                        break;
+                    case var _ when open:
+                        break;
+                    case HoconObject child:
+                        Collect(child, key);
+                        break;
+                    default:
+                        shapes.Add((key, false));
+                        break;
+                }
+            }
+        }
+    });
+
     /// <summary>Builds the configuration and binds the node's options.</summary>
     public static NodeOptions Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null) =>
         NodeOptions.Bind(Build(configPath, overrides));

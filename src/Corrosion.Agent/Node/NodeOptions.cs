@@ -80,6 +80,7 @@ public sealed partial class NodeOptions
     public static NodeOptions Bind(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        NodeConfiguration.ThrowOnWrongShapes(configuration);
         try
         {
             var options = new NodeOptions
@@ -128,7 +129,34 @@ public sealed partial class NodeOptions
             return message;
         }
 
-        return message.Contains(found.Key, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {found.Key}: {message}";
+        // The binder names a key by its property (supervision:Window); the user wrote supervision.window.
+        var spelled = Spelled(configuration, found.Key);
+        if (quoted.Success)
+        {
+            message = message.Replace($"'{quoted.Groups[1].Value}'", $"'{spelled.Replace('.', ':')}'", StringComparison.Ordinal);
+        }
+
+        return message.Contains(spelled, StringComparison.Ordinal) ? $"{origin}: {message}" : $"{origin}: {spelled}: {message}";
+    }
+
+    /// <summary>A key as the configuration spells it (configuration keys match whatever their case).</summary>
+    private static string Spelled(IConfiguration configuration, string key)
+    {
+        var spelled = new List<string>();
+        IConfiguration level = configuration;
+        foreach (var segment in key.Split('.', ':'))
+        {
+            var child = level.GetChildren().FirstOrDefault(c => string.Equals(c.Key, segment, StringComparison.OrdinalIgnoreCase));
+            if (child is null)
+            {
+                return key.Replace(':', '.');
+            }
+
+            spelled.Add(child.Key);
+            level = child;
+        }
+
+        return string.Join('.', spelled);
     }
 
     [GeneratedRegex(@"at '([^']+)'")]

@@ -130,25 +130,56 @@ public sealed record TransportOptions
         var d = new TransportOptions();
         return new TransportOptions
         {
-            Transport = gossip["transport"] is { } t ? Enum.Parse<TransportKind>(t, ignoreCase: true) : d.Transport,
-            BindEndPoint = gossip["addr"] is { } a ? IPEndPoint.Parse(a) : d.BindEndPoint,
-            ClusterId = gossip["cluster_id"] is { } c ? ushort.Parse(c, CultureInfo.InvariantCulture) : d.ClusterId,
-            Plaintext = gossip["plaintext"] is { } p ? bool.Parse(p) : d.Plaintext,
-            MaxFrameSize = Size(gossip["max_frame_size"], d.MaxFrameSize),
-            SendQueuePerPeer = Size(gossip["send_queue_per_peer"], d.SendQueuePerPeer),
-            ReceiveQueue = Size(gossip["receive_queue"], d.ReceiveQueue),
-            IncomingSessionQueue = Size(gossip["incoming_session_queue"], d.IncomingSessionQueue),
-            CoalesceBytes = Size(gossip["coalesce_bytes"], d.CoalesceBytes),
-            ConnectTimeout = Duration(gossip["connect_timeout"], d.ConnectTimeout),
-            SendTimeout = Duration(gossip["send_timeout"], d.SendTimeout),
-            IdleTimeout = Duration(gossip["idle_timeout"], d.IdleTimeout),
-            ReconnectBackoffMin = Duration(gossip["reconnect_backoff_min"], d.ReconnectBackoffMin),
-            ReconnectBackoffMax = Duration(gossip["reconnect_backoff_max"], d.ReconnectBackoffMax),
+            Transport = Parse(gossip, "transport", d.Transport, ParseTransport, "is not a transport (expected auto, quic or tcp)"),
+            BindEndPoint = Parse(gossip, "addr", d.BindEndPoint, IPEndPoint.Parse, "is not an address (for example 127.0.0.1:8787)"),
+            ClusterId = Parse(gossip, "cluster_id", d.ClusterId, c => ushort.Parse(c, CultureInfo.InvariantCulture), "is not a cluster id (0 to 65535)"),
+            Plaintext = Parse(gossip, "plaintext", d.Plaintext, bool.Parse, "is not true or false"),
+            MaxFrameSize = Parse(gossip, "max_frame_size", d.MaxFrameSize, t => Size(t, d.MaxFrameSize), SizeProblem),
+            SendQueuePerPeer = Parse(gossip, "send_queue_per_peer", d.SendQueuePerPeer, t => Size(t, d.SendQueuePerPeer), SizeProblem),
+            ReceiveQueue = Parse(gossip, "receive_queue", d.ReceiveQueue, t => Size(t, d.ReceiveQueue), SizeProblem),
+            IncomingSessionQueue = Parse(gossip, "incoming_session_queue", d.IncomingSessionQueue, t => Size(t, d.IncomingSessionQueue), SizeProblem),
+            CoalesceBytes = Parse(gossip, "coalesce_bytes", d.CoalesceBytes, t => Size(t, d.CoalesceBytes), SizeProblem),
+            ConnectTimeout = Parse(gossip, "connect_timeout", d.ConnectTimeout, t => Duration(t, d.ConnectTimeout), DurationProblem),
+            SendTimeout = Parse(gossip, "send_timeout", d.SendTimeout, t => Duration(t, d.SendTimeout), DurationProblem),
+            IdleTimeout = Parse(gossip, "idle_timeout", d.IdleTimeout, t => Duration(t, d.IdleTimeout), DurationProblem),
+            ReconnectBackoffMin = Parse(gossip, "reconnect_backoff_min", d.ReconnectBackoffMin, t => Duration(t, d.ReconnectBackoffMin), DurationProblem),
+            ReconnectBackoffMax = Parse(gossip, "reconnect_backoff_max", d.ReconnectBackoffMax, t => Duration(t, d.ReconnectBackoffMax), DurationProblem),
             TlsCertFile = NullIfEmpty(gossip["tls:cert_file"]),
             TlsKeyFile = NullIfEmpty(gossip["tls:key_file"]),
             TlsCaFile = NullIfEmpty(gossip["tls:ca_file"]),
-            TlsInsecure = gossip["tls:insecure"] is { } i && bool.Parse(i),
+            TlsInsecure = Parse(gossip, "tls:insecure", false, bool.Parse, "is not true or false"),
         };
+    }
+
+    // Enum.Parse also takes a number ("7"), which would pass as an undefined transport.
+    private static TransportKind ParseTransport(string text) =>
+        !char.IsAsciiDigit(text[0]) && !text.StartsWith('-') && Enum.TryParse<TransportKind>(text, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw new FormatException($"unknown transport {text}");
+
+    private const string SizeProblem = "is not a size (for example 1024, 64KiB or 8MiB)";
+    private const string DurationProblem = "is not a duration (for example 500ms or 5s)";
+
+    /// <summary>
+    /// One key's value, or the error a user can act on: the key's full name (which the node's configuration error
+    /// prefixes with the file and line that set it) and what was wrong, not the parser's bare "not in a correct format".
+    /// </summary>
+    private static T Parse<T>(IConfiguration gossip, string key, T fallback, Func<string, T> parse, string problem)
+    {
+        var text = gossip[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        try
+        {
+            return parse(text.Trim());
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new InvalidOperationException($"configuration key gossip.{key.Replace(':', '.')} \"{text}\" {problem}", e);
+        }
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;

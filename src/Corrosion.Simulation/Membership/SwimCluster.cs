@@ -48,6 +48,16 @@ public sealed class SwimCluster : IDisposable
     /// <summary>History of notifications and injected faults.</summary>
     public EventLog Log { get; } = new();
 
+    /// <summary>
+    /// Whether a datagram to a crashed node is refused by its host (ICMP port unreachable: the process died, the host
+    /// lives), reported to the sender's core after a round trip; false (the default): a crash is silent, as when the
+    /// whole host is gone.
+    /// </summary>
+    public bool CrashedNodesRefuse { get; set; }
+
+    /// <summary>Called for every datagram a node sends: (sender, destination node, virtual time).</summary>
+    public Action<int, int, long>? OnSend { get; set; }
+
     /// <summary>Options given to new nodes.</summary>
     public SwimOptions Options { get; set; }
 
@@ -220,7 +230,20 @@ public sealed class SwimCluster : IDisposable
         {
             if (cluster._byAddress.TryGetValue(to, out var target))
             {
+                cluster.OnSend?.Invoke(index, target, cluster.NowMs);
                 cluster.Network.Send(index, target, packet.ToArray());
+                var network = cluster.Network;
+                if (cluster.CrashedNodesRefuse && !network.IsUp(target) && network.IsUp(index) && !network.IsPartitioned(index, target))
+                {
+                    var life = Life;
+                    cluster.Scheduler.After((2 * network.Latency.Sample(cluster._random)) + network.ProcessingDelay(index), () =>
+                    {
+                        if (life == Life && network.IsUp(index))
+                        {
+                            Swim.HandleRefused(to, cluster.NowMs, this);
+                        }
+                    });
+                }
             }
         }
 

@@ -45,7 +45,7 @@ internal sealed class MembershipTestNode : IAsyncDisposable
     public ActorId Id { get; private set; }
 
     /// <summary>Starts a node; <paramref name="dbPath"/> gives it a store (persisted members), <paramref name="port"/> a fixed port.</summary>
-    public static async Task<MembershipTestNode> StartAsync(IEnumerable<string>? bootstrap = null, string? dbPath = null, int port = 0, ActorId? id = null)
+    public static async Task<MembershipTestNode> StartAsync(IEnumerable<string>? bootstrap = null, string? dbPath = null, int port = 0, ActorId? id = null, SwimOptions? swim = null)
     {
         var system = NodeActorSystem.Create("membership-test");
         CrdtStore? store = null;
@@ -58,7 +58,7 @@ internal sealed class MembershipTestNode : IAsyncDisposable
         }
 
         var actorId = store?.SiteId ?? id ?? ActorId.NewId();
-        var options = new MembershipOptions { Swim = FastSwim, Bootstrap = bootstrap?.ToList() ?? [] };
+        var options = new MembershipOptions { Swim = swim ?? FastSwim, Bootstrap = bootstrap?.ToList() ?? [] };
         var membership = system.ActorOf(
                 MembershipActor.Props(actorId, new IPEndPoint(IPAddress.Loopback, port), 7, options, storage, seed: 42),
                 "membership")
