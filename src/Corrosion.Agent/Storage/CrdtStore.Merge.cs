@@ -20,9 +20,11 @@ public sealed partial class CrdtStore
             return new MergeResult(applied, changed, buffered);
         }
 
+        var created = new List<(string Table, IReadOnlyList<SqlValue> Pk)>();
         Begin();
         _rowCache = default;
         _rowFresh = false;
+        _created = created;
         try
         {
             foreach (var changeset in changesets)
@@ -56,7 +58,8 @@ public sealed partial class CrdtStore
 
         _rowCache = default;
         _rowFresh = false;
-        return new MergeResult(applied, changed, buffered);
+        _created = null;
+        return new MergeResult(applied, changed, buffered) { Created = created };
     }
 
     private void ApplyEmpty(ChangesetEmpty empty, List<ActorVersions> applied)
@@ -315,6 +318,7 @@ public sealed partial class CrdtStore
             {
                 FlushRow();
                 Pending(table, change.Pk).Insert = true;
+                _created?.Add((table.Name, change.Pk));
                 dataChanged = true;
             }
 
@@ -395,6 +399,9 @@ public sealed partial class CrdtStore
         MarkRowWritten(column);
         return true;
     }
+
+    // The rows the running Apply brought into existence (MergeResult.Created).
+    private List<(string Table, IReadOnlyList<SqlValue> Pk)>? _created;
 
     // The keys whose cells this merge gave a (site, version), by table: written as the versions'
     // key lists (see CrrTable.CollectVersion) before the commit.

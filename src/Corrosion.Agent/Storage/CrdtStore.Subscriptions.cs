@@ -25,6 +25,29 @@ public sealed partial class CrdtStore
     /// <exception cref="SqlException">Invalid SQL or parameters, or a read of a table that is not replicated.</exception>
     internal LiveQueryResult EvaluateLiveQuery(Statement statement) => EvaluateLiveQuery(statement, LiveQueryTimeout);
 
+    /// <summary>
+    /// True when two equal primary keys of <paramref name="table"/> are always spelt alike, so a
+    /// merged change's key (as its origin stored it) is the key as stored here: no COLLATE anywhere in
+    /// the table's definition (a NOCASE key matches other spellings) and every key column of INTEGER,
+    /// TEXT or REAL affinity (which store one spelling of a number; BLOB and NUMERIC affinity keep 1
+    /// and 1.0 apart while they compare equal). False for a table that is not replicated. Thread-safe.
+    /// </summary>
+    internal bool KeysSpeltAlike(string table) =>
+        _tables.TryGetValue(table, out var crr)
+        && !crr.Schema.Sql.Contains("COLLATE", StringComparison.OrdinalIgnoreCase)
+        && crr.Schema.PkColumns.All(static c => Affinity(c.Type) is "INTEGER" or "TEXT" or "REAL");
+
+    /// <summary>A declared type's affinity, by SQLite's rules (datatype3.html §3.1).</summary>
+    private static string Affinity(string declared)
+    {
+        var type = declared.ToUpperInvariant();
+        return type.Contains("INT", StringComparison.Ordinal) ? "INTEGER"
+            : type.Contains("CHAR", StringComparison.Ordinal) || type.Contains("CLOB", StringComparison.Ordinal) || type.Contains("TEXT", StringComparison.Ordinal) ? "TEXT"
+            : type.Length == 0 || type.Contains("BLOB", StringComparison.Ordinal) ? "BLOB"
+            : type.Contains("REAL", StringComparison.Ordinal) || type.Contains("FLOA", StringComparison.Ordinal) || type.Contains("DOUB", StringComparison.Ordinal) ? "REAL"
+            : "NUMERIC";
+    }
+
     /// <summary>Longest a live query's evaluation may run: it holds up the subscription service, and runs again on every change.</summary>
     internal static readonly TimeSpan LiveQueryTimeout = TimeSpan.FromSeconds(10);
 

@@ -9,6 +9,13 @@ public sealed record MergeResult(
     IReadOnlyList<Change> Changed,
     IReadOnlyList<ActorVersions> Buffered)
 {
+    /// <summary>
+    /// The rows (table, key as it came) this batch brought into existence, new or revived: their
+    /// columns no change of the batch named hold their defaults, so a reader of <see cref="Changed"/>
+    /// can tell a row that existed before (whose other columns kept their values) from one that did not.
+    /// </summary>
+    public IReadOnlyList<(string Table, IReadOnlyList<SqlValue> Pk)> Created { get; init; } = [];
+
     /// <summary>True when the batch changed nothing (all duplicates or stale).</summary>
     public bool IsEmpty => Applied.Count == 0 && Buffered.Count == 0;
 }

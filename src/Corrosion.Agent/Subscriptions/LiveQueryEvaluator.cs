@@ -26,6 +26,9 @@ internal sealed class LiveQueryEvaluator
     // Rows NoteInPlace updates, gathered by Note (allocated only when there is one).
     private List<(byte[] Identity, SqlValue[] Cells)>? _inPlace;
 
+    // Whole rows NoteInPlace inserts or replaces (see TablePlan.RowCells), gathered by Note.
+    private List<(TableRestriction Restriction, byte[] Key, SqlValue[] Cells)>? _wholeRows;
+
     public LiveQueryEvaluator(Statement statement, int maxKeys = DefaultMaxKeys)
     {
         Statement = statement;
@@ -132,14 +135,32 @@ internal sealed class LiveQueryEvaluator
         }
 
         Note(changed, current, inPlace: true);
-        if (_inPlace is not { Count: > 0 } rows)
+        ResultDelta? delta = null;
+        if (_inPlace is { Count: > 0 } rows)
         {
-            return null;
+            RowsUpdatedInPlace += rows.Count;
+            _inPlace = null;
+            delta = current.UpdateCells(rows, Plan.Ordered);
         }
 
-        RowsUpdatedInPlace += rows.Count;
-        _inPlace = null;
-        return current.UpdateCells(rows, Plan.Ordered);
+        if (_wholeRows is { Count: > 0 } whole)
+        {
+            RowsUpdatedInPlace += whole.Count;
+            _wholeRows = null;
+            var steps = new List<RestrictedRows>(whole.Count);
+            foreach (var (restriction, encoded, cells) in whole)
+            {
+                steps.Add(new RestrictedRows(restriction.Columns, new HashSet<byte[]>(ByteArrayComparer.Instance) { encoded }, [cells]));
+            }
+
+            var placed = current.ApplyRestricted(steps, Plan.Ordered);
+            delta = delta is null ? placed : new ResultDelta(
+                [.. delta.Changes, .. placed.Changes],
+                [.. delta.Upserted, .. placed.Upserted],
+                [.. delta.Deleted, .. placed.Deleted]);
+        }
+
+        return delta;
     }
 
     private int Note(ChangedRows changed, MaterializedResult current, bool inPlace)
@@ -153,9 +174,18 @@ internal sealed class LiveQueryEvaluator
             }
 
             var resultOnly = _inFlightAll || Pending.Everything is not null || tablePlan.Restriction is null ? null : tablePlan.ResultOnlyColumns;
+            var rowCells = inPlace && !_inFlightAll && Pending.Everything is null && tablePlan.Restriction is not null ? tablePlan.RowCells : null;
             foreach (var row in rows)
             {
                 var encoded = row.Encoded;
+                if (rowCells is not null && row.Values is { } values && !IsPendingOrInFlight(table, encoded))
+                {
+                    // The query returns every row of the table as stored, and all of this row's
+                    // values are known: its result row is them, inserted or replaced without a read.
+                    (_wholeRows ??= []).Add((tablePlan.Restriction!, encoded, WholeRow(rowCells, row.Pk, values)));
+                    continue;
+                }
+
                 if (resultOnly is not null
                     && row.ColumnsAllIn(resultOnly)
                     && !IsPendingOrInFlight(table, encoded))
@@ -181,6 +211,18 @@ internal sealed class LiveQueryEvaluator
 
         KeysLeftOut += left;
         return left;
+    }
+
+    private static SqlValue[] WholeRow(IReadOnlyList<(int PkPosition, string? Column)> cells, SqlValue[] pk, IReadOnlyDictionary<string, SqlValue> values)
+    {
+        var row = new SqlValue[cells.Count];
+        for (var c = 0; c < row.Length; c++)
+        {
+            var (position, column) = cells[c];
+            row[c] = position >= 0 ? pk[position] : values[column!];
+        }
+
+        return row;
     }
 
     /// <summary>

@@ -149,7 +149,47 @@ internal static class LiveQueryPlanner
         var what = shape.Aggregate ? "the groups of" : picked.Count == pk.Count ? "the rows of" : "the rows sharing";
         var restriction = new TableRestriction(table, picked.Keys.ToArray(), picked.Values.ToArray());
         var resultOnly = ResultOnlyColumns(shape, restriction, pk.Count);
-        return new TablePlan(table, restriction, $"re-evaluates {what} the changed keys ({names})", resultOnly, resultOnly is null ? null : ResultOnlyPositions(resultOnly, table, columns));
+        var rowCells = WholeRowCells(shape, restriction, table, pk, columns);
+        var reason = $"re-evaluates {what} the changed keys ({names})" + (rowCells is null ? string.Empty : "; a row whose every column is known is taken as it is");
+        return new TablePlan(table, restriction, reason, resultOnly, resultOnly is null ? null : ResultOnlyPositions(resultOnly, table, columns), rowCells);
+    }
+
+    /// <summary>
+    /// For a query that returns every row of its one table as stored (see <see cref="TablePlan.RowCells"/>),
+    /// where each result cell comes from; null for any other query.
+    /// </summary>
+    private static List<(int PkPosition, string? Column)>? WholeRowCells(SelectShape shape, TableRestriction restriction, string table, IReadOnlyList<string> pk, IReadOnlyList<LiveQueryColumn> columns)
+    {
+        if (shape.From.Count != 1 || shape.Filtered || shape.Aggregate || shape.GroupBy || shape.Distinct || shape.Limit || shape.Window
+            || !shape.PlainItems()
+            || restriction.PkPositions.Length != pk.Count || restriction.PkPositions.Where((p, i) => p != i).Any())
+        {
+            return null;
+        }
+
+        var cells = new List<(int PkPosition, string? Column)>(columns.Count);
+        foreach (var column in columns)
+        {
+            // SQLite names an origin only for a result column that is a table's column as stored.
+            if (!string.Equals(column.OriginTable, table, StringComparison.Ordinal) || column.OriginColumn is not { } name)
+            {
+                return null;
+            }
+
+            var position = -1;
+            for (var p = 0; p < pk.Count; p++)
+            {
+                if (string.Equals(pk[p], name, StringComparison.OrdinalIgnoreCase))
+                {
+                    position = p;
+                    break;
+                }
+            }
+
+            cells.Add(position >= 0 ? (position, null) : (-1, name));
+        }
+
+        return cells;
     }
 
     /// <summary>Where each result-only column's value appears in the result (by SQLite's origin metadata, given only for a plain column).</summary>

@@ -36,6 +36,16 @@ internal sealed class LiveSubscription(string id, Statement statement, string ha
     /// <summary>Someone wants its changes evaluated now: a listener, or a request waiting for one.</summary>
     public bool Wanted => Listeners.Count > 0 || Waiting.Count > 0;
 
+    /// <summary>
+    /// While it has no listener and no waiting request: how many changes each table it reads had seen
+    /// when it went to sleep (see <c>SubscriptionActor.Sleep</c>); null while awake. A sleeping
+    /// subscription is not visited by writes at all; it catches up when a listener comes back.
+    /// </summary>
+    public Dictionary<string, long>? SleepingSince { get; set; }
+
+    /// <summary>The last row id written to the subscription file's counters (they are rewritten only when it moves).</summary>
+    public long RecordedLastRowId { get; set; }
+
     /// <summary>Seconds its last evaluation took (reported in the end-of-query mark).</summary>
     public double LastEvaluationSeconds { get; set; }
 

@@ -73,6 +73,9 @@ internal sealed class SelectShape
     /// <summary>A GROUP BY clause is present.</summary>
     public bool GroupBy => _groupBy.Count > 0;
 
+    /// <summary>A top-level WHERE or HAVING is present: the query may leave out rows of its table.</summary>
+    public bool Filtered { get; private set; }
+
     /// <summary>A top-level ORDER BY is present.</summary>
     public bool OrderBy { get; private set; }
 
@@ -141,6 +144,33 @@ internal sealed class SelectShape
 
         plain.ExceptWith(elsewhere);
         return plain;
+    }
+
+    /// <summary>
+    /// True when every result item is <c>*</c>, <c>t.*</c>, a column name or <c>alias.column</c> (with or
+    /// without an alias of its own): each result cell is a stored value as it is. False when the
+    /// statement could not be analysed.
+    /// </summary>
+    public bool PlainItems()
+    {
+        if (Unsupported is not null || _items.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var item in _items)
+        {
+            var length = item.ExpressionEnd - item.Start;
+            var plain = item.Star
+                || (length == 1 && _tokens[item.Start].IsName)
+                || (length == 3 && _tokens[item.Start].IsName && _tokens[item.Start + 1].IsSymbol(".") && _tokens[item.Start + 2].IsName);
+            if (!plain)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Parses <paramref name="sql"/>; never throws for bad SQL (see <see cref="Unsupported"/>).</summary>
@@ -235,6 +265,10 @@ internal sealed class SelectShape
             else if (token.Is("ORDER"))
             {
                 OrderBy = true;
+            }
+            else if (token.Is("WHERE") || token.Is("HAVING"))
+            {
+                Filtered = true;
             }
             else if (token.Is("LIMIT"))
             {

@@ -49,6 +49,10 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private readonly Dictionary<string, LiveSubscription> _byHash = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<LiveSubscription>> _byTable = new(StringComparer.OrdinalIgnoreCase);
     private readonly LiveQueryIndex _index = new();
+
+    // Per table, the storage events that changed it (counted only while a subscription exists): a
+    // sleeping subscription compares them with its own when it wakes.
+    private readonly Dictionary<string, long> _tableChanges = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -125,6 +129,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 IdleSince = now,
             };
             Add(subscription);
+            Sleep(subscription);
         }
 
         // The writer watches its listeners: when this actor restarts, the old listener (a child)
@@ -262,6 +267,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         var hash = QueryHash.Of(statement);
         if (_byHash.TryGetValue(hash, out var existing) && existing.Statement.Sql == statement.Sql)
         {
+            Wake(existing);
             if (MustEvaluateFirst(existing, wantsRows: !subscribe.SkipRows))
             {
                 Defer(existing, subscribe, wantsRows: !subscribe.SkipRows);
@@ -345,6 +351,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             return;
         }
 
+        Wake(subscription);
         var wantsRows = attach.From is null && !attach.SkipRows;
         if (MustEvaluateFirst(subscription, wantsRows))
         {
@@ -434,6 +441,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         {
             subscription.IdleSince = Now;
             File.TouchListener(subscription.Id, NowMs);
+            Sleep(subscription);
         }
     }
 
@@ -471,11 +479,12 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                NoteChanges(committed.Changesets.SelectMany(c => c.Changes).ToList(), local: true);
+                var changes = committed.Changesets.SelectMany(c => c.Changes).ToList();
+                NoteChanges(changes, () => ChangedRows.Of(changes, _store.ChangeableColumns));
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
-                NoteChanges(merged.Result.Changed, local: false);
+                NoteChanges(merged.Result.Changed, () => ChangedRows.OfMerge(merged.Result, _store.ChangeableColumns, _store.KeysSpeltAlike));
                 break;
         }
     }
@@ -483,9 +492,11 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// <summary>
     /// Gives changed keys to the subscriptions reading their tables and starts the wanted ones. A
     /// local commit also tells which columns of each row changed (its changes are read back from the
-    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in.
+    /// database, keys as stored), so a subscription can leave out rows its filter cannot have let in;
+    /// so does a merge, for the rows it did not create, of tables whose equal keys are spelt alike.
+    /// <paramref name="rows"/> makes them, only when a subscription exists.
     /// </summary>
-    private void NoteChanges(IReadOnlyList<Change> changes, bool local)
+    private void NoteChanges(IReadOnlyList<Change> changes, Func<ChangedRows> rows)
     {
         foreach (var creation in _creating.Values)
         {
@@ -500,7 +511,12 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         // Keys are encoded once here, not once per subscription; only the subscriptions the changed
         // rows can concern are touched (the index: a row whose changes name only columns a settled
         // query returns as they are concerns it only when its result holds the row).
-        var changed = ChangedRows.Of(changes, local ? _store.ChangeableColumns : static _ => 0);
+        var changed = rows();
+        foreach (var table in changed.Rows.Keys)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tableChanges, table, out _)++;
+        }
+
         var affected = _index.Candidates(changed);
         if (affected.Count == 0)
         {
@@ -522,7 +538,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             }
             else if (!subscription.Wanted)
             {
+                // Left without a listener some other way than a detach (a refused attach): noted once, then asleep.
                 subscription.Evaluator.Note(changed, subscription.Result);
+                Sleep(subscription);
             }
 
             if (subscription.Evaluator.HasPending)
@@ -547,6 +565,53 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
 
         StartEvaluations();
+    }
+
+    /// <summary>
+    /// A subscription nobody listens to (nor waits for) stops being visited by writes: it leaves the
+    /// index, keeping what was pending, and remembers how many changes each of its tables had seen.
+    /// </summary>
+    private void Sleep(LiveSubscription subscription)
+    {
+        if (subscription.Wanted || subscription.SleepingSince is not null)
+        {
+            return;
+        }
+
+        var counts = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        foreach (var table in subscription.Tables)
+        {
+            counts[table] = _tableChanges.GetValueOrDefault(table);
+        }
+
+        subscription.SleepingSince = counts;
+        _index.Remove(subscription);
+    }
+
+    /// <summary>
+    /// Before a listener attaches: a sleeping subscription rejoins the index and, when a table it
+    /// reads changed meanwhile (or its tables are not known yet), re-runs its query once, whose
+    /// difference from the kept rows is what it missed.
+    /// </summary>
+    private void Wake(LiveSubscription subscription)
+    {
+        if (subscription.SleepingSince is not { } counts)
+        {
+            return;
+        }
+
+        subscription.SleepingSince = null;
+        _index.Add(subscription);
+        var changed = subscription.Tables.Count == 0;
+        foreach (var table in subscription.Tables)
+        {
+            changed |= !counts.TryGetValue(table, out var then) || then != _tableChanges.GetValueOrDefault(table);
+        }
+
+        if (changed)
+        {
+            subscription.Evaluator.NoteEverything("its tables changed while no listener was attached");
+        }
     }
 
     private void NoteEverything(string reason)
@@ -749,7 +814,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             subscription.Columns = columns;
             var excess = subscription.Result.LastChangeId - subscription.PrunedThrough - _options.MaxChangeLog;
             var pruneThrough = excess > 0 ? subscription.PrunedThrough + excess : 0;
-            recordings.Add(new Recording(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, pruneThrough));
+            var counters = columnsChanged || subscription.Result.LastRowId != subscription.RecordedLastRowId;
+            recordings.Add(new Recording(subscription.Id, delta, columns, subscription.Result.LastRowId, subscription.Result.LastChangeId, pruneThrough, counters));
             published.Add((subscription, delta));
         }
 
@@ -761,6 +827,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             {
                 subscription.PrunedThrough = recordings[i].PruneThrough;
             }
+
+            subscription.RecordedLastRowId = recordings[i].LastRowId;
 
             SubscriptionMetrics.Produced(delta.Changes);
             Deliver(subscription, delta.Changes);
@@ -904,6 +972,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             if (subscription.Listeners.Count == 0)
             {
                 subscription.IdleSince = Now;
+                Sleep(subscription);
             }
         }
     }

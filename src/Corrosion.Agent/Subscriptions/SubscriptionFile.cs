@@ -89,7 +89,7 @@ internal sealed class SubscriptionFile : IDisposable
     public List<StoredSubscription> LoadAll()
     {
         var subscriptions = new List<StoredSubscription>();
-        using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms FROM subscriptions ORDER BY id"))
+        using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms, (SELECT coalesce(max(change_id), 0) FROM subscription_changes c WHERE c.sub_id = s.id) FROM subscriptions s ORDER BY id"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -114,7 +114,7 @@ internal sealed class SubscriptionFile : IDisposable
                     reader.GetString(4),
                     RowCodec.Decode((byte[])reader[5]).Select(v => v.AsText).ToArray(),
                     reader.GetInt64(6),
-                    reader.GetInt64(7),
+                    Math.Max(reader.GetInt64(7), reader.GetInt64(10)),
                     reader.GetInt64(8),
                     reader.GetInt64(9),
                     []));
@@ -164,7 +164,9 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>
     /// Records the re-evaluations of one batch in one transaction (one commit for all of them, not
     /// one per subscription): for each, the rows it changed, its change events, the counters, and the
-    /// change log pruned through <see cref="Recording.PruneThrough"/> when that is positive.
+    /// change log pruned through <see cref="Recording.PruneThrough"/> when that is positive. The
+    /// last change id is the newest change logged (the counters row is written only when the columns
+    /// or the last row id moved, or the log is pruned), so a change costs two statements, not three.
     /// </summary>
     public void RecordAll(IReadOnlyList<Recording> recordings, long nowMs)
     {
@@ -177,15 +179,22 @@ internal sealed class SubscriptionFile : IDisposable
         foreach (var recording in recordings)
         {
             var id = recording.Id;
-            WriteRows(tx, id, recording.Delta.Upserted, recording.Delta.Deleted);
+            // A change's cells are its row's (the same array): encoded once for both.
+            var encoded = recording.Delta.Upserted.Count > 0 ? new Dictionary<object, byte[]>(ReferenceEqualityComparer.Instance) : null;
+            WriteRows(tx, id, recording.Delta.Upserted, recording.Delta.Deleted, encoded);
             var insert = Cached(ref _insertChange, tx, "INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ($id, $change, $kind, $row, $cells, $at)", "$id", "$change", "$kind", "$row", "$cells", "$at");
             foreach (var c in recording.Delta.Changes)
             {
-                Run(insert, id, c.ChangeId, (int)c.Kind, c.RowId, RowCodec.Encode(c.Cells), nowMs);
+                var cells = encoded is not null && encoded.TryGetValue(c.Cells, out var known) ? known : RowCodec.Encode(c.Cells);
+                Run(insert, id, c.ChangeId, (int)c.Kind, c.RowId, cells, nowMs);
             }
 
-            var counters = Cached(ref _updateCounters, tx, "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id", "$id", "$columns", "$row", "$change");
-            Run(counters, id, EncodeColumns(recording.Columns), recording.LastRowId, recording.LastChangeId);
+            if (recording.Counters || recording.PruneThrough > 0)
+            {
+                var counters = Cached(ref _updateCounters, tx, "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id", "$id", "$columns", "$row", "$change");
+                Run(counters, id, EncodeColumns(recording.Columns), recording.LastRowId, recording.LastChangeId);
+            }
+
             if (recording.PruneThrough > 0)
             {
                 Prune(tx, id, recording.PruneThrough);
@@ -262,7 +271,8 @@ internal sealed class SubscriptionFile : IDisposable
     private void Prune(SqliteTransaction tx, string id, long through)
     {
         Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id AND change_id <= $through", ("$id", id), ("$through", through));
-        Execute(tx, "UPDATE subscriptions SET pruned_through = max(pruned_through, $through) WHERE id = $id", ("$id", id), ("$through", through));
+        // The log may have held the last change: its id stays in the counters.
+        Execute(tx, "UPDATE subscriptions SET pruned_through = max(pruned_through, $through), last_change_id = max(last_change_id, $through) WHERE id = $id", ("$id", id), ("$through", through));
     }
 
     /// <summary>
@@ -296,7 +306,7 @@ internal sealed class SubscriptionFile : IDisposable
 
     private static byte[] EncodeColumns(IReadOnlyList<string> columns) => RowCodec.Encode(columns.Select(SqlValue.FromText).ToArray());
 
-    private void WriteRows(SqliteTransaction tx, string id, IReadOnlyList<MaterializedRow> upserted, IReadOnlyList<long> deleted)
+    private void WriteRows(SqliteTransaction tx, string id, IReadOnlyList<MaterializedRow> upserted, IReadOnlyList<long> deleted, Dictionary<object, byte[]>? encoded = null)
     {
         if (deleted.Count > 0)
         {
@@ -312,7 +322,9 @@ internal sealed class SubscriptionFile : IDisposable
             var upsert = Cached(ref _upsertRow, tx, "INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES ($id, $row, $key, $cells)", "$id", "$row", "$key", "$cells");
             foreach (var r in upserted)
             {
-                Run(upsert, id, r.RowId, r.Key, RowCodec.Encode(r.Cells));
+                var cells = RowCodec.Encode(r.Cells);
+                encoded?.TryAdd(r.Cells, cells);
+                Run(upsert, id, r.RowId, r.Key, cells);
             }
         }
     }
@@ -350,4 +362,5 @@ internal sealed class SubscriptionFile : IDisposable
 /// <param name="LastRowId">The subscription's last row id.</param>
 /// <param name="LastChangeId">The subscription's last change id.</param>
 /// <param name="PruneThrough">Changes up to this id are dropped in the same transaction; 0 for none.</param>
-internal sealed record Recording(string Id, ResultDelta Delta, IReadOnlyList<string> Columns, long LastRowId, long LastChangeId, long PruneThrough);
+/// <param name="Counters">The columns or the last row id moved since last recorded: the counters row is written (else the log's newest change id stands for the last change id).</param>
+internal sealed record Recording(string Id, ResultDelta Delta, IReadOnlyList<string> Columns, long LastRowId, long LastChangeId, long PruneThrough, bool Counters = true);

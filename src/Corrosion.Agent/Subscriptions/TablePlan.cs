@@ -15,7 +15,14 @@ namespace Corrosion.Agent.Subscriptions;
 /// stored (SQLite names it as their origin): a row in the result whose change touched only such
 /// columns is the same row with those cells replaced by the new values. Empty when not known.
 /// </param>
-internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason, IReadOnlySet<string>? ResultOnlyColumns = null, IReadOnlyDictionary<string, int[]>? ResultOnlyPositions = null)
+/// <param name="RowCells">
+/// When the query returns every row of this table as it is (its only FROM item, no WHERE, HAVING,
+/// GROUP BY, aggregate, DISTINCT, LIMIT or window; every result column a plain column of it), where
+/// each result cell comes from: the position of a primary-key column, or the name of a value column.
+/// A changed row whose every value column is known (an insert, or an update naming them all) is then
+/// its result row without a read (<see cref="LiveQueryEvaluator.NoteInPlace"/>). Null otherwise.
+/// </param>
+internal sealed record TablePlan(string Table, TableRestriction? Restriction, string Reason, IReadOnlySet<string>? ResultOnlyColumns = null, IReadOnlyDictionary<string, int[]>? ResultOnlyPositions = null, IReadOnlyList<(int PkPosition, string? Column)>? RowCells = null)
 {
     /// <summary>True when changes to this table are evaluated by key.</summary>
     public bool Incremental => Restriction is not null;

@@ -270,6 +270,70 @@ public sealed class SubscriptionActorTests
     }
 
     [Fact]
+    public async Task A_subscription_without_listeners_is_not_visited_by_writes_and_catches_up_exactly_when_one_returns()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await h.WriteAsync("INSERT INTO items (id, name, qty) VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)");
+        var first = await h.SubscribeAsync("SELECT id, name, qty FROM items WHERE qty > 1");
+        var copy = new ClientCopy(first);
+        await h.WriteAsync("UPDATE items SET qty = 5 WHERE id = 1");
+        copy.Apply(Assert.Single(await first.TakeAsync(1)));
+        await first.DisposeAsync();
+        await Wait.ForAsync(async () => (await InfoAsync(h, first.QueryId)).Listeners == 0, "the listener to leave");
+        var before = await InfoAsync(h, first.QueryId);
+
+        // Another query's listener: once it has the fourth event, the actor has handled all four writes.
+        await using var witness = await h.SubscribeAsync(ItemsQuery);
+        await h.WriteAsync("UPDATE items SET qty = 9 WHERE id = 2");
+        await h.WriteAsync("UPDATE items SET qty = 0 WHERE id = 3");
+        await h.WriteAsync("INSERT INTO items (id, name, qty) VALUES (4, 'd', 4)");
+        await h.WriteAsync("DELETE FROM items WHERE id = 1");
+        await witness.TakeAsync(4);
+        var asleep = await InfoAsync(h, first.QueryId);
+
+        // Nothing was noted nor evaluated for it while nobody listened.
+        Assert.Equal(0, asleep.PendingKeys);
+        Assert.Equal(before.KeyedEvaluations + before.FullEvaluations + before.SkippedEvaluations, asleep.KeyedEvaluations + asleep.FullEvaluations + asleep.SkippedEvaluations);
+
+        var resumed = await h.AttachAsync(first.QueryId, copy.LastChangeId);
+        await using var stream = resumed.Stream!;
+        foreach (var change in stream.Replay)
+        {
+            copy.Apply(change);
+        }
+
+        Assert.Equal(h.QueryNow("SELECT id, name, qty FROM items WHERE qty > 1"), copy.Rendered);
+        await h.WriteAsync("UPDATE items SET qty = 7 WHERE id = 4");
+        copy.Apply(Assert.Single(await stream.TakeAsync(1)));
+        Assert.Equal(h.QueryNow("SELECT id, name, qty FROM items WHERE qty > 1"), copy.Rendered);
+    }
+
+    [Fact]
+    public async Task A_sleeping_subscription_whose_tables_did_not_change_wakes_without_an_evaluation()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        var first = await h.SubscribeAsync(ItemsQuery);
+        await first.DisposeAsync();
+        await Wait.ForAsync(async () => (await InfoAsync(h, first.QueryId)).Listeners == 0, "the listener to leave");
+        await h.WriteAsync("INSERT INTO teams (name, region) VALUES ('red', 'eu')");
+        var before = await InfoAsync(h, first.QueryId);
+
+        var again = await h.AttachAsync(first.QueryId, 0);
+        await using var stream = again.Stream!;
+        var after = await InfoAsync(h, first.QueryId);
+
+        Assert.Empty(stream.Replay);
+        Assert.Equal(before.FullEvaluations, after.FullEvaluations);
+        Assert.Equal(0, after.PendingKeys);
+    }
+
+    private static async Task<SubscriptionInfo> InfoAsync(SubscriptionHarness h, string id)
+    {
+        var outcome = await h.Subscriptions.Ask<SubscriptionInfoOutcome>(r => new GetSubscriptionInfo(id, r), SubscriptionHarness.Timeout);
+        return outcome.Info!;
+    }
+
+    [Fact]
     public async Task A_slow_subscriber_overflows_and_ends_alone_while_others_keep_receiving()
     {
         await using var h = await SubscriptionHarness.StartAsync(new SubscriptionOptions { BatchWindow = TimeSpan.Zero, SubscriberBuffer = 3 });
