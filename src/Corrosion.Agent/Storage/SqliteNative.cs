@@ -9,7 +9,8 @@ namespace Corrosion.Agent.Storage;
 /// and go through an interface per call, and its function callbacks allocate an argument array per
 /// call: per row of a local write those were about a tenth of the CPU time. The handles stay owned by
 /// SQLitePCLRaw's objects (which close them); these calls only borrow the raw pointers.
-/// <see cref="SuppressGCTransitionAttribute"/> marks calls that neither block nor call back.
+/// No call is marked SuppressGCTransition: with them, a collection during writes sometimes aborted the process as a
+/// trigger callback was entered ("attempted to call a UnmanagedCallersOnly method from managed code"; TriggerCallbackTests).
 /// </summary>
 internal static unsafe partial class SqliteNative
 {
@@ -19,15 +20,12 @@ internal static unsafe partial class SqliteNative
     public static readonly IntPtr Transient = new(-1);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_bind_int64(IntPtr stmt, int index, long value);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_bind_double(IntPtr stmt, int index, double value);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_bind_null(IntPtr stmt, int index);
 
     [LibraryImport(Library)]
@@ -37,14 +35,12 @@ internal static unsafe partial class SqliteNative
     public static partial int sqlite3_bind_blob(IntPtr stmt, int index, byte* blob, int length, IntPtr destructor);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_bind_zeroblob(IntPtr stmt, int index, int length);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_clear_bindings(IntPtr stmt);
 
-    // Not SuppressGCTransition: stepping runs triggers, which call back into managed functions.
+    // Stepping runs triggers, which call back into managed functions.
     [LibraryImport(Library)]
     public static partial int sqlite3_step(IntPtr stmt);
 
@@ -52,43 +48,33 @@ internal static unsafe partial class SqliteNative
     public static partial int sqlite3_reset(IntPtr stmt);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_column_type(IntPtr stmt, int column);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial long sqlite3_column_int64(IntPtr stmt, int column);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial double sqlite3_column_double(IntPtr stmt, int column);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial byte* sqlite3_column_blob(IntPtr stmt, int column);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_column_bytes(IntPtr stmt, int column);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_changes(IntPtr db);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial int sqlite3_get_autocommit(IntPtr db);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial IntPtr sqlite3_user_data(IntPtr context);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial long sqlite3_value_int64(IntPtr value);
 
     [LibraryImport(Library)]
-    [SuppressGCTransition]
     public static partial void sqlite3_result_int64(IntPtr context, long value);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
