@@ -33,6 +33,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["subscriptions-scale"] = LiveQueryScaleBench.Run,
     // subscriptions-fanout [subscriptions=100] [writes=2000]: per write, N keyed evaluations one by one vs on one snapshot.
     ["subscriptions-fanout"] = LiveQueryFanoutBench.Run,
+    // subscription-file [subscriptions=100] [records=20000]: the subscription file's cost of recording one event (one updated row, its own transaction).
+    ["subscription-file"] = SubscriptionFileBench.Run,
     // subscriptions-cluster [nodes=3] [writes/s=100] [seconds=15] [--processes | --cli PATH] [--warmup S]: write → event on every node's live query.
     ["subscriptions-cluster"] = SubscriptionClusterBench.Run,
     // http [requests] [wrk seconds] [db.checkpoint_pages]: group commit off, then on; wrk when installed. Checkpoint pages 0 = SQLite's checkpoint inside the write.
