@@ -8,7 +8,13 @@ using Corrosion.Bench.Swim;
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["swim"] = SwimSuite.Run,
-    ["store"] = a => { StoreBench.Run(Console.Out, rows: a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000); return 0; },
+    // store [rows=20000] [--cpu]: CRR vs plain SQLite inserts at 1/10/100 rows per transaction, merge throughput; --cpu adds process CPU time per transaction.
+    ["store"] = a =>
+    {
+        var numbers = a.Where(x => !x.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        StoreBench.Run(Console.Out, rows: numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 20_000, cpu: a.Contains("--cpu"));
+        return 0;
+    },
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
     // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.
@@ -27,6 +33,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["subscriptions-scale"] = LiveQueryScaleBench.Run,
     // subscriptions-fanout [subscriptions=100] [writes=2000]: per write, N keyed evaluations one by one vs on one snapshot.
     ["subscriptions-fanout"] = LiveQueryFanoutBench.Run,
+    // subscription-file [subscriptions=100] [records=20000]: the subscription file's cost of recording one event (one updated row, its own transaction).
+    ["subscription-file"] = SubscriptionFileBench.Run,
     // subscriptions-cluster [nodes=3] [writes/s=100] [seconds=15] [--processes | --cli PATH] [--warmup S]: write → event on every node's live query.
     ["subscriptions-cluster"] = SubscriptionClusterBench.Run,
     // http [requests] [wrk seconds] [db.checkpoint_pages]: group commit off, then on; wrk when installed. Checkpoint pages 0 = SQLite's checkpoint inside the write.

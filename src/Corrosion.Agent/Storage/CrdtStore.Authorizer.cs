@@ -12,6 +12,8 @@ public sealed partial class CrdtStore
     private const int SqliteInsert = 18;
     private const int SqlitePragma = 19;
     private const int SqliteUpdate = 23;
+    private const int SqliteRead = 20;
+    private const int SqliteSavepoint = 32;
     private const int SqliteAttach = 24;
     private const int SqliteDetach = 25;
     private const int SqliteAlterTable = 26;
@@ -23,6 +25,7 @@ public sealed partial class CrdtStore
     private delegate_authorizer? _authorizer;
     private bool _authorizingUserSql;
     private string? _refusal;
+    private bool _userSqlFlushesInserts;
 
     /// <summary>
     /// Installs an authorizer on the writer that, while user SQL is being compiled, refuses schema
@@ -45,6 +48,20 @@ public sealed partial class CrdtStore
         // Actions inside the CRR triggers are the store's own.
         if (trigger.utf8_to_string() is not null)
         {
+            return raw.SQLITE_OK;
+        }
+
+        // A statement that reads clock tables sees the clock rows of the transaction's inserts, and a ROLLBACK TO
+        // must not leave clock rows to write for rows it undid: both run after FlushInserts.
+        if (action == SqliteSavepoint)
+        {
+            _userSqlFlushesInserts = true;
+            return raw.SQLITE_OK;
+        }
+
+        if (action == SqliteRead)
+        {
+            _userSqlFlushesInserts |= param0.utf8_to_string()?.Contains(SchemaLoader.InternalMarker, StringComparison.OrdinalIgnoreCase) == true;
             return raw.SQLITE_OK;
         }
 
@@ -73,9 +90,16 @@ public sealed partial class CrdtStore
     {
         _authorizingUserSql = true;
         _refusal = null;
+        _userSqlFlushesInserts = false;
         try
         {
-            return NativeStatement.PrepareNext(_db, sql, out tail);
+            var stmt = NativeStatement.PrepareNext(_db, sql, out tail);
+            if (stmt is not null)
+            {
+                stmt.FlushesInserts = _userSqlFlushesInserts;
+            }
+
+            return stmt;
         }
         catch (SqlException) when (_refusal is not null)
         {

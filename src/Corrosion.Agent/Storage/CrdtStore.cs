@@ -163,6 +163,7 @@ public sealed partial class CrdtStore : IDisposable
         Register("corro_next_seq", 0, &FnNextSeq);
         Register("corro_touch", 2, &FnTouch);
         Register("corro_next_seqs", 1, &FnNextSeqs);
+        Register("corro_insert", 2, &FnInsert);
     }
 
     private unsafe void Register(string name, int arguments, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function)
@@ -178,8 +179,16 @@ public sealed partial class CrdtStore : IDisposable
     private static CrdtStore StoreOf(IntPtr context) => (CrdtStore)GCHandle.FromIntPtr(SqliteNative.sqlite3_user_data(context)).Target!;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void FnLocal(IntPtr context, int count, IntPtr* args) =>
-        SqliteNative.sqlite3_result_int64(context, StoreOf(context)._localWrite ? 1 : 0);
+    private static unsafe void FnLocal(IntPtr context, int count, IntPtr* args)
+    {
+        var store = StoreOf(context);
+        if (store._pendingInserts.Count > 0 && !store.FlushInsertsIn(context))
+        {
+            return;
+        }
+
+        SqliteNative.sqlite3_result_int64(context, store._localWrite ? 1 : 0);
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void FnVersion(IntPtr context, int count, IntPtr* args) =>
@@ -201,6 +210,12 @@ public sealed partial class CrdtStore : IDisposable
     private static unsafe void FnTouch(IntPtr context, int count, IntPtr* args)
     {
         var store = StoreOf(context);
+        // An update or delete sees (and the key change reads) the clock rows of the rows inserted before it.
+        if (store._pendingInserts.Count > 0 && !store.FlushInsertsIn(context))
+        {
+            return;
+        }
+
         if (store._localWrite)
         {
             store._touched.Add(((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1)));
@@ -209,6 +224,53 @@ public sealed partial class CrdtStore : IDisposable
         SqliteNative.sqlite3_result_int64(context, store._localWrite ? 1 : 0);
     }
 
+    // The insert trigger's WHEN on a table that batches its inserts' clock rows (CrrTable.BatchesInserts): a local
+    // insert's key is queued for FlushInserts and the trigger's body skipped; with batching off the body runs.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void FnInsert(IntPtr context, int count, IntPtr* args)
+    {
+        var store = StoreOf(context);
+        if (!store._localWrite)
+        {
+            SqliteNative.sqlite3_result_int64(context, 0);
+            return;
+        }
+
+        var touched = ((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1));
+        store._touched.Add(touched);
+        if (store.BatchInserts)
+        {
+            store._pendingInserts.Add(touched);
+            SqliteNative.sqlite3_result_int64(context, 0);
+            return;
+        }
+
+        SqliteNative.sqlite3_result_int64(context, 1);
+    }
+
+    /// <summary>
+    /// <see cref="FlushInserts"/> from inside a trigger function: false (and the calling statement fails with the
+    /// message) when it failed, as an exception must not leave an unmanaged callback.
+    /// </summary>
+    private unsafe bool FlushInsertsIn(IntPtr context)
+    {
+        try
+        {
+            FlushInserts();
+            return true;
+        }
+        catch (Exception e)
+        {
+            _pendingInserts.Clear();
+            var message = System.Text.Encoding.UTF8.GetBytes(e.Message);
+            fixed (byte* text = message)
+            {
+                SqliteNative.sqlite3_result_error(context, text, message.Length);
+            }
+
+            return false;
+        }
+    }
     internal NativeStatement Prepared(string sql)
     {
         if (!_statements.TryGetValue(sql, out var stmt))

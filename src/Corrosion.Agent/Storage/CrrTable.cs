@@ -57,6 +57,13 @@ internal sealed class CrrTable : IDisposable
 
     public TableSchema Schema { get; }
 
+    /// <summary>
+    /// True when a local insert's clock row is written by <see cref="WriteInsertClocks"/> with those of the
+    /// transaction's other inserts instead of by the insert trigger's body (whose WHEN, <c>corro_insert</c>, then
+    /// queues the key and answers false): a table keyed by its rowid alias, with value columns.
+    /// </summary>
+    public bool BatchesInserts => DirectKey && Schema.ValueColumns.Count > 0;
+
     public IReadOnlyList<string> PkNames { get; }
 
     public IReadOnlySet<string> ColumnNames { get; }
@@ -286,6 +293,143 @@ internal sealed class CrrTable : IDisposable
         return body.ToString();
     }
 
+    private NativeStatement? _insertClocks;
+    private NativeStatement? _insertClock;
+    private NativeStatement? _raiseSentinel;
+    private NativeStatement? _clockRowsOf;
+    private NativeStatement? _lastClockKey;
+
+    /// <summary>
+    /// Writes the clock rows of inserted rows (<paramref name="keys"/>, in insert order) as the insert trigger's body
+    /// (<see cref="InsertBody"/>) would have, row after row: a sentinel that exists raised (a live row's by 2, a deleted
+    /// one's to the next odd number) and drawing its seq first, then every value column's col_version + 1 under
+    /// <paramref name="version"/>, seqs in schema order. Keys that are distinct and have no clock row yet (new rows:
+    /// above the table's last clock key, or found absent by one read over all of them) are written by one INSERT;
+    /// otherwise row by row. Seqs come from <c>corro_next_seqs</c> / <c>corro_next_seq</c>.
+    /// </summary>
+    public void WriteInsertClocks(ReadOnlySpan<(int Table, long Key)> keys, long version, System.Buffers.ArrayBufferWriter<byte> text, Func<int, long> drawSeqs)
+    {
+        var increasing = true;
+        for (var i = 1; i < keys.Length && increasing; i++)
+        {
+            increasing = keys[i].Key > keys[i - 1].Key;
+        }
+
+        var last = Lazy(ref _lastClockKey, () => $"SELECT max(key) FROM {Clock}");
+        long? lastKey;
+        try
+        {
+            lastKey = last.Step() && !last.IsNull(0) ? last.GetInt64(0) : null;
+        }
+        finally
+        {
+            last.Reset();
+        }
+
+        var fresh = increasing && (lastKey is null || keys[0].Key > lastKey);
+        var distinct = increasing || Distinct(keys);
+        if (keys.Length == 1)
+        {
+            if (!fresh)
+            {
+                RaiseSentinel(keys[0].Key, version);
+            }
+
+            var one = Lazy(ref _insertClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: true));
+            one.Bind(1, keys[0].Key).Bind(2, version).Bind(3, drawSeqs(Schema.ValueColumns.Count)).Run();
+            return;
+        }
+
+        KeysAsJson(keys, text);
+        if (!fresh && distinct)
+        {
+            var present = Lazy(ref _clockRowsOf, () => $"SELECT count(*) FROM json_each(?1) j JOIN {Clock} c ON c.key = j.value");
+            present.BindText(1, text.WrittenSpan);
+            try
+            {
+                fresh = present.Step() && present.GetInt64(0) == 0;
+            }
+            finally
+            {
+                present.Reset();
+            }
+        }
+
+        if (!fresh)
+        {
+            foreach (var (_, key) in keys)
+            {
+                WriteInsertClocks([(Id, key)], version, text, drawSeqs);
+            }
+
+            return;
+        }
+
+        var stmt = Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false));
+        stmt.BindText(1, text.WrittenSpan).Bind(2, version).Bind(3, drawSeqs(keys.Length * Schema.ValueColumns.Count)).Run();
+    }
+
+    private static bool Distinct(ReadOnlySpan<(int Table, long Key)> keys)
+    {
+        var sorted = new long[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            sorted[i] = keys[i].Key;
+        }
+
+        Array.Sort(sorted);
+        for (var i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i] == sorted[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void RaiseSentinel(long key, long version)
+    {
+        var stmt = Lazy(ref _raiseSentinel, () => $"UPDATE {Clock} SET cl = cl + 1 + cl % 2, cl_db = ?2, cl_site = 0, cl_seq = corro_next_seq() WHERE key = ?1 AND cl IS NOT NULL");
+        stmt.Bind(1, key).Bind(2, version).Run();
+    }
+
+    /// <summary>The keys as a JSON array (for <c>json_each</c>, whose <c>key</c> is then the index).</summary>
+    private static void KeysAsJson(ReadOnlySpan<(int Table, long Key)> keys, System.Buffers.ArrayBufferWriter<byte> text)
+    {
+        text.Clear();
+        text.GetSpan(1)[0] = (byte)'[';
+        text.Advance(1);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var span = text.GetSpan(21);
+            var at = 0;
+            if (i > 0)
+            {
+                span[at++] = (byte)',';
+            }
+
+            keys[i].Key.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
+            text.Advance(at + written);
+        }
+
+        text.GetSpan(1)[0] = (byte)']';
+        text.Advance(1);
+    }
+
+    // The cells' clocks of the rows of `source` (value: the key, key: its index), seqs from ?3 on (columns per row);
+    // as an upsert, the trigger's own (a key that has a clock row gets col_version + 1).
+    private string InsertClocksSql(string source, bool upsert)
+    {
+        var count = Schema.ValueColumns.Count;
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        var values = string.Concat(Schema.ValueColumns.Select((_, i) => $", 1, ?2, 0, ?3 + j.key * {count} + {i}"));
+        var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = coalesce({V(c.Name)}, 0) + 1, {D(c.Name)} = excluded.{D(c.Name)}, {S(c.Name)} = 0, {Q(c.Name)} = excluded.{Q(c.Name)}"));
+        var conflict = upsert ? $" WHERE true ON CONFLICT (key) DO UPDATE SET {set}" : string.Empty;
+        return $"INSERT INTO {Clock} (key{names}) SELECT j.value{values} FROM {source} j{conflict}";
+    }
+
     // Update without a key change: the columns whose value changed get col_version + 1, in schema
     // order, in one upsert of the row's clock.
     private string UpdateBody()
@@ -368,7 +512,7 @@ internal sealed class CrrTable : IDisposable
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
         return $"""
             {DropTriggers()}
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {Guard("NEW")} BEGIN
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {(BatchesInserts ? $"corro_insert({Id}, {KeyOf("NEW")})" : Guard("NEW"))} BEGIN
             {InsertBody("NEW")}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW")} AND NOT ({pkChanged}) BEGIN
             {UpdateBody()}END;
@@ -905,5 +1049,10 @@ internal sealed class CrrTable : IDisposable
         _versionRange?.Dispose();
         _writeKeys?.Dispose();
         _readKeys?.Dispose();
+        _insertClocks?.Dispose();
+        _insertClock?.Dispose();
+        _raiseSentinel?.Dispose();
+        _clockRowsOf?.Dispose();
+        _lastClockKey?.Dispose();
     }
 }

@@ -109,6 +109,12 @@ internal sealed unsafe class NativeStatement : IDisposable
 
     // Both are fixed when the statement is compiled (a re-prepare keeps the SQL text), so a
     // statement reused per row asks SQLite once.
+    /// <summary>
+    /// True for user SQL that must not run while a transaction's inserts wait for their clock rows: it reads a table of
+    /// the store's own (<c>__corro_</c> in its name) or is a savepoint's SAVEPOINT / RELEASE / ROLLBACK TO.
+    /// </summary>
+    public bool FlushesInserts { get; set; }
+
     public bool IsReadOnly => (_readOnly < 0 ? _readOnly = raw.sqlite3_stmt_readonly(_stmt) != 0 ? 1 : 0 : _readOnly) == 1;
 
     public string Sql => raw.sqlite3_sql(_stmt).utf8_to_string();

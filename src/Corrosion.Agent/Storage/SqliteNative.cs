@@ -77,6 +77,9 @@ internal static unsafe partial class SqliteNative
     [LibraryImport(Library)]
     public static partial void sqlite3_result_int64(IntPtr context, long value);
 
+    [LibraryImport(Library)]
+    public static partial void sqlite3_result_error(IntPtr context, byte* message, int length);
+
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int sqlite3_create_function_v2(IntPtr db, string name, int arguments, int textEncoding, IntPtr app, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function, IntPtr step, IntPtr final, IntPtr destroy);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Corrosion.Agent.Storage;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -24,6 +25,7 @@ internal sealed class SubscriptionFile : IDisposable
     private const string Ddl = """
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
+        PRAGMA busy_timeout = 5000;
         CREATE TABLE IF NOT EXISTS subscriptions (
             id TEXT PRIMARY KEY,
             sql TEXT NOT NULL,
@@ -56,10 +58,18 @@ internal sealed class SubscriptionFile : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly WalCheckpointer? _checkpointer;
-    private SqliteCommand? _insertChange;
-    private SqliteCommand? _updateCounters;
     private SqliteCommand? _upsertRow;
-    private SqliteCommand? _deleteRow;
+
+    // RecordAll's statements (prepared on first use, finalized before the connection closes).
+    private NativeStatement? _begin;
+    private NativeStatement? _commit;
+    private NativeStatement? _rollback;
+    private NativeStatement? _insertChangeNative;
+    private NativeStatement? _upsertRowNative;
+    private NativeStatement? _deleteRowNative;
+    private NativeStatement? _updateCountersNative;
+    private NativeStatement? _pruneChangesNative;
+    private NativeStatement? _pruneCountersNative;
 
     /// <summary>Opens (or creates) the file.</summary>
     /// <param name="path">Its path.</param>
@@ -157,7 +167,7 @@ internal sealed class SubscriptionFile : IDisposable
             ("$change", subscription.LastChangeId),
             ("$pruned", subscription.PrunedThrough),
             ("$now", nowMs));
-        WriteRows(tx, subscription.Id, subscription.Rows, []);
+        WriteRows(tx, subscription.Id, subscription.Rows);
         tx.Commit();
     }
 
@@ -175,33 +185,72 @@ internal sealed class SubscriptionFile : IDisposable
             return;
         }
 
-        using var tx = _connection.BeginTransaction();
-        foreach (var recording in recordings)
+        // On statements prepared once and bound by position (one event per write is the common case:
+        // ADO.NET's per-call binding by name, boxing and reader objects cost as much as SQLite's work).
+        // IMMEDIATE: the write lock is taken (waiting out a restarting checkpoint, busy_timeout) before anything is read.
+        var db = _connection.Handle!;
+        Native(ref _begin, "BEGIN IMMEDIATE").Run();
+        try
         {
-            var id = recording.Id;
-            // A change's cells are its row's (the same array): encoded once for both.
-            var encoded = recording.Delta.Upserted.Count > 0 ? new Dictionary<object, byte[]>(ReferenceEqualityComparer.Instance) : null;
-            WriteRows(tx, id, recording.Delta.Upserted, recording.Delta.Deleted, encoded);
-            var insert = Cached(ref _insertChange, tx, "INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ($id, $change, $kind, $row, $cells, $at)", "$id", "$change", "$kind", "$row", "$cells", "$at");
-            foreach (var c in recording.Delta.Changes)
+            foreach (var recording in recordings)
             {
-                var cells = encoded is not null && encoded.TryGetValue(c.Cells, out var known) ? known : RowCodec.Encode(c.Cells);
-                Run(insert, id, c.ChangeId, (int)c.Kind, c.RowId, cells, nowMs);
+                var id = recording.Id;
+                var delta = recording.Delta;
+                if (delta.Deleted.Count > 0)
+                {
+                    var delete = Native(ref _deleteRowNative, "DELETE FROM subscription_rows WHERE sub_id = ?1 AND row_id = ?2");
+                    foreach (var rowId in delta.Deleted)
+                    {
+                        delete.Bind(1, id).Bind(2, rowId).Run();
+                    }
+                }
+
+                // A change's cells are its row's (the same array): encoded once for both.
+                Dictionary<object, byte[]>? encoded = null;
+                if (delta.Upserted.Count > 0)
+                {
+                    var upsert = Native(ref _upsertRowNative, "INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES (?1, ?2, ?3, ?4)");
+                    encoded = delta.Upserted.Count == 1 ? null : new Dictionary<object, byte[]>(ReferenceEqualityComparer.Instance);
+                    foreach (var r in delta.Upserted)
+                    {
+                        var cells = RowCodec.Encode(r.Cells);
+                        encoded?.TryAdd(r.Cells, cells);
+                        upsert.Bind(1, id).Bind(2, r.RowId).BindBlob(3, r.Key).BindBlob(4, cells).Run();
+                    }
+                }
+
+                var insert = Native(ref _insertChangeNative, "INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                foreach (var c in delta.Changes)
+                {
+                    var cells = encoded is not null && encoded.TryGetValue(c.Cells, out var known) ? known : RowCodec.Encode(c.Cells);
+                    insert.Bind(1, id).Bind(2, c.ChangeId).Bind(3, (int)c.Kind).Bind(4, c.RowId).BindBlob(5, cells).Bind(6, nowMs).Run();
+                }
+
+                if (recording.Counters || recording.PruneThrough > 0)
+                {
+                    Native(ref _updateCountersNative, "UPDATE subscriptions SET columns = ?2, last_row_id = ?3, last_change_id = ?4 WHERE id = ?1")
+                        .Bind(1, id).BindBlob(2, EncodeColumns(recording.Columns)).Bind(3, recording.LastRowId).Bind(4, recording.LastChangeId).Run();
+                }
+
+                if (recording.PruneThrough > 0)
+                {
+                    Native(ref _pruneChangesNative, "DELETE FROM subscription_changes WHERE sub_id = ?1 AND change_id <= ?2").Bind(1, id).Bind(2, recording.PruneThrough).Run();
+                    // The log may have held the last change: its id stays in the counters.
+                    Native(ref _pruneCountersNative, "UPDATE subscriptions SET pruned_through = max(pruned_through, ?2), last_change_id = max(last_change_id, ?2) WHERE id = ?1").Bind(1, id).Bind(2, recording.PruneThrough).Run();
+                }
             }
 
-            if (recording.Counters || recording.PruneThrough > 0)
-            {
-                var counters = Cached(ref _updateCounters, tx, "UPDATE subscriptions SET columns = $columns, last_row_id = $row, last_change_id = $change WHERE id = $id", "$id", "$columns", "$row", "$change");
-                Run(counters, id, EncodeColumns(recording.Columns), recording.LastRowId, recording.LastChangeId);
-            }
-
-            if (recording.PruneThrough > 0)
-            {
-                Prune(tx, id, recording.PruneThrough);
-            }
+            Native(ref _commit, "COMMIT").Run();
         }
+        catch
+        {
+            if (raw.sqlite3_get_autocommit(db) == 0)
+            {
+                Native(ref _rollback, "ROLLBACK").Run();
+            }
 
-        tx.Commit();
+            throw;
+        }
     }
 
     /// <summary>The kept changes after <paramref name="from"/>, in order.</summary>
@@ -261,10 +310,12 @@ internal sealed class SubscriptionFile : IDisposable
             _checkpointer.Dispose();
         }
 
-        _insertChange?.Dispose();
-        _updateCounters?.Dispose();
+        foreach (var statement in new[] { _begin, _commit, _rollback, _insertChangeNative, _upsertRowNative, _deleteRowNative, _updateCountersNative, _pruneChangesNative, _pruneCountersNative })
+        {
+            statement?.Dispose();
+        }
+
         _upsertRow?.Dispose();
-        _deleteRow?.Dispose();
         _connection.Dispose();
     }
 
@@ -294,6 +345,8 @@ internal sealed class SubscriptionFile : IDisposable
         return command;
     }
 
+    private NativeStatement Native(ref NativeStatement? statement, string sql) => statement ??= NativeStatement.Prepare(_connection.Handle!, sql);
+
     private static void Run(SqliteCommand command, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++)
@@ -306,25 +359,14 @@ internal sealed class SubscriptionFile : IDisposable
 
     private static byte[] EncodeColumns(IReadOnlyList<string> columns) => RowCodec.Encode(columns.Select(SqlValue.FromText).ToArray());
 
-    private void WriteRows(SqliteTransaction tx, string id, IReadOnlyList<MaterializedRow> upserted, IReadOnlyList<long> deleted, Dictionary<object, byte[]>? encoded = null)
+    private void WriteRows(SqliteTransaction tx, string id, List<MaterializedRow> rows)
     {
-        if (deleted.Count > 0)
-        {
-            var delete = Cached(ref _deleteRow, tx, "DELETE FROM subscription_rows WHERE sub_id = $id AND row_id = $row", "$id", "$row");
-            foreach (var rowId in deleted)
-            {
-                Run(delete, id, rowId);
-            }
-        }
-
-        if (upserted.Count > 0)
+        if (rows.Count > 0)
         {
             var upsert = Cached(ref _upsertRow, tx, "INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES ($id, $row, $key, $cells)", "$id", "$row", "$key", "$cells");
-            foreach (var r in upserted)
+            foreach (var r in rows)
             {
-                var cells = RowCodec.Encode(r.Cells);
-                encoded?.TryAdd(r.Cells, cells);
-                Run(upsert, id, r.RowId, r.Key, cells);
+                Run(upsert, id, r.RowId, r.Key, RowCodec.Encode(r.Cells));
             }
         }
     }
