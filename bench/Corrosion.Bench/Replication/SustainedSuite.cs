@@ -87,6 +87,7 @@ internal static class SustainedSuite
 
         // While writing: how far the node furthest behind trails what was accepted, once a second.
         var behind = new List<long>();
+        var stages = new List<string>();
         while (writers.Any(w => !w.IsCompleted))
         {
             await Task.WhenAny(Task.WhenAll(writers), Task.Delay(1000));
@@ -95,11 +96,16 @@ internal static class SustainedSuite
                 var soFar = Interlocked.Read(ref accepted);
                 var counts = await Task.WhenAll(clients.Select(CountAsync));
                 behind.Add(soFar - counts.Min());
+                var figures = await Task.WhenAll(clients.Select(FiguresAsync));
+                var furthest = Array.IndexOf(counts, counts.Min());
+                stages.Add(FormattableString.Invariant(
+                    $"{soFar - counts.Min():N0} (node {furthest}: receive queue {Figure(figures[furthest], "corrosion_replication_receive_queue")}, gossip mailbox {Figure(figures[furthest], "corrosion_mailbox gossip")}, apply queue {Figure(figures[furthest], "corrosion_replication_apply_queue")}, storage mailbox {Figure(figures[furthest], "corrosion_mailbox storage")}; send queues {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_send_queue")))}; sync changesets {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_sync_changesets")))})"));
             }
         }
 
         await Task.WhenAll(writers);
         var stopped = Stopwatch.GetTimestamp();
+        var atStop = await Task.WhenAll(clients.Select(MetricsAsync));
         var writing = Stopwatch.GetElapsedTime(started, stopped).TotalSeconds;
         var cpu = agents.Select((a, i) => (PropagationSuite.CpuSeconds(a.Process.Id) - cpuBefore[i]) / writing * 100).ToList();
         var benchCpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore).TotalSeconds / writing * 100;
@@ -126,6 +132,19 @@ internal static class SustainedSuite
         Console.WriteLine(everywhere is { } t
             ? FormattableString.Invariant($"- every row on every node **{t.TotalMilliseconds:F0} ms** after the writers stopped (row counts: {string.Join(", ", last)})")
             : FormattableString.Invariant($"- NOT every row on every node 60 s after the writers stopped (row counts: {string.Join(", ", last)} of {accepted})"));
+        Console.WriteLine("- where the furthest node's backlog waited, once a second: rows behind (its receive queue and gossip mailbox in frames, apply queue in changesets, storage mailbox in messages; every node's send queue in frames; sync changesets received so far):");
+        foreach (var stage in stages)
+        {
+            Console.WriteLine("  - " + stage);
+        }
+
+        var atEnd = await Task.WhenAll(clients.Select(MetricsAsync));
+        Console.WriteLine("- where the backlog was when the writers stopped, per node (apply queue = changesets received, not merged; send queue = frames; gaps = versions known, not applied):");
+        for (var i = 0; i < size; i++)
+        {
+            Console.WriteLine(FormattableString.Invariant($"  - node {i}: at stop {atStop[i]}; at the end {atEnd[i]}"));
+        }
+
         Console.WriteLine();
         return everywhere is null ? 1 : 0;
     }
@@ -140,6 +159,65 @@ internal static class SustainedSuite
         }
 
         return JsonSerializer.Serialize(statements);
+    }
+
+    /// <summary>The replication figures of one node's /metrics that say where a backlog waits, summed over labels.</summary>
+    private static async Task<string> MetricsAsync(HttpClient client) =>
+        await FiguresAsync(client) is { } sums
+            ? string.Join(", ", sums.Select(kv => FormattableString.Invariant($"{kv.Key["corrosion_".Length..]} {kv.Value:G6}")))
+            : "no metrics";
+
+    private static string Figure(Dictionary<string, double>? figures, string name) =>
+        (figures?.GetValueOrDefault(name) ?? 0).ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>One node's figures from /metrics (see <see cref="MetricsAsync"/>); null when it did not answer.</summary>
+    private static async Task<Dictionary<string, double>?> FiguresAsync(HttpClient client)
+    {
+        string[] wanted =
+        [
+            "corrosion_replication_apply_queue", "corrosion_replication_send_queue", "corrosion_replication_receive_queue", "corrosion_storage_gaps",
+            "corrosion_replication_broadcasts_dropped", "corrosion_transport_send_queue_drops", "corrosion_replication_sync_changesets",
+            "corrosion_storage_merges", "corrosion_storage_merge_duration_seconds_sum", "corrosion_storage_merge_duration_seconds_count",
+            "corrosion_replication_broadcasts_received", "corrosion_actors_messages_dropped", "corrosion_actors_dead_letters", "corrosion_replication_broadcasts_pending",
+        ];
+        try
+        {
+            var text = await client.GetStringAsync(new Uri("metrics", UriKind.Relative));
+            var sums = new Dictionary<string, double>();
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith('#') || line.Length == 0)
+                {
+                    continue;
+                }
+
+                var name = line[..line.IndexOfAny(['{', ' '])];
+                if (name == "corrosion_actors_mailbox_depth" && line.IndexOf("actor_path=\"", StringComparison.Ordinal) is var at and >= 0)
+                {
+                    // By mailbox owner: where messages wait.
+                    var path = line[(at + 12)..line.IndexOf('"', at + 12)];
+                    name = "mailbox " + path[(path.LastIndexOf('/') + 1)..];
+                    if (double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var depth) && depth > 0)
+                    {
+                        sums["corrosion_" + name] = depth;
+                    }
+
+                    continue;
+                }
+
+                var metric = wanted.FirstOrDefault(w => name == w || name == w + "_total");
+                if (metric is not null && double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    sums[metric] = sums.GetValueOrDefault(metric) + value;
+                }
+            }
+
+            return sums;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     private static async Task<long> CountAsync(HttpClient client)

@@ -163,7 +163,7 @@ public sealed partial class GossipActor
         Dictionary<ActorId, SyncPeerRequest> requests;
         try
         {
-            requests = _sync.AssignRequests(exchanged.Ours, exchanged.Sessions.Select(static s => s.Theirs).ToList())
+            requests = _sync.AssignRequests(_handed.Apply(exchanged.Ours), exchanged.Sessions.Select(static s => s.Theirs).ToList())
                 .ToDictionary(static r => r.Peer);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

@@ -154,6 +154,9 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
             case SyncSessionFinished finished:
                 OnSessionFinished(finished);
                 break;
+            case BroadcastMerged merged:
+                OnMerged(merged);
+                break;
             case SyncChangesetsApplied applied:
                 foreach (var changeset in applied.Changesets)
                 {
@@ -236,6 +239,9 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     {
         // Ends the loops and every session task of this instance; their late messages are ignored.
         _stopping.Cancel();
+        // Changesets not handed to the writer yet are gone with this incarnation (sync brings them again).
+        _telemetry?.AddApplyQueue(-_toMerge.Count);
+        _toMerge.Clear();
         _round?.Dispose();
         _round = null;
     }
@@ -336,10 +342,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
 
         if (batch is not null)
         {
-            // Frames read together merge in one transaction; a failed merge is logged by storage and repaired by sync.
-            // Waits while the writer's mailbox is full: back-pressure through this mailbox to the transport.
-            _telemetry?.AddApplyQueue(batch.Count);
-            _storage.Tell(new ApplyChangesets(batch, null) { Queued = _telemetry is not null });
+            QueueMerge(batch);
         }
     }
 

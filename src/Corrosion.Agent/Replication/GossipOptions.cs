@@ -11,6 +11,12 @@ public sealed record GossipOptions
     /// <summary>Default most broadcast frames taken from the transport and handled (and merged) together.</summary>
     public const int DefaultReceiveBatch = 256;
 
+    /// <summary>Default most changes of broadcast changesets merged in one transaction (a changeset larger than this goes alone).</summary>
+    public const int DefaultMergeBatchChanges = 5_000;
+
+    /// <summary>Default merges of broadcast changesets handed to the writer before its answer: what arrives meanwhile waits and goes as one.</summary>
+    public const int DefaultMergesInFlight = 1;
+
     /// <summary>Default most changes merged in one batch of sync answers.</summary>
     public const int DefaultApplyBatchChanges = 5_000;
 
@@ -26,6 +32,14 @@ public sealed record GossipOptions
     /// <summary>Most broadcast frames handled (and merged) together.</summary>
     [ConfigurationKeyName("receive_batch")]
     public int ReceiveBatch { get; init; } = DefaultReceiveBatch;
+
+    /// <summary>Most changes of broadcast changesets merged in one transaction.</summary>
+    [ConfigurationKeyName("merge_batch_changes")]
+    public int MergeBatchChanges { get; init; } = DefaultMergeBatchChanges;
+
+    /// <summary>Merges of broadcast changesets handed to the writer before its answer.</summary>
+    [ConfigurationKeyName("merges_in_flight")]
+    public int MergesInFlight { get; init; } = DefaultMergesInFlight;
 
     /// <summary>Most changes merged in one batch of sync answers.</summary>
     [ConfigurationKeyName("apply_batch_changes")]
@@ -46,10 +60,10 @@ public sealed record GossipOptions
     /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>
     public GossipOptions Validate()
     {
-        if (ReceiveBatch < 1 || ApplyBatchChanges < 1 || ServeReadVersions < 1)
+        if (ReceiveBatch < 1 || ApplyBatchChanges < 1 || ServeReadVersions < 1 || MergeBatchChanges < 1 || MergesInFlight < 1)
         {
             throw new ArgumentException(
-                $"gossip.replication: need receive_batch, apply_batch_changes and serve_read_versions >= 1, got {ReceiveBatch}, {ApplyBatchChanges}, {ServeReadVersions}");
+                $"gossip.replication: need receive_batch, apply_batch_changes, serve_read_versions, merge_batch_changes and merges_in_flight >= 1, got {ReceiveBatch}, {ApplyBatchChanges}, {ServeReadVersions}, {MergeBatchChanges}, {MergesInFlight}");
         }
 
         if (StorageTimeout <= TimeSpan.Zero || SessionTimeout <= TimeSpan.Zero)

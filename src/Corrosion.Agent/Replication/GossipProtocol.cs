@@ -121,6 +121,9 @@ internal sealed record SyncStatesExchanged(long Round, SyncState? Ours, IReadOnl
 internal sealed record SyncSessionFinished(long Round) : GossipCommand;
 
 /// <summary>Changesets obtained by sync were applied: later broadcasts of them are duplicates.</summary>
+/// <summary>The writer's answer to a merge of broadcast changesets (<see cref="GossipActor"/>'s merge queue); a null outcome when it did not answer in time.</summary>
+internal sealed record BroadcastMerged(IReadOnlyList<Changeset> Changesets, ApplyOutcome? Outcome) : GossipCommand;
+
 internal sealed record SyncChangesetsApplied(IReadOnlyList<Changeset> Changesets) : GossipCommand;
 
 /// <summary>An outgoing sync session after the state exchange.</summary>

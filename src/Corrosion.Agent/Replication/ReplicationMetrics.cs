@@ -45,6 +45,8 @@ internal static class ReplicationMetrics
             "{changeset}", "Changesets waiting for later broadcast transmissions");
         Meter.CreateObservableGauge("corrosion.replication.apply_queue", () => NodeTelemetry.Live.Sum(static t => t.ApplyQueue),
             "{changeset}", "Changesets received by broadcast and not yet merged by the writer");
+        Meter.CreateObservableGauge("corrosion.replication.receive_queue", () => NodeTelemetry.Live.Sum(static t => t.Transport is { Frames.CanCount: true } transport ? (long)transport.Frames.Count : 0),
+            "{frame}", "Frames read from peers' links and not yet taken by the gossip actor");
         Meter.CreateObservableGauge("corrosion.replication.send_queue", SendQueues,
             "{frame}", "Frames waiting on a peer's send queue, by peer");
         Meter.CreateObservableCounter("corrosion.transport.bytes", TransportBytes,
