@@ -77,6 +77,7 @@ internal static partial class IdleRssSuite
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var after = agents.Select(a => Sample(a.Process.Id)).ToList();
             var rollups = agents.Select(a => Rollup(a.Process.Id)).ToList();
+            var parts = agents.Select(a => Parts(a.Process.Id)).ToList();
             var elapsed = clock.Elapsed.TotalSeconds;
             var cpus = after.Select((x, i) => (x.CpuTicks - before[i].CpuTicks) / (double)ClockTicksPerSecond / elapsed * 100).ToList();
             var switches = after.Select((x, i) => (x.ContextSwitches - before[i].ContextSwitches) / elapsed).ToList();
@@ -103,6 +104,9 @@ internal static partial class IdleRssSuite
                 Console.WriteLine(FormattableString.Invariant($"- start: listening after median {Median(startTimes.Select(t => t.TotalSeconds)):0.000} s, max {startTimes.Max().TotalSeconds:0.000} s (all {members} started at once)"));
             }
 
+            // Where the resident memory is, median per member, by mapping (bench/RESULTS.md, "RSS per member, session 9").
+            Console.WriteLine("- resident by mapping, median per member: " + string.Join(", ", parts.SelectMany(p => p.Keys).Distinct().Order(StringComparer.Ordinal)
+                .Select(k => FormattableString.Invariant($"{k} {Median(parts.Select(p => p.GetValueOrDefault(k) / 1024.0)):0.0}"))) + " MiB");
             Console.WriteLine();
         }
         finally
@@ -174,6 +178,68 @@ internal static partial class IdleRssSuite
         long Field(string name) => Regex.Match(rollup, $@"^{name}:\s+(\d+)", RegexOptions.Multiline) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
         return (Field("Rss"), Field("Pss"), Field("Anonymous"));
     }
+
+    /// <summary>
+    /// The process's resident KiB by kind of mapping (<c>/proc/PID/smaps</c>): the executable's code (r-x), read-only
+    /// data (r--) and data (rw-), its zero-filled data (the anonymous mapping right after it: <c>.bss</c>, NativeAOT's
+    /// <c>.hydrated</c> type data), other anonymous memory (the GC heap, thread stacks), the C heap and the shared libraries.
+    /// </summary>
+    private static Dictionary<string, long> Parts(int pid)
+    {
+        var parts = new Dictionary<string, long>(StringComparer.Ordinal);
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines($"/proc/{pid}/smaps");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return parts;
+        }
+
+        var exe = "";
+        try
+        {
+            exe = new FileInfo($"/proc/{pid}/exe").LinkTarget ?? "";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        string? kind = null;
+        var previousWasExe = false;
+        ulong previousEnd = 0;
+        foreach (var line in lines)
+        {
+            var header = MappingHeader().Match(line);
+            if (header.Success)
+            {
+                var start = ulong.Parse(header.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var perms = header.Groups[3].Value;
+                var path = header.Groups[4].Value.Trim();
+                var isExe = path.Length > 0 && path == exe;
+                kind = isExe ? perms[..3] switch { "r-x" => "exe code", "rw-" => "exe data", _ => "exe rodata" }
+                    : path.Length == 0 && previousWasExe && start == previousEnd ? "exe bss/hydrated"
+                    : path.Length == 0 ? "anonymous"
+                    : path == "[heap]" ? "C heap"
+                    : path.Contains(".so", StringComparison.Ordinal) ? "libraries"
+                    : "other";
+                previousWasExe = isExe;
+                previousEnd = ulong.Parse(header.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                continue;
+            }
+
+            if (kind is not null && line.StartsWith("Rss:", StringComparison.Ordinal))
+            {
+                parts[kind] = parts.GetValueOrDefault(kind) + long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return parts;
+    }
+
+    [GeneratedRegex(@"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$")]
+    private static partial Regex MappingHeader();
 
     private static (long RssKiB, long HwmKiB, int Threads, long CpuTicks, long ContextSwitches) Sample(int pid)
     {

@@ -10,6 +10,8 @@ namespace Corrosion.Agent.Storage;
 /// statements the merge and change extraction use (prepared once, reused on the hot path).
 /// Clock layout 3: one clock row per row (the sentinel's clock and every cell's, in columns), and
 /// per version the keys it wrote (<c>__corro_version_keys</c>) instead of an index by version per cell.
+/// A local insert into a table that <see cref="BatchesInserts"/> has its clock row written by
+/// <see cref="WriteInsertClocks"/>, with the transaction's other inserts, instead of by its trigger's body.
 /// </summary>
 internal sealed class CrrTable : IDisposable
 {
