@@ -154,6 +154,16 @@ public sealed partial class CrdtStore : IDisposable
         ClusterId = clusterId;
     }
 
+    /// <summary>
+    /// The writer-only functions the CRR triggers call (name, argument count). Read connections register each as a stub
+    /// that refuses (ReadPool), so a write sent to a read path prepares and is refused as not read-only; the writer
+    /// registers exactly these.
+    /// </summary>
+    internal static readonly (string Name, int Arguments)[] TriggerFunctions =
+    [
+        ("corro_local", 0), ("corro_version", 0), ("corro_next_seq", 0), ("corro_touch", 2), ("corro_next_seqs", 1), ("corro_insert", 2),
+    ];
+
     // The functions the triggers call, once or more per written row: unmanaged callbacks straight
     // from SQLite (SQLitePCLRaw's bridge allocated an argument array and wrappers per call).
     private unsafe void RegisterTriggerFunctions()
@@ -168,6 +178,11 @@ public sealed partial class CrdtStore : IDisposable
 
     private unsafe void Register(string name, int arguments, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function)
     {
+        if (Array.IndexOf(TriggerFunctions, (name, arguments)) < 0)
+        {
+            throw new InvalidOperationException($"{name}/{arguments} is not listed in TriggerFunctions (read connections would not stub it)");
+        }
+
         // SQLITE_UTF8 only: these are deliberately not deterministic.
         var rc = SqliteNative.sqlite3_create_function_v2(_db.DangerousGetHandle(), name, arguments, raw.SQLITE_UTF8, GCHandle.ToIntPtr(_self), function, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero);
         if (rc != raw.SQLITE_OK)

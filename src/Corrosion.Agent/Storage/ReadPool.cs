@@ -44,7 +44,7 @@ internal sealed class ReadPool : IDisposable
         NativeStatement.Exec(connection.Handle!, "PRAGMA query_only = 1; PRAGMA busy_timeout = 5000;");
         // Stubs so a write statement still prepares (and is then refused as not read-only)
         // instead of failing on the triggers' writer-only functions.
-        foreach (var (name, arguments) in new[] { ("corro_local", 0), ("corro_version", 0), ("corro_next_seq", 0), ("corro_touch", 2), ("corro_next_seqs", 1) })
+        foreach (var (name, arguments) in CrdtStore.TriggerFunctions)
         {
             raw.sqlite3_create_function(connection.Handle!, name, arguments, raw.SQLITE_UTF8, null, RefuseWrite);
         }
