@@ -48,15 +48,14 @@ public sealed class SubscriptionFileRecordingTests
         Create(file, "s1");
         using var other = Open(path);
         Exec(other, "BEGIN IMMEDIATE;");
-        var release = Task.Run(async () =>
-        {
-            await Task.Delay(200);
-            Exec(other, "COMMIT;");
-        });
+        var recording = Task.Run(() => file.RecordAll([Recording("s1", changeId: 1, ChangeKind.Insert, "v1")], 1));
 
-        // Without a busy timeout this fails at once with "database is locked".
-        file.RecordAll([Recording("s1", changeId: 1, ChangeKind.Insert, "v1")], 1);
-        await release;
+        // While the other connection holds the write lock the recording waits (busy_timeout) and does not finish;
+        // without a busy timeout it fails at once with "database is locked".
+        var first = await Task.WhenAny(recording, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        Assert.False(first == recording, $"the recording ended ({recording.Status}) while another connection held the write lock");
+        Exec(other, "COMMIT;");
+        await recording.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal([1L], file.ChangesAfter("s1", 0).Select(c => c.ChangeId));
     }
 
