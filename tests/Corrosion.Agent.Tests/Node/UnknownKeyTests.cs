@@ -1,27 +1,11 @@
 using Corrosion.Agent.Node;
 using Microsoft.Extensions.Configuration;
+using static Corrosion.Agent.Tests.Support.NodeConfigFiles;
 
 namespace Corrosion.Agent.Tests.Node;
 
 public sealed class UnknownKeyTests
 {
-    private static ConfigurationException LoadFails(string text, out string file)
-    {
-        using var dir = new Support.TempDirectory();
-        var path = dir.File("node.conf");
-        File.WriteAllText(path, text);
-        file = path;
-        return Assert.Throws<ConfigurationException>(() => NodeConfiguration.Load(path));
-    }
-
-    private static NodeOptions Loads(string text)
-    {
-        using var dir = new Support.TempDirectory();
-        var file = dir.File("node.conf");
-        File.WriteAllText(file, text);
-        return NodeConfiguration.Load(file);
-    }
-
     [Fact]
     public void Corrosions_own_gossip_bootstrap_points_at_membership_bootstrap()
     {

@@ -1,5 +1,6 @@
 using Corrosion.Agent.Node;
 using Corrosion.Hocon;
+using static Corrosion.Agent.Tests.Support.NodeConfigFiles;
 
 namespace Corrosion.Agent.Tests.Node;
 
@@ -86,22 +87,5 @@ public sealed class ValueShapeTests
 
         Assert.Equal(["/etc/corrosion/schema"], options.Db.SchemaPaths);
         Assert.Equal(["t1", "t2"], options.Api.Authz.BearerTokens);
-    }
-
-    private static ConfigurationException LoadFails(string text, out string file)
-    {
-        using var dir = new Support.TempDirectory();
-        file = dir.File("node.conf");
-        File.WriteAllText(file, text);
-        var path = file;
-        return Assert.Throws<ConfigurationException>(() => NodeConfiguration.Load(path));
-    }
-
-    private static NodeOptions Loads(string text)
-    {
-        using var dir = new Support.TempDirectory();
-        var file = dir.File("node.conf");
-        File.WriteAllText(file, text);
-        return NodeConfiguration.Load(file);
     }
 }
