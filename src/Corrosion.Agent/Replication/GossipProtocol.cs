@@ -107,6 +107,18 @@ internal sealed record BroadcastTick : GossipCommand
     public static BroadcastTick Instance { get; } = new();
 }
 
+/// <summary>Time to tell the origins of the versions merged lately how far this node has applied them.</summary>
+internal sealed record AppliedReportTick : GossipCommand
+{
+    public static AppliedReportTick Instance { get; } = new();
+}
+
+/// <summary>Time to look again whether a peer still trails (its reports may have stopped) while the write gate is closed.</summary>
+internal sealed record AdmissionCheck : GossipCommand
+{
+    public static AdmissionCheck Instance { get; } = new();
+}
+
 /// <summary>Time to start a sync round.</summary>
 internal sealed record SyncTick : GossipCommand
 {
