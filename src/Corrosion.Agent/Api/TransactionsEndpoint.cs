@@ -19,6 +19,12 @@ internal static class TransactionsEndpoint
         ApiAccess.CheckStatements(http, api, statements);
         var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
 
+        if (api.Admission is { } admission)
+        {
+            // Cross-node back-pressure: waits (at most gossip.replication.max_write_wait) while a live peer trails too far.
+            await admission.WaitAsync(http.RequestAborted);
+        }
+
         TransactionOutcome outcome;
         try
         {

@@ -168,7 +168,7 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry, admission: admission), NodeSupervisor.Name);
             var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
             Register(system, guardian, actors);
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions) { Admission = admission };
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
             var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log)
