@@ -21,16 +21,14 @@ public sealed partial class GossipActor
     private readonly Dictionary<ActorId, long> _appliedMax = [];
     private readonly HashSet<ActorId> _toReport = [];
     private Func<ActorId, bool>? _isLive;
+    private long _peerLag;
+    private long _appliedReports;
 
+    // Peers' lag is tracked (and exported) either way; writes wait only with a gate and a bound.
     private bool Gated => _admission is not null && _options.MaxPeerLagChanges > 0;
 
     private void OnLocalCommitted(ChangesCommitted committed)
     {
-        if (!Gated)
-        {
-            return;
-        }
-
         var changes = 0L;
         foreach (var chunk in committed.Changesets)
         {
@@ -85,11 +83,12 @@ public sealed partial class GossipActor
 
     private void OnAppliedReport(AppliedReport report)
     {
-        if (report.Origin != _self || report.Reporter == _self || !Gated)
+        if (report.Origin != _self || report.Reporter == _self)
         {
             return;
         }
 
+        _appliedReports++;
         _lag.Reported(report.Reporter, report.Version, NowMs());
         CheckAdmission();
     }
@@ -105,14 +104,15 @@ public sealed partial class GossipActor
     /// <summary>Closes the gate while a counted peer trails too far, opens it otherwise.</summary>
     private void CheckAdmission()
     {
+        _isLive ??= _peers.ContainsKey;
+        var (_, behind) = _lag.Furthest(_isLive, NowMs(), (long)_options.PeerReportMaxAge.TotalMilliseconds);
+        _peerLag = behind;
+        _telemetry?.SetPeerLag(behind);
         if (!Gated)
         {
             return;
         }
 
-        _isLive ??= _peers.ContainsKey;
-        var (_, behind) = _lag.Furthest(_isLive, NowMs(), (long)_options.PeerReportMaxAge.TotalMilliseconds);
-        _telemetry?.SetPeerLag(behind);
         if (behind > _options.MaxPeerLagChanges)
         {
             _admission!.Close();

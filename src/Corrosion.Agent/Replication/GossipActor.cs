@@ -120,7 +120,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
                 OnPeerDown(down);
                 break;
             case GetGossipStats get:
-                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
+                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount) with { PeerLag = _peerLag, AppliedReportsReceived = _appliedReports });
                 break;
             case ReleaseGossipMemory release:
                 OnReleaseMemory(release);
