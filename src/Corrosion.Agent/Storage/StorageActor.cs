@@ -263,6 +263,7 @@ public sealed partial class StorageActor : UntypedActor
 
         // Committed: publish in version order, then answer each caller.
         var committed = outcomes.Count(o => o.Committed);
+        StorageMetrics.Commit(group.Length);
         for (var i = 0; i < group.Length; i++)
         {
             var (tx, grouped) = (group[i], outcomes[i]);
@@ -313,6 +314,7 @@ public sealed partial class StorageActor : UntypedActor
             }
 
             outcome = new TransactionOutcome(result, null);
+            StorageMetrics.Commit(1);
             StorageMetrics.Committed(result);
             if (result.Version is { } version)
             {
