@@ -8,11 +8,13 @@ using Corrosion.Bench.Swim;
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["swim"] = SwimSuite.Run,
-    // store [rows=20000] [--cpu]: CRR vs plain SQLite inserts at 1/10/100 rows per transaction, merge throughput; --cpu adds process CPU time per transaction.
+    // store [rows=20000] [--cpu] [--batch N]: CRR vs plain SQLite inserts at 1/10/100 rows per transaction, merge throughput; --cpu adds process CPU time per transaction; --batch N measures only N rows per transaction and no merge (for a profile).
     ["store"] = a =>
     {
-        var numbers = a.Where(x => !x.StartsWith("--", StringComparison.Ordinal)).ToArray();
-        StoreBench.Run(Console.Out, rows: numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 20_000, cpu: a.Contains("--cpu"));
+        var batchAt = Array.IndexOf(a, "--batch");
+        int? only = batchAt >= 0 && batchAt + 1 < a.Length ? int.Parse(a[batchAt + 1], CultureInfo.InvariantCulture) : null;
+        var numbers = a.Where((x, i) => !x.StartsWith("--", StringComparison.Ordinal) && (batchAt < 0 || i != batchAt + 1)).ToArray();
+        StoreBench.Run(Console.Out, rows: numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 20_000, cpu: a.Contains("--cpu"), only: only);
         return 0;
     },
     ["propagation"] = PropagationSuite.Run,

@@ -19,7 +19,8 @@ internal static class StoreBench
     /// Also report the process's CPU time per transaction (least of the 3 runs) and the CPU ratio: on a shared machine
     /// wall time measures the neighbours, CPU time mostly this process's own work.
     /// </param>
-    public static void Run(TextWriter output, int rows, bool cpu = false)
+    /// <param name="only">Measure only this many rows per transaction, and no merge (to profile one case).</param>
+    public static void Run(TextWriter output, int rows, bool cpu = false, int? only = null)
     {
         Batteries_V2.Init();
         output.WriteLine($"## store: CRDT write overhead ({rows} rows per run, WAL, synchronous=NORMAL)");
@@ -28,7 +29,7 @@ internal static class StoreBench
             ? "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead | plain CPU µs/tx | CRR CPU µs/tx | CPU overhead |"
             : "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead |");
         output.WriteLine(cpu ? "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |" : "| ---: | ---: | ---: | ---: |");
-        foreach (var batch in new[] { 1, 10, 100 })
+        foreach (var batch in only is { } one ? new[] { one } : new[] { 1, 10, 100 })
         {
             var count = batch == 1 ? rows / 4 : rows;
             var transactions = count / batch;
@@ -42,6 +43,11 @@ internal static class StoreBench
             }
 
             output.WriteLine(line);
+        }
+
+        if (only is not null)
+        {
+            return;
         }
 
         output.WriteLine();

@@ -65,6 +65,13 @@ public sealed partial class CrdtStore
             return raw.SQLITE_OK;
         }
 
+        // A write to a clock table (t__corro_clock_rows) may change the clocks of the transaction's inserts: they are
+        // written first and read back at the end.
+        if (action is SqliteInsert or SqliteUpdate or SqliteDelete)
+        {
+            _userSqlFlushesInserts |= param0.utf8_to_string()?.Contains(SchemaLoader.InternalMarker, StringComparison.OrdinalIgnoreCase) == true;
+        }
+
         string? refusal = action switch
         {
             >= SqliteCreateIndex and <= SqliteCreateTrigger or >= SqliteDropIndex and <= SqliteDropTrigger or SqliteAlterTable or SqliteCreateVtable or SqliteDropVtable =>

@@ -124,6 +124,8 @@ public sealed partial class CrdtStore
         _nextSeq = 0;
         _touched.Clear();
         _pendingInserts.Clear();
+        _insertValues.Clear();
+        _inserted.Clear();
         var index = 0;
         try
         {
@@ -167,6 +169,8 @@ public sealed partial class CrdtStore
             _localWrite = false;
             // Keys of inserts that were rolled back with the transaction (or its savepoint).
             _pendingInserts.Clear();
+            _insertValues.Clear();
+            _inserted.Clear();
             raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, unboundedLength);
             if (progress is not null)
             {
@@ -181,8 +185,18 @@ public sealed partial class CrdtStore
     private readonly System.Buffers.ArrayBufferWriter<byte> _versionKeys = new();
 
     // Rows inserted by the running local transaction into tables that batch their inserts' clock rows
-    // (CrrTable.BatchesInserts), in order, whose clock rows FlushInserts has not written yet.
-    private readonly List<(int Table, long Key)> _pendingInserts = new();
+    // (CrrTable.BatchesInserts), in order, whose clock rows FlushInserts has not written yet; ValueAt: where the row's
+    // values (as corro_insert received them, one per value column) start in _insertValues.
+    private readonly List<(int Table, long Key, int ValueAt)> _pendingInserts = new();
+
+    // The values of the running local transaction's batched inserts (see _pendingInserts, _inserted).
+    private readonly List<SqlValue> _insertValues = new();
+
+    // Rows FlushInserts found new and wrote the clock rows of (every value column: col_version 1, this version, seqs
+    // from FirstSeq on, no sentinel): their changes are made from their inserted values at the end of the transaction,
+    // without reading them back, unless a trigger touched the key after (an update, delete or key change: then it is
+    // read back like any touched key). A ROLLBACK TO moves them all to _touched (the insert may be undone).
+    private readonly List<(int Table, long Key, int ValueAt, long FirstSeq)> _inserted = new();
 
     private Func<int, long>? _drawSeqs;
 
@@ -224,7 +238,23 @@ public sealed partial class CrdtStore
                     end++;
                 }
 
-                _tablesById[table].WriteInsertClocks(pending[start..end], _pendingVersion, _insertKeys, _drawSeqs ??= DrawSeqs);
+                var crr = _tablesById[table];
+                if (crr.WriteInsertClocks(pending[start..end], _pendingVersion, _insertKeys, _drawSeqs ??= DrawSeqs) is { } firstSeq)
+                {
+                    var columns = crr.Schema.ValueColumns.Count;
+                    for (var i = start; i < end; i++)
+                    {
+                        _inserted.Add((table, pending[i].Key, pending[i].ValueAt, firstSeq + (long)(i - start) * columns));
+                    }
+                }
+                else
+                {
+                    foreach (var (_, key, _) in pending[start..end])
+                    {
+                        _touched.Add((table, key));
+                    }
+                }
+
                 start = end;
             }
         }
@@ -298,9 +328,20 @@ public sealed partial class CrdtStore
         try
         {
             BindParameters(stmt, statement, strict);
-            if (_pendingInserts.Count > 0 && stmt.FlushesInserts)
+            if (stmt.FlushesInserts)
             {
-                FlushInserts();
+                if (_pendingInserts.Count > 0)
+                {
+                    FlushInserts();
+                }
+
+                // A ROLLBACK TO may undo inserts, a write to a clock table change their clocks: read them back.
+                foreach (var (table, key, _, _) in _inserted)
+                {
+                    _touched.Add((table, key));
+                }
+
+                _inserted.Clear();
             }
 
             var readOnly = stmt.IsReadOnly;
@@ -426,29 +467,38 @@ public sealed partial class CrdtStore
 
     /// <summary>
     /// The cells the running local transaction wrote, in seq order, read from the rows its triggers
-    /// touched (no index by version needed); encodes the keys that have them as the version's key
+    /// touched (no index by version needed) and made from the values of the rows it inserted new
+    /// (<see cref="_inserted"/>); encodes the keys that have them as the version's key
     /// lists (<see cref="_versionKeys"/>, written in its <c>__corro_versions</c> row), which
     /// <see cref="ChangesFor"/> reads later.
     /// </summary>
     private List<Change> CollectTouched(long version)
     {
         var changes = new List<Change>();
-        if (_touched.Count == 0)
+        if (_touched.Count == 0 && _inserted.Count == 0)
         {
             return changes;
         }
 
         // By table, then key: each row is read once.
         _touched.Sort();
+        _inserted.Sort();
         var keys = new List<long>();
         var withCells = new List<long>();
-        for (var i = 0; i < _touched.Count;)
+        var (t, n) = (0, 0);
+        while (t < _touched.Count || n < _inserted.Count)
         {
-            var table = _touched[i].Table;
+            var table = t < _touched.Count && (n >= _inserted.Count || _touched[t].Table <= _inserted[n].Table) ? _touched[t].Table : _inserted[n].Table;
             keys.Clear();
-            for (; i < _touched.Count && _touched[i].Table == table; i++)
+            for (; t < _touched.Count && _touched[t].Table == table; t++)
             {
-                keys.Add(_touched[i].Key);
+                keys.Add(_touched[t].Key);
+            }
+
+            var first = n;
+            while (n < _inserted.Count && _inserted[n].Table == table)
+            {
+                n++;
             }
 
             if (table < 0 || table >= _tablesById.Length)
@@ -459,11 +509,34 @@ public sealed partial class CrdtStore
             withCells.Clear();
             var crr = _tablesById[table];
             crr.CollectKeys(keys, CrrTable.LocalSite, version, SiteId, changes, withCells);
+            for (var i = first; i < n; i++)
+            {
+                var (_, key, valueAt, firstSeq) = _inserted[i];
+                // A key a trigger touched after its insert was read back above.
+                if (keys.BinarySearch(key) < 0)
+                {
+                    crr.AddInserted(key, _insertValues, valueAt, firstSeq, version, SiteId, changes);
+                    withCells.Add(key);
+                }
+            }
+
             VersionKeys.Append(_versionKeys, crr.Name, withCells);
         }
 
         _touched.Clear();
-        changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        _inserted.Clear();
+        // New rows' changes come in seq order already (one table's inserts, typically).
+        var sorted = true;
+        for (var i = 1; i < changes.Count && sorted; i++)
+        {
+            sorted = changes[i - 1].Seq < changes[i].Seq;
+        }
+
+        if (!sorted)
+        {
+            changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        }
+
         return changes;
     }
 

@@ -155,13 +155,13 @@ public sealed partial class CrdtStore : IDisposable
     }
 
     /// <summary>
-    /// The writer-only functions the CRR triggers call (name, argument count). Read connections register each as a stub
+    /// The writer-only functions the CRR triggers call (name, argument count; -1: any). Read connections register each as a stub
     /// that refuses (ReadPool), so a write sent to a read path prepares and is refused as not read-only; the writer
     /// registers exactly these.
     /// </summary>
     internal static readonly (string Name, int Arguments)[] TriggerFunctions =
     [
-        ("corro_local", 0), ("corro_version", 0), ("corro_next_seq", 0), ("corro_touch", 2), ("corro_next_seqs", 1), ("corro_insert", 2),
+        ("corro_local", 0), ("corro_version", 0), ("corro_next_seq", 0), ("corro_touch", 2), ("corro_next_seqs", 1), ("corro_insert", -1),
     ];
 
     // The functions the triggers call, once or more per written row: unmanaged callbacks straight
@@ -173,7 +173,7 @@ public sealed partial class CrdtStore : IDisposable
         Register("corro_next_seq", 0, &FnNextSeq);
         Register("corro_touch", 2, &FnTouch);
         Register("corro_next_seqs", 1, &FnNextSeqs);
-        Register("corro_insert", 2, &FnInsert);
+        Register("corro_insert", -1, &FnInsert);
     }
 
     private unsafe void Register(string name, int arguments, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function)
@@ -239,8 +239,10 @@ public sealed partial class CrdtStore : IDisposable
         SqliteNative.sqlite3_result_int64(context, store._localWrite ? 1 : 0);
     }
 
-    // The insert trigger's WHEN on a table that batches its inserts' clock rows (CrrTable.BatchesInserts): a local
-    // insert's key is queued for FlushInserts and the trigger's body skipped; with batching off the body runs.
+    // The insert trigger's WHEN on a table that batches its inserts' clock rows (CrrTable.BatchesInserts):
+    // corro_insert(table, key, NEW's value columns...). A local insert's key and values are queued for FlushInserts and
+    // the trigger's body skipped (the values become the changes of a row FlushInserts finds new, without reading it
+    // back); with batching off the key is touched and the body runs.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void FnInsert(IntPtr context, int count, IntPtr* args)
     {
@@ -251,15 +253,23 @@ public sealed partial class CrdtStore : IDisposable
             return;
         }
 
-        var touched = ((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1));
-        store._touched.Add(touched);
+        var table = (int)SqliteNative.ArgInt64(args, 0);
+        var key = SqliteNative.ArgInt64(args, 1);
         if (store.BatchInserts)
         {
-            store._pendingInserts.Add(touched);
+            var values = store._insertValues;
+            var at = values.Count;
+            for (var i = 2; i < count; i++)
+            {
+                values.Add(SqliteNative.ArgValue(args, i));
+            }
+
+            store._pendingInserts.Add((table, key, at));
             SqliteNative.sqlite3_result_int64(context, 0);
             return;
         }
 
+        store._touched.Add((table, key));
         SqliteNative.sqlite3_result_int64(context, 1);
     }
 

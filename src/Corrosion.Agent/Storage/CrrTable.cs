@@ -299,6 +299,7 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _insertClock;
     private NativeStatement? _raiseSentinel;
     private NativeStatement? _clockRowsOf;
+    private NativeStatement? _insertNewClock;
     private NativeStatement? _lastClockKey;
 
     /// <summary>
@@ -309,7 +310,11 @@ internal sealed class CrrTable : IDisposable
     /// above the table's last clock key, or found absent by one read over all of them) are written by one INSERT;
     /// otherwise row by row. Seqs come from <c>corro_next_seqs</c> / <c>corro_next_seq</c>.
     /// </summary>
-    public void WriteInsertClocks(ReadOnlySpan<(int Table, long Key)> keys, long version, System.Buffers.ArrayBufferWriter<byte> text, Func<int, long> drawSeqs)
+    /// <returns>
+    /// When every key was new (one INSERT): the first seq, the row at index i having the seqs from first + i × (value
+    /// columns) on, one per column in schema order, col_version 1 and no sentinel. Null when some were written row by row.
+    /// </returns>
+    public long? WriteInsertClocks(ReadOnlySpan<(int Table, long Key, int ValueAt)> keys, long version, System.Buffers.ArrayBufferWriter<byte> text, Func<int, long> drawSeqs)
     {
         var increasing = true;
         for (var i = 1; i < keys.Length && increasing; i++)
@@ -317,6 +322,14 @@ internal sealed class CrrTable : IDisposable
             increasing = keys[i].Key > keys[i - 1].Key;
         }
 
+        var columns = Schema.ValueColumns.Count;
+        if (keys.Length > 1)
+        {
+            KeysAsJson(keys, text);
+        }
+
+        // Increasing keys above the table's last clock key are all new. (Asked apart: an INSERT … SELECT whose condition
+        // reads the clock table goes through a temporary table, a cost per row.)
         var last = Lazy(ref _lastClockKey, () => $"SELECT max(key) FROM {Clock}");
         long? lastKey;
         try
@@ -328,50 +341,72 @@ internal sealed class CrrTable : IDisposable
             last.Reset();
         }
 
-        var fresh = increasing && (lastKey is null || keys[0].Key > lastKey);
-        var distinct = increasing || Distinct(keys);
-        if (keys.Length == 1)
+        if (increasing && (lastKey is null || keys[0].Key > lastKey))
         {
-            if (!fresh)
-            {
-                RaiseSentinel(keys[0].Key, version);
-            }
-
-            var one = Lazy(ref _insertClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: true));
-            one.Bind(1, keys[0].Key).Bind(2, version).Bind(3, drawSeqs(Schema.ValueColumns.Count)).Run();
-            return;
+            var seq = drawSeqs(keys.Length * columns);
+            var fresh = keys.Length == 1
+                ? Lazy(ref _insertNewClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: false)).Bind(1, keys[0].Key)
+                : Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false)).BindText(1, text.WrittenSpan);
+            fresh.Bind(2, version).Bind(3, seq).Run();
+            return seq;
         }
 
-        KeysAsJson(keys, text);
-        if (!fresh && distinct)
+        if (keys.Length == 1)
+        {
+            RaiseSentinel(keys[0].Key, version);
+            var one = Lazy(ref _insertClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: true));
+            one.Bind(1, keys[0].Key).Bind(2, version).Bind(3, drawSeqs(columns)).Run();
+            return null;
+        }
+
+        // Distinct keys none of which has a clock row (found by one read over all of them) are new too.
+        if (increasing || Distinct(keys))
         {
             var present = Lazy(ref _clockRowsOf, () => $"SELECT count(*) FROM json_each(?1) j JOIN {Clock} c ON c.key = j.value");
             present.BindText(1, text.WrittenSpan);
+            bool none;
             try
             {
-                fresh = present.Step() && present.GetInt64(0) == 0;
+                none = present.Step() && present.GetInt64(0) == 0;
             }
             finally
             {
                 present.Reset();
             }
-        }
 
-        if (!fresh)
-        {
-            foreach (var (_, key) in keys)
+            if (none)
             {
-                WriteInsertClocks([(Id, key)], version, text, drawSeqs);
+                var stmt = Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false));
+                var first = drawSeqs(keys.Length * columns);
+                stmt.BindText(1, text.WrittenSpan).Bind(2, version).Bind(3, first).Run();
+                return first;
             }
-
-            return;
         }
 
-        var stmt = Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false));
-        stmt.BindText(1, text.WrittenSpan).Bind(2, version).Bind(3, drawSeqs(keys.Length * Schema.ValueColumns.Count)).Run();
+        foreach (var (_, key, _) in keys)
+        {
+            WriteInsertClocks([(Id, key, 0)], version, text, drawSeqs);
+        }
+
+        return null;
     }
 
-    private static bool Distinct(ReadOnlySpan<(int Table, long Key)> keys)
+    /// <summary>
+    /// The changes of a row <see cref="WriteInsertClocks"/> wrote new (its values from <paramref name="values"/> at
+    /// <paramref name="at"/>, one per value column in schema order, as the insert trigger passed them), appended to
+    /// <paramref name="into"/>: what <see cref="CollectKeys"/> would read back.
+    /// </summary>
+    public void AddInserted(long key, List<SqlValue> values, int at, long firstSeq, long version, ActorId actor, List<Change> into)
+    {
+        var pk = new[] { SqlValue.FromInteger(key) };
+        var columns = Schema.ValueColumns;
+        for (var i = 0; i < columns.Count; i++)
+        {
+            into.Add(new Change(Name, pk, columns[i].Name, values[at + i], 1, version, actor, 1, firstSeq + i));
+        }
+    }
+
+    private static bool Distinct(ReadOnlySpan<(int Table, long Key, int ValueAt)> keys)
     {
         var sorted = new long[keys.Length];
         for (var i = 0; i < keys.Length; i++)
@@ -398,7 +433,7 @@ internal sealed class CrrTable : IDisposable
     }
 
     /// <summary>The keys as a JSON array (for <c>json_each</c>, whose <c>key</c> is then the index).</summary>
-    private static void KeysAsJson(ReadOnlySpan<(int Table, long Key)> keys, System.Buffers.ArrayBufferWriter<byte> text)
+    private static void KeysAsJson(ReadOnlySpan<(int Table, long Key, int ValueAt)> keys, System.Buffers.ArrayBufferWriter<byte> text)
     {
         text.Clear();
         text.GetSpan(1)[0] = (byte)'[';
@@ -514,7 +549,7 @@ internal sealed class CrrTable : IDisposable
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
         return $"""
             {DropTriggers()}
-            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {(BatchesInserts ? $"corro_insert({Id}, {KeyOf("NEW")})" : Guard("NEW"))} BEGIN
+            CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {(BatchesInserts ? $"corro_insert({Id}, {KeyOf("NEW")}{InsertedValues})" : Guard("NEW"))} BEGIN
             {InsertBody("NEW")}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW")} AND NOT ({pkChanged}) BEGIN
             {UpdateBody()}END;
@@ -531,6 +566,9 @@ internal sealed class CrrTable : IDisposable
     // keep its old clock, and the peers — who merge by the total order — would never hear of it
     // (the chaos run with seed 15 ended with REAL 3.0 on one node, INTEGER 3 elsewhere, under
     // identical clocks). NaN needs no case: SQLite stores it as NULL.
+    // corro_insert's arguments after the key: NEW's value columns, in schema order (CrdtStore.FnInsert keeps them).
+    private string InsertedValues => string.Concat(Schema.ValueColumns.Select(c => ", NEW." + SchemaLoader.Quote(c.Name)));
+
     private static string ValueChanged(string column)
     {
         var (o, n) = ("OLD." + SchemaLoader.Quote(column), "NEW." + SchemaLoader.Quote(column));
@@ -1055,6 +1093,7 @@ internal sealed class CrrTable : IDisposable
         _insertClock?.Dispose();
         _raiseSentinel?.Dispose();
         _clockRowsOf?.Dispose();
+        _insertNewClock?.Dispose();
         _lastClockKey?.Dispose();
     }
 }

@@ -75,6 +75,18 @@ internal static unsafe partial class SqliteNative
     public static partial long sqlite3_value_int64(IntPtr value);
 
     [LibraryImport(Library)]
+    public static partial int sqlite3_value_type(IntPtr value);
+
+    [LibraryImport(Library)]
+    public static partial double sqlite3_value_double(IntPtr value);
+
+    [LibraryImport(Library)]
+    public static partial byte* sqlite3_value_blob(IntPtr value);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_value_bytes(IntPtr value);
+
+    [LibraryImport(Library)]
     public static partial void sqlite3_result_int64(IntPtr context, long value);
 
     [LibraryImport(Library)]
@@ -86,4 +98,34 @@ internal static unsafe partial class SqliteNative
     /// <summary>The value of argument <paramref name="index"/> of a function call as an integer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ArgInt64(IntPtr* args, int index) => sqlite3_value_int64(args[index]);
+
+    /// <summary>The value of argument <paramref name="index"/> of a function call, copied (its storage class kept).</summary>
+    public static SqlValue ArgValue(IntPtr* args, int index)
+    {
+        var value = args[index];
+        switch (sqlite3_value_type(value))
+        {
+            case 1:
+                return SqlValue.FromInteger(sqlite3_value_int64(value));
+            case 2:
+                return SqlValue.FromReal(sqlite3_value_double(value));
+            case 3:
+            {
+                // The stored bytes, as NativeStatement.GetValue reads a column (blob first, then its length).
+                var text = sqlite3_value_blob(value);
+                var length = sqlite3_value_bytes(value);
+                return SqlValue.FromText(text == null ? string.Empty : System.Text.Encoding.UTF8.GetString(text, length));
+            }
+
+            case 4:
+            {
+                var blob = sqlite3_value_blob(value);
+                var length = sqlite3_value_bytes(value);
+                return SqlValue.FromBlob(blob == null ? [] : new ReadOnlySpan<byte>(blob, length).ToArray());
+            }
+
+            default:
+                return SqlValue.Null;
+        }
+    }
 }
