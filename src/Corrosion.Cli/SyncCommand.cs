@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.CommandLine;
+using System.Text;
 using Corrosion.Client;
 using System.Text.Json;
 
@@ -10,8 +12,6 @@ namespace Corrosion.Cli;
 /// </summary>
 public static class SyncCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>Builds the <c>sync</c> command and its subcommands.</summary>
     public static Command Create(GlobalOptions globals, TextWriter stdout, TextWriter stderr)
     {
@@ -27,7 +27,7 @@ public static class SyncCommand
                 var (address, token) = globals.ResolveApi(parse);
                 using var client = new CorrosionClient(address, token);
                 var state = await client.GetJsonAsync("v1/sync/state", cancellationToken);
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(state, Indented));
+                await stdout.WriteLineAsync(Indented(state));
                 return 0;
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is HttpRequestException or JsonException or TaskCanceledException)
@@ -42,5 +42,17 @@ public static class SyncCommand
             AdminCall.RunAsync("sync reconcile-gaps", globals, parse, "sync.reconcile-gaps", null, stderr, AdminCall.PrintJson(stdout), cancellationToken));
         sync.Subcommands.Add(reconcile);
         return sync;
+    }
+
+    /// <summary>The element as indented JSON (written directly: the native build has no reflection-based serializer).</summary>
+    internal static string Indented(JsonElement element)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            element.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

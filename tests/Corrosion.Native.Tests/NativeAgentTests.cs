@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Akka.Actor;
 using Corrosion.Client.Akka;
 using Xunit.Abstractions;
@@ -10,11 +11,11 @@ namespace Corrosion.Native.Tests;
 /// <summary>
 /// The NativeAOT build runs the node's basic paths as the JIT build does: the HTTP API (health, a write,
 /// a query with its REAL formatting, a live query, metrics), the CLI, a SIGTERM stop with exit code 0,
-/// list settings (a user's schema files, bearer and scoped tokens), a three-member cluster replicating a
+/// the admin socket, list settings (a user's schema files, bearer and scoped tokens), a three-member cluster replicating a
 /// write, and the Akka client gateway over Akka.Remote.
 /// </summary>
 [Collection(NativeCliCollection.Name)]
-public sealed class NativeAgentTests(NativeCli cli, ITestOutputHelper output) : IDisposable
+public sealed partial class NativeAgentTests(NativeCli cli, ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"corrosion-native-test-{Guid.NewGuid():N}");
@@ -68,6 +69,20 @@ public sealed class NativeAgentTests(NativeCli cli, ITestOutputHelper output) : 
         var (exit, stdout, stderr) = await RunAsync(executable, "query", "--api-addr", $"{agent.Api.Host}:{agent.Api.Port}", "SELECT id, region FROM machines", "--columns");
         Assert.True(exit == 0, stderr);
         Assert.Contains("m-1|ams", stdout, StringComparison.Ordinal);
+
+        // The admin socket's frames and the CLI's indented JSON, written without reflection-based System.Text.Json
+        // (the native build has none): a request and its answers both ways, and `sync generate` over the API.
+        var adminSocket = AdminSocketLine().Match(agent.Output);
+        Assert.True(adminSocket.Success, agent.Output);
+        (exit, stdout, stderr) = await RunAsync(executable, "cluster", "membership-states", "--admin-path", adminSocket.Groups[1].Value);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"state\": \"alive\"", stdout, StringComparison.Ordinal);
+        (exit, stdout, stderr) = await RunAsync(executable, "sync", "reconcile-gaps", "--admin-path", adminSocket.Groups[1].Value);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"gaps_after\": 0", stdout, StringComparison.Ordinal);
+        (exit, stdout, stderr) = await RunAsync(executable, "sync", "generate", "--api-addr", $"{agent.Api.Host}:{agent.Api.Port}");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"heads\": {", stdout, StringComparison.Ordinal);
 
         Assert.Equal(0, await agent.StopAsync(Deadline));
         Assert.Contains("stopped", agent.Output, StringComparison.Ordinal);
@@ -230,6 +245,10 @@ public sealed class NativeAgentTests(NativeCli cli, ITestOutputHelper output) : 
             await Task.Delay(100);
         }
     }
+
+    /// <summary>The agent's line naming its admin socket: <c>corrosion agent ID admin socket PATH</c>.</summary>
+    [GeneratedRegex(@"corrosion agent \S+ admin socket (\S+)")]
+    private static partial Regex AdminSocketLine();
 
     private static int FreePort()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,10 +19,16 @@ public static class AdminFrames
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(frame);
-        var body = JsonSerializer.SerializeToUtf8Bytes(frame);
-        var buffer = new byte[4 + body.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)body.Length);
-        body.CopyTo(buffer, 4);
+        // Written by the node itself, not through JsonSerializer: no reflection-based serializer is needed (the native build has none).
+        var body = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            frame.WriteTo(writer);
+        }
+
+        var buffer = new byte[4 + body.WrittenCount];
+        BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)body.WrittenCount);
+        body.WrittenSpan.CopyTo(buffer.AsSpan(4));
         await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
