@@ -18,6 +18,12 @@ internal static class TransactionsEndpoint
         ApiAccess.CheckStatements(http, api, statements);
         var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
 
+        if (api.Admission is { } admission)
+        {
+            // Cross-node back-pressure: waits (at most gossip.replication.max_write_wait) while a live peer trails too far.
+            await admission.WaitAsync(http.RequestAborted);
+        }
+
         // The writer completes the outcome's task itself: no temporary reply actor per request.
         var execute = ExecuteTransaction.Completing(statements, timeout, out var reply) with
         {
