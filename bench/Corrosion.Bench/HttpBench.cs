@@ -82,19 +82,25 @@ internal static partial class HttpBench
         output.WriteLine(FormattableString.Invariant($"- {label}, {Clients} concurrent clients (ours): {total / seconds:N0} transactions/s; {Percentiles.Summary(concurrent)}"));
         if (wrkSeconds > 0)
         {
-            output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {await WrkAsync(node.ApiAddress, wrkSeconds)}");
+            using var costs = new ServerCosts();
+            var result = await WrkAsync(node.ApiAddress, wrkSeconds);
+            output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {result.Summary}");
+            if (result.Requests > 0)
+            {
+                output.WriteLine($"  - {costs.Describe(result.Requests)}");
+            }
         }
 
         output.Flush();
     }
 
     /// <summary>Runs Debian's <c>wrk</c> against the node with the unique-key script; a note when it is not installed.</summary>
-    private static async Task<string> WrkAsync(Uri address, int seconds)
+    private static async Task<(string Summary, long Requests)> WrkAsync(Uri address, int seconds)
     {
         var script = FindScript();
         if (script is null)
         {
-            return "skipped: bench/wrk/transactions.lua not found (run from the repository)";
+            return ("skipped: bench/wrk/transactions.lua not found (run from the repository)", 0);
         }
 
         var start = new ProcessStartInfo("wrk")
@@ -116,18 +122,20 @@ internal static partial class HttpBench
             var rate = RequestsPerSecond().Match(text);
             if (process.ExitCode != 0 || !rate.Success)
             {
-                return $"wrk failed (exit {process.ExitCode}): {text.Trim()} {(await process.StandardError.ReadToEndAsync()).Trim()}";
+                return ($"wrk failed (exit {process.ExitCode}): {text.Trim()} {(await process.StandardError.ReadToEndAsync()).Trim()}", 0);
             }
 
             var errors = NonSuccess().Match(text);
             var p50 = Percentile("50%").Match(text);
             var p99 = Percentile("99%").Match(text);
             var tps = double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture);
-            return FormattableString.Invariant($"{tps:N0} transactions/s (p50 {(p50.Success ? p50.Groups[1].Value : "?")}, p99 {(p99.Success ? p99.Groups[1].Value : "?")}); non-2xx responses: {(errors.Success ? errors.Groups[1].Value : "0")}");
+            var total = RequestCount().Match(text);
+            return (FormattableString.Invariant($"{tps:N0} transactions/s (p50 {(p50.Success ? p50.Groups[1].Value : "?")}, p99 {(p99.Success ? p99.Groups[1].Value : "?")}); non-2xx responses: {(errors.Success ? errors.Groups[1].Value : "0")}"),
+                total.Success ? long.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return "skipped: wrk is not installed (Debian: apt-get install wrk)";
+            return ("skipped: wrk is not installed (Debian: apt-get install wrk)", 0);
         }
     }
 
@@ -149,6 +157,9 @@ internal static partial class HttpBench
 
     [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
     private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"(\d+) requests in ")]
+    private static partial Regex RequestCount();
 
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
     private static partial Regex NonSuccess();

@@ -99,7 +99,7 @@ internal static class SustainedSuite
                 var figures = await Task.WhenAll(clients.Select(FiguresAsync));
                 var furthest = Array.IndexOf(counts, counts.Min());
                 stages.Add(FormattableString.Invariant(
-                    $"{soFar - counts.Min():N0} (node {furthest}: receive queue {Figure(figures[furthest], "corrosion_replication_receive_queue")}, gossip mailbox {Figure(figures[furthest], "corrosion_mailbox gossip")}, apply queue {Figure(figures[furthest], "corrosion_replication_apply_queue")}, storage mailbox {Figure(figures[furthest], "corrosion_mailbox storage")}; send queues {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_send_queue")))}; sync changesets {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_sync_changesets")))})"));
+                    $"{soFar - counts.Min():N0} (node {furthest}: receive queue {Figure(figures[furthest], "corrosion_replication_receive_queue")}, gossip mailbox {Figure(figures[furthest], "corrosion_mailbox gossip")}, apply queue {Figure(figures[furthest], "corrosion_replication_apply_queue")}, storage mailbox {Figure(figures[furthest], "corrosion_mailbox storage")}; send queues {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_send_queue")))}; sync changesets {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_sync_changesets")))}; peer lag {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_peer_lag")))} changes, writes delayed {string.Join("/", figures.Select(f => Figure(f, "corrosion_replication_write_admission_delayed")))})"));
             }
         }
 
@@ -132,7 +132,7 @@ internal static class SustainedSuite
         Console.WriteLine(everywhere is { } t
             ? FormattableString.Invariant($"- every row on every node **{t.TotalMilliseconds:F0} ms** after the writers stopped (row counts: {string.Join(", ", last)})")
             : FormattableString.Invariant($"- NOT every row on every node 60 s after the writers stopped (row counts: {string.Join(", ", last)} of {accepted})"));
-        Console.WriteLine("- where the furthest node's backlog waited, once a second: rows behind (its receive queue and gossip mailbox in frames, apply queue in changesets, storage mailbox in messages; every node's send queue in frames; sync changesets received so far):");
+        Console.WriteLine("- where the furthest node's backlog waited, once a second: rows behind (its receive queue and gossip mailbox in frames, apply queue in changesets, storage mailbox in messages; every node's send queue in frames; sync changesets received so far; every node's peer lag: changes of its own the furthest reporting peer has not applied, and its writes delayed by back-pressure so far):");
         foreach (var stage in stages)
         {
             Console.WriteLine("  - " + stage);
@@ -179,6 +179,8 @@ internal static class SustainedSuite
             "corrosion_replication_broadcasts_dropped", "corrosion_transport_send_queue_drops", "corrosion_replication_sync_changesets",
             "corrosion_storage_merges", "corrosion_storage_merge_duration_seconds_sum", "corrosion_storage_merge_duration_seconds_count",
             "corrosion_replication_broadcasts_received", "corrosion_actors_messages_dropped", "corrosion_actors_dead_letters", "corrosion_replication_broadcasts_pending",
+            "corrosion_replication_peer_lag", "corrosion_replication_write_admission_delayed", "corrosion_replication_write_admission_wait_seconds",
+            "corrosion_replication_write_admission_timed_out",
         ];
         try
         {

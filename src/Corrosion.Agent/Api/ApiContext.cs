@@ -18,4 +18,8 @@ public sealed record ApiContext(
     NodeOptions Options,
     Func<CancellationToken, Task<HealthReport>> Health,
     ActorRef<MembershipCommand>? Membership = null,
-    ActorRef<Subscriptions.SubscriptionCommand>? Subscriptions = null);
+    ActorRef<Subscriptions.SubscriptionCommand>? Subscriptions = null)
+{
+    /// <summary>The gate write transactions pass first (delayed while a peer trails too far); null delays none.</summary>
+    public Replication.Admission.WriteAdmission? Admission { get; init; }
+}

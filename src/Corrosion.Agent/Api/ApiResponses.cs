@@ -28,15 +28,62 @@ internal static class ApiResponses
         });
     }
 
-    /// <summary>Writes a JSON document produced by <paramref name="write"/>.</summary>
+    // A document is written into this thread's buffer first, so the response carries a
+    // Content-Length: without one, HTTP/1.1 sends it chunked, and the last chunk's terminator went
+    // out as a second write (a second send and wake-up per request, on both sides).
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    // A buffer that grew beyond this (a large sync state) is not kept for the thread.
+    private const int KeptBufferBytes = 64 * 1024;
+
+    /// <summary>Writes a JSON document produced by <paramref name="write"/>, with its Content-Length.</summary>
     public static async Task WriteAsync(HttpContext http, Action<Utf8JsonWriter> write)
     {
-        await using (var writer = new Utf8JsonWriter(http.Response.BodyWriter))
+        Buffer(http, write);
+        await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+    }
+
+    /// <summary>Writes the document to the thread's buffer, sets the Content-Length and copies it into the response.</summary>
+    private static void Buffer(HttpContext http, Action<Utf8JsonWriter> write)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(write);
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer;
+        if (writer is null)
         {
-            write(writer);
+            writer = t_writer = new Utf8JsonWriter(buffer);
+        }
+        else
+        {
+            writer.Reset(buffer);
         }
 
-        await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+        try
+        {
+            write(writer);
+            writer.Flush();
+            http.Response.ContentLength = buffer.WrittenCount;
+            // Copied into the response's pipe before anything awaits: the thread's buffer is free again.
+            http.Response.BodyWriter.Write(buffer.WrittenSpan);
+        }
+        finally
+        {
+            writer.Reset(Stream.Null);
+            if (buffer.Capacity > KeptBufferBytes)
+            {
+                t_buffer = null;
+            }
+            else
+            {
+                buffer.ResetWrittenCount();
+            }
+        }
     }
 
     /// <summary>Writes one NDJSON line and flushes it, so clients see rows as they come.</summary>

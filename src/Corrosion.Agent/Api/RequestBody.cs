@@ -10,62 +10,98 @@ namespace Corrosion.Agent.Api;
 internal static class RequestBody
 {
     /// <summary>Reads and parses the body; throws <see cref="ApiInputException"/> or <see cref="BodyTooLargeException"/>.</summary>
-    public static async Task<JsonDocument> ReadJsonAsync(HttpContext http, long maxBytes)
+    /// <returns>The document, over a pooled buffer that disposing it returns.</returns>
+    public static async Task<RequestJson> ReadJsonAsync(HttpContext http, long maxBytes)
     {
         if (http.Request.ContentLength is { } declared && declared > maxBytes)
         {
             throw new BodyTooLargeException(maxBytes);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        var body = http.Request.Body;
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await body.ReadAsync(memory, http.RequestAborted);
-            if (read == 0)
-            {
-                break;
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-            {
-                throw new BodyTooLargeException(maxBytes);
-            }
-        }
-
-        if (buffer.WrittenCount == 0)
-        {
-            throw new ApiInputException("the request body is empty; expected JSON");
-        }
-
-        // JSON text is UTF-8 (RFC 8259 §8.1). The parser checks structure but leaves string
-        // contents to be transcoded later, where invalid bytes would surface as a 500.
-        if (!Utf8.IsValid(buffer.WrittenSpan))
-        {
-            throw new ApiInputException($"the request body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(buffer.WrittenSpan)}); JSON must be UTF-8");
-        }
-
-        JsonDocument document;
+        // A pooled buffer, sized to the declared length when there is one (plus room for the read
+        // that sees the end): most bodies are read in one call without growing or zeroing memory.
+        var initial = http.Request.ContentLength is { } length ? (int)Math.Min(length + 1, maxBytes + 1) : 4096;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
+        var written = 0;
         try
         {
-            document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new ApiInputException($"malformed JSON: {e.Message}");
-        }
+            var body = http.Request.Body;
+            while (true)
+            {
+                if (written == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, written).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
 
-        try
-        {
-            EnsureStringsDecode(document.RootElement);
-            return document;
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer.AsMemory(written), http.RequestAborted);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    // Kestrel's own limit (a body without a declared length): the same answer as ours.
+                    throw new BodyTooLargeException(maxBytes);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                written += read;
+                if (written > maxBytes)
+                {
+                    throw new BodyTooLargeException(maxBytes);
+                }
+            }
+
+            var text = buffer.AsMemory(0, written);
+            if (written == 0)
+            {
+                throw new ApiInputException("the request body is empty; expected JSON");
+            }
+
+            // JSON text is UTF-8 (RFC 8259 §8.1). The parser checks structure but leaves string
+            // contents to be transcoded later, where invalid bytes would surface as a 500.
+            if (!Utf8.IsValid(text.Span))
+            {
+                throw new ApiInputException($"the request body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(text.Span)}); JSON must be UTF-8");
+            }
+
+            JsonDocument document;
+            try
+            {
+                // The document reads the buffer in place: it is returned when the document is disposed.
+                document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
+            }
+            catch (JsonException e)
+            {
+                throw new ApiInputException($"malformed JSON: {e.Message}");
+            }
+
+            var json = new RequestJson(document, buffer);
+            buffer = null;
+            try
+            {
+                EnsureStringsDecode(document.RootElement);
+                return json;
+            }
+            catch
+            {
+                json.Dispose();
+                throw;
+            }
         }
-        catch
+        finally
         {
-            document.Dispose();
-            throw;
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
@@ -119,5 +155,31 @@ internal static class RequestBody
         }
 
         return offset;
+    }
+}
+
+/// <summary>A parsed request body over a pooled buffer; disposing it frees both.</summary>
+internal sealed class RequestJson : IDisposable
+{
+    private readonly JsonDocument _document;
+    private byte[]? _buffer;
+
+    public RequestJson(JsonDocument document, byte[] buffer)
+    {
+        _document = document;
+        _buffer = buffer;
+    }
+
+    /// <summary>The body's root value (valid until disposed).</summary>
+    public JsonElement RootElement => _document.RootElement;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _document.Dispose();
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using System.Globalization;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Storage;
@@ -19,16 +18,25 @@ internal static class TransactionsEndpoint
         ApiAccess.CheckStatements(http, api, statements);
         var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
 
+        if (api.Admission is { } admission)
+        {
+            // Cross-node back-pressure: waits (at most gossip.replication.max_write_wait) while a live peer trails too far.
+            await admission.WaitAsync(http.RequestAborted);
+        }
+
+        // The writer completes the outcome's task itself: no temporary reply actor per request.
+        var execute = ExecuteTransaction.Completing(statements, timeout, out var reply) with
+        {
+            // The request's span (when traced) becomes the parent of the writer's spans.
+            Trace = System.Diagnostics.Activity.Current?.Context ?? default,
+        };
+        api.Storage.Tell(execute);
         TransactionOutcome outcome;
         try
         {
-            outcome = await api.Storage.Ask<TransactionOutcome>(
-                // The request's span (when traced) becomes the parent of the writer's spans.
-                reply => new ExecuteTransaction(statements, timeout, reply) { Trace = System.Diagnostics.Activity.Current?.Context ?? default },
-                timeout + QueueAllowance,
-                http.RequestAborted);
+            outcome = await reply.WaitAsync(timeout + QueueAllowance, http.RequestAborted);
         }
-        catch (AskTimeoutException)
+        catch (TimeoutException)
         {
             await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable,
                 "the node did not answer in time; the transaction's outcome is unknown");

@@ -73,6 +73,8 @@ public sealed class LocalCorrosionClient
             throw new ArgumentException("a transaction needs at least one statement", nameof(statements));
         }
 
+        // Cross-node back-pressure, as for POST /v1/transactions: waits (at most max_write_wait) while a live peer trails too far.
+        await node.Admission.WaitAsync(cancellationToken).ConfigureAwait(false);
         TransactionOutcome outcome;
         try
         {

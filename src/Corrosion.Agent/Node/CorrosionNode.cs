@@ -64,6 +64,9 @@ public sealed partial class CorrosionNode : IAsyncDisposable
     /// <summary>The gossip transport, or null when replication is off.</summary>
     public IGossipTransport? Transport { get; private init; }
 
+    /// <summary>The gate local writes pass, closed by gossip while a peer trails too far (<c>gossip.replication.max_peer_lag_changes</c>).</summary>
+    public Replication.Admission.WriteAdmission Admission { get; private init; } = null!;
+
     /// <summary>The client gateway's Akka.Remote address (<c>akka.tcp://corrosion@host:port/user/corrosion/client</c>), or null when <c>akka_api.enabled</c> is false.</summary>
     public string? AkkaApiAddress { get; private init; }
 
@@ -161,15 +164,17 @@ public sealed partial class CorrosionNode : IAsyncDisposable
 
             var termination = new NodeTermination();
             telemetry = new NodeTelemetry(store, options.Db.Path, transport, options.Telemetry.LagWindow, time).Register();
-            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry), NodeSupervisor.Name);
+            var admission = new Replication.Admission.WriteAdmission(options.Replication.MaxWriteWait, time);
+            guardian = system.ActorOf(NodeSupervisor.Props(store, options, transport, termination, time: time, telemetry: telemetry, admission: admission), NodeSupervisor.Name);
             var actors = await guardian.Typed<NodeCommand>().Ask<NodeActors>(reply => new GetNodeActors(reply), StartTimeout);
             Register(system, guardian, actors);
-            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions);
+            var context = new ApiContext(actors.Storage, store, options, ct => HealthAsync(telemetry, actors.Membership, ct), actors.Membership, actors.Subscriptions) { Admission = admission };
             var api = ApiHost.Build(context, loggerFactory, configureWebHost);
             await api.StartAsync();
             var node = new CorrosionNode(options, store, system, ownsSystem, guardian, termination, actors, api, telemetry, log)
             {
                 Transport = transport,
+                Admission = admission,
                 AkkaApiAddress = options.AkkaApi.Enabled ? ClientGatewaySettings.GatewayAddress(system) : null,
             };
             if (ownsSystem)

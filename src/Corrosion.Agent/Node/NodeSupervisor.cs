@@ -32,6 +32,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
     private readonly ILogger _log;
     private readonly TimeProvider? _time;
     private readonly NodeTelemetry? _telemetry;
+    private readonly Replication.Admission.WriteAdmission? _admission;
     private ActorRef<StorageCommand>? _storage;
     private ActorRef<MembershipCommand>? _membership;
     private ActorRef<GossipCommand>? _gossip;
@@ -39,9 +40,10 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
     private IActorRef? _bridge;
 
     /// <summary>Creates the supervisor over the node's store (use <see cref="Props"/>).</summary>
-    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time, NodeTelemetry? telemetry = null)
+    public NodeSupervisor(CrdtStore store, NodeOptions? options, IGossipTransport? transport, NodeTermination termination, SupervisionOptions supervision, Random? random, TimeProvider? time, NodeTelemetry? telemetry = null, Replication.Admission.WriteAdmission? admission = null)
     {
         _store = store;
+        _admission = admission;
         _time = time;
         _telemetry = telemetry;
         _options = options;
@@ -63,6 +65,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
     /// <param name="random">Source of backoff jitter (seeded in tests).</param>
     /// <param name="time">The clock the actors read (timers run on Akka's scheduler); null for the system clock.</param>
     /// <param name="telemetry">The node's live figures, written by its actors; null records none.</param>
+    /// <param name="admission">The gate the node's local writes pass, which gossip closes while a peer trails too far; null delays none.</param>
     /// <returns>Props to create the guardian with, named <see cref="Name"/>.</returns>
     public static Props Props(
         CrdtStore store,
@@ -72,12 +75,13 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
         SupervisionOptions? supervision = null,
         Random? random = null,
         TimeProvider? time = null,
-        NodeTelemetry? telemetry = null)
+        NodeTelemetry? telemetry = null,
+        Replication.Admission.WriteAdmission? admission = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var ending = termination ?? new NodeTermination();
         var settings = (supervision ?? options?.Supervision ?? new SupervisionOptions()).Validate();
-        return Akka.Actor.Props.Create(() => new NodeSupervisor(store, options, transport, ending, settings, random, time, telemetry));
+        return Akka.Actor.Props.Create(() => new NodeSupervisor(store, options, transport, ending, settings, random, time, telemetry, admission));
     }
 
     /// <inheritdoc />
@@ -124,7 +128,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
         {
             var seed = Random.Shared.Next();
             _gossip = Context.ActorOf(
-                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry, digests),
+                    GossipActor.Props(storage, transport, _store.SiteId, options.ClusterId, options.Broadcast, options.Sync, new Random(seed), options.Replication, _time, _telemetry, digests, _admission),
                     "gossip")
                 .Typed<GossipCommand>();
             _bridge = Context.ActorOf(MemberGossipBridge.Props(_membership, _gossip), "member-gossip-bridge");

@@ -69,6 +69,12 @@ public sealed partial class GossipActor
     private void OnMerged(BroadcastMerged merged)
     {
         _mergesInFlight = Math.Max(0, _mergesInFlight - 1);
+        if (merged.Outcome?.Result is { } result)
+        {
+            // Also heard as a storage event, but that one may be dropped under load (the forwarder's mailbox): the reply is not.
+            OnAppliedRemote(result);
+        }
+
         if (merged.Outcome is not { Error: null })
         {
             // Not all of it merged: what did not is sync's again.

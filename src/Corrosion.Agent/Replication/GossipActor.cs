@@ -3,6 +3,7 @@ using System.Net;
 using System.Threading.Channels;
 using Akka.Actor;
 using Corrosion.Agent.Actors;
+using Corrosion.Agent.Replication.Admission;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Replication.Wire;
@@ -49,6 +50,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     private readonly NodeTelemetry? _telemetry;
     private readonly SyncDigestBoard _digests;
     private readonly ILogger _log;
+    private readonly WriteAdmission? _admission;
     private long _startedAt;
     private long _stateGeneration;
     private long _digestGeneration = -1;
@@ -67,6 +69,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     /// <param name="time">The clock the planners read; null for the system clock (timers run on Akka's scheduler).</param>
     /// <param name="telemetry">The node's live figures (pending broadcasts, apply queue); null records none.</param>
     /// <param name="digests">Sync digests shared with membership (ours published, peers' read); null keeps a board of its own that hears no peer.</param>
+    /// <param name="admission">The gate local writes pass, closed while a peer trails too far; null delays no write.</param>
     public GossipActor(
         ActorRef<StorageCommand> storage,
         IGossipTransport transport,
@@ -78,7 +81,8 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         GossipOptions? options = null,
         TimeProvider? time = null,
         NodeTelemetry? telemetry = null,
-        SyncDigestBoard? digests = null)
+        SyncDigestBoard? digests = null,
+        WriteAdmission? admission = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(transport);
@@ -94,6 +98,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry;
         _digests = digests ?? new SyncDigestBoard(_time);
+        _admission = admission;
         _log = Context.LoggerFor<GossipActor>();
     }
 
@@ -115,7 +120,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
                 OnPeerDown(down);
                 break;
             case GetGossipStats get:
-                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount));
+                get.ReplyTo.Tell(_counters.Snapshot(_peers.Count, _broadcast.PendingCount) with { PeerLag = _peerLag, AppliedReportsReceived = _appliedReports });
                 break;
             case ReleaseGossipMemory release:
                 OnReleaseMemory(release);
@@ -123,6 +128,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
             case StorageEventReceived { Event: ChangesCommitted committed }:
                 StateChanged();
                 OnCommitted(committed);
+                OnLocalCommitted(committed);
                 break;
             case StorageEventReceived { Event: ChangesMerged merged }:
                 if (!merged.Result.IsEmpty)
@@ -131,6 +137,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
                 }
 
                 _counters.VersionsApplied(merged.Result.Applied.Sum(static a => a.Versions.Count));
+                OnAppliedRemote(merged.Result);
                 break;
             case StorageEventReceived:
                 break;
@@ -139,6 +146,12 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
                 break;
             case BroadcastTick:
                 OnBroadcastTick();
+                break;
+            case AppliedReportTick:
+                OnAppliedReportTick();
+                break;
+            case AdmissionCheck:
+                CheckAdmission();
                 break;
             case SyncTick:
                 StartSyncRound();
@@ -196,6 +209,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     /// <param name="time">The planners' clock; null for the system clock.</param>
     /// <param name="telemetry">The node's live figures; null records none.</param>
     /// <param name="digests">Sync digests shared with membership; null keeps a board of its own.</param>
+    /// <param name="admission">The gate local writes pass (closed while a peer trails too far); null delays no write.</param>
     /// <returns>The props.</returns>
     public static Props Props(
         ActorRef<StorageCommand> storage,
@@ -208,8 +222,9 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         GossipOptions? options = null,
         TimeProvider? time = null,
         NodeTelemetry? telemetry = null,
-        SyncDigestBoard? digests = null) =>
-        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time, telemetry, digests))
+        SyncDigestBoard? digests = null,
+        WriteAdmission? admission = null) =>
+        Akka.Actor.Props.Create(() => new GossipActor(storage, transport, self, clusterId, broadcast, sync, random, options, time, telemetry, digests, admission))
             .WithMailbox(NodeMailboxes.Gossip);
 
     /// <inheritdoc />
@@ -218,6 +233,8 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         _startedAt = _time.GetTimestamp();
         // A previous incarnation's digest may describe less than storage holds now: none until this one reads the state.
         _digests.Publish(null);
+        // This incarnation knows no peer's lag yet: writes pass until a report says otherwise.
+        _admission?.Open();
         var forwarder = Context.ActorOf(StorageEventForwarder.Props(Self.Typed<GossipCommand>()), "storage-events");
         _storage.Tell(new SubscribeStorageEvents(forwarder.Typed<StorageEvent>()), Self);
         var self = Self.Typed<GossipCommand>();
@@ -239,6 +256,9 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
     {
         // Ends the loops and every session task of this instance; their late messages are ignored.
         _stopping.Cancel();
+        // A stopped gossip actor must not leave writers waiting.
+        _admission?.Open();
+        _telemetry?.SetPeerLag(0);
         // Changesets not handed to the writer yet are gone with this incarnation (sync brings them again).
         _telemetry?.AddApplyQueue(-_toMerge.Count);
         _toMerge.Clear();
@@ -293,6 +313,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
 
         _broadcast.MemberDown(down.Id);
         _digests.Forget(down.Id);
+        OnPeerGone(down.Id);
         ScheduleRetransmissions();
     }
 
@@ -318,6 +339,12 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         foreach (var frame in received.Frames)
         {
             var decoded = ReplicationCodec.TryDecode(frame.Frame.Span, _clusterId);
+            if (decoded.IsSuccess && decoded.Message is AppliedReport report)
+            {
+                OnAppliedReport(report);
+                continue;
+            }
+
             if (!decoded.IsSuccess || decoded.Message is not BroadcastChangeset broadcast)
             {
                 // Malformed, foreign, or not a broadcast at all: nothing on a broadcast link but changesets is expected.

@@ -17,6 +17,18 @@ public sealed record GossipOptions
     /// <summary>Default merges of broadcast changesets handed to the writer before its answer: what arrives meanwhile waits and goes as one.</summary>
     public const int DefaultMergesInFlight = 1;
 
+    /// <summary>Default interval of the reports telling origins how far their versions are applied here.</summary>
+    public static readonly TimeSpan DefaultAppliedReportInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default most changes of ours a live peer may not have applied before local writes wait.</summary>
+    public const long DefaultMaxPeerLagChanges = 10_000;
+
+    /// <summary>Default age after which a peer's applied report no longer counts.</summary>
+    public static readonly TimeSpan DefaultPeerReportMaxAge = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default longest one local write waits for trailing peers.</summary>
+    public static readonly TimeSpan DefaultMaxWriteWait = TimeSpan.FromSeconds(1);
+
     /// <summary>Default most changes merged in one batch of sync answers.</summary>
     public const int DefaultApplyBatchChanges = 5_000;
 
@@ -40,6 +52,22 @@ public sealed record GossipOptions
     /// <summary>Merges of broadcast changesets handed to the writer before its answer.</summary>
     [ConfigurationKeyName("merges_in_flight")]
     public int MergesInFlight { get; init; } = DefaultMergesInFlight;
+
+    /// <summary>How often (at most) this node tells each origin how far its versions are applied here; zero sends no reports.</summary>
+    [ConfigurationKeyName("applied_report_interval")]
+    public TimeSpan AppliedReportInterval { get; init; } = DefaultAppliedReportInterval;
+
+    /// <summary>Local writes wait while a live peer has not applied more than this many of our changes; 0 never waits.</summary>
+    [ConfigurationKeyName("max_peer_lag_changes")]
+    public long MaxPeerLagChanges { get; init; } = DefaultMaxPeerLagChanges;
+
+    /// <summary>A peer's applied report older than this does not count (the peer stopped reporting: partitioned, or gone).</summary>
+    [ConfigurationKeyName("peer_report_max_age")]
+    public TimeSpan PeerReportMaxAge { get; init; } = DefaultPeerReportMaxAge;
+
+    /// <summary>The longest one local write waits for trailing peers before it goes anyway.</summary>
+    [ConfigurationKeyName("max_write_wait")]
+    public TimeSpan MaxWriteWait { get; init; } = DefaultMaxWriteWait;
 
     /// <summary>Most changes merged in one batch of sync answers.</summary>
     [ConfigurationKeyName("apply_batch_changes")]
@@ -70,6 +98,12 @@ public sealed record GossipOptions
         {
             throw new ArgumentException(
                 $"gossip.replication: storage_timeout and session_timeout must be positive, got {StorageTimeout} and {SessionTimeout}");
+        }
+
+        if (AppliedReportInterval < TimeSpan.Zero || MaxPeerLagChanges < 0 || PeerReportMaxAge <= TimeSpan.Zero || MaxWriteWait < TimeSpan.Zero)
+        {
+            throw new ArgumentException(
+                $"gossip.replication: need applied_report_interval, max_peer_lag_changes and max_write_wait >= 0 and peer_report_max_age > 0, got {AppliedReportInterval}, {MaxPeerLagChanges}, {PeerReportMaxAge}, {MaxWriteWait}");
         }
 
         return this;

@@ -75,6 +75,8 @@ public sealed record GossipMemoryReleased(int SeenIdsForgotten, int PendingDropp
 /// <param name="LocalChangesets">Changesets of this node's own commits the actor has handed to the broadcast planner.</param>
 /// <param name="SyncSessionsOpened">Sync sessions this node tried to open (a connection each).</param>
 /// <param name="SyncPeersSkipped">Peers left out of sync rounds because their digest equalled this node's.</param>
+/// <param name="PeerLag">Changes of this node the furthest live, recently reporting peer has not applied (as last evaluated).</param>
+/// <param name="AppliedReportsReceived">Peers' reports of how far they applied this node's versions, received.</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -93,7 +95,9 @@ public sealed record GossipStats(
     long SyncRoundsAbandoned = 0,
     long LocalChangesets = 0,
     long SyncSessionsOpened = 0,
-    long SyncPeersSkipped = 0);
+    long SyncPeersSkipped = 0,
+    long PeerLag = 0,
+    long AppliedReportsReceived = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;
@@ -105,6 +109,18 @@ internal sealed record FramesReceived(IReadOnlyList<ReceivedFrame> Frames) : Gos
 internal sealed record BroadcastTick : GossipCommand
 {
     public static BroadcastTick Instance { get; } = new();
+}
+
+/// <summary>Time to tell the origins of the versions merged lately how far this node has applied them.</summary>
+internal sealed record AppliedReportTick : GossipCommand
+{
+    public static AppliedReportTick Instance { get; } = new();
+}
+
+/// <summary>Time to look again whether a peer still trails (its reports may have stopped) while the write gate is closed.</summary>
+internal sealed record AdmissionCheck : GossipCommand
+{
+    public static AdmissionCheck Instance { get; } = new();
 }
 
 /// <summary>Time to start a sync round.</summary>

@@ -55,6 +55,7 @@ public static partial class ReplicationCodec
             FrameKind.SyncDone => SyncDone.Instance,
             FrameKind.SyncReject => r.SyncReject(),
             FrameKind.Ping => new Ping(r.I64()),
+            FrameKind.Applied => new AppliedReport(r.Actor(), r.Actor(), r.I64()),
             _ => null,
         };
 

@@ -38,6 +38,11 @@ public static partial class ReplicationCodec
             case Ping p:
                 w.I64(p.Nonce);
                 break;
+            case AppliedReport a:
+                w.Actor(a.Reporter);
+                w.Actor(a.Origin);
+                w.I64(a.Version);
+                break;
             default:
                 throw new ArgumentException($"no encoding for {message.GetType().Name}", nameof(message));
         }
@@ -52,6 +57,7 @@ public static partial class ReplicationCodec
         SyncDone => 0,
         SyncReject r => 1 + MeasureString(r.Detail),
         Ping => 8,
+        AppliedReport => ActorId.Size + ActorId.Size + 8,
         _ => throw new ArgumentException($"no encoding for {message.GetType().Name}", nameof(message)),
     };
 

@@ -39,8 +39,19 @@ internal static class ReplicationMetrics
         "corrosion.replication.lag", "s", "Replication lag of remote versions: time from the origin's commit to the merge here",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
 
+    private static readonly Counter<long> WritesDelayed = Meter.CreateCounter<long>(
+        "corrosion.replication.write_admission.delayed", "{transaction}", "Local write transactions that waited because a live peer trailed this node's changes by more than gossip.replication.max_peer_lag_changes");
+
+    private static readonly Counter<double> WriteWait = Meter.CreateCounter<double>(
+        "corrosion.replication.write_admission.wait", "s", "Time local write transactions waited for trailing peers, summed");
+
+    private static readonly Counter<long> WritesWaitedOut = Meter.CreateCounter<long>(
+        "corrosion.replication.write_admission.timed_out", "{transaction}", "Local write transactions that waited gossip.replication.max_write_wait and then went anyway");
+
     static ReplicationMetrics()
     {
+        Meter.CreateObservableGauge("corrosion.replication.peer_lag", () => NodeTelemetry.Live.Sum(static t => t.PeerLag),
+            "{change}", "Changes of this node the furthest live, reporting peer has not applied yet (local writes wait above gossip.replication.max_peer_lag_changes)");
         Meter.CreateObservableGauge("corrosion.replication.broadcasts.pending", () => NodeTelemetry.Live.Sum(static t => t.PendingBroadcasts),
             "{changeset}", "Changesets waiting for later broadcast transmissions");
         Meter.CreateObservableGauge("corrosion.replication.apply_queue", () => NodeTelemetry.Live.Sum(static t => t.ApplyQueue),
@@ -86,6 +97,14 @@ internal static class ReplicationMetrics
     public static void DecodeError() => DecodeErrors.Add(1);
 
     public static void Lag(double seconds) => LagHistogram.Record(seconds);
+
+    public static void WriteAdmissionWaited(double seconds)
+    {
+        WritesDelayed.Add(1);
+        WriteWait.Add(seconds);
+    }
+
+    public static void WriteAdmissionTimedOut() => WritesWaitedOut.Add(1);
 
     private static IEnumerable<Measurement<long>> SendQueues()
     {

@@ -43,7 +43,7 @@ public sealed partial class CrdtStore
                 var crr = new CrrTable(_db, table, SchemaLoader.IsRowidAlias(_db, table), rebuilt.Count);
                 rebuilt[table.Name] = crr;
                 NativeStatement.Exec(_db, crr.TablesDdl());
-                NativeStatement.Exec(_db, crr.TriggersDdl());
+                NativeStatement.Exec(_db, crr.TriggersDdl(BatchInserts));
             }
 
             Commit();

@@ -214,9 +214,27 @@ public sealed partial class CrdtStore
     /// <summary>
     /// Whether local inserts into tables keyed by their rowid alias have their clock rows written together
     /// (<see cref="FlushInserts"/>) instead of row by row by the insert trigger; both give the same clocks. Tests turn
-    /// it off to compare.
+    /// it off to compare. Turning it off (outside a transaction) gives the insert triggers back their bodies.
     /// </summary>
-    internal bool BatchInserts { get; set; } = true;
+    internal bool BatchInserts
+    {
+        get => _batchInserts;
+        set
+        {
+            if (value == _batchInserts)
+            {
+                return;
+            }
+
+            _batchInserts = value;
+            foreach (var crr in _tablesById.Where(t => t.BatchesInserts))
+            {
+                NativeStatement.Exec(_db, crr.TriggersDdl(value));
+            }
+        }
+    }
+
+    private bool _batchInserts = true;
 
     /// <summary>
     /// Writes the clock rows of the inserts queued so far (as their triggers would have, in the same order), one

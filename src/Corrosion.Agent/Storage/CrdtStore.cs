@@ -396,7 +396,7 @@ public sealed partial class CrdtStore : IDisposable
                 }
 
                 NativeStatement.Exec(_db, crr.TablesDdl());
-                NativeStatement.Exec(_db, crr.TriggersDdl());
+                NativeStatement.Exec(_db, crr.TriggersDdl(BatchInserts));
                 _tables[table.Name] = crr;
             }
 

@@ -543,14 +543,19 @@ internal sealed class CrrTable : IDisposable
     private string AnyCell => Schema.ValueColumns.Count == 0 ? "0" : string.Join(" OR ", Schema.ValueColumns.Select(c => $"{V(c.Name)} IS NOT NULL"));
 
     /// <summary>The triggers (dropped and recreated at every start, so they follow added columns).</summary>
-    public string TriggersDdl()
+    /// <param name="batchInserts">
+    /// The store batches its local inserts' clock rows (<see cref="CrdtStore.BatchInserts"/>): then the insert trigger
+    /// of a table that <see cref="BatchesInserts"/> has an empty body (its WHEN, <c>corro_insert</c>, is false for a
+    /// local write and fails on any other connection), as SQLite sets up a frame of the body's size for every row.
+    /// </param>
+    public string TriggersDdl(bool batchInserts = true)
     {
         var prefix = Name + "__corro_";
         var pkChanged = string.Join(" OR ", PkNames.Select(p => $"OLD.{SchemaLoader.Quote(p)} IS NOT NEW.{SchemaLoader.Quote(p)}"));
         return $"""
             {DropTriggers()}
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "insert")} AFTER INSERT ON {Quoted} WHEN {(BatchesInserts ? $"corro_insert({Id}, {KeyOf("NEW")}{InsertedValues})" : Guard("NEW"))} BEGIN
-            {InsertBody("NEW")}END;
+            {(BatchesInserts && batchInserts ? "SELECT 1;\n" : InsertBody("NEW"))}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW")} AND NOT ({pkChanged}) BEGIN
             {UpdateBody()}END;
             CREATE TRIGGER {SchemaLoader.Quote(prefix + "update_pk")} AFTER UPDATE ON {Quoted} WHEN {Guard("NEW", "OLD")} AND ({pkChanged}) BEGIN

@@ -166,7 +166,7 @@ public sealed partial class StorageActor : UntypedActor
         // The failure left these unanswered (nothing of theirs was committed): say so rather than let them time out.
         foreach (var tx in _group)
         {
-            tx.ReplyTo.Tell(new TransactionOutcome(null, $"the writer failed and restarted ({reason.Message}); the transaction was not committed"));
+            tx.Reply(new TransactionOutcome(null, $"the writer failed and restarted ({reason.Message}); the transaction was not committed"));
         }
 
         _group.Clear();
@@ -205,9 +205,19 @@ public sealed partial class StorageActor : UntypedActor
         }
         else if (!_flushNoted)
         {
-            // Transactions already queued arrive before this note and join the group.
             _flushNoted = true;
-            Self.Tell(FlushGroup.Instance);
+            if (ThreadPool.PendingWorkItemCount > 0)
+            {
+                // Work is queued on the thread pool (under concurrent load: requests being read and
+                // parsed, whose transactions are on their way here): the note goes behind that work,
+                // so the transactions it produces join this group rather than each committing alone.
+                ThreadPool.UnsafeQueueUserWorkItem(static self => self.Tell(FlushGroup.Instance, ActorRefs.NoSender), Self, preferLocal: false);
+            }
+            else
+            {
+                // Nothing else is running: commit as soon as the transactions already queued have joined.
+                Self.Tell(FlushGroup.Instance);
+            }
         }
     }
 
@@ -242,7 +252,7 @@ public sealed partial class StorageActor : UntypedActor
             // The writer restarts; nothing of the group was committed.
             foreach (var tx in group)
             {
-                tx.ReplyTo.Tell(new TransactionOutcome(null, $"the writer failed ({e.Message}); the transaction was not committed"));
+                tx.Reply(new TransactionOutcome(null, $"the writer failed ({e.Message}); the transaction was not committed"));
             }
 
             throw;
@@ -263,6 +273,7 @@ public sealed partial class StorageActor : UntypedActor
 
         // Committed: publish in version order, then answer each caller.
         var committed = outcomes.Count(o => o.Committed);
+        StorageMetrics.Commit(group.Length);
         for (var i = 0; i < group.Length; i++)
         {
             var (tx, grouped) = (group[i], outcomes[i]);
@@ -282,7 +293,7 @@ public sealed partial class StorageActor : UntypedActor
                 StorageMetrics.Failed(outcome.TimedOut, Stopwatch.GetElapsedTime(started));
             }
 
-            tx.ReplyTo.Tell(outcome);
+            tx.Reply(outcome);
         }
     }
 
@@ -313,6 +324,7 @@ public sealed partial class StorageActor : UntypedActor
             }
 
             outcome = new TransactionOutcome(result, null);
+            StorageMetrics.Commit(1);
             StorageMetrics.Committed(result);
             if (result.Version is { } version)
             {
@@ -326,7 +338,7 @@ public sealed partial class StorageActor : UntypedActor
             span?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
 
-        tx.ReplyTo.Tell(outcome);
+        tx.Reply(outcome);
     }
 
     private void Apply(ApplyChangesets apply)

@@ -18,6 +18,13 @@ internal static class StorageMetrics
         "corrosion.storage.transaction.duration", "s", "Time a local write transaction took in the writer, commit included",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
 
+    /// <summary>The name of <see cref="CommitSize"/> (the http bench reads it in-process).</summary>
+    public const string CommitSizeName = "corrosion.storage.commit.transactions";
+
+    private static readonly Histogram<long> CommitSize = Meter.CreateHistogram(
+        CommitSizeName, "{transaction}", "Local write transactions that shared one SQLite commit (group commit; 1 when alone)",
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
+
     private static readonly Counter<long> Changes = Meter.CreateCounter<long>(
         "corrosion.storage.changes", "{change}", "Changes written: origin=local (committed by local transactions) or remote (merged changes that changed data)");
 
@@ -59,6 +66,9 @@ internal static class StorageMetrics
             Changes.Add(changes, new KeyValuePair<string, object?>("origin", "local"));
         }
     }
+
+    /// <summary>One SQLite commit of local transactions: how many shared it.</summary>
+    public static void Commit(int transactions) => CommitSize.Record(transactions);
 
     public static void Failed(bool timedOut, TimeSpan elapsed)
     {

@@ -8,14 +8,51 @@ public abstract record StorageCommand;
 /// <summary>Runs statements in one transaction; replies with the outcome.</summary>
 /// <param name="Statements">The statements, in order.</param>
 /// <param name="Timeout">How long the transaction may run before it is rolled back.</param>
-/// <param name="ReplyTo">Receives the outcome.</param>
+/// <param name="ReplyTo">Receives the outcome (unless <see cref="Completion"/> is set).</param>
 public sealed record ExecuteTransaction(
     IReadOnlyList<Statement> Statements,
     TimeSpan? Timeout,
     ActorRef<TransactionOutcome> ReplyTo) : StorageCommand
 {
+    /// <summary>A reply-to for requests answered through <see cref="Completion"/>: nobody.</summary>
+    public static readonly ActorRef<TransactionOutcome> NoReplyTo = new(Akka.Actor.ActorRefs.Nobody);
+
     /// <summary>The caller's span (the HTTP request's), parent of the transaction's span; default starts a new trace.</summary>
     public System.Diagnostics.ActivityContext Trace { get; init; }
+
+    /// <summary>
+    /// When set, the outcome completes this instead of being told to <see cref="ReplyTo"/>: the edges
+    /// inside the node's process (the HTTP endpoint) wait on it without the temporary actor an Ask
+    /// creates per request. Create it with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>,
+    /// so the waiter's continuation does not run on the writer's thread.
+    /// </summary>
+    public TaskCompletionSource<TransactionOutcome>? Completion { get; init; }
+
+    /// <summary>A transaction whose outcome completes a new task (see <see cref="Completion"/>).</summary>
+    /// <param name="statements">The statements, in order.</param>
+    /// <param name="timeout">How long the transaction may run before it is rolled back.</param>
+    /// <param name="outcome">Completes with the outcome.</param>
+    /// <returns>The message to tell the writer.</returns>
+    public static ExecuteTransaction Completing(IReadOnlyList<Statement> statements, TimeSpan? timeout, out Task<TransactionOutcome> outcome)
+    {
+        var completion = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        outcome = completion.Task;
+        return new ExecuteTransaction(statements, timeout, NoReplyTo) { Completion = completion };
+    }
+
+    /// <summary>Gives the outcome to whoever waits for it (<see cref="Completion"/>, else <see cref="ReplyTo"/>).</summary>
+    /// <param name="outcome">The outcome.</param>
+    public void Reply(TransactionOutcome outcome)
+    {
+        if (Completion is { } completion)
+        {
+            completion.TrySetResult(outcome);
+        }
+        else
+        {
+            ReplyTo.Tell(outcome);
+        }
+    }
 }
 
 /// <summary>The outcome of <see cref="ExecuteTransaction"/>: a result, or an error and nothing applied.</summary>

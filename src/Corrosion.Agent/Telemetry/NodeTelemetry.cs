@@ -28,6 +28,7 @@ public sealed class NodeTelemetry : IDisposable
     private long _pendingBroadcasts;
     private long _droppedPending;
     private long _applyQueue;
+    private long _peerLag;
     private long _liveQueries;
     private long _listeners;
 
@@ -85,6 +86,9 @@ public sealed class NodeTelemetry : IDisposable
     /// <summary>Changesets received from peers and not yet merged by the writer.</summary>
     public long ApplyQueue => Math.Max(0, Volatile.Read(ref _applyQueue));
 
+    /// <summary>Most changes of this node's a live, reporting peer has not applied yet (cross-node back-pressure).</summary>
+    public long PeerLag => Volatile.Read(ref _peerLag);
+
     /// <summary>Live queries and their attached listeners.</summary>
     public (long Queries, long Listeners) Subscriptions => (Volatile.Read(ref _liveQueries), Volatile.Read(ref _listeners));
 
@@ -135,6 +139,9 @@ public sealed class NodeTelemetry : IDisposable
 
     /// <summary>Changesets handed to the writer (positive) or merged by it (negative).</summary>
     public void AddApplyQueue(long changesets) => Interlocked.Add(ref _applyQueue, changesets);
+
+    /// <summary>How far the furthest reporting peer trails this node's changes, written by the gossip actor.</summary>
+    public void SetPeerLag(long changes) => Volatile.Write(ref _peerLag, changes);
 
     /// <summary>Live queries and listeners, written by the subscription actor.</summary>
     public void SetSubscriptions(long queries, long listeners)

@@ -65,6 +65,17 @@ public class ReplicationCodecTests
     }
 
     [Fact]
+    public void Applied_report_frame_has_fixed_golden_bytes()
+    {
+        var reporter = ActorId.Parse("00112233-4455-6677-8899-aabbccddeeff");
+        var origin = ActorId.Parse("ffeeddcc-bbaa-9988-7766-554433221100");
+        var frame = ReplicationCodec.Encode(1, new AppliedReport(reporter, origin, 0x0102030405060708));
+        Assert.Equal(
+            "2C000000" + "08" + "01" + "0100" + "00112233445566778899AABBCCDDEEFF" + "FFEEDDCCBBAA99887766554433221100" + "0807060504030201",
+            Convert.ToHexString(frame));
+    }
+
+    [Fact]
     public void Broadcast_changeset_frame_has_fixed_golden_bytes()
     {
         var frame = ReplicationCodec.Encode(1, new BroadcastChangeset(SmallChangeset()));

@@ -113,7 +113,11 @@ internal static class WireGenerators
             from reason in Gen.Elements(Enum.GetValues<SyncRejectReason>())
             from detail in Text
             select (WireMessage)new SyncReject(reason, detail),
-            Long.Select(n => (WireMessage)new Ping(n)));
+            Long.Select(n => (WireMessage)new Ping(n)),
+            from reporter in Actor
+            from origin in Actor
+            from version in Long
+            select (WireMessage)new AppliedReport(reporter, origin, version));
 
     public static readonly Gen<ushort> ClusterId = Gen.Choose(0, ushort.MaxValue).Select(i => (ushort)i);
 }

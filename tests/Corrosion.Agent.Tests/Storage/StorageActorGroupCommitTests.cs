@@ -80,6 +80,73 @@ public sealed class StorageActorGroupCommitTests : NodeTestKit
     }
 
     [Fact]
+    public async Task Transactions_answered_through_their_completion_get_their_own_outcome_only_after_the_shared_commit()
+    {
+        var (storage, store, path) = Start("completion");
+        var replies = new List<Task<TransactionOutcome>>();
+
+        using (WriteLock(path))
+        {
+            for (var i = 1; i <= 8; i++)
+            {
+                // The fifth repeats the first's key: it fails alone, and takes its first statement back with it.
+                IReadOnlyList<Statement> statements = i == 5
+                    ? [new Statement("INSERT INTO items (id, name) VALUES (50, 'undone')"), new Statement("INSERT INTO items (id, name) VALUES (1, 'duplicate key')")]
+                    : [new Statement($"INSERT INTO items (id, name) VALUES ({i}, 'x')")];
+                storage.Tell(ExecuteTransaction.Completing(statements, null, out var reply));
+                replies.Add(reply);
+            }
+
+            // Nothing is committed while the lock is held, so nothing may be answered.
+            await Task.Delay(200);
+            Assert.All(replies, r => Assert.False(r.IsCompleted));
+        }
+
+        var outcomes = await Task.WhenAll(replies).WaitAsync(Timeout);
+        var failed = outcomes[4];
+        Assert.Null(failed.Result);
+        Assert.Contains("UNIQUE constraint failed", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(1, failed.StatementIndex);
+        var committed = outcomes.Where((_, i) => i != 4).ToList();
+        Assert.All(committed, o => Assert.Null(o.Error));
+        Assert.Equal(Enumerable.Range(1, 7).Select(v => (long)v), committed.Select(o => o.Result!.Version!.Value));
+        Assert.True(committed.Max(o => o.CommittedWith) >= 4, $"commits shared by {string.Join(",", outcomes.Select(o => o.CommittedWith))}");
+        Assert.Equal(["1", "2", "3", "4", "6", "7", "8"], store.Rows("SELECT id FROM items ORDER BY id").Select(r => r[0].ToString()));
+    }
+
+    [Fact]
+    public async Task Transactions_sent_while_the_thread_pool_is_busy_are_committed_after_its_queued_work()
+    {
+        // With work queued on the thread pool the writer puts its commit note behind that work: the
+        // transactions must still all be answered, each with its own version.
+        var (storage, store, _) = Start("busy-pool");
+        using var release = new ManualResetEventSlim();
+        var queued = Environment.ProcessorCount * 8;
+        var ran = 0;
+        for (var i = 0; i < queued; i++)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                release.Wait(Timeout);
+                Interlocked.Increment(ref ran);
+            });
+        }
+
+        var replies = new List<Task<TransactionOutcome>>();
+        for (var i = 1; i <= 20; i++)
+        {
+            storage.Tell(ExecuteTransaction.Completing([new Statement($"INSERT INTO items (id, name) VALUES ({i}, 'x')")], null, out var reply));
+            replies.Add(reply);
+        }
+
+        release.Set();
+        var outcomes = await Task.WhenAll(replies).WaitAsync(Timeout);
+        Assert.All(outcomes, o => Assert.Null(o.Error));
+        Assert.Equal(Enumerable.Range(1, 20).Select(v => (long)v), outcomes.Select(o => o.Result!.Version!.Value).Order());
+        Assert.Equal(20L, store.Scalar("SELECT count(*) FROM items").AsInteger);
+    }
+
+    [Fact]
     public void Every_acknowledged_transaction_is_committed_when_its_answer_arrives_and_survives_a_restart()
     {
         var options = _stores.Options("durable");

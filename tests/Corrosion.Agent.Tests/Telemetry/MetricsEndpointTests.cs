@@ -36,6 +36,8 @@ public sealed class MetricsEndpointTests
         Assert.Contains("version=0.0.4", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
         Assert.Contains("# TYPE corrosion_storage_transactions_total counter", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE corrosion_storage_transaction_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE corrosion_storage_commit_transactions histogram", text, StringComparison.Ordinal);
+        Assert.True(MetricsText.Value(text, "corrosion_storage_commit_transactions_count") >= 2, text);
         // Meters are process-wide (other tests' nodes write too): at least this node's two writes.
         Assert.True(MetricsText.Value(text, "corrosion_storage_transactions_total", "outcome=\"committed\"") >= 2, text);
         Assert.True(MetricsText.Value(text, "corrosion_storage_changes_total", "origin=\"local\"") >= 2, text);

@@ -17,4 +17,10 @@ public enum FrameKind : byte
     SyncReject = 6,
     /// <summary>A liveness probe on a link (<see cref="Ping"/>).</summary>
     Ping = 7,
+    /// <summary>
+    /// How far the sender has applied the receiver's own versions, on the broadcast link
+    /// (<see cref="AppliedReport"/>): the receiver's writers wait while a live peer trails too far.
+    /// A node of an earlier release drops it as an unknown kind (and logs at debug).
+    /// </summary>
+    Applied = 8,
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Corrosion.Agent.Actors;
 using Corrosion.Agent.Replication;
+using Corrosion.Agent.Replication.Admission;
 using Corrosion.Agent.Replication.Broadcast;
 using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Storage;
@@ -149,8 +150,9 @@ internal sealed class GossipCluster : IAsyncDisposable
         var storage = node.Storage;
         var transport = node.Transport;
         var id = node.Id;
+        node.Admission = new WriteAdmission(Options.MaxWriteWait);
         node.Gossip = _system.ActorOf(
-                GossipActor.Props(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options, digests: node.Digests),
+                GossipActor.Props(storage, transport, id, ClusterId, Broadcast, Sync, new Random(generation), Options, digests: node.Digests, admission: node.Admission),
                 $"{node.Name}-gossip-{generation}")
             .Typed<GossipCommand>();
 
@@ -252,6 +254,9 @@ internal sealed class GossipNode(string name, StoreOptions storeOptions)
     public EndPoint? Address { get; set; }
 
     public ActorRef<GossipCommand>? Gossip { get; set; }
+
+    /// <summary>The gate this node's local writes would pass (a new one per start); the tests' writes go to storage directly.</summary>
+    public WriteAdmission? Admission { get; set; }
 
     /// <summary>The node's sync digests (its own published, its peers' heard); kept across restarts like SWIM's would be.</summary>
     public SyncDigestBoard Digests { get; } = new();

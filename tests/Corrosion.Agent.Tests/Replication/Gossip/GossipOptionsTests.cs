@@ -55,7 +55,37 @@ public sealed class GossipOptionsTests
             config.GetSection("gossip:replication").Get<GossipOptions>()!.Validate());
     }
 
+    [Fact]
+    public void Back_pressure_keys_bind_and_zero_turns_it_off()
+    {
+        var config = NodeConfiguration.Build(null, [
+            new("gossip:replication:applied_report_interval", "0s"),
+            new("gossip:replication:max_peer_lag_changes", "0"),
+            new("gossip:replication:peer_report_max_age", "3s"),
+            new("gossip:replication:max_write_wait", "250ms"),
+        ]);
+
+        var options = config.GetSection("gossip:replication").Get<GossipOptions>()!.Validate();
+
+        Assert.Equal(TimeSpan.Zero, options.AppliedReportInterval);
+        Assert.Equal(0, options.MaxPeerLagChanges);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.PeerReportMaxAge);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.MaxWriteWait);
+    }
+
+    [Fact]
+    public void Back_pressure_is_on_by_default()
+    {
+        var options = NodeConfiguration.Build(null).GetSection("gossip:replication").Get<GossipOptions>()!;
+
+        Assert.Equal(10_000, options.MaxPeerLagChanges);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.AppliedReportInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.MaxWriteWait);
+    }
+
     [Theory]
+    [InlineData("max_peer_lag_changes", "-1")]
+    [InlineData("peer_report_max_age", "0s")]
     [InlineData("receive_batch", "0")]
     [InlineData("apply_batch_changes", "0")]
     [InlineData("serve_read_versions", "0")]
