@@ -40,6 +40,7 @@ public sealed partial class ClientGatewayActor : UntypedActor
     private readonly ActorRef<SubscriptionCommand>? _subscriptions;
     private readonly ActorRef<MembershipCommand>? _membership;
     private readonly Func<CancellationToken, Task<HealthReport>> _health;
+    private readonly Replication.Admission.WriteAdmission? _admission;
     private readonly TokenAuthorization _auth;
     private readonly ClientStreamSettings _streams;
     private readonly ILogger _log;
@@ -54,9 +55,11 @@ public sealed partial class ClientGatewayActor : UntypedActor
         ActorRef<StorageCommand> storage,
         ActorRef<SubscriptionCommand>? subscriptions,
         ActorRef<MembershipCommand>? membership,
-        Func<CancellationToken, Task<HealthReport>> health)
+        Func<CancellationToken, Task<HealthReport>> health,
+        Replication.Admission.WriteAdmission? admission = null)
     {
         _store = store;
+        _admission = admission;
         _options = options;
         _storage = storage;
         _subscriptions = subscriptions;
@@ -74,14 +77,16 @@ public sealed partial class ClientGatewayActor : UntypedActor
     /// <param name="subscriptions">Live queries and table watches, or null when the node runs without them.</param>
     /// <param name="membership">Membership, or null.</param>
     /// <param name="health">The node's health figures (as <c>GET /v1/health</c>).</param>
+    /// <param name="admission">The write gate transactions pass first (cross-node back-pressure, as for HTTP); null delays none.</param>
     public static Props Props(
         CrdtStore store,
         NodeOptions options,
         ActorRef<StorageCommand> storage,
         ActorRef<SubscriptionCommand>? subscriptions,
         ActorRef<MembershipCommand>? membership,
-        Func<CancellationToken, Task<HealthReport>> health) =>
-        Akka.Actor.Props.Create(() => new ClientGatewayActor(store, options, storage, subscriptions, membership, health));
+        Func<CancellationToken, Task<HealthReport>> health,
+        Replication.Admission.WriteAdmission? admission = null) =>
+        Akka.Actor.Props.Create(() => new ClientGatewayActor(store, options, storage, subscriptions, membership, health, admission));
 
     /// <inheritdoc />
     protected override void OnReceive(object message)
@@ -165,8 +170,21 @@ public sealed partial class ClientGatewayActor : UntypedActor
         }
 
         var actorId = _store.SiteId.ToString();
-        _storage.Ask<TransactionOutcome>(reply => new ExecuteTransaction(statements, timeout, reply), timeout + QueueAllowance)
-            .PipeTo(sender, success: outcome => ToReply(outcome, actorId), failure: e => Unanswered(e, "the transaction's outcome is unknown"));
+        var storage = _storage;
+        var gate = _admission?.WaitAsync() ?? ValueTask.CompletedTask;
+        var outcome = gate.IsCompletedSuccessfully
+            ? storage.Ask<TransactionOutcome>(reply => new ExecuteTransaction(statements, timeout, reply), timeout + QueueAllowance)
+            : AfterGateAsync(gate, storage, statements, timeout);
+        outcome.PipeTo(sender, success: o => ToReply(o, actorId), failure: e => Unanswered(e, "the transaction's outcome is unknown"));
+    }
+
+    // Cross-node back-pressure: a write waits (at most gossip.replication.max_write_wait) while a live peer
+    // trails this node too far, as POST /v1/transactions and the in-process client do; the gateway goes on
+    // serving other requests meanwhile.
+    private static async Task<TransactionOutcome> AfterGateAsync(ValueTask gate, ActorRef<StorageCommand> storage, IReadOnlyList<Statement> statements, TimeSpan timeout)
+    {
+        await gate.ConfigureAwait(false);
+        return await storage.Ask<TransactionOutcome>(reply => new ExecuteTransaction(statements, timeout, reply), timeout + QueueAllowance).ConfigureAwait(false);
     }
 
     private static IClientMessage ToReply(TransactionOutcome outcome, string actorId)

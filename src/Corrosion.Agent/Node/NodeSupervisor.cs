@@ -140,7 +140,7 @@ public sealed partial class NodeSupervisor : UntypedActor, IWithTimers
             // The same figures as GET /v1/health (a node without telemetry reports zeros).
             var telemetry = _telemetry ?? new NodeTelemetry(_store, options.Db.Path, _transport, options.Telemetry.LagWindow, _time);
             Context.ActorOf(
-                ClientGatewayActor.Props(_store, options, storage, _subscriptions, membership, ct => CorrosionNode.HealthAsync(telemetry, membership, ct)),
+                ClientGatewayActor.Props(_store, options, storage, _subscriptions, membership, ct => CorrosionNode.HealthAsync(telemetry, membership, ct), _admission),
                 ClientGatewayActor.Name);
         }
     }
