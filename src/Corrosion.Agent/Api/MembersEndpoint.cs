@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Corrosion.Agent.Membership;
 using Microsoft.AspNetCore.Http;
 
@@ -19,7 +20,18 @@ internal static class MembersEndpoint
             return;
         }
 
-        var snapshot = await api.Membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), AskTimeout, http.RequestAborted);
+        MembersSnapshot snapshot;
+        try
+        {
+            snapshot = await api.Membership.Ask<MembersSnapshot>(reply => new GetMembers(reply), AskTimeout, http.RequestAborted);
+        }
+        catch (AskTimeoutException e)
+        {
+            // Busy or restarting: a condition to retry, as GET /v1/sync/state says of storage, not an internal error.
+            await ApiResponses.WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "membership did not answer: " + e.Message);
+            return;
+        }
+
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = ApiResponses.Json;
         await ApiResponses.WriteAsync(http, w =>
