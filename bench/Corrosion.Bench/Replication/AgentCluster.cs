@@ -225,8 +225,17 @@ internal sealed class AgentCluster : IBenchCluster
         {
             var alive = await Task.WhenAll(clients.Select(async c =>
             {
-                using var doc = JsonDocument.Parse(await c.GetStringAsync(new Uri("v1/members", UriKind.Relative)));
-                return doc.RootElement.EnumerateArray().Count(m => m.GetProperty("state").GetString() == "alive");
+                try
+                {
+                    using var doc = JsonDocument.Parse(await c.GetStringAsync(new Uri("v1/members", UriKind.Relative)));
+                    return doc.RootElement.EnumerateArray().Count(m => m.GetProperty("state").GetString() == "alive");
+                }
+                catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+                {
+                    // Membership busy while the node starts: asked again on the next round, until the timeout.
+                    Console.Error.WriteLine($"  (a node answered 503 while starting: {e.Message})");
+                    return -1;
+                }
             }));
             if (alive.All(a => a == size))
             {
