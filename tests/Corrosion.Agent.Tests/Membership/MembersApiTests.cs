@@ -1,7 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using Akka.Actor;
+using Corrosion.Agent.Actors;
+using Corrosion.Agent.Api;
 using Corrosion.Agent.Membership;
 using Corrosion.Agent.Tests.Api;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Agent.Tests.Membership;
 
@@ -46,6 +51,24 @@ public sealed class MembersApiTests
         Assert.False(seenByA[1].GetProperty("self").GetBoolean());
     }
 
+    [Fact]
+    public async Task Members_answer_503_when_membership_does_not_answer()
+    {
+        await using var node = await TestNode.StartAsync();
+        var running = node.Node;
+        // An actor that takes every message and answers none, standing in for a membership actor that is busy or restarting.
+        var silent = running.System.ActorOf(Props.Create(() => new Silent()), "silent-membership").Typed<MembershipCommand>();
+        var context = new ApiContext(running.Actors.Storage, running.Store, running.Options, _ => throw new InvalidOperationException(), silent);
+        await using var api = ApiHost.Build(context, NullLoggerFactory.Instance, web => web.UseTestServer());
+        await api.StartAsync();
+        using var http = api.GetTestServer().CreateClient();
+
+        var (status, body) = await HttpJson.GetAsync(http, "/v1/members");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.StartsWith("membership did not answer", body.GetProperty("error").GetString());
+    }
+
     private static MembershipOptions Fast(string[] bootstrap) => new() { Swim = MembershipTestNode.FastSwim, Bootstrap = bootstrap };
 
     private static async Task<JsonElement> GetAsync(TestNode node, string path)
@@ -54,5 +77,12 @@ public sealed class MembersApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return document.RootElement.Clone();
+    }
+
+    private sealed class Silent : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+        }
     }
 }
