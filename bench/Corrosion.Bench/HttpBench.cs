@@ -17,15 +17,19 @@ internal static partial class HttpBench
 {
     private const int Clients = 16;
 
-    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages)
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages, bool groupCommitOnly = false)
     {
         output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages})");
         output.WriteLine();
         // A first node warms the JIT (tiered compilation) on both paths, so the order of the two
         // measured configurations does not favour the second one; its figures are not printed.
-        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1, checkpointPages);
+        if (!groupCommitOnly)
+        {
+            await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1, checkpointPages);
+        }
+
         await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax, checkpointPages);
-        foreach (var groupCommitMax in new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
+        foreach (var groupCommitMax in groupCommitOnly ? [Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax] : new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
         {
             await RunOneAsync(output, requests, wrkSeconds, groupCommitMax, checkpointPages);
         }

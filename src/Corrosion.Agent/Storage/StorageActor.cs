@@ -245,7 +245,13 @@ public sealed partial class StorageActor : UntypedActor
         var started = Stopwatch.GetTimestamp();
         try
         {
-            outcomes = _store.ExecuteGroup(group.Select(tx => tx.Statements).ToList(), group[0].Timeout);
+            var statements = new IReadOnlyList<Statement>[group.Length];
+            for (var i = 0; i < group.Length; i++)
+            {
+                statements[i] = group[i].Statements;
+            }
+
+            outcomes = _store.ExecuteGroup(statements, group[0].Timeout);
         }
         catch (Exception e)
         {
@@ -258,7 +264,7 @@ public sealed partial class StorageActor : UntypedActor
             throw;
         }
 
-        if (outcomes.Any(o => o.WholeGroupFailed))
+        if (AnyWholeGroupFailed(outcomes))
         {
             // The shared transaction was lost as a whole (a failed commit, or a timeout that made
             // SQLite roll everything back): nothing was committed; each one gets its own chance alone.
@@ -271,9 +277,35 @@ public sealed partial class StorageActor : UntypedActor
             return;
         }
 
-        // Committed: publish in version order, then answer each caller.
-        var committed = outcomes.Count(o => o.Committed);
+        // Committed: one event for the group's versions (its chunks in version order), published before
+        // any caller is answered, then each caller's outcome.
+        var committed = 0;
+        List<ChangesetFull>? chunks = null;
+        long firstVersion = 0, lastVersion = 0;
+        foreach (var grouped in outcomes)
+        {
+            if (grouped.Result is not { } result)
+            {
+                continue;
+            }
+
+            committed++;
+            if (result.Version is { } version)
+            {
+                firstVersion = firstVersion == 0 ? version : firstVersion;
+                lastVersion = version;
+                chunks ??= new List<ChangesetFull>(outcomes.Count);
+                chunks.AddRange(result.Changesets);
+            }
+        }
+
         StorageMetrics.Commit(group.Length);
+        StorageMetrics.Committed(outcomes);
+        if (chunks is not null)
+        {
+            Publish(new ChangesCommitted(_store.SiteId, lastVersion, chunks) { FirstVersion = firstVersion, Trace = commit?.Context ?? default });
+        }
+
         for (var i = 0; i < group.Length; i++)
         {
             var (tx, grouped) = (group[i], outcomes[i]);
@@ -281,11 +313,6 @@ public sealed partial class StorageActor : UntypedActor
             if (grouped.Result is { } result)
             {
                 outcome = new TransactionOutcome(result, null) { CommittedWith = committed };
-                StorageMetrics.Committed(result);
-                if (result.Version is { } version)
-                {
-                    Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = commit?.Context ?? default });
-                }
             }
             else
             {
@@ -295,6 +322,19 @@ public sealed partial class StorageActor : UntypedActor
 
             tx.Reply(outcome);
         }
+    }
+
+    private static bool AnyWholeGroupFailed(IReadOnlyList<GroupedTransaction> outcomes)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.WholeGroupFailed)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static TransactionOutcome Failed(ExecuteTransaction tx, StatementException e)

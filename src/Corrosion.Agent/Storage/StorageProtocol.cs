@@ -117,14 +117,27 @@ public abstract record StorageEvent
     public long Sequence { get; init; }
 }
 
-/// <summary>A local transaction committed these changesets under a new version.</summary>
+/// <summary>
+/// Local transactions committed these changesets, each transaction under a new version. A group commit
+/// publishes one event for all its transactions: versions <see cref="FirstVersion"/> to
+/// <see cref="Version"/>, consecutive, each chunk naming its own version (a transaction alone: one version).
+/// </summary>
 /// <param name="Actor">This node.</param>
-/// <param name="Version">The new local version.</param>
-/// <param name="Changesets">The changes, chunked.</param>
+/// <param name="Version">The latest new local version (the last of the commit).</param>
+/// <param name="Changesets">The changes, chunked, in version order.</param>
 public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent
 {
+    private readonly long _firstVersion;
+
     /// <summary>The commit's span, parent of the broadcast's; default when nothing traces.</summary>
     public System.Diagnostics.ActivityContext Trace { get; init; }
+
+    /// <summary>The first new local version of the commit (<see cref="Version"/> unless set: one version).</summary>
+    public long FirstVersion
+    {
+        get => _firstVersion == 0 ? Version : _firstVersion;
+        init => _firstVersion = value;
+    }
 }
 
 /// <summary>Remote changesets were merged.</summary>
