@@ -91,7 +91,7 @@ public sealed partial class StorageActor : UntypedActor
                 state.ReplyTo.Tell(_store.GetSyncState());
                 break;
             case SubscribeStorageEvents subscribe:
-                _listeners.Add(subscribe.Listener);
+                _listeners.Add(subscribe.Listener, subscribe.Grouped);
                 Context.Watch(subscribe.Listener.Untyped);
                 break;
             case UnsubscribeStorageEvents unsubscribe:
@@ -277,11 +277,12 @@ public sealed partial class StorageActor : UntypedActor
             return;
         }
 
-        // Committed: one event for the group's versions (its chunks in version order), published before
-        // any caller is answered, then each caller's outcome.
+        // Committed: published before any caller is answered (one event per transaction, or one for the
+        // group's versions with its chunks in version order to the listeners that take that), then each
+        // caller's outcome.
         var committed = 0;
-        List<ChangesetFull>? chunks = null;
-        long firstVersion = 0, lastVersion = 0;
+        var perTransaction = new List<ChangesCommitted>(outcomes.Count);
+        var trace = commit?.Context ?? default;
         foreach (var grouped in outcomes)
         {
             if (grouped.Result is not { } result)
@@ -292,18 +293,15 @@ public sealed partial class StorageActor : UntypedActor
             committed++;
             if (result.Version is { } version)
             {
-                firstVersion = firstVersion == 0 ? version : firstVersion;
-                lastVersion = version;
-                chunks ??= new List<ChangesetFull>(outcomes.Count);
-                chunks.AddRange(result.Changesets);
+                perTransaction.Add(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = trace });
             }
         }
 
         StorageMetrics.Commit(group.Length);
         StorageMetrics.Committed(outcomes);
-        if (chunks is not null)
+        if (perTransaction.Count > 0)
         {
-            Publish(new ChangesCommitted(_store.SiteId, lastVersion, chunks) { FirstVersion = firstVersion, Trace = commit?.Context ?? default });
+            _listeners.PublishCommitted(perTransaction, Combined(perTransaction));
         }
 
         for (var i = 0; i < group.Length; i++)
@@ -322,6 +320,23 @@ public sealed partial class StorageActor : UntypedActor
 
             tx.Reply(outcome);
         }
+    }
+
+    /// <summary>One event for a group commit's versions, its chunks in version order (built only when a listener takes it).</summary>
+    private ChangesCommitted Combined(List<ChangesCommitted> perTransaction)
+    {
+        if (perTransaction.Count == 1 || !_listeners.AnyGrouped)
+        {
+            return perTransaction[^1];
+        }
+
+        var chunks = new List<ChangesetFull>(perTransaction.Count);
+        foreach (var e in perTransaction)
+        {
+            chunks.AddRange(e.Changesets);
+        }
+
+        return new ChangesCommitted(_store.SiteId, perTransaction[^1].Version, chunks) { FirstVersion = perTransaction[0].FirstVersion, Trace = perTransaction[0].Trace };
     }
 
     private static bool AnyWholeGroupFailed(IReadOnlyList<GroupedTransaction> outcomes)

@@ -100,7 +100,15 @@ public sealed record ReadSyncState(ActorRef<SyncState> ReplyTo) : StorageCommand
 /// <see cref="StorageEvent.Sequence"/>.
 /// </summary>
 /// <param name="Listener">Receives <see cref="StorageEvent"/>s; watched, and removed when it stops.</param>
-public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
+public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand
+{
+    /// <summary>
+    /// True: the listener takes one <see cref="ChangesCommitted"/> per group commit, covering the group's
+    /// versions (<see cref="ChangesCommitted.FirstVersion"/> to <see cref="ChangesCommitted.Version"/>),
+    /// instead of one per transaction: fewer messages for a listener that handles each chunk alike (gossip).
+    /// </summary>
+    public bool Grouped { get; init; }
+}
 
 /// <summary>Removes a listener added with <see cref="SubscribeStorageEvents"/> (a stopped listener is removed by itself).</summary>
 /// <param name="Listener">The listener.</param>
@@ -118,9 +126,10 @@ public abstract record StorageEvent
 }
 
 /// <summary>
-/// Local transactions committed these changesets, each transaction under a new version. A group commit
-/// publishes one event for all its transactions: versions <see cref="FirstVersion"/> to
-/// <see cref="Version"/>, consecutive, each chunk naming its own version (a transaction alone: one version).
+/// Local transactions committed these changesets, each transaction under a new version: one transaction
+/// (<see cref="FirstVersion"/> = <see cref="Version"/>), or, for a listener that subscribed
+/// <see cref="SubscribeStorageEvents.Grouped"/>, all those of a group commit: versions
+/// <see cref="FirstVersion"/> to <see cref="Version"/>, consecutive, each chunk naming its own version.
 /// </summary>
 /// <param name="Actor">This node.</param>
 /// <param name="Version">The latest new local version (the last of the commit).</param>

@@ -472,7 +472,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         {
             case ChangesCommitted committed:
                 _watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
-                if (_lastLocalVersion > 0 && committed.FirstVersion > _lastLocalVersion + 1)
+                if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
                     NoteEverything($"the event of local version {_lastLocalVersion + 1} went missing");
