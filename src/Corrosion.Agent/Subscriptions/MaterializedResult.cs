@@ -33,7 +33,8 @@ internal sealed class MaterializedResult
 
     /// <summary>
     /// Called with every row that enters the result or whose cells change (not for the rows given
-    /// to the constructor), on the owner's thread (<see cref="LiveQueryIndex"/>).
+    /// to the constructor, nor for rows updated in place by <see cref="UpdateCells"/>, whose key
+    /// columns stay), on the owner's thread (<see cref="LiveQueryIndex"/>).
     /// </summary>
     public Action<MaterializedRow>? RowEntered { get; set; }
 
@@ -211,9 +212,12 @@ internal sealed class MaterializedResult
                 continue;
             }
 
-            var row = slot.Row with { Cells = cells };
-            Replace(slot, row);
-            updated.Add((ChangeKind.Update, row));
+            // Not Replace: the cells changed are result-only columns, never the table's primary key (a
+            // write changes a key as a delete plus an insert), so the keys the live-query index holds
+            // for the row stand, and RowEntered (a key encoding and a set lookup per row) is not called.
+            slot.Row = slot.Row with { Cells = cells };
+            _ordered = null;
+            updated.Add((ChangeKind.Update, slot.Row));
         }
 
         if (ordered && updated.Count > 0)

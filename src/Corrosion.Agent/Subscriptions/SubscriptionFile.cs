@@ -14,6 +14,14 @@ namespace Corrosion.Agent.Subscriptions;
 /// a change id a listener has seen always survives a crash. Used by one actor at a time.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A row updated under its row id (the common case: one write, one event) is written to the change
+/// log alone, marked <see cref="RowInLog"/>, not to <c>subscription_rows</c> as well: one page per
+/// commit instead of two. The rows table is brought up to date from the log (folded) every
+/// <see cref="FoldEvery"/> such changes of a subscription and before its log is pruned past them,
+/// and <c>subscriptions.folded_through</c> says how far; loading applies the log after it. A file
+/// written before this layout gets the column, set to its newest change (its rows are current).
+/// </para>
 /// In WAL mode with <c>synchronous = NORMAL</c> a commit writes the log and does not fsync; the
 /// fsyncs come when the log is copied into the file (a checkpoint), which SQLite would run inside
 /// the commit that takes the log past 1,000 pages: on the subscription actor, between an evaluation
@@ -36,7 +44,8 @@ internal sealed class SubscriptionFile : IDisposable
             last_row_id INTEGER NOT NULL,
             last_change_id INTEGER NOT NULL,
             pruned_through INTEGER NOT NULL,
-            last_listener_ms INTEGER NOT NULL
+            last_listener_ms INTEGER NOT NULL,
+            folded_through INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE IF NOT EXISTS subscription_rows (
             sub_id TEXT NOT NULL,
@@ -56,8 +65,20 @@ internal sealed class SubscriptionFile : IDisposable
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>Added to a change's kind in the log: its row's new cells were written to the log alone.</summary>
+    internal const int RowInLog = 8;
+
+    /// <summary>A subscription's rows are folded from its log after this many changes written to the log alone.</summary>
+    internal const int FoldEvery = 256;
+
+    private const int KindMask = 7;
+
     private readonly SqliteConnection _connection;
     private readonly WalCheckpointer? _checkpointer;
+
+    // Per subscription: the change id its rows table is current through, and the changes written to
+    // the log alone since (what the next fold applies).
+    private readonly Dictionary<string, Folding> _folding = new(StringComparer.Ordinal);
     private SqliteCommand? _upsertRow;
 
     // RecordAll's statements (prepared on first use, finalized before the connection closes).
@@ -70,6 +91,9 @@ internal sealed class SubscriptionFile : IDisposable
     private NativeStatement? _updateCountersNative;
     private NativeStatement? _pruneChangesNative;
     private NativeStatement? _pruneCountersNative;
+    private NativeStatement? _foldRead;
+    private NativeStatement? _foldRow;
+    private NativeStatement? _foldCounter;
 
     /// <summary>Opens (or creates) the file.</summary>
     /// <param name="path">Its path.</param>
@@ -87,6 +111,7 @@ internal sealed class SubscriptionFile : IDisposable
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
         _connection.Open();
         Run(Ddl);
+        AddFoldedThrough();
         _checkpointer = WalCheckpointer.Install(_connection.Handle!, full, StoreOptions.DefaultCheckpointPages, logger ?? NullLogger.Instance);
     }
 
@@ -99,7 +124,9 @@ internal sealed class SubscriptionFile : IDisposable
     public List<StoredSubscription> LoadAll()
     {
         var subscriptions = new List<StoredSubscription>();
-        using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms, (SELECT coalesce(max(change_id), 0) FROM subscription_changes c WHERE c.sub_id = s.id) FROM subscriptions s ORDER BY id"))
+        var foldedThrough = new List<long>();
+        _folding.Clear();
+        using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms, (SELECT coalesce(max(change_id), 0) FROM subscription_changes c WHERE c.sub_id = s.id), folded_through FROM subscriptions s ORDER BY id"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -128,17 +155,37 @@ internal sealed class SubscriptionFile : IDisposable
                     reader.GetInt64(8),
                     reader.GetInt64(9),
                     []));
+                foldedThrough.Add(reader.GetInt64(11));
             }
         }
 
-        foreach (var subscription in subscriptions)
+        for (var s = 0; s < subscriptions.Count; s++)
         {
-            using var command = Command("SELECT row_id, key, cells FROM subscription_rows WHERE sub_id = $id ORDER BY row_id", ("$id", subscription.Id));
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            var subscription = subscriptions[s];
+            using (var command = Command("SELECT row_id, key, cells FROM subscription_rows WHERE sub_id = $id ORDER BY row_id", ("$id", subscription.Id)))
+            using (var reader = command.ExecuteReader())
             {
-                subscription.Rows.Add(new MaterializedRow(reader.GetInt64(0), (byte[])reader[1], RowCodec.Decode((byte[])reader[2])));
+                while (reader.Read())
+                {
+                    subscription.Rows.Add(new MaterializedRow(reader.GetInt64(0), (byte[])reader[1], RowCodec.Decode((byte[])reader[2])));
+                }
             }
+
+            // The rows updated since the last fold have their cells in the log.
+            var (latest, through, inLog) = Unfolded(subscription.Id, foldedThrough[s]);
+            if (latest.Count > 0)
+            {
+                for (var r = 0; r < subscription.Rows.Count; r++)
+                {
+                    var row = subscription.Rows[r];
+                    if (latest.TryGetValue(row.RowId, out var cells))
+                    {
+                        subscription.Rows[r] = row with { Cells = RowCodec.Decode(cells) };
+                    }
+                }
+            }
+
+            _folding[subscription.Id] = new Folding(Math.Max(foldedThrough[s], through), inLog);
         }
 
         return subscriptions;
@@ -156,7 +203,7 @@ internal sealed class SubscriptionFile : IDisposable
 
         Execute(
             tx,
-            "INSERT INTO subscriptions (id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms) VALUES ($id, $sql, $params, $named, $hash, $columns, $row, $change, $pruned, $now)",
+            "INSERT INTO subscriptions (id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms, folded_through) VALUES ($id, $sql, $params, $named, $hash, $columns, $row, $change, $pruned, $now, $change)",
             ("$id", subscription.Id),
             ("$sql", subscription.Statement.Sql),
             ("$params", subscription.Statement.Params is { } p ? RowCodec.Encode(p) : null),
@@ -169,6 +216,7 @@ internal sealed class SubscriptionFile : IDisposable
             ("$now", nowMs));
         WriteRows(tx, subscription.Id, subscription.Rows);
         tx.Commit();
+        _folding[subscription.Id] = new Folding(subscription.LastChangeId, 0);
     }
 
     /// <summary>
@@ -176,7 +224,9 @@ internal sealed class SubscriptionFile : IDisposable
     /// one per subscription): for each, the rows it changed, its change events, the counters, and the
     /// change log pruned through <see cref="Recording.PruneThrough"/> when that is positive. The
     /// last change id is the newest change logged (the counters row is written only when the columns
-    /// or the last row id moved, or the log is pruned), so a change costs two statements, not three.
+    /// or the last row id moved, or the log is pruned), so a change costs two statements, not three;
+    /// an update (its row keeps its row id and key) only one: its row's new cells are the change's,
+    /// written to the log alone (<see cref="RowInLog"/>) and folded into the rows table later.
     /// </summary>
     public void RecordAll(IReadOnlyList<Recording> recordings, long nowMs)
     {
@@ -189,6 +239,8 @@ internal sealed class SubscriptionFile : IDisposable
         // ADO.NET's per-call binding by name, boxing and reader objects cost as much as SQLite's work).
         // IMMEDIATE: the write lock is taken (waiting out a restarting checkpoint, busy_timeout) before anything is read.
         var db = _connection.Handle!;
+        // Applied to _folding once committed (a rolled-back transaction leaves it as on disk).
+        List<(string Id, Folding Folding)>? folded = null;
         Native(ref _begin, "BEGIN IMMEDIATE").Run();
         try
         {
@@ -196,6 +248,12 @@ internal sealed class SubscriptionFile : IDisposable
             {
                 var id = recording.Id;
                 var delta = recording.Delta;
+                var folding = _folding.GetValueOrDefault(id);
+                var earlier = folded?.FindLastIndex(f => f.Id == id) ?? -1;
+                if (earlier >= 0)
+                {
+                    folding = folded![earlier].Folding;
+                }
                 if (delta.Deleted.Count > 0)
                 {
                     var delete = Native(ref _deleteRowNative, "DELETE FROM subscription_rows WHERE sub_id = ?1 AND row_id = ?2");
@@ -207,12 +265,19 @@ internal sealed class SubscriptionFile : IDisposable
 
                 // A change's cells are its row's (the same array): encoded once for both.
                 Dictionary<object, byte[]>? encoded = null;
-                if (delta.Upserted.Count > 0)
+                // Rows updated under their row id: their cells go to the log alone.
+                var inLog = RowsUpdated(delta);
+                if (delta.Upserted.Count > (inLog?.Count ?? 0))
                 {
                     var upsert = Native(ref _upsertRowNative, "INSERT OR REPLACE INTO subscription_rows (sub_id, row_id, key, cells) VALUES (?1, ?2, ?3, ?4)");
                     encoded = delta.Upserted.Count == 1 ? null : new Dictionary<object, byte[]>(ReferenceEqualityComparer.Instance);
                     foreach (var r in delta.Upserted)
                     {
+                        if (inLog is not null && inLog.Contains(r.RowId))
+                        {
+                            continue;
+                        }
+
                         var cells = RowCodec.Encode(r.Cells);
                         encoded?.TryAdd(r.Cells, cells);
                         upsert.Bind(1, id).Bind(2, r.RowId).BindBlob(3, r.Key).BindBlob(4, cells).Run();
@@ -223,7 +288,20 @@ internal sealed class SubscriptionFile : IDisposable
                 foreach (var c in delta.Changes)
                 {
                     var cells = encoded is not null && encoded.TryGetValue(c.Cells, out var known) ? known : RowCodec.Encode(c.Cells);
-                    insert.Bind(1, id).Bind(2, c.ChangeId).Bind(3, (int)c.Kind).Bind(4, c.RowId).BindBlob(5, cells).Bind(6, nowMs).Run();
+                    var kind = (int)c.Kind | (inLog is not null && c.Kind == ChangeKind.Update && inLog.Contains(c.RowId) ? RowInLog : 0);
+                    insert.Bind(1, id).Bind(2, c.ChangeId).Bind(3, kind).Bind(4, c.RowId).BindBlob(5, cells).Bind(6, nowMs).Run();
+                }
+
+                folding = folding with { InLog = folding.InLog + (inLog?.Count ?? 0) };
+                if (folding.InLog >= FoldEvery || (folding.InLog > 0 && recording.PruneThrough > folding.Through))
+                {
+                    // Before the prune below can take the only copy of a row's cells.
+                    folding = new Folding(Fold(id, folding.Through), 0);
+                }
+
+                if (folding != _folding.GetValueOrDefault(id))
+                {
+                    (folded ??= []).Add((id, folding));
                 }
 
                 if (recording.Counters || recording.PruneThrough > 0)
@@ -244,12 +322,18 @@ internal sealed class SubscriptionFile : IDisposable
         }
         catch
         {
+            folded = null;
             if (raw.sqlite3_get_autocommit(db) == 0)
             {
                 Native(ref _rollback, "ROLLBACK").Run();
             }
 
             throw;
+        }
+
+        foreach (var (id, folding) in folded ?? [])
+        {
+            _folding[id] = folding;
         }
     }
 
@@ -261,7 +345,7 @@ internal sealed class SubscriptionFile : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            changes.Add(new SubscriptionChange((ChangeKind)reader.GetInt32(1), reader.GetInt64(2), RowCodec.Decode((byte[])reader[3]), reader.GetInt64(0)));
+            changes.Add(new SubscriptionChange((ChangeKind)(reader.GetInt32(1) & KindMask), reader.GetInt64(2), RowCodec.Decode((byte[])reader[3]), reader.GetInt64(0)));
         }
 
         return changes;
@@ -271,8 +355,16 @@ internal sealed class SubscriptionFile : IDisposable
     public void PruneThrough(string id, long through)
     {
         using var tx = _connection.BeginTransaction();
+        var folding = _folding.GetValueOrDefault(id);
+        if (folding.InLog > 0 && through > folding.Through)
+        {
+            // The rows updated in the log alone get their cells before the log goes.
+            folding = new Folding(Fold(id, folding.Through), 0);
+        }
+
         Prune(tx, id, through);
         tx.Commit();
+        _folding[id] = folding;
     }
 
     /// <summary>The last change id recorded before <paramref name="cutoffMs"/>, or null when none is kept.</summary>
@@ -299,6 +391,7 @@ internal sealed class SubscriptionFile : IDisposable
         Execute(tx, "DELETE FROM subscription_rows WHERE sub_id = $id", ("$id", id));
         Execute(tx, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
         tx.Commit();
+        _folding.Remove(id);
     }
 
     public void Dispose()
@@ -310,7 +403,7 @@ internal sealed class SubscriptionFile : IDisposable
             _checkpointer.Dispose();
         }
 
-        foreach (var statement in new[] { _begin, _commit, _rollback, _insertChangeNative, _upsertRowNative, _deleteRowNative, _updateCountersNative, _pruneChangesNative, _pruneCountersNative })
+        foreach (var statement in new[] { _begin, _commit, _rollback, _insertChangeNative, _upsertRowNative, _deleteRowNative, _updateCountersNative, _pruneChangesNative, _pruneCountersNative, _foldRead, _foldRow, _foldCounter })
         {
             statement?.Dispose();
         }
@@ -318,6 +411,107 @@ internal sealed class SubscriptionFile : IDisposable
         _upsertRow?.Dispose();
         _connection.Dispose();
     }
+
+    /// <summary>
+    /// The row ids of <paramref name="delta"/>'s updates (rows keeping their row id and key, whose
+    /// new cells are their change's), or null when it has none.
+    /// </summary>
+    private static HashSet<long>? RowsUpdated(ResultDelta delta)
+    {
+        HashSet<long>? updated = null;
+        foreach (var change in delta.Changes)
+        {
+            if (change.Kind == ChangeKind.Update)
+            {
+                (updated ??= []).Add(change.RowId);
+            }
+        }
+
+        return updated;
+    }
+
+    /// <summary>
+    /// The newest cells the log holds for each row changed after <paramref name="through"/> (none for
+    /// a row whose newest change deletes it), the newest change id read, and how many changes wrote
+    /// their row to the log alone.
+    /// </summary>
+    private (Dictionary<long, byte[]> Latest, long Through, int InLog) Unfolded(string id, long through)
+    {
+        var latest = new Dictionary<long, byte[]>();
+        var newest = through;
+        var inLog = 0;
+        var read = Native(ref _foldRead, "SELECT change_id, kind, row_id, cells FROM subscription_changes WHERE sub_id = ?1 AND change_id > ?2 ORDER BY change_id");
+        read.Bind(1, id).Bind(2, through);
+        try
+        {
+            while (read.Step())
+            {
+                newest = read.GetInt64(0);
+                var kind = (int)read.GetInt64(1);
+                var rowId = read.GetInt64(2);
+                if ((kind & RowInLog) != 0)
+                {
+                    inLog++;
+                }
+
+                if ((ChangeKind)(kind & KindMask) == ChangeKind.Delete)
+                {
+                    latest.Remove(rowId);
+                }
+                else
+                {
+                    latest[rowId] = read.GetBlob(3);
+                }
+            }
+        }
+        finally
+        {
+            read.Reset();
+        }
+
+        return (latest, newest, inLog);
+    }
+
+    /// <summary>
+    /// Brings the subscription's rows table up to date from the log after <paramref name="through"/>
+    /// (inside the caller's transaction) and records how far; returns that change id. Rows no longer
+    /// in the table (deleted since) stay out: the log never adds a row.
+    /// </summary>
+    private long Fold(string id, long through)
+    {
+        var (latest, newest, _) = Unfolded(id, through);
+        var update = Native(ref _foldRow, "UPDATE subscription_rows SET cells = ?3 WHERE sub_id = ?1 AND row_id = ?2");
+        foreach (var (rowId, cells) in latest)
+        {
+            update.Bind(1, id).Bind(2, rowId).BindBlob(3, cells).Run();
+        }
+
+        Native(ref _foldCounter, "UPDATE subscriptions SET folded_through = ?2 WHERE id = ?1").Bind(1, id).Bind(2, newest).Run();
+        return newest;
+    }
+
+    /// <summary>
+    /// A file written before rows could live in the log gets <c>folded_through</c>, set to each
+    /// subscription's newest change: its rows table is current through it.
+    /// </summary>
+    private void AddFoldedThrough()
+    {
+        using (var command = Command("SELECT count(*) FROM pragma_table_info('subscriptions') WHERE name = 'folded_through'"))
+        {
+            if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+        }
+
+        using var tx = _connection.BeginTransaction();
+        Execute(tx, "ALTER TABLE subscriptions ADD COLUMN folded_through INTEGER NOT NULL DEFAULT 0");
+        Execute(tx, "UPDATE subscriptions SET folded_through = max(last_change_id, (SELECT coalesce(max(change_id), 0) FROM subscription_changes c WHERE c.sub_id = subscriptions.id))");
+        tx.Commit();
+    }
+
+    /// <summary>How far a subscription's rows table is current (<see cref="Through"/>), and how many changes since wrote their row to the log alone.</summary>
+    private readonly record struct Folding(long Through, int InLog);
 
     private void Prune(SqliteTransaction tx, string id, long through)
     {

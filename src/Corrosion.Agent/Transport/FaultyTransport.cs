@@ -9,7 +9,10 @@ namespace Corrosion.Agent.Transport;
 /// Wraps a transport and loses traffic to chosen peers, for partition and loss tests: frames to a
 /// cut peer vanish silently (as on a real partition the sender does not learn of it), sessions to
 /// it fail as a refused connection would, and a drop rate loses that share of the remaining frames.
-/// Wrap every node's transport to cut links both ways.
+/// A session opened before a cut fails at its next send or receive once the link is cut, as a connection
+/// across a real partition stalls and resets: nothing it carries after the cut arrives. (Sessions are
+/// cut on the side that opened them, the side changesets flow to.) Wrap every node's transport to cut
+/// links both ways.
 /// </summary>
 public sealed class FaultyTransport : IGossipTransport
 {
@@ -115,12 +118,51 @@ public sealed class FaultyTransport : IGossipTransport
             return Task.FromException<ISyncSession>(new SocketException((int)SocketError.ConnectionRefused));
         }
 
-        return _inner.OpenSessionAsync(peer, ct);
+        return OpenAsync(peer, ct);
     }
+
+    private async Task<ISyncSession> OpenAsync(EndPoint peer, CancellationToken ct) =>
+        new CutAwareSession(this, peer, await _inner.OpenSessionAsync(peer, ct));
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
 
     /// <inheritdoc />
     public bool ReloadCertificates() => _inner.ReloadCertificates();
+
+    /// <summary>A session to <c>peer</c> that fails once the link to it is cut; a frame received after the cut is lost.</summary>
+    private sealed class CutAwareSession(FaultyTransport owner, EndPoint peer, ISyncSession inner) : ISyncSession
+    {
+        public EndPoint Remote => inner.Remote;
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+        {
+            ThrowIfCut();
+            return inner.SendAsync(frame, ct);
+        }
+
+        public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken ct)
+        {
+            ThrowIfCut();
+            var frame = await inner.ReceiveAsync(ct);
+            ThrowIfCut();
+            return frame;
+        }
+
+        public ValueTask CompleteAsync()
+        {
+            ThrowIfCut();
+            return inner.CompleteAsync();
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        private void ThrowIfCut()
+        {
+            if (owner.IsCut(peer))
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+        }
+    }
 }

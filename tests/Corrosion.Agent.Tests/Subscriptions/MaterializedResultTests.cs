@@ -51,6 +51,26 @@ public sealed class MaterializedResultTests
     }
 
     [Fact]
+    public void Rows_updated_in_place_keep_their_key_and_are_not_entered_again()
+    {
+        // The live-query index keeps a row's key when it enters; an in-place update (result-only
+        // columns, never the key) leaves that key as it is, so the index is not told again.
+        var result = new MaterializedResult();
+        result.Apply([Row(1, "a"), Row(2, "b")], FirstColumn, numberChanges: false);
+        var entered = new List<long>();
+        result.RowEntered = row => entered.Add(row.RowId);
+        var identity = result.Rows[1].Key;
+
+        var delta = result.UpdateCells([(identity, Row(2, "B"))], ordered: false);
+        result.Apply([Row(1, "a"), Row(2, "B"), Row(3, "c")], FirstColumn);
+
+        var change = Assert.Single(delta.Changes);
+        Assert.Equal((ChangeKind.Update, 2L, 1L), (change.Kind, change.RowId, change.ChangeId));
+        Assert.Equal(Row(2, "B"), result.Rows[1].Cells);
+        Assert.Equal([3L], entered);
+    }
+
+    [Fact]
     public void Vanished_key_is_a_delete_carrying_the_old_cells()
     {
         var result = new MaterializedResult();

@@ -44,6 +44,23 @@ public sealed class FaultyTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_session_open_before_the_cut_carries_nothing_after_it()
+    {
+        var state = TestFrames.Make(1, 64);
+        await using var client = await A.OpenSessionAsync(B.LocalEndPoint, CancellationToken.None);
+        await client.SendAsync(state, CancellationToken.None);
+        using var cts = new CancellationTokenSource(Eventually.DefaultDeadline);
+        await using var server = await B.IncomingSessions.ReadAsync(cts.Token);
+        Assert.Equal(1, TestFrames.IndexOf((await server.ReceiveAsync(cts.Token))!.Value.Span));
+
+        A.Cut(B.LocalEndPoint);
+        // The peer's frame was on its way when the link went: it is lost, and the session fails both ways.
+        await server.SendAsync(TestFrames.Make(2, 64), cts.Token);
+        await Assert.ThrowsAsync<SocketException>(async () => await client.ReceiveAsync(cts.Token));
+        await Assert.ThrowsAsync<SocketException>(async () => await client.SendAsync(TestFrames.Make(3, 64), cts.Token));
+    }
+
+    [Fact]
     public void Drop_rate_losesAbout_that_share_of_frames()
     {
         A.DropRate = 0.3;
