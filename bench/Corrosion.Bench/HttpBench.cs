@@ -17,32 +17,80 @@ internal static partial class HttpBench
 {
     private const int Clients = 16;
 
-    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages)
+    /// <param name="cli">Null: the node runs in this process. Else a <c>corrosion</c> CLI (a native executable or <c>corrosion.dll</c>) whose agent is measured as its own process.</param>
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages, bool groupCommitOnly = false, string? cli = null)
     {
-        output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages})");
+        output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages}){(cli is null ? string.Empty : $"; agent process {cli}")}");
         output.WriteLine();
         // A first node warms the JIT (tiered compilation) on both paths, so the order of the two
         // measured configurations does not favour the second one; its figures are not printed.
-        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1, checkpointPages);
-        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax, checkpointPages);
-        foreach (var groupCommitMax in new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
+        if (!groupCommitOnly)
         {
-            await RunOneAsync(output, requests, wrkSeconds, groupCommitMax, checkpointPages);
+            await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, groupCommitMax: 1, checkpointPages, cli);
+        }
+
+        await RunOneAsync(TextWriter.Null, Math.Min(requests, 1_000), wrkSeconds: 0, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax, checkpointPages, cli);
+        foreach (var groupCommitMax in groupCommitOnly ? [Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax] : new[] { 1, Corrosion.Agent.Storage.StorageActor.DefaultGroupCommitMax })
+        {
+            await RunOneAsync(output, requests, wrkSeconds, groupCommitMax, checkpointPages, cli);
         }
 
         output.WriteLine();
     }
 
-    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, int checkpointPages)
+    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, int checkpointPages, string? cli)
     {
         using var dir = new BenchDirectory();
-        var options = new NodeOptions();
-        options.Db.Path = dir.File("http.db");
-        options.Db.GroupCommitMax = groupCommitMax;
-        options.Db.CheckpointPages = checkpointPages;
-        options.Api.Addr = "127.0.0.1:0";
-        await using var node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
-        using var http = new HttpClient { BaseAddress = node.ApiAddress };
+        CorrosionNode? node = null;
+        Replication.AgentProcess? agent = null;
+        Uri address;
+        if (cli is null)
+        {
+            var options = new NodeOptions();
+            options.Db.Path = dir.File("http.db");
+            options.Db.GroupCommitMax = groupCommitMax;
+            options.Db.CheckpointPages = checkpointPages;
+            options.Api.Addr = "127.0.0.1:0";
+            node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
+            address = node.ApiAddress;
+        }
+        else
+        {
+            // The agent as shipped (its own runtime settings), on the demo schema as the in-process node.
+            var config = dir.File("http.conf");
+            await File.WriteAllTextAsync(config, FormattableString.Invariant($"""
+                db.path = "{dir.File("http.db")}"
+                db.group_commit_max = {groupCommitMax}
+                db.checkpoint_pages = {checkpointPages}
+                api.addr = "127.0.0.1:0"
+                gossip.addr = "127.0.0.1:{Replication.AgentProcess.FreePort()}"
+                gossip.plaintext = true
+                """));
+            agent = Replication.AgentProcess.Start(cli, config, dir.Path);
+            address = await agent.Listening.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+
+        try
+        {
+            await MeasureAsync(output, requests, wrkSeconds, groupCommitMax, address, agent);
+        }
+        finally
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task MeasureAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, Uri address, Replication.AgentProcess? agent)
+    {
+        using var http = new HttpClient { BaseAddress = address };
         var label = groupCommitMax == 1 ? "group commit off (db.group_commit_max = 1)" : $"group commit on (db.group_commit_max = {groupCommitMax})";
 
         var id = 0;
@@ -82,12 +130,25 @@ internal static partial class HttpBench
         output.WriteLine(FormattableString.Invariant($"- {label}, {Clients} concurrent clients (ours): {total / seconds:N0} transactions/s; {Percentiles.Summary(concurrent)}"));
         if (wrkSeconds > 0)
         {
-            using var costs = new ServerCosts();
-            var result = await WrkAsync(node.ApiAddress, wrkSeconds);
-            output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {result.Summary}");
-            if (result.Requests > 0)
+            if (agent is null)
             {
-                output.WriteLine($"  - {costs.Describe(result.Requests)}");
+                using var costs = new ServerCosts();
+                var result = await WrkAsync(address, wrkSeconds);
+                output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {result.Summary}");
+                if (result.Requests > 0)
+                {
+                    output.WriteLine($"  - {costs.Describe(result.Requests)}");
+                }
+            }
+            else
+            {
+                var costs = await AgentCosts.StartAsync(agent.Process, http);
+                var result = await WrkAsync(address, wrkSeconds);
+                output.WriteLine($"- {label}, {Clients} connections, wrk -t2 -c{Clients} -d{wrkSeconds}s -s bench/wrk/transactions.lua: {result.Summary}");
+                if (result.Requests > 0)
+                {
+                    output.WriteLine($"  - {await costs.DescribeAsync(result.Requests)}");
+                }
             }
         }
 

@@ -57,7 +57,7 @@ internal sealed partial class ServerCosts : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>CPU used by this process's children that have been waited for (getrusage RUSAGE_CHILDREN); zero off Linux.</summary>
-    private static TimeSpan ChildrenCpu()
+    internal static TimeSpan ChildrenCpu()
     {
         if (!OperatingSystem.IsLinux() || GetRusage(-1, out var usage) != 0)
         {

@@ -26,9 +26,9 @@ internal static class StoreBench
         output.WriteLine($"## store: CRDT write overhead ({rows} rows per run, WAL, synchronous=NORMAL)");
         output.WriteLine();
         output.WriteLine(cpu
-            ? "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead | plain CPU µs/tx | CRR CPU µs/tx | CPU overhead |"
+            ? "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead | plain CPU µs/tx | CRR CPU µs/tx | CPU overhead | plain / CRR bytes allocated per tx |"
             : "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead |");
-        output.WriteLine(cpu ? "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |" : "| ---: | ---: | ---: | ---: |");
+        output.WriteLine(cpu ? "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" : "| ---: | ---: | ---: | ---: |");
         foreach (var batch in only is { } one ? new[] { one } : new[] { 1, 10, 100 })
         {
             var count = batch == 1 ? rows / 4 : rows;
@@ -39,7 +39,7 @@ internal static class StoreBench
             if (cpu)
             {
                 var (plainCpu, crrCpu) = (plain.CpuSeconds * 1e6 / transactions, crr.CpuSeconds * 1e6 / transactions);
-                line += FormattableString.Invariant($" {plainCpu:F1} | {crrCpu:F1} | {crrCpu / plainCpu:F2}x |");
+                line += FormattableString.Invariant($" {plainCpu:F1} | {crrCpu:F1} | {crrCpu / plainCpu:F2}x | {plain.AllocatedBytes / transactions:N0} / {crr.AllocatedBytes / transactions:N0} |");
             }
 
             output.WriteLine(line);
@@ -59,16 +59,16 @@ internal static class StoreBench
     }
 
     /// <summary>One run: rows per second of wall time, and the process's CPU time over the same interval.</summary>
-    private readonly record struct Timing(double RowsPerSecond, double CpuSeconds);
+    private readonly record struct Timing(double RowsPerSecond, double CpuSeconds, long AllocatedBytes = 0);
 
     /// <summary>The best of <paramref name="runs"/> runs: the highest rate, and (separately) the least CPU time.</summary>
     private static Timing Best(int runs, Func<Timing> measure)
     {
-        var best = new Timing(0, double.MaxValue);
+        var best = new Timing(0, double.MaxValue, long.MaxValue);
         for (var i = 0; i < runs; i++)
         {
             var run = measure();
-            best = new Timing(Math.Max(best.RowsPerSecond, run.RowsPerSecond), Math.Min(best.CpuSeconds, run.CpuSeconds));
+            best = new Timing(Math.Max(best.RowsPerSecond, run.RowsPerSecond), Math.Min(best.CpuSeconds, run.CpuSeconds), Math.Min(best.AllocatedBytes, run.AllocatedBytes));
         }
 
         return best;
@@ -79,16 +79,17 @@ internal static class StoreBench
     {
         private readonly long _started;
         private readonly TimeSpan _cpu;
+        private readonly long _allocated;
 
-        private Measurement(long started, TimeSpan cpu) => (_started, _cpu) = (started, cpu);
+        private Measurement(long started, TimeSpan cpu, long allocated) => (_started, _cpu, _allocated) = (started, cpu, allocated);
 
-        public static Measurement Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime);
+        public static Measurement Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetAllocatedBytesForCurrentThread());
 
         public Timing Stop(int rows)
         {
             var wall = Stopwatch.GetElapsedTime(_started).TotalSeconds;
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds;
-            return new Timing(rows / wall, cpu);
+            return new Timing(rows / wall, cpu, GC.GetAllocatedBytesForCurrentThread() - _allocated);
         }
     }
 

@@ -47,8 +47,18 @@ internal static class ApiResponses
         await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
     }
 
+    /// <summary>Writes a JSON document produced by <paramref name="write"/> from <paramref name="state"/> (no closure), with its Content-Length.</summary>
+    public static async Task WriteAsync<TState>(HttpContext http, TState state, Action<Utf8JsonWriter, TState> write)
+    {
+        Buffer(http, state, write);
+        await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+    }
+
     /// <summary>Writes the document to the thread's buffer, sets the Content-Length and copies it into the response.</summary>
-    private static void Buffer(HttpContext http, Action<Utf8JsonWriter> write)
+    private static void Buffer(HttpContext http, Action<Utf8JsonWriter> write) =>
+        Buffer(http, write, static (writer, write) => write(writer));
+
+    private static void Buffer<TState>(HttpContext http, TState state, Action<Utf8JsonWriter, TState> write)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(write);
@@ -66,7 +76,7 @@ internal static class ApiResponses
 
         try
         {
-            write(writer);
+            write(writer, state);
             writer.Flush();
             http.Response.ContentLength = buffer.WrittenCount;
             // Copied into the response's pipe before anything awaits: the thread's buffer is free again.

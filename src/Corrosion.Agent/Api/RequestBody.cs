@@ -13,6 +13,25 @@ internal static class RequestBody
     /// <returns>The document, over a pooled buffer that disposing it returns.</returns>
     public static async Task<RequestJson> ReadJsonAsync(HttpContext http, long maxBytes)
     {
+        var body = await ReadAsync(http, maxBytes);
+        try
+        {
+            return Parse(body);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the body into a pooled buffer, checked to be non-empty UTF-8 within the size limit; throws
+    /// <see cref="ApiInputException"/> or <see cref="BodyTooLargeException"/>.
+    /// </summary>
+    /// <returns>The body's bytes; disposing it returns the buffer (unless <see cref="Parse"/> took it over).</returns>
+    public static async Task<RequestBytes> ReadAsync(HttpContext http, long maxBytes)
+    {
         if (http.Request.ContentLength is { } declared && declared > maxBytes)
         {
             throw new BodyTooLargeException(maxBytes);
@@ -59,7 +78,7 @@ internal static class RequestBody
                 }
             }
 
-            var text = buffer.AsMemory(0, written);
+            var text = buffer.AsSpan(0, written);
             if (written == 0)
             {
                 throw new ApiInputException("the request body is empty; expected JSON");
@@ -67,34 +86,14 @@ internal static class RequestBody
 
             // JSON text is UTF-8 (RFC 8259 §8.1). The parser checks structure but leaves string
             // contents to be transcoded later, where invalid bytes would surface as a 500.
-            if (!Utf8.IsValid(text.Span))
+            if (!Utf8.IsValid(text))
             {
-                throw new ApiInputException($"the request body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(text.Span)}); JSON must be UTF-8");
+                throw new ApiInputException($"the request body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(text)}); JSON must be UTF-8");
             }
 
-            JsonDocument document;
-            try
-            {
-                // The document reads the buffer in place: it is returned when the document is disposed.
-                document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
-            }
-            catch (JsonException e)
-            {
-                throw new ApiInputException($"malformed JSON: {e.Message}");
-            }
-
-            var json = new RequestJson(document, buffer);
+            var bytes = new RequestBytes(buffer, written);
             buffer = null;
-            try
-            {
-                EnsureStringsDecode(document.RootElement);
-                return json;
-            }
-            catch
-            {
-                json.Dispose();
-                throw;
-            }
+            return bytes;
         }
         finally
         {
@@ -102,6 +101,35 @@ internal static class RequestBody
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>Parses a body read by <see cref="ReadAsync"/> as a JSON document; throws <see cref="ApiInputException"/>.</summary>
+    /// <returns>The document, which owns the body's buffer from now on (disposing either returns it once).</returns>
+    public static RequestJson Parse(RequestBytes body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        JsonDocument document;
+        try
+        {
+            // The document reads the buffer in place: it is returned when the document is disposed.
+            document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw new ApiInputException($"malformed JSON: {e.Message}");
+        }
+
+        var json = new RequestJson(document, body);
+        try
+        {
+            EnsureStringsDecode(document.RootElement);
+            return json;
+        }
+        catch
+        {
+            json.Dispose();
+            throw;
         }
     }
 
@@ -158,16 +186,41 @@ internal static class RequestBody
     }
 }
 
+/// <summary>A request body's bytes in a pooled buffer; disposing it returns the buffer (once).</summary>
+internal sealed class RequestBytes : IDisposable
+{
+    private byte[]? _buffer;
+    private readonly int _length;
+
+    public RequestBytes(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        _length = length;
+    }
+
+    /// <summary>The body (valid until disposed).</summary>
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(RequestBytes))).AsMemory(0, _length);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
+
 /// <summary>A parsed request body over a pooled buffer; disposing it frees both.</summary>
 internal sealed class RequestJson : IDisposable
 {
     private readonly JsonDocument _document;
-    private byte[]? _buffer;
+    private readonly RequestBytes _body;
 
-    public RequestJson(JsonDocument document, byte[] buffer)
+    public RequestJson(JsonDocument document, RequestBytes body)
     {
         _document = document;
-        _buffer = buffer;
+        _body = body;
     }
 
     /// <summary>The body's root value (valid until disposed).</summary>
@@ -177,9 +230,6 @@ internal sealed class RequestJson : IDisposable
     public void Dispose()
     {
         _document.Dispose();
-        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        _body.Dispose();
     }
 }

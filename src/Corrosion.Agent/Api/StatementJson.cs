@@ -44,6 +44,149 @@ public static class StatementJson
         return statements;
     }
 
+    /// <summary>
+    /// Parses the body of <c>/v1/transactions</c> straight from its UTF-8 text in one pass, for the common
+    /// shapes (<c>"SQL"</c>, <c>["SQL"]</c>, <c>["SQL", [params]]</c>, <c>["SQL", {named}]</c> with null,
+    /// boolean, number and string values); false for anything else, valid or not (objects, blobs, errors of
+    /// any kind), which <see cref="ParseMany(JsonElement)"/> then reads over a document with its own
+    /// messages. What it returns equals what that would.
+    /// </summary>
+    internal static bool TryParseMany(ReadOnlySpan<byte> utf8, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<Statement>? statements)
+    {
+        statements = null;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+            {
+                return false;
+            }
+
+            var parsed = new List<Statement>(1);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (TryReadStatement(ref reader) is not { } statement)
+                {
+                    return false;
+                }
+
+                parsed.Add(statement);
+            }
+
+            // The array ended, with nothing after it.
+            if (reader.TokenType != JsonTokenType.EndArray || reader.Read() || parsed.Count == 0)
+            {
+                return false;
+            }
+
+            statements = parsed;
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            // Malformed JSON, or a string that is no Unicode text: the document path says which.
+            return false;
+        }
+    }
+
+    private static Statement? TryReadStatement(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString() is { } text && !string.IsNullOrWhiteSpace(text) ? new Statement(text) : null;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray || !reader.Read() || reader.TokenType != JsonTokenType.String)
+        {
+            return null;
+        }
+
+        var sql = reader.GetString();
+        if (string.IsNullOrWhiteSpace(sql) || !reader.Read())
+        {
+            return null;
+        }
+
+        Statement statement;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.EndArray:
+                return new Statement(sql);
+            case JsonTokenType.Null:
+                statement = new Statement(sql);
+                break;
+            case JsonTokenType.StartArray:
+                {
+                    var values = new List<SqlValue>();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (!TryReadValue(ref reader, out var value))
+                        {
+                            return null;
+                        }
+
+                        values.Add(value);
+                    }
+
+                    statement = new Statement(sql, values);
+                    break;
+                }
+
+            case JsonTokenType.StartObject:
+                {
+                    var values = new Dictionary<string, SqlValue>(StringComparer.Ordinal);
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var name = reader.GetString()!.TrimStart(':', '@', '$');
+                        if (name.Length == 0 || !reader.Read() || !TryReadValue(ref reader, out var value))
+                        {
+                            return null;
+                        }
+
+                        values[name] = value;
+                    }
+
+                    statement = new Statement(sql, null, values);
+                    break;
+                }
+
+            default:
+                return null;
+        }
+
+        // A statement array has at most two items.
+        return reader.Read() && reader.TokenType == JsonTokenType.EndArray ? statement : null;
+    }
+
+    private static bool TryReadValue(ref Utf8JsonReader reader, out SqlValue value)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                value = SqlValue.Null;
+                return true;
+            case JsonTokenType.True:
+                value = SqlValue.FromInteger(1);
+                return true;
+            case JsonTokenType.False:
+                value = SqlValue.FromInteger(0);
+                return true;
+            case JsonTokenType.String:
+                value = SqlValue.FromText(reader.GetString()!);
+                return true;
+            case JsonTokenType.Number when reader.TryGetInt64(out var integer):
+                value = SqlValue.FromInteger(integer);
+                return true;
+            case JsonTokenType.Number when reader.TryGetDouble(out var real):
+                value = SqlValue.FromReal(real);
+                return true;
+            default:
+                // Blobs (arrays, {"blob": hex}), and numbers beyond a double's range: the document path.
+                value = SqlValue.Null;
+                return false;
+        }
+    }
+
     /// <summary>Parses one statement in any of the four shapes.</summary>
     /// <exception cref="ApiInputException">the element is not a statement.</exception>
     public static Statement ParseOne(JsonElement element)

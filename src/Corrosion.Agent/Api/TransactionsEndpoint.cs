@@ -13,8 +13,7 @@ internal static class TransactionsEndpoint
 
     public static async Task HandleAsync(HttpContext http, ApiContext api)
     {
-        using var document = await RequestBody.ReadJsonAsync(http, api.Options.Api.MaxBodySize.Bytes);
-        var statements = StatementJson.ParseMany(document.RootElement);
+        var statements = await ReadStatementsAsync(http, api);
         ApiAccess.CheckStatements(http, api, statements);
         var timeout = ParseTimeout(http.Request.Query["timeout"]) ?? api.Options.Api.DefaultTimeout;
 
@@ -52,8 +51,9 @@ internal static class TransactionsEndpoint
         }
 
         http.Response.ContentType = ApiResponses.Json;
-        await ApiResponses.WriteAsync(http, w =>
+        await ApiResponses.WriteAsync(http, (result, api.Store.SiteId), static (w, answer) =>
         {
+            var (result, actor) = answer;
             w.WriteStartObject();
             w.WriteStartArray("results");
             foreach (var statement in result.Results)
@@ -75,9 +75,26 @@ internal static class TransactionsEndpoint
                 w.WriteNull("version");
             }
 
-            w.WriteString("actor_id", api.Store.SiteId.ToString());
+            w.WriteString("actor_id", actor.ToString());
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// The body's statements: read straight from its text in the common shapes, else through a JSON
+    /// document (the other shapes, and every error message).
+    /// </summary>
+    private static async Task<IReadOnlyList<Statement>> ReadStatementsAsync(HttpContext http, ApiContext api)
+    {
+        using var body = await RequestBody.ReadAsync(http, api.Options.Api.MaxBodySize.Bytes);
+        if (StatementJson.TryParseMany(body.Memory.Span, out var statements))
+        {
+            return statements;
+        }
+
+        // The document takes the body's buffer over; disposing both returns it once.
+        using var document = RequestBody.Parse(body);
+        return StatementJson.ParseMany(document.RootElement);
     }
 
     /// <summary>Reads <c>?timeout=</c> in seconds (Corrosion's unit); fractions allowed.</summary>

@@ -29,9 +29,17 @@ public sealed partial class GossipActor
 
     private void OnLocalCommitted(ChangesCommitted committed)
     {
+        // A group commit's event carries several versions, in order: each is on the board with its own changes.
         var changes = 0L;
+        var version = committed.FirstVersion;
         foreach (var chunk in committed.Changesets)
         {
+            if (chunk.Version != version)
+            {
+                _lag.Committed(version, changes);
+                (version, changes) = (chunk.Version, 0);
+            }
+
             changes += chunk.Changes.Count;
         }
 

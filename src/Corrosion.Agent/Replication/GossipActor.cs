@@ -236,7 +236,8 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         // This incarnation knows no peer's lag yet: writes pass until a report says otherwise.
         _admission?.Open();
         var forwarder = Context.ActorOf(StorageEventForwarder.Props(Self.Typed<GossipCommand>()), "storage-events");
-        _storage.Tell(new SubscribeStorageEvents(forwarder.Typed<StorageEvent>()), Self);
+        // One event per group commit: each chunk is broadcast alike, and a group's messages cost once.
+        _storage.Tell(new SubscribeStorageEvents(forwarder.Typed<StorageEvent>()) { Grouped = true }, Self);
         var self = Self.Typed<GossipCommand>();
         var ct = _stopping.Token;
         _ = Task.Run(() => ReadFramesAsync(self, ct), CancellationToken.None);

@@ -16,7 +16,7 @@ public sealed partial class CrdtStore
     {
         ArgumentNullException.ThrowIfNull(statements);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var total = Stopwatch.StartNew();
+        var started = Stopwatch.GetTimestamp();
         Begin();
         try
         {
@@ -27,7 +27,7 @@ public sealed partial class CrdtStore
                 CurrentVersion = committed;
             }
 
-            return new TransactionResult(results, version, changesets, total.Elapsed);
+            return new TransactionResult(results, version, changesets, Stopwatch.GetElapsedTime(started));
         }
         catch
         {
@@ -152,11 +152,11 @@ public sealed partial class CrdtStore
             var lastSeq = _nextSeq - 1;
             var ts = NextTimestamp();
             // The version's key lists ride in its row: one row per transaction, whatever it wrote.
-            Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts, keys) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .BindBlob(1, SiteId.ToByteArray()).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).BindBlob(5, _versionKeys.WrittenSpan).Run();
+            (_writeVersion ??= Prepared("INSERT OR REPLACE INTO __corro_versions (site_id, version, last_seq, ts, keys) VALUES (?1, ?2, ?3, ?4, ?5)"))
+                .BindBlob(1, _siteIdBytes).Bind(2, v).Bind(3, lastSeq).Bind(4, (long)ts).BindBlob(5, _versionKeys.WrittenSpan).Run();
             // In memory only: LoadState derives local versions from __corro_versions (and
             // Rollback reloads it, so a version rolled back is forgotten).
-            AppliedOf(SiteId).Add(v, v);
+            AppliedOf(SiteId).Include(v, v);
             return (results, v, Chunk(SiteId, v, changes, lastSeq, ts));
         }
         catch (SqlException e)
@@ -180,6 +180,9 @@ public sealed partial class CrdtStore
             GC.KeepAlive(progress);
         }
     }
+
+    // The local version's row, prepared once (not looked up by its text per transaction).
+    private NativeStatement? _writeVersion;
 
     // The running local transaction's key lists, encoded for its __corro_versions row.
     private readonly System.Buffers.ArrayBufferWriter<byte> _versionKeys = new();
@@ -348,6 +351,7 @@ public sealed partial class CrdtStore
             BindParameters(stmt, statement, strict);
             if (stmt.FlushesInserts)
             {
+                ForgetKeyCeilings();
                 if (_pendingInserts.Count > 0)
                 {
                     FlushInserts();
@@ -468,6 +472,12 @@ public sealed partial class CrdtStore
     private List<ChangesetFull> Chunk(ActorId actor, long version, List<Change> changes, long lastSeq, ulong ts)
     {
         var max = Math.Max(1, _options.MaxChangesPerChunk);
+        if (changes.Count <= max)
+        {
+            // One chunk (the common case): the list itself, not a copy.
+            return [new ChangesetFull(actor, version, changes, new SeqRange(0, lastSeq), lastSeq, ts)];
+        }
+
         var chunks = new List<ChangesetFull>();
         long start = 0;
         for (var i = 0; i < changes.Count; i += max)
@@ -492,17 +502,24 @@ public sealed partial class CrdtStore
     /// </summary>
     private List<Change> CollectTouched(long version)
     {
-        var changes = new List<Change>();
         if (_touched.Count == 0 && _inserted.Count == 0)
         {
-            return changes;
+            return new List<Change>();
         }
 
-        // By table, then key: each row is read once.
-        _touched.Sort();
-        _inserted.Sort();
-        var keys = new List<long>();
-        var withCells = new List<long>();
+        // Room for the new rows' changes (one per value column) and a guess at the touched rows'.
+        var room = _touched.Count;
+        foreach (var (table, _, _, _) in _inserted)
+        {
+            room += (uint)table < (uint)_tablesById.Length ? _tablesById[table].Schema.ValueColumns.Count : 0;
+        }
+
+        var changes = new List<Change>(room);
+        // By table, then key: each row is read once. (Inserts come in order, typically.)
+        SortUnlessSorted(_touched);
+        SortUnlessSorted(_inserted);
+        var keys = _collectKeys;
+        var withCells = _collectWithCells;
         var (t, n) = (0, 0);
         while (t < _touched.Count || n < _inserted.Count)
         {
@@ -557,6 +574,23 @@ public sealed partial class CrdtStore
 
         return changes;
     }
+
+    private static void SortUnlessSorted<T>(List<T> items)
+        where T : IComparable<T>
+    {
+        for (var i = 1; i < items.Count; i++)
+        {
+            if (items[i - 1].CompareTo(items[i]) > 0)
+            {
+                items.Sort();
+                return;
+            }
+        }
+    }
+
+    // CollectTouched's per-table key lists, reused (cleared per table).
+    private readonly List<long> _collectKeys = new();
+    private readonly List<long> _collectWithCells = new();
 
     /// <summary>All cells currently held for (site, version), across tables, in seq order.</summary>
     private List<Change> CollectVersion(long site, long version, ActorId actor)

@@ -21,6 +21,7 @@ public sealed partial class CrdtStore
         }
 
         var created = new List<(string Table, IReadOnlyList<SqlValue> Pk)>();
+        ForgetKeyCeilings();
         Begin();
         _rowCache = default;
         _rowFresh = false;

@@ -96,6 +96,7 @@ public sealed partial class CrdtStore : IDisposable
             NativeStatement.Exec(_db, InternalDdl);
             AddVersionKeysColumn();
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
+            _siteIdBytes = SiteId.ToByteArray();
             ApplySchema(options.SchemaPaths);
             LoadState();
             InstallAuthorizer();
@@ -125,6 +126,9 @@ public sealed partial class CrdtStore : IDisposable
         StoreLog.Opened(store._logger, options.Path, store.SiteId, store.ClusterId, store._tables.Count, store.CurrentVersion);
         return store;
     }
+
+    // SiteId's bytes, bound once per local version.
+    private readonly byte[] _siteIdBytes = [];
 
     /// <summary>This node's 16-byte site (actor) id, created once and kept in the database.</summary>
     public ActorId SiteId { get; }
@@ -233,7 +237,10 @@ public sealed partial class CrdtStore : IDisposable
 
         if (store._localWrite)
         {
-            store._touched.Add(((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1)));
+            var (table, key) = ((int)SqliteNative.ArgInt64(args, 0), SqliteNative.ArgInt64(args, 1));
+            store._touched.Add((table, key));
+            // The trigger's body may give the key a clock row.
+            store.KeyWritten(table, key);
         }
 
         SqliteNative.sqlite3_result_int64(context, store._localWrite ? 1 : 0);
@@ -270,6 +277,7 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         store._touched.Add((table, key));
+        store.KeyWritten(table, key);
         SqliteNative.sqlite3_result_int64(context, 1);
     }
 
@@ -537,6 +545,27 @@ public sealed partial class CrdtStore : IDisposable
         ts.Reset();
     }
 
+    private void KeyWritten(int table, long key)
+    {
+        if ((uint)table < (uint)_tablesById.Length)
+        {
+            _tablesById[table].KeyWritten(key);
+        }
+        else
+        {
+            ForgetKeyCeilings();
+        }
+    }
+
+    /// <summary>Clock rows may be written other than by local writes (a merge, a user statement on a clock table).</summary>
+    private void ForgetKeyCeilings()
+    {
+        foreach (var table in _tablesById)
+        {
+            table.ForgetKeyCeiling();
+        }
+    }
+
     private RangeSet AppliedOf(ActorId actor)
     {
         if (!_applied.TryGetValue(actor, out var set))
@@ -620,9 +649,12 @@ public sealed partial class CrdtStore : IDisposable
         return _hlc;
     }
 
-    private void Begin() => Prepared("BEGIN IMMEDIATE").Run();
+    private NativeStatement? _begin;
+    private NativeStatement? _commit;
 
-    private void Commit() => Prepared("COMMIT").Run();
+    private void Begin() => (_begin ??= Prepared("BEGIN IMMEDIATE")).Run();
+
+    private void Commit() => (_commit ??= Prepared("COMMIT")).Run();
 
     private void Rollback()
     {

@@ -302,6 +302,25 @@ internal sealed class CrrTable : IDisposable
     private NativeStatement? _insertNewClock;
     private NativeStatement? _lastClockKey;
 
+    // A key no clock row is above (long.MinValue: no clock row), or null when not known: kept by this table's local
+    // writes so that consecutive transactions inserting new keys do not ask SQLite for max(key) each. Local writes only
+    // raise it (WriteInsertClocks; KeyWritten for a trigger's write); the store forgets it before anything else may write
+    // clock rows (a merge, a user statement on a __corro_ table). Too high is harmless (a rolled-back insert): new keys
+    // are then found new by the slower paths.
+    private long? _keyCeiling;
+
+    /// <summary>A local write (a trigger's) may have given <paramref name="key"/> a clock row.</summary>
+    public void KeyWritten(long key)
+    {
+        if (_keyCeiling is { } ceiling && key > ceiling)
+        {
+            _keyCeiling = key;
+        }
+    }
+
+    /// <summary>Clock rows may be written other than by local writes (a merge): the next insert asks for max(key).</summary>
+    public void ForgetKeyCeiling() => _keyCeiling = null;
+
     /// <summary>
     /// Writes the clock rows of inserted rows (<paramref name="keys"/>, in insert order) as the insert trigger's body
     /// (<see cref="InsertBody"/>) would have, row after row: a sentinel that exists raised (a live row's by 2, a deleted
@@ -330,27 +349,51 @@ internal sealed class CrrTable : IDisposable
 
         // Increasing keys above the table's last clock key are all new. (Asked apart: an INSERT … SELECT whose condition
         // reads the clock table goes through a temporary table, a cost per row.)
-        var last = Lazy(ref _lastClockKey, () => $"SELECT max(key) FROM {Clock}");
-        long? lastKey;
-        try
+        if (_keyCeiling is null)
         {
-            lastKey = last.Step() && !last.IsNull(0) ? last.GetInt64(0) : null;
-        }
-        finally
-        {
-            last.Reset();
+            var last = Lazy(ref _lastClockKey, () => $"SELECT max(key) FROM {Clock}");
+            try
+            {
+                _keyCeiling = last.Step() && !last.IsNull(0) ? last.GetInt64(0) : long.MinValue;
+            }
+            finally
+            {
+                last.Reset();
+            }
         }
 
-        if (increasing && (lastKey is null || keys[0].Key > lastKey))
+        var highest = long.MinValue;
+        foreach (var (_, key, _) in keys)
+        {
+            highest = Math.Max(highest, key);
+        }
+
+        var ceiling = _keyCeiling.Value;
+        if (increasing && keys[0].Key > ceiling)
         {
             var seq = drawSeqs(keys.Length * columns);
             var fresh = keys.Length == 1
-                ? Lazy(ref _insertNewClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: false)).Bind(1, keys[0].Key)
+                ? Lazy(ref _insertNewClock, InsertClockSql).Bind(1, keys[0].Key)
                 : Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false)).BindText(1, text.WrittenSpan);
             fresh.Bind(2, version).Bind(3, seq).Run();
+            KeyWritten(highest);
             return seq;
         }
 
+        try
+        {
+            return WriteInsertClocksSlowly(keys, version, text, drawSeqs, increasing);
+        }
+        finally
+        {
+            KeyWritten(highest);
+        }
+    }
+
+    // WriteInsertClocks when some key may have a clock row already.
+    private long? WriteInsertClocksSlowly(ReadOnlySpan<(int Table, long Key, int ValueAt)> keys, long version, System.Buffers.ArrayBufferWriter<byte> text, Func<int, long> drawSeqs, bool increasing)
+    {
+        var columns = Schema.ValueColumns.Count;
         if (keys.Length == 1)
         {
             RaiseSentinel(keys[0].Key, version);
@@ -465,6 +508,16 @@ internal sealed class CrrTable : IDisposable
         var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = coalesce({V(c.Name)}, 0) + 1, {D(c.Name)} = excluded.{D(c.Name)}, {S(c.Name)} = 0, {Q(c.Name)} = excluded.{Q(c.Name)}"));
         var conflict = upsert ? $" WHERE true ON CONFLICT (key) DO UPDATE SET {set}" : string.Empty;
         return $"INSERT INTO {Clock} (key{names}) SELECT j.value{values} FROM {source} j{conflict}";
+    }
+
+    // One new row's clock (key ?1, version ?2, seqs from ?3 on), as InsertClocksSql without an upsert. A single-row
+    // VALUES, not INSERT … SELECT: SQLite opens a statement journal (a savepoint, and a copy of the clock table's page it
+    // writes) for a statement that may write several rows, which an INSERT … SELECT is.
+    private string InsertClockSql()
+    {
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        var values = string.Concat(Schema.ValueColumns.Select((_, i) => $", 1, ?2, 0, ?3 + {i}"));
+        return $"INSERT INTO {Clock} (key{names}) VALUES (?1{values})";
     }
 
     // Update without a key change: the columns whose value changed get col_version + 1, in schema

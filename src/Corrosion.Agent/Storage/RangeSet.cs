@@ -73,6 +73,21 @@ internal sealed class RangeSet
         return (removed, (mergedStart, mergedEnd));
     }
 
+    /// <summary>
+    /// Adds start..end like <see cref="Add"/> without reporting what merged: no allocation when it extends the last range
+    /// (each new local version does).
+    /// </summary>
+    public void Include(long start, long end)
+    {
+        if (_ranges.Count > 0 && _ranges[^1] is var last && start >= last.Start && start <= last.End + 1)
+        {
+            _ranges[^1] = (last.Start, Math.Max(last.End, end));
+            return;
+        }
+
+        _ = Add(start, end);
+    }
+
     /// <summary>The parts of start..end not in the set, in order.</summary>
     public List<(long Start, long End)> Missing(long start, long end)
     {

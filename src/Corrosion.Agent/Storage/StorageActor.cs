@@ -91,7 +91,7 @@ public sealed partial class StorageActor : UntypedActor
                 state.ReplyTo.Tell(_store.GetSyncState());
                 break;
             case SubscribeStorageEvents subscribe:
-                _listeners.Add(subscribe.Listener);
+                _listeners.Add(subscribe.Listener, subscribe.Grouped);
                 Context.Watch(subscribe.Listener.Untyped);
                 break;
             case UnsubscribeStorageEvents unsubscribe:
@@ -245,7 +245,13 @@ public sealed partial class StorageActor : UntypedActor
         var started = Stopwatch.GetTimestamp();
         try
         {
-            outcomes = _store.ExecuteGroup(group.Select(tx => tx.Statements).ToList(), group[0].Timeout);
+            var statements = new IReadOnlyList<Statement>[group.Length];
+            for (var i = 0; i < group.Length; i++)
+            {
+                statements[i] = group[i].Statements;
+            }
+
+            outcomes = _store.ExecuteGroup(statements, group[0].Timeout);
         }
         catch (Exception e)
         {
@@ -258,7 +264,7 @@ public sealed partial class StorageActor : UntypedActor
             throw;
         }
 
-        if (outcomes.Any(o => o.WholeGroupFailed))
+        if (AnyWholeGroupFailed(outcomes))
         {
             // The shared transaction was lost as a whole (a failed commit, or a timeout that made
             // SQLite roll everything back): nothing was committed; each one gets its own chance alone.
@@ -271,9 +277,33 @@ public sealed partial class StorageActor : UntypedActor
             return;
         }
 
-        // Committed: publish in version order, then answer each caller.
-        var committed = outcomes.Count(o => o.Committed);
+        // Committed: published before any caller is answered (one event per transaction, or one for the
+        // group's versions with its chunks in version order to the listeners that take that), then each
+        // caller's outcome.
+        var committed = 0;
+        var perTransaction = new List<ChangesCommitted>(outcomes.Count);
+        var trace = commit?.Context ?? default;
+        foreach (var grouped in outcomes)
+        {
+            if (grouped.Result is not { } result)
+            {
+                continue;
+            }
+
+            committed++;
+            if (result.Version is { } version)
+            {
+                perTransaction.Add(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = trace });
+            }
+        }
+
         StorageMetrics.Commit(group.Length);
+        StorageMetrics.Committed(outcomes);
+        if (perTransaction.Count > 0)
+        {
+            _listeners.PublishCommitted(perTransaction, Combined(perTransaction));
+        }
+
         for (var i = 0; i < group.Length; i++)
         {
             var (tx, grouped) = (group[i], outcomes[i]);
@@ -281,11 +311,6 @@ public sealed partial class StorageActor : UntypedActor
             if (grouped.Result is { } result)
             {
                 outcome = new TransactionOutcome(result, null) { CommittedWith = committed };
-                StorageMetrics.Committed(result);
-                if (result.Version is { } version)
-                {
-                    Publish(new ChangesCommitted(_store.SiteId, version, result.Changesets) { Trace = commit?.Context ?? default });
-                }
             }
             else
             {
@@ -295,6 +320,36 @@ public sealed partial class StorageActor : UntypedActor
 
             tx.Reply(outcome);
         }
+    }
+
+    /// <summary>One event for a group commit's versions, its chunks in version order (built only when a listener takes it).</summary>
+    private ChangesCommitted Combined(List<ChangesCommitted> perTransaction)
+    {
+        if (perTransaction.Count == 1 || !_listeners.AnyGrouped)
+        {
+            return perTransaction[^1];
+        }
+
+        var chunks = new List<ChangesetFull>(perTransaction.Count);
+        foreach (var e in perTransaction)
+        {
+            chunks.AddRange(e.Changesets);
+        }
+
+        return new ChangesCommitted(_store.SiteId, perTransaction[^1].Version, chunks) { FirstVersion = perTransaction[0].FirstVersion, Trace = perTransaction[0].Trace };
+    }
+
+    private static bool AnyWholeGroupFailed(IReadOnlyList<GroupedTransaction> outcomes)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.WholeGroupFailed)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static TransactionOutcome Failed(ExecuteTransaction tx, StatementException e)

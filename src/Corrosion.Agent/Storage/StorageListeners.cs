@@ -19,11 +19,17 @@ public sealed class StorageListeners
     /// <summary>The number of listeners.</summary>
     public int Count => _entries.Count;
 
-    internal void Add(ActorRef<StorageEvent> listener)
+    /// <summary>True when a listener takes one event per transaction (not <see cref="SubscribeStorageEvents.Grouped"/>).</summary>
+    internal bool AnyPerTransaction => _entries.Exists(static e => !e.Grouped);
+
+    /// <summary>True when a listener takes one event per group commit (<see cref="SubscribeStorageEvents.Grouped"/>).</summary>
+    internal bool AnyGrouped => _entries.Exists(static e => e.Grouped);
+
+    internal void Add(ActorRef<StorageEvent> listener, bool grouped = false)
     {
         if (!_entries.Exists(e => e.Listener.Equals(listener)))
         {
-            _entries.Add(new Entry(listener));
+            _entries.Add(new Entry(listener, grouped));
         }
     }
 
@@ -41,9 +47,32 @@ public sealed class StorageListeners
         }
     }
 
-    private sealed class Entry(ActorRef<StorageEvent> listener)
+    /// <summary>
+    /// Tells a group commit's transactions: each of <paramref name="perTransaction"/> to the listeners that
+    /// take one event per transaction, <paramref name="grouped"/> (all of them in one) to the others.
+    /// </summary>
+    internal void PublishCommitted(IReadOnlyList<ChangesCommitted> perTransaction, ChangesCommitted grouped)
+    {
+        foreach (var entry in _entries)
+        {
+            if (entry.Grouped)
+            {
+                entry.Listener.Tell(grouped with { Sequence = ++entry.Published });
+                continue;
+            }
+
+            foreach (var e in perTransaction)
+            {
+                entry.Listener.Tell(e with { Sequence = ++entry.Published });
+            }
+        }
+    }
+
+    private sealed class Entry(ActorRef<StorageEvent> listener, bool grouped)
     {
         public ActorRef<StorageEvent> Listener { get; } = listener;
+
+        public bool Grouped { get; } = grouped;
 
         public long Published { get; set; }
     }

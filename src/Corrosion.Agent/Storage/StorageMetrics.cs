@@ -67,6 +67,37 @@ internal static class StorageMetrics
         }
     }
 
+    /// <summary>The committed transactions of a group commit: their durations, and one addition to each counter for the group.</summary>
+    public static void Committed(IReadOnlyList<GroupedTransaction> outcomes)
+    {
+        var committed = 0L;
+        var changes = 0L;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Result is not { } result)
+            {
+                continue;
+            }
+
+            committed++;
+            TransactionDuration.Record(result.Elapsed.TotalSeconds);
+            foreach (var chunk in result.Changesets)
+            {
+                changes += chunk.Changes.Count;
+            }
+        }
+
+        if (committed > 0)
+        {
+            Transactions.Add(committed, new KeyValuePair<string, object?>("outcome", "committed"));
+        }
+
+        if (changes > 0)
+        {
+            Changes.Add(changes, new KeyValuePair<string, object?>("origin", "local"));
+        }
+    }
+
     /// <summary>One SQLite commit of local transactions: how many shared it.</summary>
     public static void Commit(int transactions) => CommitSize.Record(transactions);
 

@@ -100,7 +100,15 @@ public sealed record ReadSyncState(ActorRef<SyncState> ReplyTo) : StorageCommand
 /// <see cref="StorageEvent.Sequence"/>.
 /// </summary>
 /// <param name="Listener">Receives <see cref="StorageEvent"/>s; watched, and removed when it stops.</param>
-public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
+public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand
+{
+    /// <summary>
+    /// True: the listener takes one <see cref="ChangesCommitted"/> per group commit, covering the group's
+    /// versions (<see cref="ChangesCommitted.FirstVersion"/> to <see cref="ChangesCommitted.Version"/>),
+    /// instead of one per transaction: fewer messages for a listener that handles each chunk alike (gossip).
+    /// </summary>
+    public bool Grouped { get; init; }
+}
 
 /// <summary>Removes a listener added with <see cref="SubscribeStorageEvents"/> (a stopped listener is removed by itself).</summary>
 /// <param name="Listener">The listener.</param>
@@ -120,14 +128,28 @@ public abstract record StorageEvent : IDroppedWhenFull
     public long Sequence { get; init; }
 }
 
-/// <summary>A local transaction committed these changesets under a new version.</summary>
+/// <summary>
+/// Local transactions committed these changesets, each transaction under a new version: one transaction
+/// (<see cref="FirstVersion"/> = <see cref="Version"/>), or, for a listener that subscribed
+/// <see cref="SubscribeStorageEvents.Grouped"/>, all those of a group commit: versions
+/// <see cref="FirstVersion"/> to <see cref="Version"/>, consecutive, each chunk naming its own version.
+/// </summary>
 /// <param name="Actor">This node.</param>
-/// <param name="Version">The new local version.</param>
-/// <param name="Changesets">The changes, chunked.</param>
+/// <param name="Version">The latest new local version (the last of the commit).</param>
+/// <param name="Changesets">The changes, chunked, in version order.</param>
 public sealed record ChangesCommitted(ActorId Actor, long Version, IReadOnlyList<ChangesetFull> Changesets) : StorageEvent
 {
+    private readonly long _firstVersion;
+
     /// <summary>The commit's span, parent of the broadcast's; default when nothing traces.</summary>
     public System.Diagnostics.ActivityContext Trace { get; init; }
+
+    /// <summary>The first new local version of the commit (<see cref="Version"/> unless set: one version).</summary>
+    public long FirstVersion
+    {
+        get => _firstVersion == 0 ? Version : _firstVersion;
+        init => _firstVersion = value;
+    }
 }
 
 /// <summary>Remote changesets were merged.</summary>

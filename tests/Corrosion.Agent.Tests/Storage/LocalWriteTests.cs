@@ -138,4 +138,37 @@ public class LocalWriteTests
         Assert.Equal(new VersionRange(1, 1), Assert.Single(changes.OfType<ChangesetEmpty>()).Versions);
         Assert.Equal(4, store.Exec("INSERT INTO items (id) VALUES (3)").Version);
     }
+
+    [Fact]
+    public void An_insert_of_a_key_a_merge_gave_a_clock_row_above_the_local_ones_is_not_taken_for_new()
+    {
+        // The store remembers the highest clock key its own inserts wrote (new keys above it skip a max(key) read);
+        // a merge may write higher ones, so after it a deleted row's key must still find its clock row.
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var (local, peer) = (builder.Build(), builder.Build());
+        local.Exec("INSERT INTO items (id, name) VALUES (10, 'a')");
+        peer.Exec("INSERT INTO items (id, name) VALUES (20, 'b')");
+        peer.Exec("DELETE FROM items WHERE id = 20");
+        local.Apply(peer.AllChanges());
+        Assert.Equal(0, local.Scalar("SELECT count(*) FROM items WHERE id = 20").AsInteger);
+
+        var back = Assert.Single(local.Exec("INSERT INTO items (id, name) VALUES (20, 'c')").Changesets);
+        Assert.All(back.Changes, c => Assert.Equal(3, c.Cl));
+        Assert.Equal(3, local.Scalar("SELECT col_version FROM items__corro_clock WHERE key = 20 AND cid = '-1'").AsInteger);
+    }
+
+    [Fact]
+    public void Inserts_after_a_key_change_above_the_highest_key_find_its_clock_row()
+    {
+        // A key change writes the new key's clock row from its trigger: the remembered highest key rises with it.
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        store.Exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+        store.Exec("UPDATE items SET id = 50 WHERE id = 1");
+        store.Exec("DELETE FROM items WHERE id = 50");
+        var back = Assert.Single(store.Exec("INSERT INTO items (id, name) VALUES (50, 'b')").Changesets);
+        Assert.All(back.Changes, c => Assert.Equal(3, c.Cl));
+        store.Exec("INSERT INTO items (id, name) VALUES (51, 'c'), (52, 'd')");
+        Assert.Equal(3, store.Scalar("SELECT count(*) FROM items__corro_clock WHERE cid = 'name' AND col_version = 1 AND key >= 50").AsInteger);
+    }
 }

@@ -23,6 +23,8 @@ public sealed class StorageActorGroupCommitTests : NodeTestKit
         var (storage, store, path) = Start("concurrent");
         var listener = CreateTestProbe();
         storage.Tell(new SubscribeStorageEvents(listener.Ref.Typed<StorageEvent>()));
+        var groupedListener = CreateTestProbe();
+        storage.Tell(new SubscribeStorageEvents(groupedListener.Ref.Typed<StorageEvent>()) { Grouped = true });
         var replies = Enumerable.Range(0, 20).Select(_ => CreateTestProbe()).ToList();
 
         using (WriteLock(path))
@@ -43,6 +45,21 @@ public sealed class StorageActorGroupCommitTests : NodeTestKit
         Assert.True(outcomes.Max(o => o.CommittedWith) >= 10, $"commits shared by {string.Join(",", outcomes.Select(o => o.CommittedWith))}");
         var published = Enumerable.Range(0, 20).Select(_ => listener.ExpectMsg<ChangesCommitted>(Timeout)).ToList();
         Assert.Equal(versions, published.Select(e => e.Version));
+        Assert.Equal(versions, published.Select(e => e.FirstVersion));
+
+        // A grouped listener: one event per commit, covering its versions; together every version once, in order, each chunk under its own.
+        var groups = new List<ChangesCommitted>();
+        while (groups.Sum(e => e.Version - e.FirstVersion + 1) < 20)
+        {
+            groups.Add(groupedListener.ExpectMsg<ChangesCommitted>(Timeout));
+        }
+
+        Assert.Equal(versions, groups.SelectMany(e => LongRange(e.FirstVersion, e.Version)));
+        Assert.Equal(versions, groups.SelectMany(e => e.Changesets).Select(c => c.Version));
+        Assert.Equal(Enumerable.Range(1, groups.Count).Select(n => (long)n), groups.Select(e => e.Sequence));
+        // A commit shared by k transactions leaves at most 20 - k others, so at most 21 - k events (per transaction: 20).
+        Assert.InRange(groups.Count, 1, 21 - outcomes.Max(o => o.CommittedWith));
+        groupedListener.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Assert.Equal(20L, store.Scalar("SELECT count(*) FROM items").AsInteger);
         Assert.Equal(20L, store.CurrentVersion);
     }
@@ -273,5 +290,13 @@ public sealed class StorageActorGroupCommitTests : NodeTestKit
     {
         base.AfterAll();
         _stores.Dispose();
+    }
+
+    private static IEnumerable<long> LongRange(long first, long last)
+    {
+        for (var v = first; v <= last; v++)
+        {
+            yield return v;
+        }
     }
 }
