@@ -373,7 +373,7 @@ internal sealed class CrrTable : IDisposable
         {
             var seq = drawSeqs(keys.Length * columns);
             var fresh = keys.Length == 1
-                ? Lazy(ref _insertNewClock, () => InsertClocksSql("(SELECT ?1 AS value, 0 AS key)", upsert: false)).Bind(1, keys[0].Key)
+                ? Lazy(ref _insertNewClock, InsertClockSql).Bind(1, keys[0].Key)
                 : Lazy(ref _insertClocks, () => InsertClocksSql("json_each(?1)", upsert: false)).BindText(1, text.WrittenSpan);
             fresh.Bind(2, version).Bind(3, seq).Run();
             KeyWritten(highest);
@@ -508,6 +508,16 @@ internal sealed class CrrTable : IDisposable
         var set = string.Join(", ", Schema.ValueColumns.Select(c => $"{V(c.Name)} = coalesce({V(c.Name)}, 0) + 1, {D(c.Name)} = excluded.{D(c.Name)}, {S(c.Name)} = 0, {Q(c.Name)} = excluded.{Q(c.Name)}"));
         var conflict = upsert ? $" WHERE true ON CONFLICT (key) DO UPDATE SET {set}" : string.Empty;
         return $"INSERT INTO {Clock} (key{names}) SELECT j.value{values} FROM {source} j{conflict}";
+    }
+
+    // One new row's clock (key ?1, version ?2, seqs from ?3 on), as InsertClocksSql without an upsert. A single-row
+    // VALUES, not INSERT … SELECT: SQLite opens a statement journal (a savepoint, and a copy of the clock table's page it
+    // writes) for a statement that may write several rows, which an INSERT … SELECT is.
+    private string InsertClockSql()
+    {
+        var names = string.Concat(Schema.ValueColumns.Select(c => $", {V(c.Name)}, {D(c.Name)}, {S(c.Name)}, {Q(c.Name)}"));
+        var values = string.Concat(Schema.ValueColumns.Select((_, i) => $", 1, ?2, 0, ?3 + {i}"));
+        return $"INSERT INTO {Clock} (key{names}) VALUES (?1{values})";
     }
 
     // Update without a key change: the columns whose value changed get col_version + 1, in schema
