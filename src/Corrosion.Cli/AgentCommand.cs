@@ -46,15 +46,8 @@ public static class AgentCommand
 
             // `corrosion log set` changes this filter while the node runs; `log reset` goes back to it.
             var logLevels = new LogLevels(StartupLogFilter);
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    o.UseUtcTimestamp = true;
-                })
-                .SetMinimumLevel(LogLevel.Trace)
-                .AddFilter((category, level) => logLevels.IsEnabled(category, level)));
+            using var logging = AgentLogging.Create(logLevels);
+            var loggerFactory = logging.Factory;
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>

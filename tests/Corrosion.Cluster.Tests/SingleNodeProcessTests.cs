@@ -25,6 +25,22 @@ public sealed class SingleNodeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task The_agent_logs_one_line_per_event_with_a_utc_timestamp_at_info_and_above()
+    {
+        await using var agent = await AgentProcess.StartAsync(_dir);
+        Assert.Equal(0, await agent.StopAsync(Deadline));
+
+        var lines = agent.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var logLines = lines.Where(l => !l.StartsWith("corrosion agent ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(logLines);
+        // The simple console format on one line: "2026-12-07T10:02:40.267Z info: Category[event id] message".
+        Assert.All(logLines, l => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (info|warn|fail|crit): [A-Za-z.]+\[\d+\] \S", l));
+        Assert.Contains(logLines, l => l.Contains(" info: Corrosion.Agent.Storage.CrdtStore[", StringComparison.Ordinal) && l.Contains("Opened store", StringComparison.Ordinal));
+        // The start-up filter (info, Microsoft=warning): no debug lines, no ASP.NET Core information lines.
+        Assert.DoesNotContain(logLines, l => l.Contains(" info: Microsoft.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_cli_exits_non_zero_with_the_servers_message_on_bad_sql()
     {
         await using var agent = await AgentProcess.StartAsync(_dir);

@@ -26,6 +26,10 @@ public static partial class ApiHost
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "corrosion" });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The node's owner stops the API (CorrosionNode.DisposeAsync; the agent on SIGTERM/SIGINT), not the console
+        // lifetime the builder adds, which hooked SIGINT, SIGQUIT and SIGTERM in every process embedding a node and cost
+        // its options at each start (bench/RESULTS.md, "Start time, session 11").
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, ApiHostLifetime>();
         builder.Services.AddRoutingCore();
         var telemetry = api.Options.Telemetry;
         TelemetryHosting.AddTelemetry(builder.Services, telemetry);

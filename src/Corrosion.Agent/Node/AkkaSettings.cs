@@ -22,8 +22,13 @@ public static class AkkaSettings
     private static readonly Lazy<Config> ReferenceSectionConfig = new(() =>
         Parse(new ConfigurationBuilder().AddHoconString(NodeConfiguration.ReferenceText(), "reference.conf").Build()));
 
+    // Akka's own defaults, parsed once: ConfigurationFactory.Default() parses Akka's embedded reference configuration
+    // anew at every call (Akka's HOCON tokenizer: ~4 % of a native agent's start-up CPU and ~1 MiB of garbage each time;
+    // bench/RESULTS.md, "Start time, session 11"). A Config is immutable: WithFallback makes a new one.
+    private static readonly Lazy<Config> AkkaDefaults = new(ConfigurationFactory.Default);
+
     /// <summary>The Akka settings of the embedded reference.conf alone, over Akka's defaults (tests and tools use them).</summary>
-    public static Config Reference => ReferenceSection.WithFallback(ConfigurationFactory.Default());
+    public static Config Reference => ReferenceSection.WithFallback(AkkaDefaults.Value);
 
     /// <summary>The <c>akka</c> section of the embedded reference.conf alone, without Akka's defaults.</summary>
     public static Config ReferenceSection => ReferenceSectionConfig.Value;
@@ -35,7 +40,7 @@ public static class AkkaSettings
     /// <param name="configuration">The node's layered configuration (reference.conf, file, environment).</param>
     /// <returns>The configuration to create an ActorSystem with.</returns>
     public static Config FromConfiguration(IConfiguration configuration) =>
-        Parse(configuration).WithFallback(ConfigurationFactory.Default());
+        Parse(configuration).WithFallback(AkkaDefaults.Value);
 
     /// <summary>
     /// The <c>akka</c> section alone as Akka's configuration (no defaults): what a host's own actor

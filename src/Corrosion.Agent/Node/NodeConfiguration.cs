@@ -13,7 +13,12 @@ public static class NodeConfiguration
     private const string ReferenceResource = "Corrosion.reference.conf";
 
     /// <summary>The text of the embedded reference.conf.</summary>
-    public static string ReferenceText()
+    public static string ReferenceText() => LazyReferenceText.Value;
+
+    // Read once: start-up reads it for the configuration, the known keys and the keys' shapes.
+    private static readonly Lazy<string> LazyReferenceText = new(ReadReference);
+
+    private static string ReadReference()
     {
         using var stream = typeof(NodeConfiguration).Assembly.GetManifestResourceStream(ReferenceResource)
             ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing from {typeof(NodeConfiguration).Assembly.GetName().Name}");
@@ -59,8 +64,10 @@ public static class NodeConfiguration
     /// <summary>Every key the node reads: the keys of reference.conf, plus anything under <see cref="OpenSections"/>.</summary>
     public static KnownKeys KnownKeys => LazyKnownKeys.Value;
 
-    private static readonly Lazy<KnownKeys> LazyKnownKeys = new(() =>
-        KnownKeys.FromReference(HoconParser.Parse(ReferenceText(), "reference.conf"), OpenSections));
+    /// <summary>The embedded reference.conf parsed, once: the known keys and the keys' shapes are both read from it.</summary>
+    private static readonly Lazy<HoconObject> ReferenceTree = new(() => HoconParser.Parse(ReferenceText(), "reference.conf"));
+
+    private static readonly Lazy<KnownKeys> LazyKnownKeys = new(() => KnownKeys.FromReference(ReferenceTree.Value, OpenSections));
 
     /// <summary>
     /// Refuses keys that nothing reads: each is named with where it was set and the closest known key
@@ -120,7 +127,7 @@ public static class NodeConfiguration
     private static readonly Lazy<IReadOnlyList<(string Key, bool IsList)>> LazyShapes = new(() =>
     {
         var shapes = new List<(string, bool)>();
-        Collect(HoconParser.Parse(ReferenceText(), "reference.conf"), "");
+        Collect(ReferenceTree.Value, "");
         return shapes;
 
         void Collect(HoconObject obj, string prefix)

@@ -59,7 +59,15 @@ public sealed partial class NodeOptions
     /// The <c>akka</c> section, as Akka's configuration (<see cref="AkkaSettings"/>): the node's
     /// mailboxes, logging and scheduler settings, and any Akka setting the user adds.
     /// </summary>
-    public global::Akka.Configuration.Config Akka { get; set; } = AkkaSettings.Reference;
+    public global::Akka.Configuration.Config Akka
+    {
+        // Made when first read, not in the constructor: Bind sets it from the node's configuration, and the
+        // reference settings cost a parse of reference.conf and of Akka's defaults at every start.
+        get => _akka ??= AkkaSettings.Reference;
+        set => _akka = value;
+    }
+
+    private global::Akka.Configuration.Config? _akka;
 
     /// <summary>Run replication (the gossip transport and actor); tests of the API alone turn it off.</summary>
     public bool EnableReplication { get; set; } = true;
