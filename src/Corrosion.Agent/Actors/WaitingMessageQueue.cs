@@ -7,7 +7,7 @@ using Akka.Event;
 
 namespace Corrosion.Agent.Actors;
 
-/// <summary>The queue of <see cref="WaitingMailbox"/>: bounded, senders wait, timer ticks, control messages and <see cref="IPassesMailboxBound"/> pass.</summary>
+/// <summary>The queue of <see cref="WaitingMailbox"/>: bounded, senders wait, timer ticks, control messages and <see cref="IPassesMailboxBound"/> pass, <see cref="IDroppedWhenFull"/> is dropped when full.</summary>
 public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequeBasedMessageQueueSemantics, IMessageQueue
 {
     /// <summary>
@@ -49,7 +49,7 @@ public sealed class WaitingMessageQueue : DequeWrapperMessageQueue, IBoundedDequ
 
         public void Enqueue(IActorRef receiver, Envelope envelope)
         {
-            if (Passes(envelope.Message) || _room.Wait(pushTimeout))
+            if (Passes(envelope.Message) || _room.Wait(envelope.Message is IDroppedWhenFull ? TimeSpan.Zero : pushTimeout))
             {
                 _queue.Enqueue(envelope);
                 return;

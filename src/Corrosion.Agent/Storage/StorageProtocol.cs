@@ -114,8 +114,11 @@ public sealed record SubscribeStorageEvents(ActorRef<StorageEvent> Listener) : S
 /// <param name="Listener">The listener.</param>
 public sealed record UnsubscribeStorageEvents(ActorRef<StorageEvent> Listener) : StorageCommand;
 
-/// <summary>Something the store did that other actors react to.</summary>
-public abstract record StorageEvent
+/// <summary>
+/// Something the store did that other actors react to. Never makes the writer wait: a listener's full
+/// waiting mailbox drops it (<see cref="IDroppedWhenFull"/>), which the listener sees as a gap.
+/// </summary>
+public abstract record StorageEvent : IDroppedWhenFull
 {
     /// <summary>
     /// This event's number for the listener it was sent to: 1 for the first event published to that

@@ -57,7 +57,6 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private SubscriptionFile? _file;
-    private IActorRef? _events;
     private long _lastEventSequence;
     private long _nextListenerId;
     private long _lastLocalVersion;
@@ -132,10 +131,11 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             Sleep(subscription);
         }
 
-        // The writer watches its listeners: when this actor restarts, the old listener (a child)
-        // stops and leaves the writer's list; the new one numbers its events from 1 again.
-        _events = Context.ActorOf(SubscriptionStorageForwarder.Props(Self.Typed<SubscriptionCommand>()), "storage-events");
-        _storage.Tell(new SubscribeStorageEvents(_events.Typed<StorageEvent>()), Self);
+        // The writer tells this actor its events directly (no forwarding hop), never waiting for room
+        // (a full mailbox drops them: StorageEvent is IDroppedWhenFull). An earlier incarnation left
+        // the writer's list in PostStop, so this one's events are numbered from 1 again.
+        _lastEventSequence = 0;
+        _storage.Tell(new SubscribeStorageEvents(Self.Typed<StorageEvent>()), Self);
         // The writer handles its mailbox in order: once this answers, every later commit is
         // published to the listener, so an evaluation from then on misses nothing.
         _storage.Tell(new ReadSyncState(Self.Typed<SyncState>()), Self);
@@ -152,6 +152,8 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     /// <inheritdoc />
     protected override void PostStop()
     {
+        // Also on a restart (PreRestart runs it): the next incarnation subscribes afresh.
+        _storage.Tell(new UnsubscribeStorageEvents(Self.Typed<StorageEvent>()), Self);
         Close("the subscription service stopped");
         SubscriptionMetrics.Remove(Self);
     }
@@ -191,6 +193,17 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 break;
             case StartTimedOut:
                 throw new TimeoutException($"the storage actor did not take the subscription service's listener within {StorageTimeout.TotalSeconds:0} s");
+            case StorageEvent e:
+                // Nothing is evaluated before the handshake (loaded subscriptions run in full when a
+                // listener comes back; new ones are created after it): only the numbering matters.
+                // Events still queued for an earlier incarnation come first, under its numbering; this
+                // one's start at 1 and follow on from there.
+                if (e.Sequence == 1 || e.Sequence == _lastEventSequence + 1)
+                {
+                    _lastEventSequence = e.Sequence;
+                }
+
+                break;
             default:
                 Stash.Stash();
                 break;
@@ -199,7 +212,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     private void Ready(object message)
     {
-        if (_inPlace is not null && message is not StorageEventReceived)
+        if (_inPlace is not null && message is not StorageEvent)
         {
             // Whatever comes next (an evaluation's result, a new listener, a request) sees the rows
             // updated in place already recorded and sent, in change-id order.
@@ -223,7 +236,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             case DetachSubscription detach:
                 Detach(detach.QueryId, detach.ListenerId);
                 break;
-            case StorageEventReceived received:
+            case StorageEvent received:
                 OnStorageEvent(received);
                 break;
             case EvaluationDone done:
@@ -445,16 +458,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
     }
 
-    private void OnStorageEvent(StorageEventReceived received)
+    private void OnStorageEvent(StorageEvent received)
     {
-        if (!Sender.Equals(_events))
-        {
-            // From the listener of an earlier incarnation (still in the mailbox after a restart): this
-            // incarnation evaluates everything at start anyway.
-            return;
-        }
-
-        var sequence = received.Event.Sequence;
+        var sequence = received.Sequence;
         var expected = _lastEventSequence + 1;
         _lastEventSequence = sequence;
         if (sequence != expected)
@@ -468,7 +474,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 : $"storage events were lost on the way (event {sequence} came where {expected} was expected)");
         }
 
-        switch (received.Event)
+        switch (received)
         {
             case ChangesCommitted committed:
                 _watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));

@@ -2,10 +2,6 @@ using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Subscriptions;
 
-/// <summary>A storage event, forwarded by <see cref="SubscriptionStorageForwarder"/> (the sender).</summary>
-/// <param name="Event">The event, with its sequence number for that listener.</param>
-internal sealed record StorageEventReceived(StorageEvent Event) : SubscriptionCommand;
-
 /// <summary>An evaluation run off the actor finished (piped back).</summary>
 /// <param name="QueryId">The subscription.</param>
 /// <param name="Incarnation">The actor incarnation that started it (a restarted actor ignores older ones).</param>

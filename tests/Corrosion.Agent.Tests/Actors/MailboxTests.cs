@@ -71,6 +71,22 @@ public sealed class MailboxTests : NodeTestKit
     }
 
     [Fact]
+    public async Task A_message_dropped_when_full_does_not_wait_for_room_and_is_a_counted_dead_letter()
+    {
+        // The storage actor's events: the writer must never wait for a listener (60 s push timeout here).
+        var (actor, gate, received) = await HeldAsync(LongWaiting, "waiting");
+        actor.Tell(2);
+        actor.Tell(3);
+
+        var sending = Task.Run(() => actor.Tell(new Droppable()));
+        await sending.WaitAsync(TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal(1, _metrics.Sum(ActorMetrics.DeadLetters, "/user/waiting")), Timeout);
+        gate.SetResult();
+
+        Assert.Equal([1, 2, 3], Take(received, 3));
+    }
+
+    [Fact]
     public async Task A_message_still_without_room_after_the_push_timeout_is_a_counted_dead_letter()
     {
         var (actor, gate, received) = await HeldAsync(TinyWaiting, "waiting");
@@ -162,6 +178,8 @@ public sealed class MailboxTests : NodeTestKit
     }
 
     /// <summary>Holds its first message until the gate opens, then passes every message on; optionally ticks once.</summary>
+    private sealed record Droppable : IDroppedWhenFull;
+
     private sealed class GatedActor : ReceiveActor, IWithTimers
     {
         private readonly TimeSpan? _tick;

@@ -59,7 +59,7 @@ public sealed class NodeSubscriptionTests
 
         // B's subscription actor stops hearing from B's writer while a replicated change is merged:
         // that change's event is lost for good. Listening again numbers the events from 1, a gap.
-        var listener = (await b.Node.System.ActorSelection(subscriptions.Path / "storage-events").ResolveOne(Timeout)).Typed<StorageEvent>();
+        var listener = subscriptions.Untyped.Typed<StorageEvent>();
         storage.Tell(new UnsubscribeStorageEvents(listener));
         await WriteAsync(a, "k2", "two");
         await Support.Wait.UntilAsync(() => b.Node.Store.Rows(Query).Count == 2, "node b to merge k2", Timeout);

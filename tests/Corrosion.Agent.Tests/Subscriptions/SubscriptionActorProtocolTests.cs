@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Corrosion.Agent.Actors;
@@ -27,7 +28,8 @@ public sealed class SubscriptionActorProtocolTests : NodeTestKit
         var subscriptions = Start(store, storage.Ref.Typed<StorageCommand>(), new SubscriptionOptions());
         var subscribe = storage.ExpectMsg<SubscribeStorageEvents>(Timeout);
         var handshake = storage.ExpectMsg<ReadSyncState>(Timeout);
-        Assert.Equal(subscriptions.Path / "storage-events", subscribe.Listener.Path);
+        // Told by the writer directly, without a forwarding child in between.
+        Assert.Equal(subscriptions.Path, subscribe.Listener.Path);
         var reply = CreateTestProbe();
 
         subscriptions.Tell(new AttachSubscription("nope", null, false, reply.Ref.Typed<SubscribeOutcome>()));
@@ -56,6 +58,40 @@ public sealed class SubscriptionActorProtocolTests : NodeTestKit
         Assert.Equal(ChangeKind.Insert, change.Kind);
         Assert.Equal(1L, change.ChangeId);
     }
+
+    [Fact]
+    public async Task After_a_restart_storage_events_are_numbered_afresh_and_followed_without_a_false_gap()
+    {
+        var store = _stores.Build();
+        var storage = CreateTestProbe();
+        var subscriptions = Start(store, storage.Ref.Typed<StorageCommand>(), new SubscriptionOptions());
+        storage.ExpectMsg<SubscribeStorageEvents>(Timeout);
+        storage.ExpectMsg<ReadSyncState>(Timeout);
+        subscriptions.Untyped.Tell(Merged(1));
+        subscriptions.Untyped.Tell(Merged(2));
+
+        // Storage did not answer in time (as if its 30 s had passed): the actor fails and is restarted.
+        subscriptions.Untyped.Tell(StartTimedOut.Instance);
+
+        // The old incarnation leaves the writer's list and the new one joins it: its events count from 1.
+        Assert.Equal(subscriptions.Path, storage.ExpectMsg<UnsubscribeStorageEvents>(Timeout).Listener.Path);
+        Assert.Equal(subscriptions.Path, storage.ExpectMsg<SubscribeStorageEvents>(Timeout).Listener.Path);
+        var handshake = storage.ExpectMsg<ReadSyncState>(Timeout);
+        subscriptions.Untyped.Tell(Merged(3)); // still numbered for the old incarnation
+        subscriptions.Untyped.Tell(Merged(1)); // the new numbering
+        handshake.ReplyTo.Tell(store.GetSyncState());
+        var watch = await subscriptions.Ask<WatchOutcome>(r => new WatchTable("items", r), Timeout);
+        await using var watcher = watch.Stream!;
+        var written = store.Execute([new Statement("INSERT INTO items (id, name) VALUES (1, 'a')")]);
+        subscriptions.Untyped.Tell(new ChangesCommitted(store.SiteId, written.Version!.Value, written.Changesets) { Sequence = 2 });
+
+        // A gap would end the watcher (it could have missed a change) instead of telling it of the write.
+        using var deadline = new CancellationTokenSource(Timeout);
+        var notification = await watcher.Notifications.ReadAsync(deadline.Token);
+        Assert.Equal(UpdateKind.Update, notification.Kind);
+    }
+
+    private static ChangesMerged Merged(long sequence) => new(new MergeResult([], [], [])) { Sequence = sequence };
 
     private ActorRef<SubscriptionCommand> Start(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options) =>
         Sys.ActorOf(SubscriptionActor.Props(store, storage, options, Path.Combine(_stores.Root, Guid.NewGuid().ToString("N") + ".subs.db"), new Random(1)))
