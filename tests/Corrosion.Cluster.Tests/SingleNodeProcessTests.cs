@@ -74,12 +74,32 @@ public sealed class SingleNodeProcessTests : IDisposable
         Assert.Contains("line", result.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>A UDP socket on a loopback port whose TCP number nothing holds (else the TCP transport, not SWIM, fails first).</summary>
+    private static System.Net.Sockets.UdpClient UdpPortWithTcpFree()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var port = ((System.Net.IPEndPoint)udp.Client.LocalEndPoint!).Port;
+            try
+            {
+                using var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                tcp.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+                return udp;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 20)
+            {
+                udp.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public async Task An_agent_whose_actor_keeps_failing_exits_70_naming_the_cause()
     {
-        // SWIM's UDP port is taken (the TCP transport binds the same number), so the membership actor
-        // fails on every start; the supervisor gives up after two restarts.
-        using var blocker = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        // SWIM's UDP port is taken, so the membership actor fails on every start; the supervisor gives
+        // up after two restarts. The TCP transport binds the same number, so that one must be free.
+        using var blocker = UdpPortWithTcpFree();
         var port = ((System.Net.IPEndPoint)blocker.Client.LocalEndPoint!).Port;
         Directory.CreateDirectory(_dir);
         var config = Path.Combine(_dir, "node.conf");
