@@ -202,7 +202,21 @@ public sealed class GossipFuzzTests(ITestOutputHelper output)
 
         Assert.Equal(FuzzNode.SeededGuardRows, node.GuardRows());
         Assert.Equal("'ok'", node.IntegrityCheck());
-        await AppliesAGoodChangesetAsync(node);
+        try
+        {
+            await AppliesAGoodChangesetAsync(node);
+        }
+        catch
+        {
+            // The node's errors say why it stopped merging (this wait fails now and then, since before session 11).
+            foreach (var error in node.Errors.Entries.Take(20))
+            {
+                output.WriteLine("error logged: " + error);
+            }
+
+            throw;
+        }
+
         foreach (var error in node.Errors.Entries.Take(20))
         {
             findings.Crash(-1, "error logged: " + error, string.Empty);
