@@ -93,6 +93,7 @@ public sealed partial class CrdtStore : IDisposable
             };
             NativeStatement.Exec(_db, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA busy_timeout = 5000;");
             RegisterTriggerFunctions();
+            CaptureByHook(BatchInserts);
             NativeStatement.Exec(_db, InternalDdl);
             AddVersionKeysColumn();
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
@@ -729,6 +730,11 @@ public sealed partial class CrdtStore : IDisposable
         _checkpointer?.Dispose();
         _readers.Dispose();
         DisposeStatements();
+        if (_hookInstalled)
+        {
+            CaptureByHook(false);
+        }
+
         _db.Dispose();
         _self.Free();
     }
