@@ -18,7 +18,7 @@ internal static partial class HttpBench
     private const int Clients = 16;
 
     /// <param name="cli">Null: the node runs in this process. Else a <c>corrosion</c> CLI (a native executable or <c>corrosion.dll</c>) whose agent is measured as its own process.</param>
-    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages, bool groupCommitOnly = false, string? cli = null)
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultNodeCheckpointPages, bool groupCommitOnly = false, string? cli = null)
     {
         output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages}){(cli is null ? string.Empty : $"; agent process {cli}")}");
         output.WriteLine();

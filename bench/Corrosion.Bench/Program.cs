@@ -49,7 +49,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         a = [.. a.Where((arg, i) => arg != "--group-commit-only" && (cliAt < 0 || (i != cliAt && i != cliAt + 1)))];
         var requests = a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000;
         var wrkSeconds = a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 10;
-        var checkpointPages = a.Length > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages;
+        var checkpointPages = a.Length > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : Corrosion.Agent.Storage.StoreOptions.DefaultNodeCheckpointPages;
         HttpBench.RunAsync(Console.Out, requests, wrkSeconds, checkpointPages, groupCommitOnly, cli).GetAwaiter().GetResult();
         return 0;
     },
