@@ -16,8 +16,10 @@ namespace Corrosion.Bench;
 /// </summary>
 internal static class SubscriptionBench
 {
+    private const string NicePath = "/usr/bin/nice";
     private const int Machines = 1_000;
     private const int WholeTableRows = 20_000;
+    private static int s_readersNice;
 
     public static int Run(string[] args)
     {
@@ -25,7 +27,18 @@ internal static class SubscriptionBench
         var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
         var separate = args.Contains("--separate-readers", StringComparer.Ordinal);
-        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds), separate).GetAwaiter().GetResult();
+        // With --separate-readers the subscribers' process runs at nice 19 during the throughput phases
+        // (they share the node's 2 cores here; elsewhere they are other machines): it takes the CPU the
+        // node and its writers leave idle, so the throughput measures the node. --readers-nice 0 keeps
+        // them at the bench's own priority (as before session 12).
+        var readersNice = 19;
+        var niceAt = Array.IndexOf(args, "--readers-nice");
+        if (niceAt >= 0 && niceAt + 1 < args.Length)
+        {
+            readersNice = int.Parse(args[niceAt + 1], CultureInfo.InvariantCulture);
+        }
+
+        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds), separate, readersNice).GetAwaiter().GetResult();
         return 0;
     }
 
@@ -72,9 +85,11 @@ internal static class SubscriptionBench
         return 0;
     }
 
-    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration, bool separate = false)
+    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration, bool separate = false, int readersNice = 0)
     {
-        output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP{(separate ? "; subscribers in a process of their own" : "")}"));
+        var niced = separate && readersNice > 0 && OperatingSystem.IsLinux() && File.Exists(NicePath);
+        output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP{(separate ? "; subscribers in a process of their own" : "")}{(niced ? $" (at nice {readersNice} in the throughput phases: they take the CPU the node leaves idle)" : "")}"));
+        s_readersNice = niced ? readersNice : 0;
         output.WriteLine();
 
         var without = await ThroughputAsync(subscriptions: 0, duration, separate);
@@ -104,7 +119,7 @@ internal static class SubscriptionBench
 
     private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration, bool separate)
     {
-        await using var bench = await BenchNode.StartAsync(subscriptions, separate);
+        await using var bench = await BenchNode.StartAsync(subscriptions, separate, readersNice: s_readersNice);
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>();
         var count = 0L;
@@ -185,7 +200,8 @@ internal static class SubscriptionBench
         /// <param name="subscriptions">Subscriptions, one per region.</param>
         /// <param name="separate">The subscribers run in a process of their own.</param>
         /// <param name="wholeTable">When positive: that many rows, and the subscriptions read the whole table.</param>
-        public static async Task<BenchNode> StartAsync(int subscriptions, bool separate, int wholeTable = 0)
+        /// <param name="readersNice">When positive: the subscribers' process runs at this nice value.</param>
+        public static async Task<BenchNode> StartAsync(int subscriptions, bool separate, int wholeTable = 0, int readersNice = 0)
         {
             var dir = new BenchDirectory();
             var options = new NodeOptions();
@@ -206,7 +222,7 @@ internal static class SubscriptionBench
             bench._subscriptions = subscriptions;
             if (subscriptions > 0 && separate)
             {
-                bench._remote = await ReaderProcess.StartAsync(node.ApiAddress, subscriptions, wholeTable > 0);
+                bench._remote = await ReaderProcess.StartAsync(node.ApiAddress, subscriptions, wholeTable > 0, readersNice);
             }
             else
             {
@@ -407,14 +423,22 @@ internal static class SubscriptionBench
 
         private ReaderProcess(Process process) => _process = process;
 
-        public static async Task<ReaderProcess> StartAsync(Uri address, int subscriptions, bool wholeTable)
+        public static async Task<ReaderProcess> StartAsync(Uri address, int subscriptions, bool wholeTable, int nice)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!)
+            var start = new ProcessStartInfo(nice > 0 ? NicePath : Environment.ProcessPath!)
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
             };
+            if (nice > 0)
+            {
+                // nice(1) adds to the bench's own niceness: the process ends at (at least) this value.
+                start.ArgumentList.Add("-n");
+                start.ArgumentList.Add(nice.ToString(CultureInfo.InvariantCulture));
+                start.ArgumentList.Add(Environment.ProcessPath!);
+            }
+
             foreach (var arg in new[] { typeof(SubscriptionBench).Assembly.Location, "subscriptions-readers", address.ToString(), subscriptions.ToString(CultureInfo.InvariantCulture), wholeTable ? "1" : "0" })
             {
                 start.ArgumentList.Add(arg);

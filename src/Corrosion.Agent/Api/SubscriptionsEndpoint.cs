@@ -38,7 +38,7 @@ internal static class SubscriptionsEndpoint
             return;
         }
 
-        var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new Subscribe(statement, skipRows, reply));
+        var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new Subscribe(statement, skipRows, reply, InlineReader: true));
         if (tables is not null && outcome?.Stream is { } created)
         {
             access.RememberSubscription(created.QueryId, tables);
@@ -69,7 +69,7 @@ internal static class SubscriptionsEndpoint
             return;
         }
 
-        var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new AttachSubscription(id, from, skipRows, reply));
+        var outcome = await AskAsync<SubscribeOutcome>(http, subscriptions, reply => new AttachSubscription(id, from, skipRows, reply, InlineReader: true));
         await StreamAsync(http, api, outcome, from);
     }
 
@@ -236,35 +236,47 @@ internal static class SubscriptionsEndpoint
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         try
         {
-            while (await reader.WaitToReadAsync(cancel.Token))
+            try
             {
-                var burst = 0;
-                while (reader.TryRead(out var item))
+                while (await reader.WaitToReadAsync(cancel.Token))
                 {
-                    lines.WriteLine(write, item);
-                    if (++burst % FlushEveryRows == 0)
+                    // A subscription's pump may be resumed on the subscription actor's thread (an inline
+                    // reader): it writes the lines and starts the flush; a flush that does not complete at
+                    // once is awaited off that thread.
+                    var burst = 0;
+                    while (reader.TryRead(out var item))
                     {
-                        await lines.FlushAsync(http.RequestAborted);
+                        lines.WriteLine(write, item);
+                        if (++burst % FlushEveryRows == 0)
+                        {
+                            await lines.FlushAsync(http.RequestAborted);
+                        }
                     }
-                }
 
-                await lines.FlushAsync(http.RequestAborted);
+                    await lines.FlushAsync(http.RequestAborted);
+                }
+            }
+            catch (StreamStalledException e)
+            {
+                await source.DisposeAsync();
+                await lines.EndWithErrorAsync($"{e.Message}; {resumeHint()}");
+            }
+            catch (Exception e) when (e is SubscriberTooSlowException or ChannelClosedException)
+            {
+                await source.DisposeAsync();
+                await lines.EndWithErrorAsync(e.Message);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+            {
+                await source.DisposeAsync();
+                await lines.EndWithErrorAsync($"the node is shutting down; {resumeHint()}");
             }
         }
-        catch (StreamStalledException e)
+        finally
         {
-            await source.DisposeAsync();
-            await lines.EndWithErrorAsync($"{e.Message}; {resumeHint()}");
-        }
-        catch (Exception e) when (e is SubscriberTooSlowException or ChannelClosedException)
-        {
-            await source.DisposeAsync();
-            await lines.EndWithErrorAsync(e.Message);
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
-        {
-            await source.DisposeAsync();
-            await lines.EndWithErrorAsync($"the node is shutting down; {resumeHint()}");
+            // The end of the stream (and of the request after it) is not the waker's work: a pump
+            // resumed on the subscription actor's thread leaves it before the request completes.
+            await Task.Yield();
         }
     }
 

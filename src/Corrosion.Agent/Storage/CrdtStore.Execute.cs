@@ -126,6 +126,7 @@ public sealed partial class CrdtStore
         _pendingInserts.Clear();
         _insertValues.Clear();
         _inserted.Clear();
+        ClearHookOps();
         var index = 0;
         try
         {
@@ -171,6 +172,7 @@ public sealed partial class CrdtStore
             _pendingInserts.Clear();
             _insertValues.Clear();
             _inserted.Clear();
+            ClearHookOps();
             raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, unboundedLength);
             if (progress is not null)
             {
@@ -215,9 +217,10 @@ public sealed partial class CrdtStore
     private readonly System.Buffers.ArrayBufferWriter<byte> _insertKeys = new();
 
     /// <summary>
-    /// Whether local inserts into tables keyed by their rowid alias have their clock rows written together
-    /// (<see cref="FlushInserts"/>) instead of row by row by the insert trigger; both give the same clocks. Tests turn
-    /// it off to compare. Turning it off (outside a transaction) gives the insert triggers back their bodies.
+    /// Whether local writes are captured by the pre-update hook with the writer's triggers off (CrdtStore.Hook.cs), and
+    /// inserts into tables keyed by their rowid alias have their clock rows written together (<see cref="FlushInserts"/>);
+    /// else the triggers capture them row by row. Both give the same clocks. Tests turn it off to compare. Turning it
+    /// off (outside a transaction) turns the writer's triggers on and gives the insert triggers back their bodies.
     /// </summary>
     internal bool BatchInserts
     {
@@ -234,6 +237,10 @@ public sealed partial class CrdtStore
             {
                 NativeStatement.Exec(_db, crr.TriggersDdl(value));
             }
+
+            // Batched, local writes are captured by the pre-update hook with the writer's triggers off; else by the
+            // triggers, as before (tests compare the two).
+            CaptureByHook(value);
         }
     }
 
@@ -377,7 +384,13 @@ public sealed partial class CrdtStore
                 throw new SqlException("transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed");
             }
 
-            return readOnly ? 0 : SqliteNative.sqlite3_changes(db);
+            var changed = readOnly ? 0 : SqliteNative.sqlite3_changes(db);
+            if (_hookInstalled)
+            {
+                FlushHookOps();
+            }
+
+            return changed;
         }
         finally
         {

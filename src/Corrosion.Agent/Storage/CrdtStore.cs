@@ -100,6 +100,7 @@ public sealed partial class CrdtStore : IDisposable
             };
             NativeStatement.Exec(_db, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA busy_timeout = 5000;");
             RegisterTriggerFunctions();
+            CaptureByHook(BatchInserts);
             NativeStatement.Exec(_db, InternalDdl);
             AddVersionKeysColumn();
             (SiteId, ClusterId) = LoadIdentity(options.ClusterId);
@@ -736,6 +737,11 @@ public sealed partial class CrdtStore : IDisposable
         _checkpointer?.Dispose();
         _readers.Dispose();
         DisposeStatements();
+        if (_hookInstalled)
+        {
+            CaptureByHook(false);
+        }
+
         _db.Dispose();
         _self.Free();
     }

@@ -13,7 +13,7 @@ namespace Corrosion.Agent.Storage;
 /// A local insert into a table that <see cref="BatchesInserts"/> has its clock row written by
 /// <see cref="WriteInsertClocks"/>, with the transaction's other inserts, instead of by its trigger's body.
 /// </summary>
-internal sealed class CrrTable : IDisposable
+internal sealed partial class CrrTable : IDisposable
 {
     /// <summary>The site ordinal of the local node in clock tables.</summary>
     public const long LocalSite = 0;
@@ -1153,5 +1153,6 @@ internal sealed class CrrTable : IDisposable
         _clockRowsOf?.Dispose();
         _insertNewClock?.Dispose();
         _lastClockKey?.Dispose();
+        DisposeHookStatements();
     }
 }

@@ -95,14 +95,38 @@ internal static unsafe partial class SqliteNative
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int sqlite3_create_function_v2(IntPtr db, string name, int arguments, int textEncoding, IntPtr app, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr*, void> function, IntPtr step, IntPtr final, IntPtr destroy);
 
-    /// <summary>The value of argument <paramref name="index"/> of a function call as an integer.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long ArgInt64(IntPtr* args, int index) => sqlite3_value_int64(args[index]);
+    /// <summary>
+    /// Registers the pre-update hook (e_sqlite3 is built with SQLITE_ENABLE_PREUPDATE_HOOK): called before every row a
+    /// statement inserts, updates or deletes, with (context, db, op, database name, table name, old rowid, new rowid).
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial IntPtr sqlite3_preupdate_hook(IntPtr db, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, byte*, byte*, long, long, void> hook, IntPtr context);
 
-    /// <summary>The value of argument <paramref name="index"/> of a function call, copied (its storage class kept).</summary>
-    public static SqlValue ArgValue(IntPtr* args, int index)
+    [LibraryImport(Library)]
+    public static partial int sqlite3_preupdate_old(IntPtr db, int column, out IntPtr value);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_preupdate_new(IntPtr db, int column, out IntPtr value);
+
+    [LibraryImport(Library)]
+    public static partial int sqlite3_preupdate_count(IntPtr db);
+
+    /// <summary>sqlite3_db_config with one int and an int out-pointer (SQLITE_DBCONFIG_ENABLE_TRIGGER and the like).</summary>
+    [LibraryImport(Library)]
+    public static partial int sqlite3_db_config(IntPtr db, int op, int value, int* result);
+
+    /// <summary>SQLITE_DBCONFIG_ENABLE_TRIGGER (sqlite3.h).</summary>
+    public const int DbConfigEnableTrigger = 1003;
+
+    [LibraryImport(Library)]
+    public static partial long sqlite3_last_insert_rowid(IntPtr db);
+
+    [LibraryImport(Library)]
+    public static partial void sqlite3_set_last_insert_rowid(IntPtr db, long rowid);
+
+    /// <summary>A value (a function argument, a pre-update hook's column), copied (its storage class kept).</summary>
+    public static SqlValue Value(IntPtr value)
     {
-        var value = args[index];
         switch (sqlite3_value_type(value))
         {
             case 1:
@@ -128,4 +152,11 @@ internal static unsafe partial class SqliteNative
                 return SqlValue.Null;
         }
     }
+
+    /// <summary>The value of argument <paramref name="index"/> of a function call as an integer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long ArgInt64(IntPtr* args, int index) => sqlite3_value_int64(args[index]);
+
+    /// <summary>The value of argument <paramref name="index"/> of a function call, copied (its storage class kept).</summary>
+    public static SqlValue ArgValue(IntPtr* args, int index) => Value(args[index]);
 }

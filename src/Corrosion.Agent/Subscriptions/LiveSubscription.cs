@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Corrosion.Agent.Storage;
 
 namespace Corrosion.Agent.Subscriptions;
@@ -49,12 +48,12 @@ internal sealed class LiveSubscription(string id, Statement statement, string ha
     /// <summary>Seconds its last evaluation took (reported in the end-of-query mark).</summary>
     public double LastEvaluationSeconds { get; set; }
 
-    /// <summary>One attached stream: its bounded channel and the last change put into it.</summary>
-    internal sealed class Listener(long id, ChannelWriter<SubscriptionChange> writer, long lastDelivered)
+    /// <summary>One attached stream: its bounded queue and the last change put into it.</summary>
+    internal sealed class Listener(long id, ListenerQueue queue, long lastDelivered)
     {
         public long Id { get; } = id;
 
-        public ChannelWriter<SubscriptionChange> Writer { get; } = writer;
+        public ListenerQueue Queue { get; } = queue;
 
         public long LastDelivered { get; set; } = lastDelivered;
     }

@@ -287,7 +287,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 return;
             }
 
-            subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(existing, subscribe.SkipRows), null));
+            subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(existing, subscribe.SkipRows, subscribe.InlineReader), null));
             return;
         }
 
@@ -347,7 +347,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         LogCreated(_log, subscription.Id, string.Join(", ", subscription.Tables), materialized.Rows.Count, subscription.Evaluator.Plan.Strategy, subscription.Evaluator.Plan.Reason);
         foreach (var request in creation.Requests)
         {
-            request.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, request.SkipRows), null));
+            request.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, request.SkipRows, request.InlineReader), null));
         }
 
         // Changes committed while the first run was going are evaluated now (by key where possible).
@@ -380,7 +380,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     {
         if (attach.From is not { } from)
         {
-            attach.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, attach.SkipRows), null));
+            attach.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, attach.SkipRows, attach.InlineReader), null));
             return;
         }
 
@@ -404,31 +404,26 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
 
         var replay = File.ChangesAfter(subscription.Id, from);
-        var (listener, reader) = AddListener(subscription);
+        var (listener, reader) = AddListener(subscription, attach.InlineReader);
         var stream = new SubscriptionStream(subscription.Id, subscription.Hash, listener.Id, subscription.Columns, [], null, replay, reader, DetachAction());
         attach.ReplyTo.Tell(new SubscribeOutcome(stream, null));
     }
 
-    private SubscriptionStream AttachFresh(LiveSubscription subscription, bool skipRows)
+    private SubscriptionStream AttachFresh(LiveSubscription subscription, bool skipRows, bool inlineReader)
     {
         var rows = skipRows ? [] : subscription.Result.Rows.Select(r => new QueryRow(r.RowId, r.Cells)).ToList();
-        var (listener, reader) = AddListener(subscription);
+        var (listener, reader) = AddListener(subscription, inlineReader);
         var endOfQuery = new SubscriptionEndOfQuery(subscription.LastEvaluationSeconds, subscription.Result.LastChangeId);
         return new SubscriptionStream(subscription.Id, subscription.Hash, listener.Id, subscription.Columns, rows, endOfQuery, [], reader, DetachAction());
     }
 
-    private (LiveSubscription.Listener Listener, ChannelReader<SubscriptionChange> Reader) AddListener(LiveSubscription subscription)
+    private (LiveSubscription.Listener Listener, ChannelReader<SubscriptionChange> Reader) AddListener(LiveSubscription subscription, bool inlineReader)
     {
-        var channel = Channel.CreateBounded<SubscriptionChange>(new BoundedChannelOptions(_options.SubscriberBuffer)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = true,
-        });
-        var listener = new LiveSubscription.Listener(++_nextListenerId, channel.Writer, subscription.Result.LastChangeId);
+        var queue = new ListenerQueue(_options.SubscriberBuffer, inlineReader);
+        var listener = new LiveSubscription.Listener(++_nextListenerId, queue, subscription.Result.LastChangeId);
         subscription.Listeners[listener.Id] = listener;
         _countsChanged = true;
-        return (listener, channel.Reader);
+        return (listener, queue);
     }
 
     private Action<SubscriptionStream> DetachAction()
@@ -449,7 +444,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         }
 
         _countsChanged = true;
-        listener.Writer.TryComplete();
+        listener.Queue.TryComplete();
         if (subscription.Listeners.Count == 0)
         {
             subscription.IdleSince = Now;
@@ -915,7 +910,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             switch (request)
             {
                 case Subscribe subscribe:
-                    subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows), null));
+                    subscribe.ReplyTo.Tell(new SubscribeOutcome(AttachFresh(subscription, subscribe.SkipRows, subscribe.InlineReader), null));
                     break;
                 case AttachSubscription attach:
                     // Served now: anything changed since arrives as events.
@@ -952,18 +947,30 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         List<long>? overflowed = null;
         foreach (var listener in subscription.Listeners.Values)
         {
+            var full = false;
             foreach (var change in changes)
             {
-                if (!listener.Writer.TryWrite(change))
+                if (!listener.Queue.TryAdd(change))
                 {
-                    // Never wait for a reader: this one ends and resumes from what it got.
-                    listener.Writer.TryComplete(new SubscriberTooSlowException(listener.LastDelivered));
-                    (overflowed ??= []).Add(listener.Id);
-                    LogListenerTooSlow(_log, subscription.Id, listener.Id, listener.LastDelivered);
+                    full = true;
                     break;
                 }
 
                 listener.LastDelivered = change.ChangeId;
+            }
+
+            if (full)
+            {
+                // Never wait for a reader: this one ends and resumes from what it got.
+                listener.Queue.TryComplete(new SubscriberTooSlowException(listener.LastDelivered));
+                (overflowed ??= []).Add(listener.Id);
+                LogListenerTooSlow(_log, subscription.Id, listener.Id, listener.LastDelivered);
+            }
+            else
+            {
+                // Once per delivery, not per change: the reader takes the burst at once (an HTTP
+                // stream flushes it once). An inline reader runs here, on this thread.
+                listener.Queue.Wake();
             }
         }
 
@@ -1045,7 +1052,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     {
         foreach (var listener in subscription.Listeners.Values)
         {
-            listener.Writer.TryComplete(new ChannelClosedException(reason));
+            listener.Queue.TryComplete(new ChannelClosedException(reason));
         }
 
         subscription.Listeners.Clear();
@@ -1083,7 +1090,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         {
             foreach (var listener in subscription.Listeners.Values)
             {
-                listener.Writer.TryComplete(new ChannelClosedException($"{reason}; resume with from={listener.LastDelivered}"));
+                listener.Queue.TryComplete(new ChannelClosedException($"{reason}; resume with from={listener.LastDelivered}"));
             }
 
             subscription.Listeners.Clear();

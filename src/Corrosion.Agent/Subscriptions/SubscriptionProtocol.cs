@@ -14,7 +14,12 @@ public abstract record SubscriptionCommand;
 /// <param name="Statement">One read-only statement, with its parameters.</param>
 /// <param name="SkipRows">True to leave the current rows out of the stream (the end-of-query mark stays).</param>
 /// <param name="ReplyTo">Receives the stream, or why there is none.</param>
-public sealed record Subscribe(Statement Statement, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo) : SubscriptionCommand;
+/// <param name="InlineReader">
+/// The stream's reader is resumed on the subscription actor's thread when changes arrive (no
+/// thread-pool hop per event): only for a reader that does little and never blocks before its next
+/// await (the HTTP stream's pump), never for a client's own code.
+/// </param>
+public sealed record Subscribe(Statement Statement, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo, bool InlineReader = false) : SubscriptionCommand;
 
 /// <summary>
 /// Re-attaches to an existing subscription. With <paramref name="From"/>, the stream replays every
@@ -24,7 +29,8 @@ public sealed record Subscribe(Statement Statement, bool SkipRows, ActorRef<Subs
 /// <param name="From">The last change id the listener has seen, or null for a fresh start.</param>
 /// <param name="SkipRows">True to leave the current rows out (when <paramref name="From"/> is null).</param>
 /// <param name="ReplyTo">Receives the stream, or why there is none.</param>
-public sealed record AttachSubscription(string QueryId, long? From, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo) : SubscriptionCommand;
+/// <param name="InlineReader">As for <see cref="Subscribe"/>.</param>
+public sealed record AttachSubscription(string QueryId, long? From, bool SkipRows, ActorRef<SubscribeOutcome> ReplyTo, bool InlineReader = false) : SubscriptionCommand;
 
 /// <summary>A listener went away (its stream was disposed). Fire and forget.</summary>
 /// <param name="QueryId">The subscription.</param>
