@@ -17,10 +17,11 @@ internal static partial class HttpBench
 {
     private const int Clients = 16;
 
+    /// <param name="checkpointPages">db.checkpoint_pages; null leaves the node's (or the agent's) own default, so each build is measured as shipped.</param>
     /// <param name="cli">Null: the node runs in this process. Else a <c>corrosion</c> CLI (a native executable or <c>corrosion.dll</c>) whose agent is measured as its own process.</param>
-    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int checkpointPages = Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages, bool groupCommitOnly = false, string? cli = null)
+    public static async Task RunAsync(TextWriter output, int requests, int wrkSeconds = 10, int? checkpointPages = null, bool groupCommitOnly = false, string? cli = null)
     {
-        output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {checkpointPages}){(cli is null ? string.Empty : $"; agent process {cli}")}");
+        output.WriteLine($"## http: POST /v1/transactions, one insert, loopback (db.checkpoint_pages = {(checkpointPages is { } pages ? pages.ToString(System.Globalization.CultureInfo.InvariantCulture) : "the node's default")}){(cli is null ? string.Empty : $"; agent process {cli}")}");
         output.WriteLine();
         // A first node warms the JIT (tiered compilation) on both paths, so the order of the two
         // measured configurations does not favour the second one; its figures are not printed.
@@ -38,7 +39,7 @@ internal static partial class HttpBench
         output.WriteLine();
     }
 
-    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, int checkpointPages, string? cli)
+    private static async Task RunOneAsync(TextWriter output, int requests, int wrkSeconds, int groupCommitMax, int? checkpointPages, string? cli)
     {
         using var dir = new BenchDirectory();
         CorrosionNode? node = null;
@@ -49,7 +50,7 @@ internal static partial class HttpBench
             var options = new NodeOptions();
             options.Db.Path = dir.File("http.db");
             options.Db.GroupCommitMax = groupCommitMax;
-            options.Db.CheckpointPages = checkpointPages;
+            options.Db.CheckpointPages = checkpointPages ?? options.Db.CheckpointPages;
             options.Api.Addr = "127.0.0.1:0";
             node = await CorrosionNode.StartAsync(options, NullLoggerFactory.Instance);
             address = node.ApiAddress;
@@ -61,7 +62,7 @@ internal static partial class HttpBench
             await File.WriteAllTextAsync(config, FormattableString.Invariant($"""
                 db.path = "{dir.File("http.db")}"
                 db.group_commit_max = {groupCommitMax}
-                db.checkpoint_pages = {checkpointPages}
+                {(checkpointPages is { } pages ? $"db.checkpoint_pages = {pages}" : string.Empty)}
                 api.addr = "127.0.0.1:0"
                 gossip.addr = "127.0.0.1:{Replication.AgentProcess.FreePort()}"
                 gossip.plaintext = true

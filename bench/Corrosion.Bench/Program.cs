@@ -39,7 +39,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     ["subscription-file"] = SubscriptionFileBench.Run,
     // subscriptions-cluster [nodes=3] [writes/s=100] [seconds=15] [--processes | --cli PATH] [--warmup S]: write → event on every node's live query.
     ["subscriptions-cluster"] = SubscriptionClusterBench.Run,
-    // http [requests] [wrk seconds] [db.checkpoint_pages] [--group-commit-only] [--cli PATH]: group commit off, then on; wrk when installed. Checkpoint pages 0 = SQLite's checkpoint inside the write.
+    // http [requests] [wrk seconds] [db.checkpoint_pages] [--group-commit-only] [--cli PATH]: group commit off, then on; wrk when installed. Checkpoint pages 0 = SQLite's checkpoint inside the write; none given = the node's default (each build as shipped).
     // --group-commit-only skips the group-commit-off configuration (quicker runs while profiling); --cli measures an agent process of that CLI (the native executable: the node as shipped) instead of an in-process node.
     ["http"] = a =>
     {
@@ -49,7 +49,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         a = [.. a.Where((arg, i) => arg != "--group-commit-only" && (cliAt < 0 || (i != cliAt && i != cliAt + 1)))];
         var requests = a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 5_000;
         var wrkSeconds = a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 10;
-        var checkpointPages = a.Length > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : Corrosion.Agent.Storage.StoreOptions.DefaultCheckpointPages;
+        var checkpointPages = a.Length > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : (int?)null;
         HttpBench.RunAsync(Console.Out, requests, wrkSeconds, checkpointPages, groupCommitOnly, cli).GetAwaiter().GetResult();
         return 0;
     },

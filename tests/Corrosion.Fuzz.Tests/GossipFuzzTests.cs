@@ -214,6 +214,20 @@ public sealed class GossipFuzzTests(ITestOutputHelper output)
                 output.WriteLine("error logged: " + error);
             }
 
+            // Which step stopped: the transport's counters say whether the frame arrived; a gossip actor
+            // that does not answer its stats is busy for good (it reads frames and hands merges over).
+            var t = node.Node.Transport!.Counters;
+            output.WriteLine($"transport: frames received {t.FramesReceived}, malformed streams {t.MalformedStreams}, oversized {t.OversizedFrames}, foreign {t.ForeignClusterFrames}");
+            try
+            {
+                var stats = await node.Node.Actors.Gossip!.Ask<GossipStats>(r => new GetGossipStats(r), TimeSpan.FromSeconds(5));
+                output.WriteLine("gossip stats: " + stats);
+            }
+            catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TaskCanceledException)
+            {
+                output.WriteLine("the gossip actor did not answer its stats within 5 s: it is stuck in a message");
+            }
+
             throw;
         }
 

@@ -22,4 +22,7 @@ public sealed record ApiContext(
 {
     /// <summary>The gate write transactions pass first (delayed while a peer trails too far); null delays none.</summary>
     public Replication.Admission.WriteAdmission? Admission { get; init; }
+
+    /// <summary>The node's actor id as a JSON string, encoded once (every transaction's answer carries it).</summary>
+    internal System.Text.Json.JsonEncodedText ActorIdJson { get; } = System.Text.Json.JsonEncodedText.Encode(Store.SiteId.ToString());
 }

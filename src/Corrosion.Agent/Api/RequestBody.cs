@@ -76,6 +76,12 @@ internal static class RequestBody
                 {
                     throw new BodyTooLargeException(maxBytes);
                 }
+
+                if (written == http.Request.ContentLength)
+                {
+                    // Kestrel never gives more than the declared length: the body is whole, no read of its end needed.
+                    break;
+                }
             }
 
             var text = buffer.AsSpan(0, written);

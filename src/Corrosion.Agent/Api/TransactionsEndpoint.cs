@@ -51,7 +51,7 @@ internal static class TransactionsEndpoint
         }
 
         http.Response.ContentType = ApiResponses.Json;
-        await ApiResponses.WriteAsync(http, (result, api.Store.SiteId), static (w, answer) =>
+        await ApiResponses.WriteAsync(http, (result, api.ActorIdJson), static (w, answer) =>
         {
             var (result, actor) = answer;
             w.WriteStartObject();
@@ -75,7 +75,7 @@ internal static class TransactionsEndpoint
                 w.WriteNull("version");
             }
 
-            w.WriteString("actor_id", actor.ToString());
+            w.WriteString("actor_id", actor);
             w.WriteEndObject();
         });
     }

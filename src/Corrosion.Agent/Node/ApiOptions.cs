@@ -67,6 +67,17 @@ public sealed class ApiOptions
     [ConfigurationKeyName("stream_drain_timeout")]
     public TimeSpan StreamDrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Whether Kestrel runs a connection's request processing in the work item that received its bytes, and sends an
+    /// answer in the thread that wrote it (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>), instead of one
+    /// more thread-pool hop for each. Every endpoint awaits its I/O and its writer outcomes, so none holds that thread.
+    /// </summary>
+    [ConfigurationKeyName("inline_scheduling")]
+    public bool InlineScheduling { get; set; } = DefaultInlineScheduling;
+
+    /// <summary>Default of <see cref="InlineScheduling"/>.</summary>
+    public const bool DefaultInlineScheduling = true;
+
     /// <summary>Authorization.</summary>
     public AuthzOptions Authz { get; set; } = new();
 }

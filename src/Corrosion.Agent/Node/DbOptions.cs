@@ -41,5 +41,5 @@ public sealed class DbOptions
 
     /// <summary>WAL pages after which a background connection checkpoints (0: SQLite checkpoints inside the committing write).</summary>
     [ConfigurationKeyName("checkpoint_pages")]
-    public int CheckpointPages { get; set; } = Storage.StoreOptions.DefaultCheckpointPages;
+    public int CheckpointPages { get; set; } = Storage.StoreOptions.DefaultNodeCheckpointPages;
 }

@@ -77,19 +77,25 @@ public sealed partial class GossipActor
 
         if (merged.Outcome is not { Error: null })
         {
-            // Not all of it merged: what did not is sync's again.
-            var applied = new HashSet<(ActorId, long)>();
+            // Not all of it merged: what did not is sync's again. The applied versions stay ranges,
+            // never enumerated: a cleared range a peer sent may hold billions of versions (the gossip
+            // fuzz campaign's 51..34359738382 kept this actor in a loop for good, so no broadcast was
+            // merged again), and one ending at long.MaxValue overflowed the loop's counter.
+            var applied = new Dictionary<ActorId, Sync.RangeSet>();
             foreach (var versions in merged.Outcome?.Result?.Applied ?? [])
             {
-                for (var v = versions.Versions.Start; v <= versions.Versions.End; v++)
+                if (!applied.TryGetValue(versions.Actor, out var set))
                 {
-                    applied.Add((versions.Actor, v));
+                    set = new Sync.RangeSet();
+                    applied[versions.Actor] = set;
                 }
+
+                set.Add(versions.Versions.Start, versions.Versions.End);
             }
 
             foreach (var changeset in merged.Changesets)
             {
-                if (changeset is ChangesetFull full && !applied.Contains((full.Actor, full.Version)))
+                if (changeset is ChangesetFull full && !(applied.TryGetValue(full.Actor, out var set) && set.Contains(full.Version)))
                 {
                     _handed.Remove(full.Actor, full.Version);
                 }

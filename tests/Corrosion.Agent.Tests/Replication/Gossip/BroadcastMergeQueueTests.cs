@@ -91,6 +91,32 @@ public sealed class BroadcastMergeQueueTests : NodeTestKit, IAsyncLifetime
         Assert.Equal([2L], Versions(storage.ExpectMsg<ApplyChangesets>(Timeout)));
     }
 
+    /// <summary>
+    /// Gossip fuzz campaign (session 12, about 1 run in 3): a merge that failed in part (storage then
+    /// merges the batch one by one) and applied a stranger's cleared range 51..34359738382 sent the
+    /// actor through every version of it, one by one into a set: it never took another message, so
+    /// no broadcast was merged again. A range ending at <see cref="long.MaxValue"/> never ended at all.
+    /// </summary>
+    [Theory]
+    [InlineData(51L, 34_359_738_382L)]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    [InlineData(1L, long.MaxValue)]
+    public async Task A_partly_failed_merge_that_applied_a_huge_range_of_versions_does_not_stop_merges(long start, long end)
+    {
+        var storage = CreateTestProbe();
+        var gossip = Start(storage, new GossipOptions());
+
+        gossip.Tell(Frames(1));
+        var first = storage.FishForMessage<ApplyChangesets>(_ => true, Timeout);
+        var applied = new MergeResult([new ActorVersions(ActorId.NewId(), new VersionRange(start, end))], [], []);
+        first.ReplyTo!.Tell(new ApplyOutcome(applied, "another changeset of the batch failed"));
+
+        gossip.Tell(Frames(2));
+        Assert.Equal([2L], Versions(storage.ExpectMsg<ApplyChangesets>(Timeout)));
+        // The same incarnation took both (one that ran out of memory and restarted would count one).
+        Assert.Equal(2, (await gossip.Ask<GossipStats>(r => new GetGossipStats(r), Timeout)).BroadcastsReceived);
+    }
+
     private static long[] Versions(ApplyChangesets apply) => apply.Changesets.Cast<ChangesetFull>().Select(c => c.Version).ToArray();
 
     private static FramesReceived Frames(long version)
