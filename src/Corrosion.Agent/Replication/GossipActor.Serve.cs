@@ -130,13 +130,21 @@ public sealed partial class GossipActor
         {
             // Nothing above our head exists here; clamping also bounds what a bogus request can cost.
             var end = Math.Min(range.End, ourHead);
-            for (var start = Math.Max(range.Start, 1); start <= end; start += _options.ServeReadVersions)
+            // Steps computed so that none overflows near long.MaxValue.
+            for (var start = Math.Max(range.Start, 1); start <= end;)
             {
-                var part = new VersionRange(start, Math.Min(end, start + _options.ServeReadVersions - 1));
-                foreach (var changeset in await ReadChangesAsync(need.Actor, part, ct))
+                var partEnd = end - start < _options.ServeReadVersions ? end : start + _options.ServeReadVersions - 1;
+                foreach (var changeset in await ReadChangesAsync(need.Actor, new VersionRange(start, partEnd), ct))
                 {
                     await SendChangesetAsync(session, changeset, ct);
                 }
+
+                if (partEnd == end)
+                {
+                    break;
+                }
+
+                start = partEnd + 1;
             }
         }
 

@@ -17,6 +17,9 @@ public sealed record SyncOptions
     /// <summary>Default cap of whole versions in one requested range.</summary>
     public const int DefaultMaxVersionsPerRequest = 100;
 
+    /// <summary>Default cap of whole versions asked of one peer in one round.</summary>
+    public const long DefaultMaxVersionsPerRound = 100_000;
+
     /// <summary>Default fewest peers per round (when the cluster has that many).</summary>
     public const int DefaultMinPeers = 3;
 
@@ -43,6 +46,14 @@ public sealed record SyncOptions
     /// <summary>Cap of whole versions in one requested range.</summary>
     [ConfigurationKeyName("max_versions_per_request")]
     public int MaxVersionsPerRequest { get; init; } = DefaultMaxVersionsPerRequest;
+
+    /// <summary>
+    /// Cap of whole versions asked of one peer in one round; what is left is asked in the next rounds. It bounds a
+    /// round's work and request size whatever heads peers announce (a head may be any version up to
+    /// <see cref="long.MaxValue"/>).
+    /// </summary>
+    [ConfigurationKeyName("max_versions_per_round")]
+    public long MaxVersionsPerRound { get; init; } = DefaultMaxVersionsPerRound;
 
     /// <summary>Fewest peers per round (<c>clamp(n / 100, MinPeers, MaxPeers)</c>).</summary>
     [ConfigurationKeyName("min_peers")]
@@ -86,6 +97,12 @@ public sealed record SyncOptions
         if (MaxVersionsPerRequest < 1)
         {
             throw new ArgumentException($"gossip.sync.max_versions_per_request must be at least 1, got {MaxVersionsPerRequest}");
+        }
+
+        if (MaxVersionsPerRound < MaxVersionsPerRequest)
+        {
+            throw new ArgumentException(
+                $"gossip.sync.max_versions_per_round must be at least max_versions_per_request ({MaxVersionsPerRequest}), got {MaxVersionsPerRound}");
         }
 
         if (MinPeers < 1 || MaxPeers < MinPeers)

@@ -133,7 +133,10 @@ public sealed class SyncPlanner
             var ourPartials = PartialsOf(ours, actor);
             var ourHead = ours.Heads.GetValueOrDefault(actor);
             var wanted = VersionSet(ours.Needs.GetValueOrDefault(actor));
-            wanted.Add(Math.Max(ourHead, 0) + 1, theirHead);
+            if (theirHead > ourHead)
+            {
+                wanted.Add(Math.Max(ourHead, 0) + 1, theirHead);
+            }
             foreach (var version in ourPartials.Keys)
             {
                 wanted.Remove(version, version);
@@ -173,7 +176,8 @@ public sealed class SyncPlanner
     /// Splits what the <paramref name="peers"/> have and this node lacks into one request per peer:
     /// every needed version (and seq of a partial version) is asked of exactly one peer that has it,
     /// whole versions in ranges of at most <see cref="SyncOptions.MaxVersionsPerRequest"/>, each chunk
-    /// going to the least-loaded peer that has it (ties rotate), so the work spreads evenly.
+    /// going to the least-loaded peer that has it (ties rotate), so the work spreads evenly. A peer is asked
+    /// for at most <see cref="SyncOptions.MaxVersionsPerRound"/> whole versions; the rest waits for later rounds.
     /// Peers with nothing to give get no request; a peer listed twice counts once.
     /// </summary>
     public IReadOnlyList<SyncPeerRequest> AssignRequests(SyncState ours, IReadOnlyList<SyncState> peers)
@@ -182,7 +186,7 @@ public sealed class SyncPlanner
         ArgumentNullException.ThrowIfNull(peers);
         var distinct = peers.Where(p => p.Actor != ours.Actor).DistinctBy(static p => p.Actor).ToList();
         var needs = distinct.Select(p => ComputeNeeds(ours, p).ToDictionary(static n => n.Actor)).ToList();
-        var assigner = new Assigner(distinct.Count, Options.MaxVersionsPerRequest);
+        var assigner = new Assigner(distinct.Count, Options.MaxVersionsPerRequest, Options.MaxVersionsPerRound);
         var actors = needs.SelectMany(static n => n.Keys).Distinct().Order().ToList();
         var versionPieces = new List<Piece>();
         var seqPieces = new List<Piece>();
@@ -254,6 +258,8 @@ public sealed class SyncPlanner
     private static IEnumerable<Piece> Elementary(ActorId actor, long version, List<RangeSet?> sets)
     {
         var cuts = new SortedSet<long>();
+        // A range ending at long.MaxValue has no cut after it (end + 1 would overflow); its last piece runs to the end.
+        var throughMax = false;
         foreach (var set in sets)
         {
             if (set is null)
@@ -264,31 +270,45 @@ public sealed class SyncPlanner
             foreach (var (start, end) in set.Ranges)
             {
                 cuts.Add(start);
-                cuts.Add(end + 1);
+                if (end == long.MaxValue)
+                {
+                    throughMax = true;
+                }
+                else
+                {
+                    cuts.Add(end + 1);
+                }
             }
         }
 
         long? previous = null;
         foreach (var cut in cuts)
         {
-            if (previous is { } start)
+            if (previous is { } start && PieceOf(start, cut - 1) is { } piece)
             {
-                var candidates = new List<int>();
-                for (var i = 0; i < sets.Count; i++)
-                {
-                    if (sets[i] is { } set && set.Contains(start))
-                    {
-                        candidates.Add(i);
-                    }
-                }
-
-                if (candidates.Count > 0)
-                {
-                    yield return new Piece(actor, version, start, cut - 1, candidates);
-                }
+                yield return piece;
             }
 
             previous = cut;
+        }
+
+        if (throughMax && previous is { } last && PieceOf(last, long.MaxValue) is { } final)
+        {
+            yield return final;
+        }
+
+        Piece? PieceOf(long start, long end)
+        {
+            var candidates = new List<int>();
+            for (var i = 0; i < sets.Count; i++)
+            {
+                if (sets[i] is { } set && set.Contains(start))
+                {
+                    candidates.Add(i);
+                }
+            }
+
+            return candidates.Count > 0 ? new Piece(actor, version, start, end, candidates) : null;
         }
     }
 
@@ -296,7 +316,7 @@ public sealed class SyncPlanner
     private sealed record Piece(ActorId Actor, long Version, long Start, long End, List<int> Candidates);
 
     /// <summary>Accumulates one round's assignment: chunks per peer and the load each peer carries.</summary>
-    private sealed class Assigner(int peerCount, int maxVersions)
+    private sealed class Assigner(int peerCount, int maxVersions, long maxPerRound)
     {
         private readonly long[] _load = new long[peerCount];
         private readonly List<(ActorId Actor, long Start, long End)>[] _versions =
@@ -307,13 +327,27 @@ public sealed class SyncPlanner
 
         public void AssignVersions(Piece piece)
         {
-            // Chunks no larger than the cap, each to the least-loaded peer that has it.
-            for (var chunkStart = piece.Start; chunkStart <= piece.End; chunkStart += maxVersions)
+            // Chunks no larger than the cap, each to the least-loaded peer that has it, until every peer that has
+            // the piece carries the round's cap: the loop is bounded by the cap, never by the piece's length (a
+            // peer may announce a head of long.MaxValue), and no step overflows.
+            var chunkStart = piece.Start;
+            while (true)
             {
-                var chunkEnd = Math.Min(piece.End, chunkStart + maxVersions - 1);
                 var peer = LeastLoaded(piece.Candidates);
+                if (_load[peer] >= maxPerRound)
+                {
+                    return;
+                }
+
+                var chunkEnd = piece.End - chunkStart < maxVersions ? piece.End : chunkStart + maxVersions - 1;
                 _load[peer] += chunkEnd - chunkStart + 1;
                 _versions[peer].Add((piece.Actor, chunkStart, chunkEnd));
+                if (chunkEnd == piece.End)
+                {
+                    return;
+                }
+
+                chunkStart = chunkEnd + 1;
             }
         }
 

@@ -17,6 +17,74 @@ public sealed class SyncAssignmentTests
     private static List<VersionRange> VersionsAskedOf(IReadOnlyList<SyncPeerRequest> requests, ActorId peer) =>
         requests.SingleOrDefault(r => r.Peer == peer)?.Needs.SelectMany(n => n.Versions).ToList() ?? [];
 
+    /// <summary>Runs <paramref name="plan"/> on its own thread; a planner that loops over a huge head fails here instead of hanging the run.</summary>
+    private static IReadOnlyList<SyncPeerRequest> Within10Seconds(Func<IReadOnlyList<SyncPeerRequest>> plan)
+    {
+        var task = Task.Factory.StartNew(plan, TaskCreationOptions.LongRunning);
+        Assert.True(task.Wait(TimeSpan.FromSeconds(10)), "the planner did not finish within 10 s");
+        return task.Result;
+    }
+
+    [Theory]
+    [InlineData(34_359_738_382L)]
+    [InlineData(long.MaxValue)]
+    public void A_peer_announcing_a_huge_head_is_asked_for_one_rounds_cap_of_it(long head)
+    {
+        // The gossip fuzz campaign's stranger left a head of 34359738382; a head may be any version up to long.MaxValue.
+        var planner = new SyncPlanner(Us, new SyncOptions { MaxVersionsPerRequest = 100, MaxVersionsPerRound = 1_000 }, new Random(1));
+        var ours = StateOf(Us).Head(X, 50).Build();
+        var peer = StateOf(NodeId(2)).Head(X, head).Build();
+
+        var asked = VersionsAskedOf(Within10Seconds(() => planner.AssignRequests(ours, [peer])), NodeId(2));
+
+        Assert.Equal(10, asked.Count);
+        Assert.All(asked, r => Assert.Equal(100, r.Count));
+        Assert.Equal(new VersionRange(51, 150), asked[0]);
+        Assert.Equal(new VersionRange(951, 1050), asked[^1]);
+    }
+
+    [Fact]
+    public void Each_peer_is_asked_for_at_most_the_rounds_cap()
+    {
+        var planner = new SyncPlanner(Us, new SyncOptions { MaxVersionsPerRequest = 10, MaxVersionsPerRound = 30 }, new Random(1));
+        var ours = StateOf(Us).Build();
+        var p = StateOf(NodeId(2)).Head(X, 1_000).Build();
+        var q = StateOf(NodeId(3)).Head(X, 1_000).Build();
+
+        var requests = planner.AssignRequests(ours, [p, q]);
+
+        Assert.Equal(30, VersionsAskedOf(requests, NodeId(2)).Sum(r => r.Count));
+        Assert.Equal(30, VersionsAskedOf(requests, NodeId(3)).Sum(r => r.Count));
+        // Together they cover the lowest 60 versions, once each.
+        Assert.Equal(
+            Enumerable.Range(1, 60).Select(static v => (long)v),
+            requests.SelectMany(r => r.Needs.SelectMany(n => n.Versions)).SelectMany(static r => LongRange(r.Start, r.End)).Order());
+    }
+
+    [Fact]
+    public void Versions_up_to_long_MaxValue_are_asked_without_overflow()
+    {
+        var ours = StateOf(Us).Head(X, long.MaxValue - 5).Build();
+        var p = StateOf(NodeId(2)).Head(X, long.MaxValue).Build();
+        var q = StateOf(NodeId(3)).Head(X, long.MaxValue - 2).Build();
+
+        var requests = Within10Seconds(() => Planner(maxVersions: 2).AssignRequests(ours, [p, q]));
+
+        var asked = requests.SelectMany(r => r.Needs.SelectMany(n => n.Versions).Select(v => (r.Peer, v))).ToList();
+        Assert.Equal(5, asked.Sum(x => x.v.Count));
+        Assert.All(asked, x => Assert.InRange(x.v.Start, long.MaxValue - 4, long.MaxValue));
+        Assert.Contains(asked, x => x.Peer == NodeId(2) && x.v.End == long.MaxValue);
+        Assert.All(asked.Where(x => x.Peer == NodeId(3)), x => Assert.True(x.v.End <= long.MaxValue - 2));
+    }
+
+    private static IEnumerable<long> LongRange(long start, long end)
+    {
+        for (var v = start; v <= end; v++)
+        {
+            yield return v;
+        }
+    }
+
     [Fact]
     public void Needs_had_by_two_peers_are_split_in_capped_chunks_between_them()
     {
