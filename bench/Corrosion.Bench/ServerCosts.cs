@@ -67,6 +67,18 @@ internal sealed partial class ServerCosts : IDisposable
         return TimeSpan.FromMicroseconds(((usage.UserSeconds + usage.SystemSeconds) * 1_000_000.0) + usage.UserMicros + usage.SystemMicros);
     }
 
+    /// <summary>Context switches of this whole process so far (threads that ended included): voluntary, involuntary.</summary>
+    internal static (long Voluntary, long Involuntary) ContextSwitches()
+    {
+        if (!OperatingSystem.IsLinux() || GetRusage(0, out var usage) != 0)
+        {
+            return (0, 0);
+        }
+
+        // ru_nvcsw and ru_nivcsw, the last two of the fourteen longs after the two times.
+        return (usage.Rest[12], usage.Rest[13]);
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct RUsage
     {

@@ -107,7 +107,7 @@ internal static class SubscriptionBench
     }
 
     private static string Cpu(ThroughputResult result, bool separate) => separate
-        ? FormattableString.Invariant($"CPU per write: node + writers {result.CpuMicrosPerWrite:N0} µs, subscribers' process {result.ReadersCpuMicrosPerWrite:N0} µs")
+        ? FormattableString.Invariant($"CPU per write: node + writers {result.CpuMicrosPerWrite:N0} µs, subscribers' process {result.ReadersCpuMicrosPerWrite:N0} µs; context switches per write, node + writers: {result.SwitchesPerWrite:N2} voluntary, {result.InvoluntarySwitchesPerWrite:N2} involuntary")
         : FormattableString.Invariant($"process CPU {result.CpuMicrosPerWrite:N0} µs per write");
 
     /// <param name="CpuMicrosPerWrite">
@@ -115,7 +115,9 @@ internal static class SubscriptionBench
     /// until every event arrived: less sensitive than throughput to other load on the machine.
     /// </param>
     /// <param name="ReadersCpuMicrosPerWrite">CPU time of the subscribers' own process per write (separate readers only).</param>
-    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite, double ReadersCpuMicrosPerWrite);
+    /// <param name="SwitchesPerWrite">Voluntary context switches of this process per write (a thread going to sleep: each hop between threads costs one or more).</param>
+    /// <param name="InvoluntarySwitchesPerWrite">Involuntary ones (preempted: the machine's other load shows here).</param>
+    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite, double ReadersCpuMicrosPerWrite, double SwitchesPerWrite, double InvoluntarySwitchesPerWrite);
 
     private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration, bool separate)
     {
@@ -125,6 +127,7 @@ internal static class SubscriptionBench
         var count = 0L;
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var switchesBefore = ServerCosts.ContextSwitches();
         var readersCpuBefore = await bench.ReadersCpuMicrosAsync();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
@@ -149,8 +152,16 @@ internal static class SubscriptionBench
         var events = await bench.WaitForEventsAsync(count, TimeSpan.FromSeconds(30));
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(count, 1);
+        var switches = ServerCosts.ContextSwitches();
         var readersCpu = (await bench.ReadersCpuMicrosAsync() - readersCpuBefore) / Math.Max(count, 1);
-        return new ThroughputResult(count / elapsed, Percentiles.Summary(latencies), events, cpu, readersCpu);
+        return new ThroughputResult(
+            count / elapsed,
+            Percentiles.Summary(latencies),
+            events,
+            cpu,
+            readersCpu,
+            (switches.Voluntary - switchesBefore.Voluntary) / (double)Math.Max(count, 1),
+            (switches.Involuntary - switchesBefore.Involuntary) / (double)Math.Max(count, 1));
     }
 
     private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, bool separate, int wholeTable = 0)
