@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Corrosion.Agent.Replication;
 using Corrosion.Agent.Tests.Api;
+using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Node;
 
@@ -19,6 +21,13 @@ public sealed class NodeMemoryReleaseTests
             var (status, _) = await HttpJson.PostAsync(node.Http, "/v1/transactions", body);
             Assert.Equal(HttpStatusCode.OK, status);
         }
+
+        // A write is acknowledged once committed; its changeset reaches the gossip actor after that (storage's event,
+        // then the forwarder's hop), so wait until all 100 are queued for broadcast before giving memory back.
+        await Wait.UntilAsync(
+            async () => (await node.Node.Actors.Gossip!.Ask<GossipStats>(r => new GetGossipStats(r), TimeSpan.FromSeconds(10))).LocalChangesets == 100,
+            "the gossip actor to have the 100 local changesets",
+            TimeSpan.FromSeconds(30));
 
         var released = await node.Node.ReleaseMemoryAsync(TimeSpan.FromSeconds(30));
 
