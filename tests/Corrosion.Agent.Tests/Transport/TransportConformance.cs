@@ -157,7 +157,10 @@ public abstract class TransportConformance : IAsyncLifetime
         var received = await ReceiveAsync(b, 3000);
         Assert.Equal(3000, received.Count);
         Assert.Equal(3000, a.Counters.FramesSent);
-        Assert.True(a.Counters.LinkWrites * 4 < a.Counters.FramesSent, $"{a.Counters.FramesSent} frames took {a.Counters.LinkWrites} writes");
+        // Without coalescing every frame is a write. How many frames a write gathers depends on how far the sending loop
+        // runs ahead of the link's writer, i.e. on scheduling: ~4 per write was seen with other test classes running on
+        // 2 cores (CI of 77af039: 757 writes), far more when quiet. At least 2 per write shows coalescing without timing.
+        Assert.True(a.Counters.LinkWrites * 2 < a.Counters.FramesSent, $"{a.Counters.FramesSent} frames took {a.Counters.LinkWrites} writes");
         Assert.True(a.Counters.LinkWrites >= 3000 * 64 / BaseOptions.CoalesceBytes, "no write exceeds the coalescing bound");
     }
 
