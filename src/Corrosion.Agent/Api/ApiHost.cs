@@ -106,8 +106,7 @@ public static partial class ApiHost
         // of a ~70 µs request but left the request without its route (no http.route on its server span, and
         // http_server_request_duration_seconds without http_route), which TracingTests and MetricsEndpointTests check.
         app.UseRouting();
-        app.Use((http, next) => ServeAsync(
-            http, http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Read, static (http, next) => next(http), next, auth, log));
+        app.Use((http, next) => ServeAsync(http, http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Read, next, auth, log));
 
         if (!separateMetrics)
         {
@@ -116,7 +115,7 @@ public static partial class ApiHost
         }
 
         // The scope each endpoint needs (read < write < admin); the README's token table follows this list.
-        Map(app, "POST", TransactionsPath, ApiScope.Write, http => TransactionsEndpoint.HandleAsync(http, api));
+        Map(app, "POST", "/v1/transactions", ApiScope.Write, http => TransactionsEndpoint.HandleAsync(http, api));
         Map(app, "POST", "/v1/queries", ApiScope.Read, http => QueriesEndpoint.HandleAsync(http, api));
         Map(app, "GET", "/v1/health", ApiScope.Read, http => HealthEndpoint.HandleAsync(http, api));
         Map(app, "POST", "/v1/table_stats", ApiScope.Read, http => TableStatsEndpoint.HandleAsync(http, api));
@@ -129,13 +128,11 @@ public static partial class ApiHost
         return app;
     }
 
-    private const string TransactionsPath = "/v1/transactions";
-
     /// <summary>
-    /// Serves a request whose token has <paramref name="needed"/> scope (or above) with <paramref name="serve"/>: 401 or
+    /// Serves a request whose token has <paramref name="needed"/> scope (or above) with <paramref name="next"/>: 401 or
     /// 403 otherwise; the API's errors become their JSON answers.
     /// </summary>
-    private static async Task ServeAsync<TState>(HttpContext http, ApiScope needed, Func<HttpContext, TState, Task> serve, TState state, TokenAuthorization auth, ILogger log)
+    private static async Task ServeAsync(HttpContext http, ApiScope needed, RequestDelegate next, TokenAuthorization auth, ILogger log)
     {
         var caller = auth.Authenticate(http.Request);
         if (caller is null)
@@ -157,7 +154,7 @@ public static partial class ApiHost
         ApiAccess.SetCaller(http, caller);
         try
         {
-            await serve(http, state);
+            await next(http);
         }
         catch (ApiInputException e)
         {
