@@ -324,13 +324,17 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         span?.SetTag("corrosion.version", committed.Version);
         span?.SetTag("corrosion.peers", _peers.Count);
         var now = NowMs();
+        var clusterId = _clusterId;
         foreach (var chunk in committed.Changesets)
         {
             ReplicationTrace.Changeset("gossip.local", chunk);
             _counters.LocalChangeset();
-            var frame = ReplicationCodec.Encode(_clusterId, new BroadcastChangeset(chunk));
-            Send(_broadcast.Local(PayloadId.Of(chunk), frame, now));
+            // Encoded when first sent: with no live member the payload waits, and is mostly dropped unsent.
+            SendOnly(_broadcast.Local(PayloadId.Of(chunk), () => ReplicationCodec.Encode(clusterId, new BroadcastChangeset(chunk)), now));
         }
+
+        // Once per event (a group commit's), not per chunk.
+        PublishBroadcastState();
     }
 
     private void OnFrames(FramesReceived received)
@@ -376,6 +380,13 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
 
     private void Send(IReadOnlyList<BroadcastSend> sends)
     {
+        SendOnly(sends);
+        PublishBroadcastState();
+    }
+
+    /// <summary>Hands the sends to the transport; the caller publishes the broadcast state after.</summary>
+    private void SendOnly(IReadOnlyList<BroadcastSend> sends)
+    {
         foreach (var send in sends)
         {
             if (_transport.TrySend(send.Address, send.Data))
@@ -387,8 +398,6 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
                 _counters.SendDrop();
             }
         }
-
-        PublishBroadcastState();
     }
 
     private void OnReleaseMemory(ReleaseGossipMemory release)

@@ -19,8 +19,8 @@ namespace Corrosion.Agent.Replication.Broadcast;
 /// </summary>
 /// <remarks>
 /// Driving it from a shell: forward membership up/down (and RTTs) as they are published; on
-/// <c>ChangesCommitted</c> call <see cref="Local"/> with <see cref="PayloadId.Of"/> of each chunk and its
-/// encoded frame; on a broadcast frame call <see cref="Received"/> and merge only when it is not a
+/// <c>ChangesCommitted</c> call <see cref="Local(PayloadId, Func{ReadOnlyMemory{byte}}, long)"/> with <see cref="PayloadId.Of"/> of each chunk and an
+/// encoder of its frame; on a broadcast frame call <see cref="Received"/> and merge only when it is not a
 /// duplicate; on a sync answer call <see cref="MarkSeen"/>; call <see cref="Tick"/> every
 /// <see cref="BroadcastOptions.RetransmitInterval"/> or so; hand every <see cref="BroadcastSend"/> to the
 /// transport at once (the transport coalesces) and export <see cref="Counters"/> as metrics.
@@ -208,8 +208,23 @@ public sealed class BroadcastPlanner
     /// A new local payload: the sends to make now. A repeated id is counted as a duplicate and not sent.
     /// The planner keeps <paramref name="data"/> (not a copy) until the payload is retired: do not reuse its buffer.
     /// </summary>
-    public IReadOnlyList<BroadcastSend> Local(PayloadId id, ReadOnlyMemory<byte> data, long nowMs)
+    public IReadOnlyList<BroadcastSend> Local(PayloadId id, ReadOnlyMemory<byte> data, long nowMs) =>
+        AddLocal(new Pending(id, data, CurrentLocalBudget, from: null), nowMs);
+
+    /// <summary>
+    /// A new local payload whose bytes are made by <paramref name="encode"/> only when it is first sent (once): a
+    /// node with no live member keeps payloads for later transmissions, and most of them are dropped unsent.
+    /// </summary>
+    /// <param name="id">The payload's id.</param>
+    /// <param name="encode">Makes the payload's bytes; called at most once, by this call or a later <see cref="Tick"/>.</param>
+    /// <param name="nowMs">The time now.</param>
+    /// <returns>The sends to make now.</returns>
+    public IReadOnlyList<BroadcastSend> Local(PayloadId id, Func<ReadOnlyMemory<byte>> encode, long nowMs) =>
+        AddLocal(new Pending(id, encode, CurrentLocalBudget), nowMs);
+
+    private IReadOnlyList<BroadcastSend> AddLocal(Pending pending, long nowMs)
     {
+        var id = pending.Id;
         if (IsDuplicate(id, from: null))
         {
             return NoSends;
@@ -218,7 +233,6 @@ public sealed class BroadcastPlanner
         Counters.LocalPayloads++;
         _seen.Add(id);
         _chosen.Clear();
-        var pending = new Pending(id, data, CurrentLocalBudget, from: null);
         if (IsDirect)
         {
             // A small cluster: everyone at once, no relay hop.
@@ -495,10 +509,13 @@ public sealed class BroadcastPlanner
     /// <summary>A payload with budget left; <see cref="Have"/> holds the peers known to have it (sent to, or sent it to us).</summary>
     private sealed class Pending
     {
+        private ReadOnlyMemory<byte> _data;
+        private Func<ReadOnlyMemory<byte>>? _encode;
+
         public Pending(PayloadId id, ReadOnlyMemory<byte> data, int budget, ActorId? from)
         {
             Id = id;
-            Data = data;
+            _data = data;
             Budget = budget;
             // The origin has its own payload: never send it back.
             Have.Add(id.Actor);
@@ -508,9 +525,28 @@ public sealed class BroadcastPlanner
             }
         }
 
+        public Pending(PayloadId id, Func<ReadOnlyMemory<byte>> encode, int budget)
+            : this(id, ReadOnlyMemory<byte>.Empty, budget, from: null)
+        {
+            _encode = encode;
+        }
+
         public PayloadId Id { get; }
 
-        public ReadOnlyMemory<byte> Data { get; }
+        /// <summary>The payload's bytes, encoded at the first use when they were given as an encoder.</summary>
+        public ReadOnlyMemory<byte> Data
+        {
+            get
+            {
+                if (_encode is { } encode)
+                {
+                    _data = encode();
+                    _encode = null;
+                }
+
+                return _data;
+            }
+        }
 
         public int Budget { get; }
 

@@ -388,6 +388,48 @@ public sealed class BroadcastPlannerTests
     }
 
     [Fact]
+    public void Payload_given_as_an_encoder_is_encoded_once_when_first_sent_and_never_when_dropped_unsent()
+    {
+        var planner = Broadcaster(0, NoRing with { MaxPending = 1 });
+        var encoded = new List<int>();
+        ReadOnlyMemory<byte> Encode(int payload)
+        {
+            encoded.Add(payload);
+            return Data;
+        }
+
+        Assert.Empty(planner.Local(Payload(1), () => Encode(1), 0));
+        Assert.Empty(planner.Local(Payload(2), () => Encode(2), 0));
+        Assert.Empty(encoded);
+
+        planner.MemberUp(NodeId(1), AddressOf(1));
+        planner.MemberUp(NodeId(2), AddressOf(2));
+        var sends = planner.Tick(1_000);
+        sends = [.. sends, .. planner.Tick(2_000)];
+
+        Assert.Equal([2], encoded);
+        Assert.NotEmpty(sends);
+        Assert.All(sends, send => Assert.True(send.Data.Span.SequenceEqual(Data.Span)));
+        Assert.All(sends, send => Assert.Equal(Payload(2), send.Payload));
+    }
+
+    [Fact]
+    public void Payload_given_as_an_encoder_is_encoded_at_once_when_a_member_is_live()
+    {
+        var planner = Broadcaster(1, NoRing);
+        var calls = 0;
+
+        var send = Assert.Single(planner.Local(Payload(1), () =>
+        {
+            calls++;
+            return Data;
+        }, 0));
+
+        Assert.Equal(1, calls);
+        Assert.True(send.Data.Span.SequenceEqual(Data.Span));
+    }
+
+    [Fact]
     public void Full_pending_queue_drops_the_oldest_payload_and_counts_it()
     {
         var planner = Broadcaster(20, NoRing with { MaxPending = 2 });
