@@ -24,11 +24,8 @@ internal static class TransactionsEndpoint
         }
 
         // The writer completes the outcome's task itself: no temporary reply actor per request.
-        var execute = ExecuteTransaction.Completing(statements, timeout, out var reply) with
-        {
-            // The request's span (when traced) becomes the parent of the writer's spans.
-            Trace = System.Diagnostics.Activity.Current?.Context ?? default,
-        };
+        // The request's span (when traced) becomes the parent of the writer's spans.
+        var execute = ExecuteTransaction.Completing(statements, timeout, out var reply, System.Diagnostics.Activity.Current?.Context ?? default);
         api.Storage.Tell(execute);
         TransactionOutcome outcome;
         try

@@ -239,8 +239,10 @@ public sealed partial class StorageActor : UntypedActor
 
         IReadOnlyList<GroupedTransaction> outcomes;
         // One commit span for the group, in the first transaction's trace and linked to the others'.
-        using var commit = CorrosionTelemetry.Source.StartActivity(
-            "corrosion.storage.commit", ActivityKind.Internal, group[0].Trace, links: group.Skip(1).Select(static tx => new ActivityLink(tx.Trace)));
+        // The links are made only when someone listens to the source (they were built for every group before).
+        using var commit = CorrosionTelemetry.Source.HasListeners()
+            ? CorrosionTelemetry.Source.StartActivity("corrosion.storage.commit", ActivityKind.Internal, group[0].Trace, links: Links(group))
+            : null;
         commit?.SetTag("corrosion.group_size", group.Length);
         var started = Stopwatch.GetTimestamp();
         try
@@ -320,6 +322,17 @@ public sealed partial class StorageActor : UntypedActor
 
             tx.Reply(outcome);
         }
+    }
+
+    private static ActivityLink[] Links(ExecuteTransaction[] group)
+    {
+        var links = new ActivityLink[group.Length - 1];
+        for (var i = 1; i < group.Length; i++)
+        {
+            links[i - 1] = new ActivityLink(group[i].Trace);
+        }
+
+        return links;
     }
 
     /// <summary>One event for a group commit's versions, its chunks in version order (built only when a listener takes it).</summary>

@@ -32,12 +32,13 @@ public sealed record ExecuteTransaction(
     /// <param name="statements">The statements, in order.</param>
     /// <param name="timeout">How long the transaction may run before it is rolled back.</param>
     /// <param name="outcome">Completes with the outcome.</param>
+    /// <param name="trace">The caller's span (see <see cref="Trace"/>); default starts a new trace.</param>
     /// <returns>The message to tell the writer.</returns>
-    public static ExecuteTransaction Completing(IReadOnlyList<Statement> statements, TimeSpan? timeout, out Task<TransactionOutcome> outcome)
+    public static ExecuteTransaction Completing(IReadOnlyList<Statement> statements, TimeSpan? timeout, out Task<TransactionOutcome> outcome, System.Diagnostics.ActivityContext trace = default)
     {
         var completion = new TaskCompletionSource<TransactionOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         outcome = completion.Task;
-        return new ExecuteTransaction(statements, timeout, NoReplyTo) { Completion = completion };
+        return new ExecuteTransaction(statements, timeout, NoReplyTo) { Completion = completion, Trace = trace };
     }
 
     /// <summary>Gives the outcome to whoever waits for it (<see cref="Completion"/>, else <see cref="ReplyTo"/>).</summary>
