@@ -12,15 +12,22 @@ namespace Corrosion.Agent.Api;
 internal sealed class ApiAccess
 {
     private const int MaxRememberedSubscriptions = 100_000;
-    private static readonly object CallerKey = new();
 
     // Subscription id → the tables its statement reads, learnt when it was created through this API,
     // so a table-restricted token may attach only to subscriptions within its tables.
     private readonly ConcurrentDictionary<string, IReadOnlySet<string>> _subscriptionTables = new(StringComparer.Ordinal);
 
-    public static void SetCaller(HttpContext http, ApiToken token) => http.Items[CallerKey] = token;
+    // The caller is a request feature, set only for a named token: without tokens (every caller open) a request
+    // allocates nothing for it (http.Items made a dictionary per request).
+    public static void SetCaller(HttpContext http, ApiToken token)
+    {
+        if (!ReferenceEquals(token, ApiToken.Open))
+        {
+            http.Features.Set(token);
+        }
+    }
 
-    public static ApiToken Caller(HttpContext http) => http.Items.TryGetValue(CallerKey, out var token) && token is ApiToken t ? t : ApiToken.Open;
+    public static ApiToken Caller(HttpContext http) => http.Features.Get<ApiToken>() ?? ApiToken.Open;
 
     /// <summary>Refuses statements that touch a table the caller may not use; returns the tables touched (null for unrestricted callers).</summary>
     public static IReadOnlySet<string>? CheckStatements(HttpContext http, ApiContext api, IReadOnlyList<Statement> statements)

@@ -17,6 +17,24 @@ public sealed class LogLevelsTests
     }
 
     [Fact]
+    public void Asking_whether_a_level_is_enabled_allocates_nothing()
+    {
+        // ASP.NET Core asks several times per request; the answer must not cost garbage.
+        var levels = new LogLevels("warn,Corrosion.Agent=info,Microsoft=warning");
+        levels.IsEnabled("Microsoft.AspNetCore.Server.Kestrel.Connections", LogLevel.Debug);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            levels.IsEnabled("Microsoft.AspNetCore.Server.Kestrel.Connections", LogLevel.Debug);
+            levels.IsEnabled("Corrosion.Agent.Storage.CrdtStore", LogLevel.Information);
+            levels.IsEnabled("Other", LogLevel.Information);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void A_bad_directive_is_refused_and_changes_nothing()
     {
         var levels = new LogLevels("info");
