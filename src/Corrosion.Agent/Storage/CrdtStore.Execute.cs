@@ -130,11 +130,14 @@ public sealed partial class CrdtStore
         var index = 0;
         try
         {
+            // One clock read per statement: each one's end is the next one's start.
+            var started = Stopwatch.GetTimestamp();
             for (; index < statements.Count; index++)
             {
-                var started = Stopwatch.GetTimestamp();
                 var rows = RunStatement(statements[index]);
-                results.Add(new StatementResult(rows, Stopwatch.GetElapsedTime(started)));
+                var ended = Stopwatch.GetTimestamp();
+                results.Add(new StatementResult(rows, Stopwatch.GetElapsedTime(started, ended)));
+                started = ended;
             }
 
             FlushInserts();
@@ -296,12 +299,22 @@ public sealed partial class CrdtStore
 
     private readonly Dictionary<string, NativeStatement> _userStatements = new(StringComparer.Ordinal);
 
+    // The cached statement run last and its text: a transaction that repeats one statement (the same string) finds it
+    // without hashing the text.
+    private (string? Sql, NativeStatement? Stmt) _lastUserStatement;
+
     private long RunStatement(Statement statement)
     {
+        if (ReferenceEquals(statement.Sql, _lastUserStatement.Sql))
+        {
+            return RunPrepared(_lastUserStatement.Stmt!, statement, owned: false);
+        }
+
         // Single statements are prepared once and reused: preparing a write also compiles the
         // CRR triggers, which costs more than running it.
         if (_userStatements.TryGetValue(statement.Sql, out var cached))
         {
+            _lastUserStatement = (statement.Sql, cached);
             return RunPrepared(cached, statement, owned: false);
         }
 
@@ -325,6 +338,7 @@ public sealed partial class CrdtStore
             }
 
             _userStatements[statement.Sql] = first;
+            _lastUserStatement = (statement.Sql, first);
             return RunPrepared(first, statement, owned: false);
         }
 
@@ -434,7 +448,8 @@ public sealed partial class CrdtStore
     /// <summary>Binds the statement's own parameters, the first <paramref name="count"/> of <paramref name="stmt"/> (those after are bound by the caller).</summary>
     private static void BindParameters(NativeStatement stmt, Statement statement, bool strict, int count)
     {
-        stmt.ClearBindings();
+        // No clearing first: every slot gets a value here or this throws before the statement runs, and a reused
+        // statement's Reset clears its bindings anyway.
         Span<bool> bound = count <= 64 ? stackalloc bool[count + 1] : new bool[count + 1];
         if (statement.Params is { } positional)
         {

@@ -153,7 +153,8 @@ public sealed partial class CrdtStore
         }
 
         var db = _db.DangerousGetHandle();
-        var lastRowid = SqliteNative.sqlite3_last_insert_rowid(db);
+        // Read before the first clock statement (only those move it): inserts whose clock rows are batched run none here.
+        long? lastRowid = null;
         var replaces = _hookSawWrite;
         try
         {
@@ -170,6 +171,8 @@ public sealed partial class CrdtStore
                 {
                     continue;
                 }
+
+                lastRowid ??= SqliteNative.sqlite3_last_insert_rowid(db);
 
                 // An update or delete sees (and a key change reads) the clock rows of the rows inserted before it.
                 if (_pendingInserts.Count > 0)
@@ -202,7 +205,10 @@ public sealed partial class CrdtStore
         finally
         {
             ClearHookOps();
-            SqliteNative.sqlite3_set_last_insert_rowid(db, lastRowid);
+            if (lastRowid is { } rowid)
+            {
+                SqliteNative.sqlite3_set_last_insert_rowid(db, rowid);
+            }
         }
     }
 

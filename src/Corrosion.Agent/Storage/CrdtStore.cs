@@ -689,6 +689,7 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         _userStatements.Clear();
+        _lastUserStatement = default;
         foreach (var table in _tables.Values)
         {
             table.Dispose();

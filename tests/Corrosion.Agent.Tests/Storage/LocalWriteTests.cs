@@ -40,6 +40,43 @@ public class LocalWriteTests
     }
 
     [Fact]
+    public void A_transaction_alternating_two_statements_runs_each_with_its_own_text()
+    {
+        // The store finds the statement it ran last by its text's identity: the other one must not run in its place.
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        const string item = "INSERT INTO items (id, name) VALUES (?, 'item')";
+        const string tag = "INSERT INTO tags (tag) VALUES (?)";
+        store.Execute([
+            new Statement(item, [SqlValue.FromInteger(1)]),
+            new Statement(tag, [SqlValue.FromInteger(2)]),
+            new Statement(item, [SqlValue.FromInteger(3)]),
+            new Statement(tag, [SqlValue.FromInteger(4)]),
+        ]);
+        Assert.Equal("1,3", store.Scalar("SELECT group_concat(id) FROM (SELECT id FROM items ORDER BY id)").AsText);
+        Assert.Equal("2,4", store.Scalar("SELECT group_concat(tag) FROM (SELECT tag FROM tags ORDER BY tag)").AsText);
+    }
+
+    [Fact]
+    public void A_statement_runs_again_after_the_statement_cache_was_emptied_to_make_room()
+    {
+        // The 129th distinct text empties the cache (disposing the statements), and the one run last before it must be
+        // prepared again, not taken from the store's note of the last statement.
+        using var builder = new StoreBuilder().WithSchema(Schema);
+        var store = builder.Build();
+        var texts = Enumerable.Range(0, 129).Select(i => $"INSERT OR REPLACE INTO items (id, name) VALUES ({i}, ?)").ToArray();
+        foreach (var text in texts[..128])
+        {
+            store.Execute([new Statement(text, [SqlValue.FromText("a")])]);
+        }
+
+        store.Execute([new Statement(texts[127], [SqlValue.FromText("a")])]);
+        store.Execute([new Statement(texts[128], [SqlValue.FromText("a")])]);
+        store.Execute([new Statement(texts[127], [SqlValue.FromText("b")])]);
+        Assert.Equal("b", store.Scalar("SELECT name FROM items WHERE id = 127").AsText);
+    }
+
+    [Fact]
     public void Delete_and_reinsert_step_the_causal_length_through_even_and_odd()
     {
         using var builder = new StoreBuilder().WithSchema(Schema);
