@@ -18,6 +18,8 @@ internal static class SubscriptionFileBench
     {
         var subscriptions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
         var records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
+        // Recordings per transaction (the subscription actor records the events of a burst together).
+        var batch = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1;
         using var dir = new BenchDirectory();
         using var file = new SubscriptionFile(dir.File("subscriptions.db"));
         var rows = new List<List<MaterializedRow>>();
@@ -34,6 +36,7 @@ internal static class SubscriptionFileBench
         {
             var cpu = ThreadCpu();
             var watch = Stopwatch.StartNew();
+            var recordings = new List<Recording>(batch);
             for (var n = 0; n < records; n++)
             {
                 var s = n % subscriptions;
@@ -41,12 +44,17 @@ internal static class SubscriptionFileBench
                 var row = old with { Cells = [old.Cells[0], SqlValue.FromInteger(n)] };
                 var change = new SubscriptionChange(ChangeKind.Update, row.RowId, row.Cells, ++changeIds[s]);
                 var delta = new ResultDelta([change], [row], []);
-                file.RecordAll([new Recording(Id(s), delta, columns, 10, changeIds[s], 0, Counters: false)], n);
+                recordings.Add(new Recording(Id(s), delta, columns, 10, changeIds[s], 0, Counters: false));
+                if (recordings.Count == batch || n == records - 1)
+                {
+                    file.RecordAll(recordings, n);
+                    recordings.Clear();
+                }
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
             var cpuMicros = (ThreadCpu() - cpu).TotalMicroseconds;
-            Console.WriteLine(FormattableString.Invariant($"- round {round + 1}: {records:N0} recordings of one updated row, {subscriptions} subscriptions: {seconds * 1e6 / records:F1} µs wall, {cpuMicros / records:F1} µs thread CPU per recording"));
+            Console.WriteLine(FormattableString.Invariant($"- round {round + 1}: {records:N0} recordings of one updated row, {subscriptions} subscriptions, {batch} per transaction: {seconds * 1e6 / records:F1} µs wall, {cpuMicros / records:F1} µs thread CPU per recording"));
         }
 
         return 0;

@@ -134,8 +134,10 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         // The writer tells this actor its events directly (no forwarding hop), never waiting for room
         // (a full mailbox drops them: StorageEvent is IDroppedWhenFull). An earlier incarnation left
         // the writer's list in PostStop, so this one's events are numbered from 1 again.
+        // One event per group commit (Grouped), not one per transaction: the writer tells one
+        // message per group, not one per transaction (its transactions are still noted one by one).
         _lastEventSequence = 0;
-        _storage.Tell(new SubscribeStorageEvents(Self.Typed<StorageEvent>()), Self);
+        _storage.Tell(new SubscribeStorageEvents(Self.Typed<StorageEvent>()) { Grouped = true }, Self);
         // The writer handles its mailbox in order: once this answers, every later commit is
         // published to the listener, so an evaluation from then on misses nothing.
         _storage.Tell(new ReadSyncState(Self.Typed<SyncState>()), Self);
@@ -473,20 +475,47 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         {
             case ChangesCommitted committed:
                 _watchers.OnChanges(committed.Changesets.SelectMany(c => c.Changes));
-                if (_lastLocalVersion > 0 && committed.Version > _lastLocalVersion + 1)
+                // A group commit's event covers its versions FirstVersion to Version.
+                if (_lastLocalVersion > 0 && committed.FirstVersion > _lastLocalVersion + 1)
                 {
                     // A local commit's event went missing: its tables are unknown.
                     NoteEverything($"the event of local version {_lastLocalVersion + 1} went missing");
                 }
 
                 _lastLocalVersion = Math.Max(_lastLocalVersion, committed.Version);
-                var changes = committed.Changesets.SelectMany(c => c.Changes).ToList();
-                NoteChanges(changes, () => ChangedRows.Of(changes, _store.ChangeableColumns));
+                NoteCommitted(committed.Changesets);
                 break;
             case ChangesMerged merged:
                 _watchers.OnChanges(merged.Result.Changed);
                 NoteChanges(merged.Result.Changed, () => ChangedRows.OfMerge(merged.Result, _store.ChangeableColumns, _store.KeysSpeltAlike));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Notes a commit's changes transaction by transaction (a group commit's chunks come in version
+    /// order, each naming its version), so each transaction's rows make their own events, as when
+    /// the writer told one event per transaction.
+    /// </summary>
+    private void NoteCommitted(IReadOnlyList<ChangesetFull> changesets)
+    {
+        var start = 0;
+        while (start < changesets.Count)
+        {
+            var end = start + 1;
+            while (end < changesets.Count && changesets[end].Version == changesets[start].Version)
+            {
+                end++;
+            }
+
+            var changes = new List<Change>();
+            for (var i = start; i < end; i++)
+            {
+                changes.AddRange(changesets[i].Changes);
+            }
+
+            NoteChanges(changes, () => ChangedRows.Of(changes, _store.ChangeableColumns));
+            start = end;
         }
     }
 

@@ -22,6 +22,15 @@ namespace Corrosion.Agent.Subscriptions;
 /// and <c>subscriptions.folded_through</c> says how far; loading applies the log after it. A file
 /// written before this layout gets the column, set to its newest change (its rows are current).
 /// </para>
+/// <para>
+/// Changes are recorded into <c>recent_changes</c>, in recording order, not into
+/// <c>subscription_changes</c>: that table is ordered by subscription, so a commit of changes of N
+/// subscriptions wrote N pages there (a page of WAL and of checkpoint per event of a burst), where
+/// appending in order fills one page with the changes of many. They are moved over in bulk, in key
+/// order, every <see cref="MoveEvery"/> changes, before the log is read (a resume, the maintenance's
+/// age check, loading) or pruned past them, and when the file is closed; a fold reads both tables.
+/// What a crash leaves there is moved when the file is opened.
+/// </para>
 /// In WAL mode with <c>synchronous = NORMAL</c> a commit writes the log and does not fsync; the
 /// fsyncs come when the log is copied into the file (a checkpoint), which SQLite would run inside
 /// the commit that takes the log past 1,000 pages: on the subscription actor, between an evaluation
@@ -63,6 +72,15 @@ internal sealed class SubscriptionFile : IDisposable
             at_ms INTEGER NOT NULL,
             PRIMARY KEY (sub_id, change_id)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS recent_changes (
+            seq INTEGER PRIMARY KEY,
+            sub_id TEXT NOT NULL,
+            change_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            row_id INTEGER NOT NULL,
+            cells BLOB NOT NULL,
+            at_ms INTEGER NOT NULL
+        );
         """;
 
     /// <summary>Added to a change's kind in the log: its row's new cells were written to the log alone.</summary>
@@ -71,7 +89,16 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>A subscription's rows are folded from its log after this many changes written to the log alone.</summary>
     internal const int FoldEvery = 256;
 
+    /// <summary>The recent changes are moved into <c>subscription_changes</c> once this many collect.</summary>
+    internal const int MoveEvery = 1024;
+
     private const int KindMask = 7;
+
+    // In key order (each subscription's pages visited once); a change id recorded twice keeps its last recording, as before.
+    private const string MoveRecentSql = """
+        INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms)
+            SELECT sub_id, change_id, kind, row_id, cells, at_ms FROM recent_changes ORDER BY sub_id, change_id, seq
+        """;
 
     private readonly SqliteConnection _connection;
     private readonly WalCheckpointer? _checkpointer;
@@ -80,6 +107,11 @@ internal sealed class SubscriptionFile : IDisposable
     // the log alone since (what the next fold applies).
     private readonly Dictionary<string, Folding> _folding = new(StringComparer.Ordinal);
     private SqliteCommand? _upsertRow;
+
+    // Rows in recent_changes, and per subscription the smallest change id it has there (a prune
+    // reaching it moves them first).
+    private int _recent;
+    private readonly Dictionary<string, long> _recentFrom = new(StringComparer.Ordinal);
 
     // RecordAll's statements (prepared on first use, finalized before the connection closes).
     private NativeStatement? _begin;
@@ -94,6 +126,8 @@ internal sealed class SubscriptionFile : IDisposable
     private NativeStatement? _foldRead;
     private NativeStatement? _foldRow;
     private NativeStatement? _foldCounter;
+    private NativeStatement? _moveRecent;
+    private NativeStatement? _clearRecent;
 
     /// <summary>Opens (or creates) the file.</summary>
     /// <param name="path">Its path.</param>
@@ -112,6 +146,13 @@ internal sealed class SubscriptionFile : IDisposable
         _connection.Open();
         Run(Ddl);
         AddFoldedThrough();
+        using (var count = Command("SELECT count(*) FROM recent_changes"))
+        {
+            _recent = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        // What an earlier process left there (it crashed): every other read sees subscription_changes alone.
+        MoveRecentNow();
         _checkpointer = WalCheckpointer.Install(_connection.Handle!, full, StoreOptions.DefaultCheckpointPages, logger ?? NullLogger.Instance);
     }
 
@@ -123,6 +164,7 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>Every persisted subscription with its rows.</summary>
     public List<StoredSubscription> LoadAll()
     {
+        MoveRecentNow();
         var subscriptions = new List<StoredSubscription>();
         var foldedThrough = new List<long>();
         _folding.Clear();
@@ -241,6 +283,10 @@ internal sealed class SubscriptionFile : IDisposable
         var db = _connection.Handle!;
         // Applied to _folding once committed (a rolled-back transaction leaves it as on disk).
         List<(string Id, Folding Folding)>? folded = null;
+        // Likewise the recent changes' count and first change ids.
+        var recent = _recent;
+        Dictionary<string, long>? recentFrom = null;
+        var moved = false;
         Native(ref _begin, "BEGIN IMMEDIATE").Run();
         try
         {
@@ -284,12 +330,19 @@ internal sealed class SubscriptionFile : IDisposable
                     }
                 }
 
-                var insert = Native(ref _insertChangeNative, "INSERT OR REPLACE INTO subscription_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                // Appended in recording order (one page takes the changes of many subscriptions), not
+                // into subscription_changes, whose pages are per subscription: moved there in bulk.
+                var insert = Native(ref _insertChangeNative, "INSERT INTO recent_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
                 foreach (var c in delta.Changes)
                 {
                     var cells = encoded is not null && encoded.TryGetValue(c.Cells, out var known) ? known : RowCodec.Encode(c.Cells);
                     var kind = (int)c.Kind | (inLog is not null && c.Kind == ChangeKind.Update && inLog.Contains(c.RowId) ? RowInLog : 0);
                     insert.Bind(1, id).Bind(2, c.ChangeId).Bind(3, kind).Bind(4, c.RowId).BindBlob(5, cells).Bind(6, nowMs).Run();
+                    recent++;
+                    if ((moved || !_recentFrom.ContainsKey(id)) && (recentFrom is null || !recentFrom.ContainsKey(id)))
+                    {
+                        (recentFrom ??= [])[id] = c.ChangeId;
+                    }
                 }
 
                 folding = folding with { InLog = folding.InLog + (inLog?.Count ?? 0) };
@@ -312,10 +365,25 @@ internal sealed class SubscriptionFile : IDisposable
 
                 if (recording.PruneThrough > 0)
                 {
+                    long from = 0;
+                    var inRecent = (!moved && _recentFrom.TryGetValue(id, out from)) || (recentFrom is not null && recentFrom.TryGetValue(id, out from));
+                    if (inRecent && recording.PruneThrough >= from)
+                    {
+                        // The prune reaches changes still in recent_changes: they join the others first.
+                        MoveRecent();
+                        (recent, moved, recentFrom) = (0, true, null);
+                    }
+
                     Native(ref _pruneChangesNative, "DELETE FROM subscription_changes WHERE sub_id = ?1 AND change_id <= ?2").Bind(1, id).Bind(2, recording.PruneThrough).Run();
                     // The log may have held the last change: its id stays in the counters.
                     Native(ref _pruneCountersNative, "UPDATE subscriptions SET pruned_through = max(pruned_through, ?2), last_change_id = max(last_change_id, ?2) WHERE id = ?1").Bind(1, id).Bind(2, recording.PruneThrough).Run();
                 }
+            }
+
+            if (recent >= MoveEvery)
+            {
+                MoveRecent();
+                (recent, moved, recentFrom) = (0, true, null);
             }
 
             Native(ref _commit, "COMMIT").Run();
@@ -335,11 +403,23 @@ internal sealed class SubscriptionFile : IDisposable
         {
             _folding[id] = folding;
         }
+
+        _recent = recent;
+        if (moved)
+        {
+            _recentFrom.Clear();
+        }
+
+        foreach (var (id, from) in recentFrom ?? [])
+        {
+            _recentFrom.TryAdd(id, from);
+        }
     }
 
     /// <summary>The kept changes after <paramref name="from"/>, in order.</summary>
     public List<SubscriptionChange> ChangesAfter(string id, long from)
     {
+        MoveRecentNow();
         var changes = new List<SubscriptionChange>();
         using var command = Command("SELECT change_id, kind, row_id, cells FROM subscription_changes WHERE sub_id = $id AND change_id > $from ORDER BY change_id", ("$id", id), ("$from", from));
         using var reader = command.ExecuteReader();
@@ -354,6 +434,7 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>Drops the changes up to and including <paramref name="through"/>.</summary>
     public void PruneThrough(string id, long through)
     {
+        MoveRecentNow();
         using var tx = _connection.BeginTransaction();
         var folding = _folding.GetValueOrDefault(id);
         if (folding.InLog > 0 && through > folding.Through)
@@ -370,6 +451,7 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>The last change id recorded before <paramref name="cutoffMs"/>, or null when none is kept.</summary>
     public long? LastChangeBefore(string id, long cutoffMs)
     {
+        MoveRecentNow();
         using var command = Command("SELECT max(change_id) FROM subscription_changes WHERE sub_id = $id AND at_ms < $cutoff", ("$id", id), ("$cutoff", cutoffMs));
         var result = command.ExecuteScalar();
         return result is null or DBNull ? null : Convert.ToInt64(result, CultureInfo.InvariantCulture);
@@ -386,6 +468,7 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>Removes a subscription with its rows and changes.</summary>
     public void Delete(string id)
     {
+        MoveRecentNow();
         using var tx = _connection.BeginTransaction();
         Execute(tx, "DELETE FROM subscription_changes WHERE sub_id = $id", ("$id", id));
         Execute(tx, "DELETE FROM subscription_rows WHERE sub_id = $id", ("$id", id));
@@ -396,6 +479,16 @@ internal sealed class SubscriptionFile : IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            // A file closed cleanly keeps its whole log in subscription_changes.
+            MoveRecentNow();
+        }
+        catch (SqlException)
+        {
+            // Left in recent_changes: moved when the file is opened again.
+        }
+
         if (_checkpointer is not null)
         {
             // Before the writer closes: closing the last connection checkpoints and removes the log.
@@ -403,7 +496,7 @@ internal sealed class SubscriptionFile : IDisposable
             _checkpointer.Dispose();
         }
 
-        foreach (var statement in new[] { _begin, _commit, _rollback, _insertChangeNative, _upsertRowNative, _deleteRowNative, _updateCountersNative, _pruneChangesNative, _pruneCountersNative, _foldRead, _foldRow, _foldCounter })
+        foreach (var statement in new[] { _begin, _commit, _rollback, _insertChangeNative, _upsertRowNative, _deleteRowNative, _updateCountersNative, _pruneChangesNative, _pruneCountersNative, _foldRead, _foldRow, _foldCounter, _moveRecent, _clearRecent })
         {
             statement?.Dispose();
         }
@@ -440,7 +533,12 @@ internal sealed class SubscriptionFile : IDisposable
         var latest = new Dictionary<long, byte[]>();
         var newest = through;
         var inLog = 0;
-        var read = Native(ref _foldRead, "SELECT change_id, kind, row_id, cells FROM subscription_changes WHERE sub_id = ?1 AND change_id > ?2 ORDER BY change_id");
+        var read = Native(ref _foldRead, """
+            SELECT change_id, kind, row_id, cells, 0 AS recent, 0 AS seq FROM subscription_changes WHERE sub_id = ?1 AND change_id > ?2
+            UNION ALL
+            SELECT change_id, kind, row_id, cells, 1, seq FROM recent_changes WHERE sub_id = ?1 AND change_id > ?2
+            ORDER BY 1, 5, 6
+            """);
         read.Bind(1, id).Bind(2, through);
         try
         {
@@ -488,6 +586,41 @@ internal sealed class SubscriptionFile : IDisposable
 
         Native(ref _foldCounter, "UPDATE subscriptions SET folded_through = ?2 WHERE id = ?1").Bind(1, id).Bind(2, newest).Run();
         return newest;
+    }
+
+    /// <summary>Moves the recent changes into <c>subscription_changes</c> inside the caller's transaction.</summary>
+    private void MoveRecent()
+    {
+        Native(ref _moveRecent, MoveRecentSql).Run();
+        Native(ref _clearRecent, "DELETE FROM recent_changes").Run();
+    }
+
+    /// <summary>Moves the recent changes, if any, in a transaction of their own (before reading or pruning the log).</summary>
+    private void MoveRecentNow()
+    {
+        if (_recent == 0)
+        {
+            return;
+        }
+
+        Native(ref _begin, "BEGIN IMMEDIATE").Run();
+        try
+        {
+            MoveRecent();
+            Native(ref _commit, "COMMIT").Run();
+        }
+        catch
+        {
+            if (raw.sqlite3_get_autocommit(_connection.Handle!) == 0)
+            {
+                Native(ref _rollback, "ROLLBACK").Run();
+            }
+
+            throw;
+        }
+
+        _recent = 0;
+        _recentFrom.Clear();
     }
 
     /// <summary>

@@ -91,6 +91,49 @@ public sealed class SubscriptionActorProtocolTests : NodeTestKit
         Assert.Equal(UpdateKind.Update, notification.Kind);
     }
 
+    [Fact]
+    public async Task A_group_commit_comes_as_one_event_noted_transaction_by_transaction_and_the_next_group_is_no_gap()
+    {
+        var store = _stores.Build();
+        var storage = CreateTestProbe();
+        var subscriptions = Start(store, storage.Ref.Typed<StorageCommand>(), new SubscriptionOptions());
+        // One event per group commit, not one per transaction: the writer tells one message per group.
+        Assert.True(storage.ExpectMsg<SubscribeStorageEvents>(Timeout).Grouped);
+        storage.ExpectMsg<ReadSyncState>(Timeout).ReplyTo.Tell(store.GetSyncState());
+        var outcome = await subscriptions.Ask<SubscribeOutcome>(r => new Subscribe(new Statement("SELECT id, name FROM items"), false, r), Timeout);
+        await using var stream = outcome.Stream!;
+        var before = (await subscriptions.Ask<SubscriptionInfoOutcome>(r => new GetSubscriptionInfo(stream.QueryId, r), Timeout)).Info!;
+
+        // Two groups of two transactions each, as the writer tells a grouped listener; the second
+        // group's transactions update one row twice.
+        string[] sql = ["INSERT INTO items (id, name) VALUES (1, 'a')", "INSERT INTO items (id, name) VALUES (2, 'b')", "UPDATE items SET name = 'c' WHERE id = 2", "UPDATE items SET name = 'd' WHERE id = 2"];
+        var written = sql.Select(q => store.Execute([new Statement(q)])).ToList();
+        for (var g = 0; g < 2; g++)
+        {
+            var (first, last) = (written[2 * g], written[(2 * g) + 1]);
+            subscriptions.Untyped.Tell(new ChangesCommitted(store.SiteId, last.Version!.Value, [.. first.Changesets, .. last.Changesets])
+            {
+                FirstVersion = first.Version!.Value,
+                Sequence = g + 1,
+            });
+        }
+
+        using var deadline = new CancellationTokenSource(Timeout);
+        var seen = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var change = await stream.Changes.ReadAsync(deadline.Token);
+            seen.Add($"{change.Kind} {change.Cells[0].AsInteger} {change.Cells[1].AsText}");
+        }
+
+        // Each transaction of a group makes its own events, as when the writer told one event per transaction.
+        Assert.Equal(["Insert 1 a", "Insert 2 b", "Update 2 c", "Update 2 d"], seen);
+        // The second group starts right after the first one's last version: no version went missing,
+        // so nothing was re-run in full (a gap makes the next evaluation a full run).
+        var after = (await subscriptions.Ask<SubscriptionInfoOutcome>(r => new GetSubscriptionInfo(stream.QueryId, r), Timeout)).Info!;
+        Assert.Equal(before.FullEvaluations, after.FullEvaluations);
+    }
+
     private static ChangesMerged Merged(long sequence) => new(new MergeResult([], [], [])) { Sequence = sequence };
 
     private ActorRef<SubscriptionCommand> Start(CrdtStore store, ActorRef<StorageCommand> storage, SubscriptionOptions options) =>

@@ -25,7 +25,7 @@ public sealed class SubscriptionFileRecordingTests
         file.RecordAll([Recording("s1", changeId: 1, ChangeKind.Insert, "v1")], 1);
         using (var other = Open(path))
         {
-            Exec(other, "CREATE TRIGGER refuse BEFORE INSERT ON subscription_changes WHEN NEW.sub_id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+            Exec(other, "CREATE TRIGGER refuse BEFORE INSERT ON recent_changes WHEN NEW.sub_id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
         }
 
         var error = Assert.Throws<SqlException>(() => file.RecordAll([Recording("s1", changeId: 2, ChangeKind.Update, "v2"), Recording("bad", changeId: 1, ChangeKind.Insert, "x")], 2));
