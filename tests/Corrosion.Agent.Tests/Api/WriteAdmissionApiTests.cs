@@ -20,7 +20,7 @@ public sealed class WriteAdmissionApiTests
     {
         await using var node = await TestNode.StartAsync(o => o.Replication = o.Replication with { MaxWriteWait = TimeSpan.FromMinutes(1) }, schema: Schema);
         var gate = node.Node.Admission;
-        gate.Close();
+        await Replication.Admission.GateClosing.CloseWhenGossipStartedAsync(node.Node);
 
         var posting = HttpJson.PostAsync(node.Http, "/v1/transactions", """["INSERT INTO items (id, name) VALUES (1, 'x')"]""");
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -23,7 +23,7 @@ public sealed class GatewayWriteAdmissionTests
         var node = host.Node;
         var gateway = await node.System.ActorSelection($"/user/{NodeSupervisor.Name}/{ClientGatewayActor.Name}").ResolveOne(Deadline);
         var gate = node.Admission;
-        gate.Close();
+        await Replication.Admission.GateClosing.CloseWhenGossipStartedAsync(node);
 
         var writing = gateway.Ask<IClientMessage>(new Execute(null, [new SqlStatement("INSERT INTO items (id, name) VALUES (1, 'one')")]), Deadline);
         var clock = System.Diagnostics.Stopwatch.StartNew();

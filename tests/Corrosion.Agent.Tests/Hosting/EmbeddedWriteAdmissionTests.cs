@@ -13,7 +13,7 @@ public sealed class EmbeddedWriteAdmissionTests
     {
         await using var host = await EmbeddedHost.StartAsync(new Dictionary<string, string?> { ["gossip:replication:max_write_wait"] = "5m" });
         var gate = host.Node.Admission;
-        gate.Close();
+        await Replication.Admission.GateClosing.CloseWhenGossipStartedAsync(host.Node);
 
         var writing = host.Client.ExecuteAsync(new Statement("INSERT INTO machines (id, region) VALUES ('m1', 'ams')"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
