@@ -30,13 +30,13 @@ public sealed class SubscriptionFileLogRowsTests
             }
         }
 
-        using (var raw = Open(path))
+        using (var raw = RawSqlite.Open(path))
         {
             // Folded once (after FoldEvery updates), then 10 updates in the log alone: those rows' cells in
             // the rows table are older than their newest change.
-            Assert.Equal(SubscriptionFile.FoldEvery, Scalar(raw, "SELECT folded_through FROM subscriptions WHERE id = 's1'"));
-            Assert.Equal(updates, Scalar(raw, $"SELECT count(*) FROM subscription_changes WHERE kind = {(int)ChangeKind.Update | SubscriptionFile.RowInLog}"));
-            Assert.Equal(3, Scalar(raw, $"SELECT count(*) FROM subscription_rows r WHERE cells <> (SELECT cells FROM subscription_changes c WHERE c.row_id = r.row_id ORDER BY change_id DESC LIMIT 1)"));
+            Assert.Equal(SubscriptionFile.FoldEvery, RawSqlite.Scalar(raw, "SELECT folded_through FROM subscriptions WHERE id = 's1'"));
+            Assert.Equal(updates, RawSqlite.Scalar(raw, $"SELECT count(*) FROM subscription_changes WHERE kind = {(int)ChangeKind.Update | SubscriptionFile.RowInLog}"));
+            Assert.Equal(3, RawSqlite.Scalar(raw, $"SELECT count(*) FROM subscription_rows r WHERE cells <> (SELECT cells FROM subscription_changes c WHERE c.row_id = r.row_id ORDER BY change_id DESC LIMIT 1)"));
         }
 
         using var reopened = new SubscriptionFile(path);
@@ -102,10 +102,10 @@ public sealed class SubscriptionFileLogRowsTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("subs.db");
-        using (var old = Open(path))
+        using (var old = RawSqlite.Open(path))
         {
             // The layout before rows could live in the log: no folded_through; rows current, kinds 0-2.
-            Exec(old, """
+            RawSqlite.Exec(old, """
                 PRAGMA journal_mode = WAL;
                 CREATE TABLE subscriptions (id TEXT PRIMARY KEY, sql TEXT NOT NULL, params BLOB, named_params BLOB, hash TEXT NOT NULL, columns BLOB NOT NULL,
                     last_row_id INTEGER NOT NULL, last_change_id INTEGER NOT NULL, pruned_through INTEGER NOT NULL, last_listener_ms INTEGER NOT NULL);
@@ -136,9 +136,9 @@ public sealed class SubscriptionFileLogRowsTests
             file.RecordAll([Update("s1", rowId: 1, changeId: 3, "updated")], 3);
         }
 
-        using (var raw = Open(path))
+        using (var raw = RawSqlite.Open(path))
         {
-            Assert.Equal(2, Scalar(raw, "SELECT folded_through FROM subscriptions WHERE id = 's1'"));
+            Assert.Equal(2, RawSqlite.Scalar(raw, "SELECT folded_through FROM subscriptions WHERE id = 's1'"));
         }
 
         using var reopened = new SubscriptionFile(path);
@@ -161,24 +161,4 @@ public sealed class SubscriptionFileLogRowsTests
         return new Recording(id, delta, Columns, 3, changeId, 0, Counters: false);
     }
 
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static long Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static void Exec(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
 }

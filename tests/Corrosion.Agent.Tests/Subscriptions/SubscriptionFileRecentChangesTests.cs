@@ -28,26 +28,26 @@ public sealed class SubscriptionFileRecentChangesTests
                 file.RecordAll([Update(n % 2 == 0 ? "s1" : "s2", changeId: (n + 1) / 2, $"u{n}")], n);
             }
 
-            using (var raw = Open(path))
+            using (var raw = RawSqlite.Open(path))
             {
-                Assert.Equal(SubscriptionFile.MoveEvery - 1, Scalar(raw, "SELECT count(*) FROM recent_changes"));
-                Assert.Equal(0, Scalar(raw, "SELECT count(*) FROM subscription_changes"));
+                Assert.Equal(SubscriptionFile.MoveEvery - 1, RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes"));
+                Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT count(*) FROM subscription_changes"));
             }
 
             file.RecordAll([Update("s1", changeId: SubscriptionFile.MoveEvery / 2, "last")], SubscriptionFile.MoveEvery);
-            using (var raw = Open(path))
+            using (var raw = RawSqlite.Open(path))
             {
-                Assert.Equal(0, Scalar(raw, "SELECT count(*) FROM recent_changes"));
-                Assert.Equal(SubscriptionFile.MoveEvery, Scalar(raw, "SELECT count(*) FROM subscription_changes"));
+                Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes"));
+                Assert.Equal(SubscriptionFile.MoveEvery, RawSqlite.Scalar(raw, "SELECT count(*) FROM subscription_changes"));
             }
 
             file.RecordAll([Update("s2", changeId: (SubscriptionFile.MoveEvery / 2) + 1, "after")], SubscriptionFile.MoveEvery + 1);
         }
 
-        using (var raw = Open(path))
+        using (var raw = RawSqlite.Open(path))
         {
-            Assert.Equal(0, Scalar(raw, "SELECT count(*) FROM recent_changes"));
-            Assert.Equal(SubscriptionFile.MoveEvery + 1, Scalar(raw, "SELECT count(*) FROM subscription_changes"));
+            Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes"));
+            Assert.Equal(SubscriptionFile.MoveEvery + 1, RawSqlite.Scalar(raw, "SELECT count(*) FROM subscription_changes"));
         }
     }
 
@@ -79,7 +79,7 @@ public sealed class SubscriptionFileRecentChangesTests
         }
 
         // As a process that crashed after recording a change leaves the file.
-        using (var raw = Open(path))
+        using (var raw = RawSqlite.Open(path))
         {
             using var insert = raw.CreateCommand();
             insert.CommandText = "INSERT INTO recent_changes (sub_id, change_id, kind, row_id, cells, at_ms) VALUES ('s1', 2, $kind, 1, $cells, 2)";
@@ -129,19 +129,5 @@ public sealed class SubscriptionFileRecentChangesTests
         var row = new MaterializedRow(1, RowCodec.Encode([SqlValue.FromInteger(1)]), cells);
         var delta = new ResultDelta([new SubscriptionChange(ChangeKind.Update, 1, cells, changeId)], [row], []);
         return new Recording(id, delta, Columns, 2, changeId, 0, Counters: false);
-    }
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static long Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -23,9 +23,9 @@ public sealed class SubscriptionFileRecordingTests
         Create(file, "s1");
         Create(file, "bad");
         file.RecordAll([Recording("s1", changeId: 1, ChangeKind.Insert, "v1")], 1);
-        using (var other = Open(path))
+        using (var other = RawSqlite.Open(path, timeoutSeconds: 1))
         {
-            Exec(other, "CREATE TRIGGER refuse BEFORE INSERT ON recent_changes WHEN NEW.sub_id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+            RawSqlite.Exec(other, "CREATE TRIGGER refuse BEFORE INSERT ON recent_changes WHEN NEW.sub_id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
         }
 
         var error = Assert.Throws<SqlException>(() => file.RecordAll([Recording("s1", changeId: 2, ChangeKind.Update, "v2"), Recording("bad", changeId: 1, ChangeKind.Insert, "x")], 2));
@@ -46,15 +46,15 @@ public sealed class SubscriptionFileRecordingTests
         var path = dir.File("subs.db");
         using var file = new SubscriptionFile(path);
         Create(file, "s1");
-        using var other = Open(path);
-        Exec(other, "BEGIN IMMEDIATE;");
+        using var other = RawSqlite.Open(path, timeoutSeconds: 1);
+        RawSqlite.Exec(other, "BEGIN IMMEDIATE;");
         var recording = Task.Run(() => file.RecordAll([Recording("s1", changeId: 1, ChangeKind.Insert, "v1")], 1));
 
         // While the other connection holds the write lock the recording waits (busy_timeout) and does not finish;
         // without a busy timeout it fails at once with "database is locked".
         var first = await Task.WhenAny(recording, Task.Delay(TimeSpan.FromMilliseconds(300)));
         Assert.False(first == recording, $"the recording ended ({recording.Status}) while another connection held the write lock");
-        Exec(other, "COMMIT;");
+        RawSqlite.Exec(other, "COMMIT;");
         await recording.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal([1L], file.ChangesAfter("s1", 0).Select(c => c.ChangeId));
     }
@@ -89,19 +89,5 @@ public sealed class SubscriptionFileRecordingTests
         var cells = new[] { SqlValue.FromInteger(1), SqlValue.FromText(value) };
         var delta = new ResultDelta([new SubscriptionChange(kind, 1, cells, changeId)], [new MaterializedRow(1, [1], cells)], []);
         return new Recording(id, delta, Columns, 1, changeId, 0, Counters: true);
-    }
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 1 }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static void Exec(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }
