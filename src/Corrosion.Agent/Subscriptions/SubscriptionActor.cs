@@ -253,6 +253,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             case GetSubscriptionInfo get:
                 Info(get);
                 break;
+            case DropSubscription drop:
+                Drop(drop);
+                break;
             case ListSubscriptions list:
                 list.ReplyTo.Tell(_subscriptions.Values
                     .OrderBy(s => s.Id, StringComparer.Ordinal)
@@ -1017,6 +1020,18 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 Sleep(subscription);
             }
         }
+    }
+
+    private void Drop(DropSubscription drop)
+    {
+        if (!_subscriptions.TryGetValue(drop.QueryId, out var subscription))
+        {
+            drop.ReplyTo.Tell(false);
+            return;
+        }
+
+        Remove(subscription, "the subscription was dropped");
+        drop.ReplyTo.Tell(true);
     }
 
     private void Maintain()

@@ -157,6 +157,28 @@ public sealed class SubscriptionPersistenceTests
     }
 
     [Fact]
+    public async Task A_dropped_subscription_ends_its_streams_and_goes_with_its_data_while_others_stay()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await using var kept = await h.SubscribeAsync("SELECT name FROM teams");
+        await using var stream = await h.SubscribeAsync(ItemsQuery);
+
+        var dropped = await h.Subscriptions.Ask<bool>(r => new DropSubscription(stream.QueryId, r), SubscriptionHarness.Timeout);
+        var again = await h.Subscriptions.Ask<bool>(r => new DropSubscription(stream.QueryId, r), SubscriptionHarness.Timeout);
+        var ended = await Assert.ThrowsAnyAsync<Exception>(() => stream.TakeAsync(1));
+        await h.WriteAsync("INSERT INTO teams (name, region) VALUES ('red', 'eu')");
+
+        Assert.True(dropped);
+        Assert.False(again);
+        Assert.Contains("dropped", ended.Message, StringComparison.Ordinal);
+        Assert.Equal(SubscriptionErrorKind.NotFound, (await h.AttachAsync(stream.QueryId, null)).Error!.Kind);
+        Assert.Single(await kept.TakeAsync(1));
+        var resubscribed = await h.TrySubscribeAsync(ItemsQuery);
+        await using var resubscribedStream = resubscribed.Stream!;
+        Assert.NotEqual(stream.QueryId, resubscribedStream.QueryId);
+    }
+
+    [Fact]
     public async Task A_node_runs_the_subscription_actor_with_its_file_beside_the_database()
     {
         await using var node = await Api.TestNode.StartAsync(schema: SubscriptionHarness.Schema);
