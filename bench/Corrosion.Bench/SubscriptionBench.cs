@@ -137,7 +137,10 @@ internal static class SubscriptionBench
         s_readersNice = niced ? readersNice : 0;
         output.WriteLine();
 
-        await ThroughputRoundsAsync(output, subscriptions, duration, separate, Math.Max(rounds, 1), warmup ?? TimeSpan.FromSeconds(2));
+        if (rounds > 0)
+        {
+            await ThroughputRoundsAsync(output, subscriptions, duration, separate, rounds, warmup ?? TimeSpan.FromSeconds(2));
+        }
 
         var latency = await LatencyAsync(subscriptions, writesPerSecond, duration, separate);
         output.WriteLine(FormattableString.Invariant($"- write sent → change event at the subscriber, {writesPerSecond} writes/s, {subscriptions} subscriptions: {latency}"));

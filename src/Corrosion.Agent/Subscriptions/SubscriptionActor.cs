@@ -66,6 +66,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
     private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
+    private bool _upkeepQueued;
 
     /// <summary>Creates the actor.</summary>
     /// <param name="store">The node's store; queries run on its read pool.</param>
@@ -224,6 +225,14 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         switch (message)
         {
             case PublishInPlace:
+                break;
+            case FileUpkeep:
+                _upkeepQueued = false;
+                if (File.Upkeep())
+                {
+                    QueueUpkeep();
+                }
+
                 break;
             // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
             case Subscribe subscribe:
@@ -865,6 +874,24 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
             SubscriptionMetrics.Produced(delta.Changes);
             Deliver(subscription, delta.Changes);
+        }
+
+        if (File.UpkeepDue)
+        {
+            QueueUpkeep();
+        }
+    }
+
+    /// <summary>
+    /// The file's bulk move and folds run after the changes just recorded are sent, one piece per
+    /// message, behind whatever the mailbox already holds (the next storage events first).
+    /// </summary>
+    private void QueueUpkeep()
+    {
+        if (!_upkeepQueued)
+        {
+            _upkeepQueued = true;
+            Self.Tell(FileUpkeep.Instance);
         }
     }
 
