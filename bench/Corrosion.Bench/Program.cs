@@ -42,7 +42,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     // kill-detection [members=10] [kills=5] [--cli PATH] [--settle S]: SIGKILL one agent at a time; time until every survivor says suspect / down.
     ["kill-detection"] = KillDetectionSuite.Run,
     ["replica-node"] = ProcessCluster.RunNode,
-    // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers [--readers-nice N=19]]: write throughput with and without N live queries, write → event; --separate-readers puts the subscribers in a process of their own (at nice N in the throughput phases).
+    // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers [--readers-nice N=19]] [--rounds R=3] [--warmup S=2]: write throughput with and without N live queries in R rounds of a phase of each (seconds long, ABBA, one node, the same writers; a warm-up of S s each first), the median ratio (--rounds 0: none, the latency phases only); write → event; --separate-readers puts the subscribers in a process of their own (at nice N in the throughput phases).
     ["subscriptions"] = SubscriptionBench.Run,
     // (internal) the subscribers' process of `subscriptions --separate-readers`.
     ["subscriptions-readers"] = SubscriptionBench.RunReaders,
