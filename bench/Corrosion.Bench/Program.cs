@@ -8,13 +8,28 @@ using Corrosion.Bench.Swim;
 var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["swim"] = SwimSuite.Run,
-    // store [rows=20000] [--cpu] [--batch N]: CRR vs plain SQLite inserts at 1/10/100 rows per transaction, merge throughput; --cpu adds process CPU time per transaction; --batch N measures only N rows per transaction and no merge (for a profile).
+    // store [rows=20000] [--cpu] [--batch N] [--synchronous MODE] [--blocks N]: CRR vs plain SQLite inserts at 1/10/100 rows per transaction, merge throughput; --cpu adds process CPU time per transaction; --batch N measures only N rows per transaction and no merge (for a profile); --synchronous sets both sides' PRAGMA synchronous (default NORMAL);
+    // --blocks N instead alternates N blocks of plain and CRR transactions in one process and gives the median of the per-block ratios of the writing thread's CPU time (as bench/crsqlite/overhead.mjs measures cr-sqlite). The databases go to the temp directory: TMPDIR=/dev/shm puts them on tmpfs.
     ["store"] = a =>
     {
-        var batchAt = Array.IndexOf(a, "--batch");
-        int? only = batchAt >= 0 && batchAt + 1 < a.Length ? int.Parse(a[batchAt + 1], CultureInfo.InvariantCulture) : null;
-        var numbers = a.Where((x, i) => !x.StartsWith("--", StringComparison.Ordinal) && (batchAt < 0 || i != batchAt + 1)).ToArray();
-        StoreBench.Run(Console.Out, rows: numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 20_000, cpu: a.Contains("--cpu"), only: only);
+        string? Option(string name) => Array.IndexOf(a, name) is var at and >= 0 && at + 1 < a.Length ? a[at + 1] : null;
+        int? only = Option("--batch") is { } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : null;
+        var synchronous = Option("--synchronous") ?? "NORMAL";
+        var valued = new[] { "--batch", "--synchronous", "--blocks" };
+        var numbers = a.Where((x, i) => !x.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !valued.Contains(a[i - 1]))).ToArray();
+        if (Option("--blocks") is { } blocks)
+        {
+            StoreBench.RunBlocks(Console.Out, int.Parse(blocks, CultureInfo.InvariantCulture), synchronous);
+            return 0;
+        }
+
+        StoreBench.Run(Console.Out, rows: numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 20_000, cpu: a.Contains("--cpu"), only: only, synchronous: synchronous);
+        return 0;
+    },
+    // store-alloc [transactions=20000]: bytes the store allocates per single-row transaction (insert by integer key, insert by text key, update), without and with a timeout.
+    ["store-alloc"] = a =>
+    {
+        StoreBench.RunAllocations(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000);
         return 0;
     },
     // compaction [updates=100000] [rows=100]: bookkeeping growth of one-row updates of the same rows without and with compaction of cleared versions, and its cost.
@@ -33,7 +48,7 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
     // kill-detection [members=10] [kills=5] [--cli PATH] [--settle S]: SIGKILL one agent at a time; time until every survivor says suspect / down.
     ["kill-detection"] = KillDetectionSuite.Run,
     ["replica-node"] = ProcessCluster.RunNode,
-    // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers [--readers-nice N=19]]: write throughput with and without N live queries, write → event; --separate-readers puts the subscribers in a process of their own (at nice N in the throughput phases).
+    // subscriptions [subscriptions=100] [writes/s=200] [seconds=15] [--separate-readers [--readers-nice N=19]] [--rounds R=3] [--warmup S=2]: write throughput with and without N live queries in R rounds of a phase of each (seconds long, ABBA, one node, the same writers; a warm-up of S s each first), the median ratio (--rounds 0: none, the latency phases only); write → event; --separate-readers puts the subscribers in a process of their own (at nice N in the throughput phases).
     ["subscriptions"] = SubscriptionBench.Run,
     // (internal) the subscribers' process of `subscriptions --separate-readers`.
     ["subscriptions-readers"] = SubscriptionBench.RunReaders,

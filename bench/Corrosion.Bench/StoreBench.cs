@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Corrosion.Agent.Storage;
 using SQLitePCL;
 
@@ -20,10 +21,11 @@ internal static class StoreBench
     /// wall time measures the neighbours, CPU time mostly this process's own work.
     /// </param>
     /// <param name="only">Measure only this many rows per transaction, and no merge (to profile one case).</param>
-    public static void Run(TextWriter output, int rows, bool cpu = false, int? only = null)
+    /// <param name="synchronous">PRAGMA synchronous of both sides (the node's default: NORMAL).</param>
+    public static void Run(TextWriter output, int rows, bool cpu = false, int? only = null, string synchronous = StoreOptions.DefaultSynchronous)
     {
         Batteries_V2.Init();
-        output.WriteLine($"## store: CRDT write overhead ({rows} rows per run, WAL, synchronous=NORMAL)");
+        output.WriteLine($"## store: CRDT write overhead ({rows} rows per run, WAL, synchronous={synchronous}, in {Path.GetTempPath()})");
         output.WriteLine();
         output.WriteLine(cpu
             ? "| rows per transaction | plain SQLite rows/s | CRR rows/s | overhead | plain CPU µs/tx | CRR CPU µs/tx | CPU overhead | plain / CRR bytes allocated per tx |"
@@ -33,8 +35,8 @@ internal static class StoreBench
         {
             var count = batch == 1 ? rows / 4 : rows;
             var transactions = count / batch;
-            var plain = Best(3, () => PlainInsert(count, batch));
-            var crr = Best(3, () => CrrInsert(count, batch));
+            var plain = Best(3, () => PlainInsert(count, batch, synchronous));
+            var crr = Best(3, () => CrrInsert(count, batch, synchronous));
             var line = FormattableString.Invariant($"| {batch} | {plain.RowsPerSecond:N0} | {crr.RowsPerSecond:N0} | {plain.RowsPerSecond / crr.RowsPerSecond:F2}x |");
             if (cpu)
             {
@@ -95,13 +97,13 @@ internal static class StoreBench
 
     // The baseline uses SQLite's C API directly (prepared once, bind, step, reset), as the store does,
     // so the ratio measures the CRR machinery and not ADO.NET.
-    private static Timing PlainInsert(int rows, int batch)
+    private static Timing PlainInsert(int rows, int batch, string synchronous)
     {
         using var dir = new BenchDirectory();
         raw.sqlite3_open(dir.File("plain.db"), out var db);
         using (db)
         {
-            Check(db, raw.sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; " + TableSql));
+            Check(db, raw.sqlite3_exec(db, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; " + TableSql));
             Check(db, raw.sqlite3_prepare_v2(db, InsertSql, out var insert));
             using (insert)
             {
@@ -139,10 +141,10 @@ internal static class StoreBench
         }
     }
 
-    private static Timing CrrInsert(int rows, int batch)
+    private static Timing CrrInsert(int rows, int batch, string synchronous)
     {
         using var dir = new BenchDirectory();
-        using var store = OpenStore(dir, "crr.db");
+        using var store = OpenStore(dir, "crr.db", synchronous);
         var watch = Measurement.Start();
         for (var start = 0; start < rows; start += batch)
         {
@@ -193,14 +195,206 @@ internal static class StoreBench
         return (changes, first, best);
     }
 
-    private static CrdtStore OpenStore(BenchDirectory dir, string name)
+    private static CrdtStore OpenStore(BenchDirectory dir, string name, string synchronous = StoreOptions.DefaultSynchronous, string schemaSql = TableSql)
     {
         var schema = dir.File(name + ".schema.sql");
-        File.WriteAllText(schema, TableSql + ";");
+        File.WriteAllText(schema, schemaSql + ";");
         // Checkpoints inside the committing write, as the plain SQLite side does (SQLite's automatic checkpoint): the
         // node's default (db.checkpoint_pages, a connection of its own) would move that work out of the measured commits
         // of one side only.
-        return CrdtStore.Open(new StoreOptions(dir.File(name), [schema], CheckpointPages: 0));
+        return CrdtStore.Open(new StoreOptions(dir.File(name), [schema], synchronous, CheckpointPages: 0));
     }
 
+    /// <summary>
+    /// `store --blocks N`: the CRR overhead measured as bench/crsqlite/overhead.mjs measures cr-sqlite's, in one process:
+    /// per rows-per-transaction size, one plain database and one store, written in alternating blocks of 2000 / 300 / 40
+    /// transactions of 1 / 10 / 100 rows (which side goes first alternates too), the ids continuing from block to block;
+    /// each block's CPU time is the writing thread's (getrusage RUSAGE_THREAD: no JIT, tiering or background GC threads);
+    /// the figure is the median, over the blocks after the first 20 % (warm-up), of the per-block CRR/plain ratios.
+    /// </summary>
+    public static void RunBlocks(TextWriter output, int blocks, string synchronous = StoreOptions.DefaultSynchronous)
+    {
+        Batteries_V2.Init();
+        var warmup = blocks / 5;
+        output.WriteLine($"## store: CRDT write overhead, {blocks} alternating blocks (median after the first {warmup}), WAL, synchronous={synchronous}, in {Path.GetTempPath()}");
+        output.WriteLine();
+        output.WriteLine("| rows per transaction | plain CPU µs/tx | CRR CPU µs/tx | CPU overhead (median of block ratios) | wall overhead |");
+        output.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (batch, transactions) in new[] { (1, 2000), (10, 300), (100, 40) })
+        {
+            using var dir = new BenchDirectory();
+            raw.sqlite3_open(dir.File("plain.db"), out var db);
+            using (db)
+            using (var store = OpenStore(dir, "crr.db", synchronous))
+            {
+                Check(db, raw.sqlite3_exec(db, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; " + TableSql));
+                Check(db, raw.sqlite3_prepare_v2(db, InsertSql, out var insert));
+                using (insert)
+                {
+                    var (plainNext, crrNext) = (0, 0);
+                    var results = new List<(BlockTiming Plain, BlockTiming Crr)>();
+                    for (var b = 0; b < blocks; b++)
+                    {
+                        BlockTiming plain, crr;
+                        if (b % 2 == 0)
+                        {
+                            plain = PlainBlock(db, insert, ref plainNext, batch, transactions);
+                            crr = CrrBlock(store, ref crrNext, batch, transactions);
+                        }
+                        else
+                        {
+                            crr = CrrBlock(store, ref crrNext, batch, transactions);
+                            plain = PlainBlock(db, insert, ref plainNext, batch, transactions);
+                        }
+
+                        results.Add((plain, crr));
+                    }
+
+                    var kept = results.Skip(warmup).ToList();
+                    output.WriteLine(FormattableString.Invariant(
+                        $"| {batch} | {Median(kept.Select(r => r.Plain.CpuMicros))} | {Median(kept.Select(r => r.Crr.CpuMicros))} | **{Median(kept.Select(r => r.Crr.CpuMicros / r.Plain.CpuMicros)):F2}x** | {Median(kept.Select(r => r.Crr.WallMicros / r.Plain.WallMicros)):F2}x |"));
+                }
+            }
+        }
+
+        output.WriteLine();
+    }
+
+    /// <summary>One block's CPU (the writing thread's) and wall time per transaction, µs.</summary>
+    private readonly record struct BlockTiming(double CpuMicros, double WallMicros);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return Math.Round(sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, 2);
+    }
+
+    private static BlockTiming PlainBlock(sqlite3 db, sqlite3_stmt insert, ref int next, int batch, int transactions)
+    {
+        var (cpu, wall) = (ThreadCpuMicros(), Stopwatch.GetTimestamp());
+        for (var t = 0; t < transactions; t++)
+        {
+            Check(db, raw.sqlite3_exec(db, "BEGIN"));
+            for (var r = 0; r < batch; r++)
+            {
+                var i = next++;
+                raw.sqlite3_bind_int64(insert, 1, i);
+                raw.sqlite3_bind_text(insert, 2, $"name-{i}");
+                raw.sqlite3_bind_text(insert, 3, "ams");
+                raw.sqlite3_bind_int64(insert, 4, (long)i * 7);
+                if (raw.sqlite3_step(insert) != raw.SQLITE_DONE)
+                {
+                    throw new InvalidOperationException(raw.sqlite3_errmsg(db).utf8_to_string());
+                }
+
+                raw.sqlite3_reset(insert);
+            }
+
+            Check(db, raw.sqlite3_exec(db, "COMMIT"));
+        }
+
+        return new BlockTiming((ThreadCpuMicros() - cpu) / transactions, Stopwatch.GetElapsedTime(wall).TotalMicroseconds / transactions);
+    }
+
+    private static BlockTiming CrrBlock(CrdtStore store, ref int next, int batch, int transactions)
+    {
+        var (cpu, wall) = (ThreadCpuMicros(), Stopwatch.GetTimestamp());
+        for (var t = 0; t < transactions; t++)
+        {
+            var statements = new List<Statement>(batch);
+            for (var r = 0; r < batch; r++)
+            {
+                var i = next++;
+                statements.Add(new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger((long)i * 7)]));
+            }
+
+            store.Execute(statements);
+        }
+
+        return new BlockTiming((ThreadCpuMicros() - cpu) / transactions, Stopwatch.GetElapsedTime(wall).TotalMicroseconds / transactions);
+    }
+
+    /// <summary>This thread's user + system CPU time, µs (Linux).</summary>
+    private static double ThreadCpuMicros()
+    {
+        if (GetRusage(RusageThread, out var usage) != 0)
+        {
+            throw new InvalidOperationException($"getrusage failed: {Marshal.GetLastPInvokeError()}");
+        }
+
+        return (usage.UserSeconds + usage.SystemSeconds) * 1e6 + usage.UserMicros + usage.SystemMicros;
+    }
+
+    private const int RusageThread = 1;
+
+    // struct rusage (x86-64 / arm64 Linux): the two timevals, then 14 longs this bench does not read.
+    [StructLayout(LayoutKind.Sequential, Size = 144)]
+    private struct RUsage
+    {
+        public long UserSeconds;
+        public long UserMicros;
+        public long SystemSeconds;
+        public long SystemMicros;
+    }
+
+    [DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    private static extern int GetRusage(int who, out RUsage usage);
+
+    /// <summary>
+    /// `store-alloc [transactions]`: bytes the store allocates per transaction (GC.GetAllocatedBytesForCurrentThread around
+    /// <paramref name="transactions"/> calls of Execute, after as many to warm up; the statements are built before), with
+    /// no timeout and with the API's default (30 s: api.default_timeout), for single-row writes on the store's three
+    /// local write paths: an insert into an integer-keyed table (its clock rows batched), an insert into a text-keyed
+    /// table (its clock statements per row and the row read back, as the HTTP bench's machines), an update.
+    /// </summary>
+    public static void RunAllocations(TextWriter output, int transactions)
+    {
+        Batteries_V2.Init();
+        var timeout = TimeSpan.FromSeconds(30);
+        output.WriteLine($"## store: bytes allocated per transaction ({transactions} single-row transactions, after as many to warm up)");
+        output.WriteLine();
+        output.WriteLine("| write | no timeout | 30 s timeout |");
+        output.WriteLine("| --- | ---: | ---: |");
+        const string TextKeyed = "CREATE TABLE named (id TEXT NOT NULL PRIMARY KEY, name TEXT, region TEXT, score INTEGER)";
+        var cases = new (string Name, string Schema, Func<int, Statement> Write, Func<int, Statement>? Setup)[]
+        {
+            ("insert, integer key (items)", TableSql, i => new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger(i)]), null),
+            ("insert, text key (named)", TextKeyed, i => new Statement("INSERT INTO named (id, name, region, score) VALUES (?, ?, ?, ?)", [SqlValue.FromText($"key-{i}"), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger(i)]), null),
+            ("update of one column (items)", TableSql, i => new Statement("UPDATE items SET score = ? WHERE id = ?", [SqlValue.FromInteger(i + 1), SqlValue.FromInteger(i % 1000)]), i => new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger(0)])),
+        };
+        foreach (var (name, schema, write, setup) in cases)
+        {
+            var line = $"| {name} |";
+            foreach (var limit in new TimeSpan?[] { null, timeout })
+            {
+                using var dir = new BenchDirectory();
+                using var store = OpenStore(dir, "alloc.db", schemaSql: schema);
+                for (var i = 0; setup is not null && i < 1000; i++)
+                {
+                    store.Execute([setup(i)]);
+                }
+
+                // The same keys and values in both columns (a fresh store each): the values read back are the same size.
+                var warm = Enumerable.Range(0, transactions).Select(i => (IReadOnlyList<Statement>)[write(i)]).ToList();
+                var measured = Enumerable.Range(transactions, transactions).Select(i => (IReadOnlyList<Statement>)[write(i)]).ToList();
+                foreach (var statements in warm)
+                {
+                    store.Execute(statements, limit);
+                }
+
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                foreach (var statements in measured)
+                {
+                    store.Execute(statements, limit);
+                }
+
+                line += FormattableString.Invariant($" {(GC.GetAllocatedBytesForCurrentThread() - before) / (double)transactions:N0} |");
+            }
+
+            output.WriteLine(line);
+        }
+
+        output.WriteLine();
+    }
 }

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Corrosion.Agent.Actors;
 using Corrosion.Agent.Node;
+using Corrosion.Agent.Subscriptions;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corrosion.Bench;
@@ -38,65 +40,107 @@ internal static class SubscriptionBench
             readersNice = int.Parse(args[niceAt + 1], CultureInfo.InvariantCulture);
         }
 
-        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds), separate, readersNice).GetAwaiter().GetResult();
+        // The throughput comparison alternates "none" and "N queries" phases of `seconds` each on one
+        // node with the same writers, in rounds ordered ABBA, so outside load in one phase decides one
+        // round's ratio, not the run's: the median of the rounds' ratios is the figure.
+        var rounds = Option(args, "--rounds", 3);
+        var warmup = Option(args, "--warmup", 2);
+        RunAsync(Console.Out, subscriptions, rate, TimeSpan.FromSeconds(seconds), separate, readersNice, rounds, TimeSpan.FromSeconds(warmup)).GetAwaiter().GetResult();
         return 0;
+    }
+
+    private static int Option(string[] args, string name, int defaultValue)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : defaultValue;
     }
 
     /// <summary>
     /// The subscribers' side alone, in a process of its own (<c>subscriptions-readers</c>, started by
     /// <c>--separate-readers</c>): opens the streams, then answers commands on stdin, one per line —
     /// <c>events</c> (events seen so far), <c>cpu</c> (this process's CPU time in µs), <c>latencies</c>
-    /// (every write → event time in ms, comma-separated) and <c>stop</c>.
+    /// (every write → event time in ms, comma-separated), <c>close</c> (ends the streams; answers
+    /// <c>closed</c>), <c>open</c> (opens them again, fresh counts; answers <c>ready</c>) and <c>stop</c>.
     /// </summary>
     public static int RunReaders(string[] args)
     {
         var address = new Uri(args[0]);
         var subscriptions = int.Parse(args[1], CultureInfo.InvariantCulture);
         var wholeTable = args.Length > 2 && args[2] == "1";
-        using var readers = new Subscribers(address);
+        Subscribers? readers = null;
+        try
+        {
+            readers = OpenReaders(address, subscriptions, wholeTable);
+            Console.WriteLine("ready");
+            using var process = Process.GetCurrentProcess();
+            while (Console.ReadLine() is { } command)
+            {
+                switch (command)
+                {
+                    case "events":
+                        Console.WriteLine((readers?.Events ?? 0).ToString(CultureInfo.InvariantCulture));
+                        break;
+                    case "cpu":
+                        process.Refresh();
+                        Console.WriteLine(process.TotalProcessorTime.TotalMicroseconds.ToString("F0", CultureInfo.InvariantCulture));
+                        break;
+                    case "latencies":
+                        Console.WriteLine(string.Join(",", (readers?.TakeLatencies() ?? []).Select(l => l.ToString("R", CultureInfo.InvariantCulture))));
+                        break;
+                    case "close":
+                        CloseReaders(readers);
+                        readers = null;
+                        Console.WriteLine("closed");
+                        break;
+                    case "open":
+                        CloseReaders(readers);
+                        readers = OpenReaders(address, subscriptions, wholeTable);
+                        Console.WriteLine("ready");
+                        break;
+                    default:
+                        return 0;
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            CloseReaders(readers);
+        }
+    }
+
+    private static Subscribers OpenReaders(Uri address, int subscriptions, bool wholeTable)
+    {
+        var readers = new Subscribers(address);
         for (var i = 0; i < subscriptions; i++)
         {
             readers.SubscribeAsync(i, wholeTable).GetAwaiter().GetResult();
         }
 
-        Console.WriteLine("ready");
-        using var process = Process.GetCurrentProcess();
-        while (Console.ReadLine() is { } command)
-        {
-            switch (command)
-            {
-                case "events":
-                    Console.WriteLine(readers.Events.ToString(CultureInfo.InvariantCulture));
-                    break;
-                case "cpu":
-                    process.Refresh();
-                    Console.WriteLine(process.TotalProcessorTime.TotalMicroseconds.ToString("F0", CultureInfo.InvariantCulture));
-                    break;
-                case "latencies":
-                    Console.WriteLine(string.Join(",", readers.TakeLatencies().Select(l => l.ToString("R", CultureInfo.InvariantCulture))));
-                    break;
-                default:
-                    readers.StopAsync().GetAwaiter().GetResult();
-                    return 0;
-            }
-        }
-
-        readers.StopAsync().GetAwaiter().GetResult();
-        return 0;
+        return readers;
     }
 
-    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration, bool separate = false, int readersNice = 0)
+    private static void CloseReaders(Subscribers? readers)
+    {
+        if (readers is not null)
+        {
+            readers.StopAsync().GetAwaiter().GetResult();
+            readers.Dispose();
+        }
+    }
+
+    public static async Task RunAsync(TextWriter output, int subscriptions, int writesPerSecond, TimeSpan duration, bool separate = false, int readersNice = 0, int rounds = 3, TimeSpan? warmup = null)
     {
         var niced = separate && readersNice > 0 && OperatingSystem.IsLinux() && File.Exists(NicePath);
         output.WriteLine(FormattableString.Invariant($"## subscriptions: {subscriptions} live queries on one node, loopback HTTP{(separate ? "; subscribers in a process of their own" : "")}{(niced ? $" (at nice {readersNice} in the throughput phases: they take the CPU the node leaves idle)" : "")}"));
         s_readersNice = niced ? readersNice : 0;
         output.WriteLine();
 
-        var without = await ThroughputAsync(subscriptions: 0, duration, separate);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {without.Throughput:N0} tx/s ({without.Latency}); {Cpu(without, separate)}"));
-        var with = await ThroughputAsync(subscriptions, duration, separate);
-        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {with.Throughput:N0} tx/s ({with.Latency}); {with.Events:N0} change events delivered; {Cpu(with, separate)}"));
-        output.WriteLine(FormattableString.Invariant($"- throughput with {subscriptions} subscriptions vs none: {(with.Throughput / without.Throughput - 1) * 100:+0.0;-0.0} %"));
+        if (rounds > 0)
+        {
+            await ThroughputRoundsAsync(output, subscriptions, duration, separate, rounds, warmup ?? TimeSpan.FromSeconds(2));
+        }
 
         var latency = await LatencyAsync(subscriptions, writesPerSecond, duration, separate);
         output.WriteLine(FormattableString.Invariant($"- write sent → change event at the subscriber, {writesPerSecond} writes/s, {subscriptions} subscriptions: {latency}"));
@@ -110,21 +154,123 @@ internal static class SubscriptionBench
         ? FormattableString.Invariant($"CPU per write: node + writers {result.CpuMicrosPerWrite:N0} µs, subscribers' process {result.ReadersCpuMicrosPerWrite:N0} µs; context switches per write, node + writers: {result.SwitchesPerWrite:N2} voluntary, {result.InvoluntarySwitchesPerWrite:N2} involuntary")
         : FormattableString.Invariant($"process CPU {result.CpuMicrosPerWrite:N0} µs per write");
 
-    /// <param name="CpuMicrosPerWrite">
-    /// CPU time of this process (node, HTTP clients and, unless separate, the subscribers) per write,
-    /// until every event arrived: less sensitive than throughput to other load on the machine.
+    /// <param name="Writes">Writes completed in the phase.</param>
+    /// <param name="Seconds">The phase's length.</param>
+    /// <param name="Latencies">Every write's HTTP round trip, ms.</param>
+    /// <param name="CpuMicros">
+    /// CPU time of this process (node, HTTP clients and, unless separate, the subscribers) in the
+    /// phase, until every event arrived: less sensitive than throughput to other load on the machine.
     /// </param>
-    /// <param name="ReadersCpuMicrosPerWrite">CPU time of the subscribers' own process per write (separate readers only).</param>
-    /// <param name="SwitchesPerWrite">Voluntary context switches of this process per write (a thread going to sleep: each hop between threads costs one or more).</param>
-    /// <param name="InvoluntarySwitchesPerWrite">Involuntary ones (preempted: the machine's other load shows here).</param>
-    private sealed record ThroughputResult(double Throughput, string Latency, long Events, double CpuMicrosPerWrite, double ReadersCpuMicrosPerWrite, double SwitchesPerWrite, double InvoluntarySwitchesPerWrite);
-
-    private static async Task<ThroughputResult> ThroughputAsync(int subscriptions, TimeSpan duration, bool separate)
+    /// <param name="ReadersCpuMicros">CPU time of the subscribers' own process (separate readers only).</param>
+    /// <param name="Switches">Voluntary context switches of this process (a thread going to sleep: each hop between threads costs one or more).</param>
+    /// <param name="InvoluntarySwitches">Involuntary ones (preempted: the machine's other load shows here).</param>
+    private sealed record ThroughputResult(long Writes, double Seconds, List<double> Latencies, long Events, double CpuMicros, double ReadersCpuMicros, long Switches, long InvoluntarySwitches)
     {
-        await using var bench = await BenchNode.StartAsync(subscriptions, separate, readersNice: s_readersNice);
+        public double Throughput => Writes / Seconds;
+
+        public double CpuMicrosPerWrite => CpuMicros / Math.Max(Writes, 1);
+
+        public double ReadersCpuMicrosPerWrite => ReadersCpuMicros / Math.Max(Writes, 1);
+
+        public double SwitchesPerWrite => Switches / (double)Math.Max(Writes, 1);
+
+        public double InvoluntarySwitchesPerWrite => InvoluntarySwitches / (double)Math.Max(Writes, 1);
+
+        public string Latency => Percentiles.Summary([.. Latencies]);
+
+        public static ThroughputResult Pooled(IReadOnlyList<ThroughputResult> phases) => new(
+            phases.Sum(p => p.Writes),
+            phases.Sum(p => p.Seconds),
+            [.. phases.SelectMany(p => p.Latencies)],
+            phases.Sum(p => p.Events),
+            phases.Sum(p => p.CpuMicros),
+            phases.Sum(p => p.ReadersCpuMicros),
+            phases.Sum(p => p.Switches),
+            phases.Sum(p => p.InvoluntarySwitches));
+    }
+
+    /// <summary>
+    /// Rounds of a "none" and an "N queries" phase on one node with the same 8 writers, ordered ABBA
+    /// (none first in odd rounds, queries first in even ones). For a "none" phase the subscribers
+    /// close their streams and the node drops the subscriptions (rows, change log), so nothing of
+    /// them is left; for a "queries" phase they subscribe again (new subscriptions, a fresh first run)
+    /// and are live before the phase starts. Both happen outside the measured windows. A warm-up
+    /// round (one short phase of each, not counted) runs first, since the node starts cold.
+    /// </summary>
+    private static async Task ThroughputRoundsAsync(TextWriter output, int subscriptions, TimeSpan duration, bool separate, int rounds, TimeSpan warmup)
+    {
+        await using var bench = await BenchNode.StartAsync(subscriptions, separate, readersNice: s_readersNice, open: false);
+        var next = 0;
+        if (warmup > TimeSpan.Zero && subscriptions > 0)
+        {
+            await bench.OpenAsync();
+            await ThroughputAsync(bench, warmup, () => next, n => next = n);
+            await bench.CloseAsync();
+            await ThroughputAsync(bench, warmup, () => next, n => next = n);
+        }
+
+        var none = new List<ThroughputResult>();
+        var with = new List<ThroughputResult>();
+        var ratios = new List<double>();
+        var cpuDifferences = new List<double>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            ThroughputResult? a = null;
+            ThroughputResult? b = null;
+            foreach (var queries in round % 2 == 1 ? new[] { false, true } : [true, false])
+            {
+                if (queries && subscriptions > 0)
+                {
+                    await bench.OpenAsync();
+                }
+
+                var result = await ThroughputAsync(bench, duration, () => next, n => next = n);
+                if (queries)
+                {
+                    b = result;
+                    with.Add(result);
+                    output.WriteLine(FormattableString.Invariant($"- round {round}, {subscriptions} subscriptions: {result.Throughput:N0} tx/s ({result.Latency}); {result.Events:N0} change events delivered; {Cpu(result, separate)}"));
+                    await bench.CloseAsync();
+                }
+                else
+                {
+                    a = result;
+                    none.Add(result);
+                    output.WriteLine(FormattableString.Invariant($"- round {round}, no subscriptions: {result.Throughput:N0} tx/s ({result.Latency}); {Cpu(result, separate)}"));
+                }
+            }
+
+            var ratio = (b!.Throughput / a!.Throughput - 1) * 100;
+            var cpu = b.CpuMicrosPerWrite - a.CpuMicrosPerWrite;
+            ratios.Add(ratio);
+            cpuDifferences.Add(cpu);
+            output.WriteLine(FormattableString.Invariant($"- round {round} ({(round % 2 == 1 ? "none first" : "queries first")}): {subscriptions} subscriptions vs none {ratio:+0.0;-0.0} %; node + writers' CPU per write {a.CpuMicrosPerWrite:N0} → {b.CpuMicrosPerWrite:N0} µs ({cpu:+0;-0})"));
+        }
+
+        var pooledNone = ThroughputResult.Pooled(none);
+        var pooledWith = ThroughputResult.Pooled(with);
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, no subscriptions: {pooledNone.Throughput:N0} tx/s ({pooledNone.Latency}); {Cpu(pooledNone, separate)}"));
+        output.WriteLine(FormattableString.Invariant($"- write throughput, 8 closed-loop writers, {subscriptions} subscriptions: {pooledWith.Throughput:N0} tx/s ({pooledWith.Latency}); {pooledWith.Events:N0} change events delivered; {Cpu(pooledWith, separate)}"));
+        output.WriteLine(FormattableString.Invariant($"- throughput with {subscriptions} subscriptions vs none: {Median(ratios):+0.0;-0.0} %"));
+        output.WriteLine(FormattableString.Invariant($"- over {rounds} rounds of {duration.TotalSeconds:0} s phases (ABBA; the two lines above pool them): ratio median {Median(ratios):+0.0;-0.0} % (each: {string.Join(", ", ratios.Select(r => r.ToString("+0.0;-0.0", CultureInfo.InvariantCulture)))}; pooled {(pooledWith.Throughput / pooledNone.Throughput - 1) * 100:+0.0;-0.0} %); node + writers' CPU per write, median difference {Median(cpuDifferences):+0;-0} µs (each: {string.Join(", ", cpuDifferences.Select(c => c.ToString("+0;-0", CultureInfo.InvariantCulture)))})"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static async Task<ThroughputResult> ThroughputAsync(BenchNode bench, TimeSpan duration, Func<int> first, Action<int> setNext)
+    {
+        // Garbage of the last phase is collected before this one, not inside it.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>();
         var count = 0L;
+        var start = first();
+        var highest = start;
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var switchesBefore = ServerCosts.ContextSwitches();
@@ -133,7 +279,7 @@ internal static class SubscriptionBench
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async writer =>
         {
             var mine = new List<double>();
-            var n = writer;
+            var n = start + writer;
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
@@ -146,22 +292,25 @@ internal static class SubscriptionBench
             {
                 latencies.AddRange(mine);
                 count += mine.Count;
+                highest = Math.Max(highest, n);
             }
         }));
         var elapsed = watch.Elapsed.TotalSeconds;
+        setNext(highest);
         var events = await bench.WaitForEventsAsync(count, TimeSpan.FromSeconds(30));
         process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(count, 1);
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds;
         var switches = ServerCosts.ContextSwitches();
-        var readersCpu = (await bench.ReadersCpuMicrosAsync() - readersCpuBefore) / Math.Max(count, 1);
+        var readersCpu = await bench.ReadersCpuMicrosAsync() - readersCpuBefore;
         return new ThroughputResult(
-            count / elapsed,
-            Percentiles.Summary(latencies),
+            count,
+            elapsed,
+            latencies,
             events,
             cpu,
             readersCpu,
-            (switches.Voluntary - switchesBefore.Voluntary) / (double)Math.Max(count, 1),
-            (switches.Involuntary - switchesBefore.Involuntary) / (double)Math.Max(count, 1));
+            switches.Voluntary - switchesBefore.Voluntary,
+            switches.Involuntary - switchesBefore.Involuntary);
     }
 
     private static async Task<string> LatencyAsync(int subscriptions, int writesPerSecond, TimeSpan duration, bool separate, int wholeTable = 0)
@@ -211,6 +360,10 @@ internal static class SubscriptionBench
         private Subscribers? _local;
         private ReaderProcess? _remote;
         private int _subscriptions;
+        private bool _separate;
+        private bool _wholeTable;
+        private int _readersNice;
+        private bool _open;
 
         private BenchNode(BenchDirectory dir, CorrosionNode node)
         {
@@ -223,7 +376,8 @@ internal static class SubscriptionBench
         /// <param name="separate">The subscribers run in a process of their own.</param>
         /// <param name="wholeTable">When positive: that many rows, and the subscriptions read the whole table.</param>
         /// <param name="readersNice">When positive: the subscribers' process runs at this nice value.</param>
-        public static async Task<BenchNode> StartAsync(int subscriptions, bool separate, int wholeTable = 0, int readersNice = 0)
+        /// <param name="open">False to start without the subscriptions (<see cref="OpenAsync"/> opens them).</param>
+        public static async Task<BenchNode> StartAsync(int subscriptions, bool separate, int wholeTable = 0, int readersNice = 0, bool open = true)
         {
             var dir = new BenchDirectory();
             var options = new NodeOptions();
@@ -242,20 +396,88 @@ internal static class SubscriptionBench
             }
 
             bench._subscriptions = subscriptions;
-            if (subscriptions > 0 && separate)
+            bench._separate = separate;
+            bench._wholeTable = wholeTable > 0;
+            bench._readersNice = readersNice;
+            if (open)
             {
-                bench._remote = await ReaderProcess.StartAsync(node.ApiAddress, subscriptions, wholeTable > 0, readersNice);
-            }
-            else
-            {
-                bench._local = new Subscribers(node.ApiAddress);
-                for (var i = 0; i < subscriptions; i++)
-                {
-                    await bench._local.SubscribeAsync(i, wholeTable > 0);
-                }
+                await bench.OpenAsync();
             }
 
             return bench;
+        }
+
+        /// <summary>Opens the subscriptions and returns when every one is live (its end-of-query mark read).</summary>
+        public async Task OpenAsync()
+        {
+            if (_open || _subscriptions == 0)
+            {
+                return;
+            }
+
+            if (_separate && _remote is { } remote)
+            {
+                await remote.OpenAsync();
+            }
+            else if (_separate)
+            {
+                _remote = await ReaderProcess.StartAsync(_node.ApiAddress, _subscriptions, _wholeTable, _readersNice);
+            }
+            else
+            {
+                _local = new Subscribers(_node.ApiAddress);
+                for (var i = 0; i < _subscriptions; i++)
+                {
+                    await _local.SubscribeAsync(i, _wholeTable);
+                }
+            }
+
+            _open = true;
+        }
+
+        /// <summary>
+        /// Closes the subscribers' streams, then drops every subscription on the node (a subscription
+        /// left without listeners would otherwise be kept until its idle timeout) and waits until none is left.
+        /// </summary>
+        public async Task CloseAsync()
+        {
+            if (!_open)
+            {
+                return;
+            }
+
+            if (_remote is { } remote)
+            {
+                await remote.CloseAsync();
+            }
+            else if (_local is { } local)
+            {
+                await local.StopAsync();
+                local.Dispose();
+                _local = null;
+            }
+
+            _open = false;
+            var actor = _node.Actors.Subscriptions ?? throw new InvalidOperationException("the node runs without subscriptions");
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var left = await actor.Ask<IReadOnlyList<SubscriptionInfo>>(r => new ListSubscriptions(r), TimeSpan.FromSeconds(30), CancellationToken.None);
+                if (left.Count == 0)
+                {
+                    return;
+                }
+
+                if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    throw new InvalidOperationException($"{left.Count} subscriptions are still there after dropping them");
+                }
+
+                foreach (var subscription in left)
+                {
+                    await actor.Ask<bool>(r => new DropSubscription(subscription.Id, r), TimeSpan.FromSeconds(30), CancellationToken.None);
+                }
+            }
         }
 
         public async Task UpsertAsync(int n, long sentAt)
@@ -268,12 +490,12 @@ internal static class SubscriptionBench
             await PostAsync("v1/transactions", FormattableString.Invariant($"""[["INSERT INTO machines (id, region, updated_at) VALUES (?, 'r0', ?)", ["new-{n}", {sentAt}]]]"""));
 
         public async Task<List<double>> TakeLatenciesAsync() =>
-            _remote is { } remote ? await remote.LatenciesAsync() : _local!.TakeLatencies();
+            _remote is { } remote ? await remote.LatenciesAsync() : _local?.TakeLatencies() ?? [];
 
         /// <summary>CPU time of the subscribers' own process so far (0 when they share this one).</summary>
         public async Task<double> ReadersCpuMicrosAsync() => _remote is { } remote ? await remote.CpuMicrosAsync() : 0;
 
-        private async Task<long> EventsAsync() => _remote is { } remote ? await remote.EventsAsync() : _local!.Events;
+        private async Task<long> EventsAsync() => _remote is { } remote ? await remote.EventsAsync() : _local?.Events ?? 0;
 
         /// <summary>
         /// Waits until the subscribers have seen <paramref name="expected"/> events, or no new event
@@ -284,7 +506,7 @@ internal static class SubscriptionBench
             var watch = Stopwatch.StartNew();
             var last = -1L;
             var quietSince = watch.Elapsed;
-            while (_subscriptions > 0 && watch.Elapsed < deadline)
+            while (_open && watch.Elapsed < deadline)
             {
                 var seen = await EventsAsync();
                 if (seen >= expected || watch.Elapsed - quietSince > TimeSpan.FromSeconds(2))
@@ -301,7 +523,7 @@ internal static class SubscriptionBench
                 await Task.Delay(20);
             }
 
-            return _subscriptions > 0 ? await EventsAsync() : 0;
+            return _open ? await EventsAsync() : 0;
         }
 
         private async Task PostAsync(string path, string json)
@@ -480,6 +702,18 @@ internal static class SubscriptionBench
 
         public async Task<long> EventsAsync() => long.Parse(await AskAsync("events"), CultureInfo.InvariantCulture);
 
+        public async Task OpenAsync() => Expect("ready", await AskAsync("open", TimeSpan.FromMinutes(2)));
+
+        public async Task CloseAsync() => Expect("closed", await AskAsync("close"));
+
+        private static void Expect(string expected, string answer)
+        {
+            if (answer != expected)
+            {
+                throw new InvalidOperationException($"the subscribers' process said {answer} instead of {expected}");
+            }
+        }
+
         public async Task<double> CpuMicrosAsync() => double.Parse(await AskAsync("cpu"), CultureInfo.InvariantCulture);
 
         public async Task<List<double>> LatenciesAsync()
@@ -488,14 +722,14 @@ internal static class SubscriptionBench
             return line.Length == 0 ? [] : [.. line.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
         }
 
-        private async Task<string> AskAsync(string command)
+        private async Task<string> AskAsync(string command, TimeSpan? timeout = null)
         {
             await _turn.WaitAsync();
             try
             {
                 await _process.StandardInput.WriteLineAsync(command);
                 await _process.StandardInput.FlushAsync();
-                return await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("the subscribers' process ended");
+                return await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("the subscribers' process ended");
             }
             finally
             {

@@ -49,6 +49,10 @@ internal static class SubscriptionFileBench
                 {
                     file.RecordAll(recordings, n);
                     recordings.Clear();
+                    // As the subscription actor does after sending the changes.
+                    while (file.UpkeepDue && file.Upkeep())
+                    {
+                    }
                 }
             }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SQLitePCL;
 
 namespace Corrosion.Agent.Storage;
@@ -109,13 +111,7 @@ public sealed partial class CrdtStore
     private (List<StatementResult> Results, long? Version, IReadOnlyList<ChangesetFull> Changesets) RunTransaction(IReadOnlyList<Statement> statements, TimeSpan? timeout)
     {
         var results = new List<StatementResult>(statements.Count);
-        delegate_progress? progress = null;
-        if (timeout is { } limit)
-        {
-            var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-            progress = _ => Stopwatch.GetTimestamp() > deadline ? 1 : 0;
-            raw.sqlite3_progress_handler(_db, 1000, progress, null);
-        }
+        var interruptible = timeout is { } limit && StartDeadline(limit);
 
         // Local writes are bound by db.max_value_size; merges of peers' changes are not.
         var unboundedLength = raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, _maxValueSize);
@@ -177,14 +173,37 @@ public sealed partial class CrdtStore
             _inserted.Clear();
             ClearHookOps();
             raw.sqlite3_limit(_db, raw.SQLITE_LIMIT_LENGTH, unboundedLength);
-            if (progress is not null)
+            if (interruptible)
             {
-                raw.sqlite3_progress_handler(_db, 0, null, null);
+                StopDeadline();
             }
-
-            GC.KeepAlive(progress);
         }
     }
+
+    // The running local transaction's deadline (Stopwatch ticks), which OnProgress checks.
+    private long _deadline;
+
+    /// <summary>
+    /// Interrupts the writer's statements once <paramref name="limit"/> has passed: SQLite's progress handler (every 1000
+    /// VM instructions) compares the clock with <see cref="_deadline"/>. Registered directly with a static callback and
+    /// the store's handle as its context: SQLitePCLRaw's <c>sqlite3_progress_handler</c> allocated a hook object and a
+    /// GC handle on every call (twice per transaction, with the closure holding the deadline).
+    /// </summary>
+    private unsafe bool StartDeadline(TimeSpan limit)
+    {
+        _deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        SqliteNative.sqlite3_progress_handler(_db.DangerousGetHandle(), ProgressInstructions, &OnProgress, GCHandle.ToIntPtr(_self));
+        return true;
+    }
+
+    private unsafe void StopDeadline() => SqliteNative.sqlite3_progress_handler(_db.DangerousGetHandle(), 0, null, IntPtr.Zero);
+
+    // VM instructions between two calls of the progress handler.
+    private const int ProgressInstructions = 1000;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnProgress(IntPtr context) =>
+        Stopwatch.GetTimestamp() > ((CrdtStore)GCHandle.FromIntPtr(context).Target!)._deadline ? 1 : 0;
 
     // The local version's row, prepared once (not looked up by its text per transaction).
     private NativeStatement? _writeVersion;
@@ -535,17 +554,13 @@ public sealed partial class CrdtStore
             return new List<Change>();
         }
 
-        // Room for the new rows' changes (one per value column) and a guess at the touched rows'.
-        var room = _touched.Count;
-        foreach (var (table, _, _, _) in _inserted)
-        {
-            room += (uint)table < (uint)_tablesById.Length ? _tablesById[table].Schema.ValueColumns.Count : 0;
-        }
-
-        var changes = new List<Change>(room);
         // By table, then key: each row is read once. (Inserts come in order, typically.)
         SortUnlessSorted(_touched);
         SortUnlessSorted(_inserted);
+        // Collected into a buffer kept across transactions, then copied into a list of the exact size: filling a fresh
+        // list reallocated it as it grew (two or three times for one row read back by CrrTable.ReadVersionRow).
+        var changes = _collected;
+        changes.Clear();
         var keys = _collectKeys;
         var withCells = _collectWithCells;
         var (t, n) = (0, 0);
@@ -600,8 +615,13 @@ public sealed partial class CrdtStore
             changes.Sort((a, b) => a.Seq.CompareTo(b.Seq));
         }
 
-        return changes;
+        var collected = new List<Change>(changes);
+        changes.Clear();
+        return collected;
     }
+
+    // CollectTouched's changes while it reads them (see there).
+    private readonly List<Change> _collected = new();
 
     private static void SortUnlessSorted<T>(List<T> items)
         where T : IComparable<T>

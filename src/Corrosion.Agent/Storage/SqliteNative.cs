@@ -118,6 +118,10 @@ internal static unsafe partial class SqliteNative
     /// <summary>SQLITE_DBCONFIG_ENABLE_TRIGGER (sqlite3.h).</summary>
     public const int DbConfigEnableTrigger = 1003;
 
+    /// <summary>Registers (or, with a null <paramref name="handler"/>, removes) the connection's progress handler: called every <paramref name="instructions"/> VM instructions; non-zero interrupts the statement.</summary>
+    [LibraryImport(Library)]
+    public static partial void sqlite3_progress_handler(IntPtr db, int instructions, delegate* unmanaged[Cdecl]<IntPtr, int> handler, IntPtr context);
+
     [LibraryImport(Library)]
     public static partial long sqlite3_last_insert_rowid(IntPtr db);
 

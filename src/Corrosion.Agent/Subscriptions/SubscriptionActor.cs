@@ -66,6 +66,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
 
     // Rows updated in place by storage events since the last PublishInPlace, not yet recorded nor sent.
     private List<(LiveSubscription Subscription, ResultDelta Delta, IReadOnlyList<string> Columns)>? _inPlace;
+    private bool _upkeepQueued;
 
     /// <summary>Creates the actor.</summary>
     /// <param name="store">The node's store; queries run on its read pool.</param>
@@ -225,6 +226,14 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         {
             case PublishInPlace:
                 break;
+            case FileUpkeep:
+                _upkeepQueued = false;
+                if (File.Upkeep())
+                {
+                    QueueUpkeep();
+                }
+
+                break;
             // A new subscription's first run goes off the actor; changes meanwhile are kept for it.
             case Subscribe subscribe:
                 Subscribe(subscribe);
@@ -252,6 +261,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 break;
             case GetSubscriptionInfo get:
                 Info(get);
+                break;
+            case DropSubscription drop:
+                Drop(drop);
                 break;
             case ListSubscriptions list:
                 list.ReplyTo.Tell(_subscriptions.Values
@@ -863,6 +875,24 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
             SubscriptionMetrics.Produced(delta.Changes);
             Deliver(subscription, delta.Changes);
         }
+
+        if (File.UpkeepDue)
+        {
+            QueueUpkeep();
+        }
+    }
+
+    /// <summary>
+    /// The file's bulk move and folds run after the changes just recorded are sent, one piece per
+    /// message, behind whatever the mailbox already holds (the next storage events first).
+    /// </summary>
+    private void QueueUpkeep()
+    {
+        if (!_upkeepQueued)
+        {
+            _upkeepQueued = true;
+            Self.Tell(FileUpkeep.Instance);
+        }
     }
 
     /// <summary>
@@ -1017,6 +1047,18 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 Sleep(subscription);
             }
         }
+    }
+
+    private void Drop(DropSubscription drop)
+    {
+        if (!_subscriptions.TryGetValue(drop.QueryId, out var subscription))
+        {
+            drop.ReplyTo.Tell(false);
+            return;
+        }
+
+        Remove(subscription, "the subscription was dropped");
+        drop.ReplyTo.Tell(true);
     }
 
     private void Maintain()

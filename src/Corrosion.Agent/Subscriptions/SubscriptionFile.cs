@@ -27,9 +27,11 @@ namespace Corrosion.Agent.Subscriptions;
 /// <c>subscription_changes</c>: that table is ordered by subscription, so a commit of changes of N
 /// subscriptions wrote N pages there (a page of WAL and of checkpoint per event of a burst), where
 /// appending in order fills one page with the changes of many. They are moved over in bulk, in key
-/// order, every <see cref="MoveEvery"/> changes, before the log is read (a resume, the maintenance's
-/// age check, loading) or pruned past them, and when the file is closed; a fold reads both tables.
-/// What a crash leaves there is moved when the file is opened.
+/// order, once <see cref="MoveEvery"/> changes collect (by <see cref="Upkeep"/>, which the owner runs
+/// after sending the changes just recorded), before the log is read (a resume, the maintenance's age
+/// check, loading) or pruned past them, and when the file is closed; a fold reads both tables.
+/// What a crash leaves there is moved when the file is opened. Folds that are merely due wait for
+/// <see cref="Upkeep"/> too: neither is on the way of the changes being recorded.
 /// </para>
 /// In WAL mode with <c>synchronous = NORMAL</c> a commit writes the log and does not fsync; the
 /// fsyncs come when the log is copied into the file (a checkpoint), which SQLite would run inside
@@ -86,11 +88,17 @@ internal sealed class SubscriptionFile : IDisposable
     /// <summary>Added to a change's kind in the log: its row's new cells were written to the log alone.</summary>
     internal const int RowInLog = 8;
 
-    /// <summary>A subscription's rows are folded from its log after this many changes written to the log alone.</summary>
+    /// <summary>A subscription's rows are due to be folded from its log after this many changes written to the log alone.</summary>
     internal const int FoldEvery = 256;
 
-    /// <summary>The recent changes are moved into <c>subscription_changes</c> once this many collect.</summary>
+    /// <summary>The recent changes are due to be moved into <c>subscription_changes</c> once this many collect.</summary>
     internal const int MoveEvery = 1024;
+
+    /// <summary>
+    /// Past this many times the due point, <see cref="RecordAll"/> moves or folds itself (an owner
+    /// that never runs <see cref="Upkeep"/> still keeps the file bounded).
+    /// </summary>
+    internal const int OverdueFactor = 4;
 
     private const int KindMask = 7;
 
@@ -106,6 +114,8 @@ internal sealed class SubscriptionFile : IDisposable
     // Per subscription: the change id its rows table is current through, and the changes written to
     // the log alone since (what the next fold applies).
     private readonly Dictionary<string, Folding> _folding = new(StringComparer.Ordinal);
+    // Subscriptions with FoldEvery or more changes in the log alone, for Upkeep.
+    private readonly HashSet<string> _foldDue = new(StringComparer.Ordinal);
     private SqliteCommand? _upsertRow;
 
     // Rows in recent_changes, and per subscription the smallest change id it has there (a prune
@@ -168,6 +178,7 @@ internal sealed class SubscriptionFile : IDisposable
         var subscriptions = new List<StoredSubscription>();
         var foldedThrough = new List<long>();
         _folding.Clear();
+        _foldDue.Clear();
         using (var command = Command("SELECT id, sql, params, named_params, hash, columns, last_row_id, last_change_id, pruned_through, last_listener_ms, (SELECT coalesce(max(change_id), 0) FROM subscription_changes c WHERE c.sub_id = s.id), folded_through FROM subscriptions s ORDER BY id"))
         using (var reader = command.ExecuteReader())
         {
@@ -227,7 +238,7 @@ internal sealed class SubscriptionFile : IDisposable
                 }
             }
 
-            _folding[subscription.Id] = new Folding(Math.Max(foldedThrough[s], through), inLog);
+            SetFolding(subscription.Id, new Folding(Math.Max(foldedThrough[s], through), inLog));
         }
 
         return subscriptions;
@@ -258,7 +269,7 @@ internal sealed class SubscriptionFile : IDisposable
             ("$now", nowMs));
         WriteRows(tx, subscription.Id, subscription.Rows);
         tx.Commit();
-        _folding[subscription.Id] = new Folding(subscription.LastChangeId, 0);
+        SetFolding(subscription.Id, new Folding(subscription.LastChangeId, 0));
     }
 
     /// <summary>
@@ -346,7 +357,7 @@ internal sealed class SubscriptionFile : IDisposable
                 }
 
                 folding = folding with { InLog = folding.InLog + (inLog?.Count ?? 0) };
-                if (folding.InLog >= FoldEvery || (folding.InLog > 0 && recording.PruneThrough > folding.Through))
+                if (folding.InLog >= FoldEvery * OverdueFactor || (folding.InLog > 0 && recording.PruneThrough > folding.Through))
                 {
                     // Before the prune below can take the only copy of a row's cells.
                     folding = new Folding(Fold(id, folding.Through), 0);
@@ -380,7 +391,7 @@ internal sealed class SubscriptionFile : IDisposable
                 }
             }
 
-            if (recent >= MoveEvery)
+            if (recent >= MoveEvery * OverdueFactor)
             {
                 MoveRecent();
                 (recent, moved, recentFrom) = (0, true, null);
@@ -401,7 +412,7 @@ internal sealed class SubscriptionFile : IDisposable
 
         foreach (var (id, folding) in folded ?? [])
         {
-            _folding[id] = folding;
+            SetFolding(id, folding);
         }
 
         _recent = recent;
@@ -445,7 +456,7 @@ internal sealed class SubscriptionFile : IDisposable
 
         Prune(tx, id, through);
         tx.Commit();
-        _folding[id] = folding;
+        SetFolding(id, folding);
     }
 
     /// <summary>The last change id recorded before <paramref name="cutoffMs"/>, or null when none is kept.</summary>
@@ -475,6 +486,7 @@ internal sealed class SubscriptionFile : IDisposable
         Execute(tx, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
         tx.Commit();
         _folding.Remove(id);
+        _foldDue.Remove(id);
     }
 
     public void Dispose()
@@ -586,6 +598,66 @@ internal sealed class SubscriptionFile : IDisposable
 
         Native(ref _foldCounter, "UPDATE subscriptions SET folded_through = ?2 WHERE id = ?1").Bind(1, id).Bind(2, newest).Run();
         return newest;
+    }
+
+    /// <summary>
+    /// Bookkeeping is due that <see cref="RecordAll"/> leaves for after the changes are sent: the
+    /// recent changes to move (<see cref="MoveEvery"/>), a subscription's rows to fold (<see cref="FoldEvery"/>).
+    /// </summary>
+    public bool UpkeepDue => _recent >= MoveEvery || _foldDue.Count > 0;
+
+    /// <summary>
+    /// Does one piece of the due bookkeeping (the move, or one subscription's fold) in a transaction
+    /// of its own, so its owner can send what it has first and interleave other work between pieces.
+    /// </summary>
+    /// <returns>Whether more is due.</returns>
+    public bool Upkeep()
+    {
+        if (_recent >= MoveEvery)
+        {
+            MoveRecentNow();
+        }
+        else if (_foldDue.Count > 0)
+        {
+            FoldNow(_foldDue.First());
+        }
+
+        return UpkeepDue;
+    }
+
+    private void FoldNow(string id)
+    {
+        var folding = _folding.GetValueOrDefault(id);
+        Native(ref _begin, "BEGIN IMMEDIATE").Run();
+        try
+        {
+            folding = new Folding(Fold(id, folding.Through), 0);
+            Native(ref _commit, "COMMIT").Run();
+        }
+        catch
+        {
+            if (raw.sqlite3_get_autocommit(_connection.Handle!) == 0)
+            {
+                Native(ref _rollback, "ROLLBACK").Run();
+            }
+
+            throw;
+        }
+
+        SetFolding(id, folding);
+    }
+
+    private void SetFolding(string id, Folding folding)
+    {
+        _folding[id] = folding;
+        if (folding.InLog >= FoldEvery)
+        {
+            _foldDue.Add(id);
+        }
+        else
+        {
+            _foldDue.Remove(id);
+        }
     }
 
     /// <summary>Moves the recent changes into <c>subscription_changes</c> inside the caller's transaction.</summary>

@@ -39,3 +39,13 @@ internal sealed record PublishInPlace : SubscriptionCommand, Corrosion.Agent.Act
 {
     public static PublishInPlace Instance { get; } = new();
 }
+
+/// <summary>
+/// Sent by the actor to itself when the subscription file has bookkeeping due (the bulk move, folds):
+/// one piece per message, after the changes just recorded were sent. Never waits for room in the
+/// bounded mailbox (the actor would wait on itself).
+/// </summary>
+internal sealed record FileUpkeep : SubscriptionCommand, Corrosion.Agent.Actors.IPassesMailboxBound
+{
+    public static FileUpkeep Instance { get; } = new();
+}

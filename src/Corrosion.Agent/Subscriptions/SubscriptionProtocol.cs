@@ -38,6 +38,15 @@ public sealed record AttachSubscription(string QueryId, long? From, bool SkipRow
 public sealed record DetachSubscription(string QueryId, long ListenerId) : SubscriptionCommand;
 
 /// <summary>
+/// Drops a subscription now, as its idle timeout would: its rows and change log are deleted and
+/// its listeners' streams end. The same statement subscribed again afterwards is a new subscription
+/// (a fresh first run). For tools and benchmarks that need a node without the subscription.
+/// </summary>
+/// <param name="QueryId">The subscription's id.</param>
+/// <param name="ReplyTo">Receives true when it was dropped, false when there was no such subscription.</param>
+public sealed record DropSubscription(string QueryId, ActorRef<bool> ReplyTo) : SubscriptionCommand;
+
+/// <summary>
 /// Watches a replicated table for changed primary keys (<c>/v1/updates/{table}</c>).
 /// </summary>
 /// <param name="Table">The replicated table.</param>

@@ -27,6 +27,17 @@ public sealed class SubscriptionFileLogRowsTests
             for (var n = 1; n <= updates; n++)
             {
                 file.RecordAll([Update("s1", rowId: (n % 3) + 1, changeId: n, $"u{n}")], n);
+                Assert.Equal(n == SubscriptionFile.FoldEvery, file.UpkeepDue);
+                if (file.UpkeepDue)
+                {
+                    // As the actor does after sending: the fold is due, not done inside the recording.
+                    using (var raw = RawSqlite.Open(path))
+                    {
+                        Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT folded_through FROM subscriptions WHERE id = 's1'"));
+                    }
+
+                    Assert.False(file.Upkeep());
+                }
             }
         }
 

@@ -7,15 +7,16 @@ namespace Corrosion.Agent.Tests.Subscriptions;
 
 /// <summary>
 /// Changes are recorded into <c>recent_changes</c> in recording order and moved into
-/// <c>subscription_changes</c> in bulk: every <see cref="SubscriptionFile.MoveEvery"/> changes, before
-/// the log is read or pruned past them, on close, and on open after a crash left some there.
+/// <c>subscription_changes</c> in bulk: by the upkeep once <see cref="SubscriptionFile.MoveEvery"/>
+/// changes collect (not inside the recording, whose changes wait to be sent), before the log is read or
+/// pruned past them, on close, and on open after a crash left some there.
 /// </summary>
 public sealed class SubscriptionFileRecentChangesTests
 {
     private static readonly string[] Columns = ["id", "v"];
 
     [Fact]
-    public void Changes_collect_in_recent_changes_and_are_moved_every_MoveEvery_and_on_close()
+    public void Changes_collect_in_recent_changes_and_are_moved_by_the_upkeep_once_MoveEvery_collect_and_on_close()
     {
         using var dir = new TempDirectory();
         var path = dir.File("subs.db");
@@ -26,6 +27,10 @@ public sealed class SubscriptionFileRecentChangesTests
             for (var n = 1; n < SubscriptionFile.MoveEvery; n++)
             {
                 file.RecordAll([Update(n % 2 == 0 ? "s1" : "s2", changeId: (n + 1) / 2, $"u{n}")], n);
+                while (file.UpkeepDue && file.Upkeep())
+                {
+                    // Folds (every FoldEvery updates of a subscription), as the actor runs them after sending.
+                }
             }
 
             using (var raw = RawSqlite.Open(path))
@@ -34,7 +39,16 @@ public sealed class SubscriptionFileRecentChangesTests
                 Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT count(*) FROM subscription_changes"));
             }
 
+            Assert.False(file.UpkeepDue);
             file.RecordAll([Update("s1", changeId: SubscriptionFile.MoveEvery / 2, "last")], SubscriptionFile.MoveEvery);
+            using (var raw = RawSqlite.Open(path))
+            {
+                // The recording leaves the move to the upkeep, which its owner runs after sending.
+                Assert.Equal(SubscriptionFile.MoveEvery, RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes"));
+            }
+
+            Assert.True(file.UpkeepDue);
+            file.Upkeep(); // The move comes first: one piece per call.
             using (var raw = RawSqlite.Open(path))
             {
                 Assert.Equal(0, RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes"));

@@ -2,6 +2,7 @@ using Corrosion.Agent.Node;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Subscriptions;
 using Corrosion.Agent.Tests.Storage;
+using Corrosion.Agent.Tests.Support;
 
 namespace Corrosion.Agent.Tests.Subscriptions;
 
@@ -154,6 +155,44 @@ public sealed class SubscriptionPersistenceTests
 
         Assert.NotNull(stillThere.Stream);
         Assert.Equal(SubscriptionErrorKind.NotFound, (await h.AttachAsync(stream.QueryId, null)).Error!.Kind);
+    }
+
+    [Fact]
+    public async Task A_dropped_subscription_ends_its_streams_and_goes_with_its_data_while_others_stay()
+    {
+        await using var h = await SubscriptionHarness.StartAsync();
+        await using var kept = await h.SubscribeAsync("SELECT name FROM teams");
+        await using var stream = await h.SubscribeAsync(ItemsQuery);
+
+        var dropped = await h.Subscriptions.Ask<bool>(r => new DropSubscription(stream.QueryId, r), SubscriptionHarness.Timeout);
+        var again = await h.Subscriptions.Ask<bool>(r => new DropSubscription(stream.QueryId, r), SubscriptionHarness.Timeout);
+        var ended = await Assert.ThrowsAnyAsync<Exception>(() => stream.TakeAsync(1));
+        await h.WriteAsync("INSERT INTO teams (name, region) VALUES ('red', 'eu')");
+
+        Assert.True(dropped);
+        Assert.False(again);
+        Assert.Contains("dropped", ended.Message, StringComparison.Ordinal);
+        Assert.Equal(SubscriptionErrorKind.NotFound, (await h.AttachAsync(stream.QueryId, null)).Error!.Kind);
+        Assert.Single(await kept.TakeAsync(1));
+        var resubscribed = await h.TrySubscribeAsync(ItemsQuery);
+        await using var resubscribedStream = resubscribed.Stream!;
+        Assert.NotEqual(stream.QueryId, resubscribedStream.QueryId);
+    }
+
+    [Fact]
+    public async Task The_actor_moves_the_recent_changes_after_sending_them()
+    {
+        await using var h = await SubscriptionHarness.StartAsync(new SubscriptionOptions { SubscriberBuffer = 4 * SubscriptionFile.MoveEvery });
+        await using var stream = await h.SubscribeAsync(ItemsQuery);
+        var rows = SubscriptionFile.MoveEvery + 10;
+
+        // One transaction, one recording of that many changes: the move is due after it, not done in it.
+        await h.WriteAsync(new[] { new Statement($"INSERT INTO items (id, name) WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < {rows}) SELECT v, 'n' FROM n") });
+        await stream.TakeAsync(rows);
+
+        using var raw = RawSqlite.Open(h.FilePath);
+        await Wait.ForAsync(() => RawSqlite.Scalar(raw, "SELECT count(*) FROM recent_changes") == 0, "the recent changes to be moved");
+        Assert.Equal(rows, RawSqlite.Scalar(raw, "SELECT count(*) FROM subscription_changes"));
     }
 
     [Fact]
