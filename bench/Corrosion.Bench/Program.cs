@@ -32,6 +32,12 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         StoreBench.RunAllocations(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 20_000);
         return 0;
     },
+    // compaction [updates=100000] [rows=100]: bookkeeping growth of one-row updates of the same rows without and with compaction of cleared versions, and its cost.
+    ["compaction"] = a =>
+    {
+        CompactionBench.Run(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 100_000, a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 100);
+        return 0;
+    },
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
     // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.

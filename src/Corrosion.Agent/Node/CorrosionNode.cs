@@ -302,7 +302,11 @@ public sealed partial class CorrosionNode : IAsyncDisposable
             schemaPaths = [demo];
         }
 
-        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes, db.CheckpointPages);
+        return new StoreOptions(db.Path, schemaPaths, db.Synchronous, db.ReadPoolSize, clusterId, db.MaxChangesPerChunk, (int)db.MaxValueSize.Bytes, db.CheckpointPages)
+        {
+            CompactionInterval = db.CompactionInterval,
+            CompactionBatch = db.CompactionBatch,
+        };
     }
 
     /// <summary>

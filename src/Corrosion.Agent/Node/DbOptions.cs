@@ -39,6 +39,14 @@ public sealed class DbOptions
     [ConfigurationKeyName("max_value_size")]
     public ByteSize MaxValueSize { get; set; } = new(Storage.StoreOptions.DefaultMaxValueSize);
 
+    /// <summary>How long after a write a pass of bookkeeping compaction starts (0: never).</summary>
+    [ConfigurationKeyName("compaction_interval")]
+    public TimeSpan CompactionInterval { get; set; } = Storage.StoreOptions.DefaultCompactionInterval;
+
+    /// <summary>The most versions one compaction step looks at.</summary>
+    [ConfigurationKeyName("compaction_batch")]
+    public int CompactionBatch { get; set; } = Storage.StoreOptions.DefaultCompactionBatch;
+
     /// <summary>WAL pages after which a background connection checkpoints (0: SQLite checkpoints inside the committing write).</summary>
     [ConfigurationKeyName("checkpoint_pages")]
     public int CheckpointPages { get; set; } = Storage.StoreOptions.DefaultNodeCheckpointPages;

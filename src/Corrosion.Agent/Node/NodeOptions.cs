@@ -182,6 +182,8 @@ public sealed partial class NodeOptions
         Require(Db.GroupCommitMax is >= 1 and <= 10_000, "db.group_commit_max", "must be between 1 and 10000");
         Require(Db.MaxValueSize.Bytes is >= 1024 and <= Storage.StoreOptions.MaxMaxValueSize, "db.max_value_size", "must be between 1KiB and 1000000000 bytes (SQLite's bound)");
         Require(Db.CheckpointPages is >= 0 and <= 10_000_000, "db.checkpoint_pages", "must be 0 (checkpoint in the writer) or between 1 and 10000000");
+        Require(Db.CompactionInterval >= TimeSpan.Zero && Db.CompactionInterval <= TimeSpan.FromDays(1), "db.compaction_interval", "must be 0 (no compaction) or up to 1d");
+        Require(Db.CompactionBatch is >= 1 and <= 1_000_000, "db.compaction_batch", "must be between 1 and 1000000");
         Require(Db.Synchronous.ToUpperInvariant() is "OFF" or "NORMAL" or "FULL" or "EXTRA", "db.synchronous", "must be OFF, NORMAL, FULL or EXTRA");
         Require(EndpointText.TryParse(Api.Addr, out _), "api.addr", $"\"{Api.Addr}\" is not host:port");
         Require(Api.MaxBodySize.Bytes > 0, "api.max_body_size", "must be positive");

@@ -60,6 +60,12 @@ public sealed partial class CrdtStore
         _rowCache = default;
         _rowFresh = false;
         _created = null;
+        if (applied.Count > 0)
+        {
+            // Cells may have been overwritten: compaction has something new to look at.
+            _mergeGeneration++;
+        }
+
         return new MergeResult(applied, changed, buffered) { Created = created };
     }
 

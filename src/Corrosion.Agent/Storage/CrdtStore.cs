@@ -138,6 +138,9 @@ public sealed partial class CrdtStore : IDisposable
     // SiteId's bytes, bound once per local version.
     private readonly byte[] _siteIdBytes = [];
 
+    /// <summary>The options the store was opened with.</summary>
+    internal StoreOptions Options => _options;
+
     /// <summary>This node's 16-byte site (actor) id, created once and kept in the database.</summary>
     public ActorId SiteId { get; }
 
@@ -537,7 +540,7 @@ public sealed partial class CrdtStore : IDisposable
         ranges.Reset();
         // Local versions are serial and each has its __corro_versions row, written in its own
         // transaction, so 1..max of them are applied; they are not repeated in __corro_bookkeeping
-        // (one page fewer per local commit).
+        // (one page fewer per local commit). Compaction keeps the highest one's row (CompactStep).
         var latest = Prepared("SELECT max(version) FROM __corro_versions WHERE site_id = ?1");
         latest.BindBlob(1, SiteId.ToByteArray());
         var ownMax = latest.Step() && !latest.IsNull(0) ? latest.GetInt64(0) : 0;
@@ -548,7 +551,8 @@ public sealed partial class CrdtStore : IDisposable
         }
 
         CurrentVersion = _applied.TryGetValue(SiteId, out var own) ? own.Max : 0;
-        var ts = Prepared("SELECT max(ts) FROM __corro_versions");
+        // Compaction deletes the rows of cleared versions (never a site's highest) and keeps their highest timestamp.
+        var ts = Prepared("SELECT max(coalesce((SELECT max(ts) FROM __corro_versions), 0), coalesce((SELECT value FROM __corro_meta WHERE key = 'compacted_ts'), 0))");
         _hlc = ts.Step() && !ts.IsNull(0) ? (ulong)ts.GetInt64(0) : 0;
         ts.Reset();
     }

@@ -34,6 +34,9 @@ internal static class StorageMetrics
     private static readonly Counter<long> VersionsApplied = Meter.CreateCounter<long>(
         "corrosion.storage.versions.applied", "{version}", "Remote versions that became applied (complete or cleared)");
 
+    private static readonly Counter<long> VersionsCompacted = Meter.CreateCounter<long>(
+        "corrosion.storage.versions.compacted", "{version}", "Cleared versions (all their cells overwritten) whose bookkeeping compaction deleted");
+
     private static readonly Histogram<double> MergeDuration = Meter.CreateHistogram(
         "corrosion.storage.merge.duration", "s", "Time the writer took to merge one batch of remote changesets",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
@@ -44,6 +47,15 @@ internal static class StorageMetrics
         Meter.CreateObservableGauge("corrosion.storage.gaps", () => Sum(static t => t.Gaps), "{version}", "Versions of other nodes known to exist but not applied yet (versions behind)");
         Meter.CreateObservableGauge("corrosion.storage.db.size", () => Sum(static t => FileSize(t.DbPath)), "By", "Size of the SQLite database file");
         Meter.CreateObservableGauge("corrosion.storage.wal.size", () => Sum(static t => FileSize(t.DbPath + "-wal")), "By", "Size of the SQLite write-ahead log");
+    }
+
+    /// <summary>Versions a compaction step deleted the bookkeeping of.</summary>
+    public static void Compacted(int versions)
+    {
+        if (versions > 0)
+        {
+            VersionsCompacted.Add(versions);
+        }
     }
 
     /// <summary>Creates the instruments (the static constructor) before the first scrape.</summary>

@@ -55,6 +55,23 @@ public sealed record StoreOptions(
     /// <summary>Default of <see cref="Path"/>.</summary>
     public const string DefaultPath = "./data/corrosion.db";
 
+    /// <summary>Default of <see cref="CompactionInterval"/>.</summary>
+    public static readonly TimeSpan DefaultCompactionInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default of <see cref="CompactionBatch"/>.</summary>
+    public const int DefaultCompactionBatch = 1000;
+
+    /// <summary>
+    /// How long after a write the storage actor starts a pass of bookkeeping compaction (<see cref="CrdtStore.CompactStep"/>:
+    /// the <c>__corro_versions</c> rows and key lists of versions whose cells have all been overwritten are deleted);
+    /// a pass runs in steps of at most <see cref="CompactionBatch"/> versions and ~5 ms (20 ms apart while they find cleared
+    /// versions, this interval apart otherwise), and nothing runs while nothing is written. <see cref="TimeSpan.Zero"/>: never (the bookkeeping grows with every version).
+    /// </summary>
+    public TimeSpan CompactionInterval { get; init; } = DefaultCompactionInterval;
+
+    /// <summary>The most versions one compaction step looks at (each step is one transaction on the writer).</summary>
+    public int CompactionBatch { get; init; } = DefaultCompactionBatch;
+
     /// <summary>
     /// Called on every read-only connection once it is open (tests register SQL functions with it,
     /// such as a gate that holds a query until the test lets it go).
