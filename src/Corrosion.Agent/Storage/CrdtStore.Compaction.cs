@@ -24,11 +24,18 @@ public sealed partial class CrdtStore
     // The write generation the last (or the running) pass started at; -1: none yet in this process.
     private long _compactedGeneration = -1;
 
-    // The running pass: the sites it walks (the ones known when it started), the one it is at and the next version of
-    // that site to look at. Not persisted: a restart starts a new pass.
+    // The running pass: the sites it walks (the ones known when it started), its phase (0: versions above what earlier
+    // passes looked at, 1: those below, again), the site it is at and the next version of that site to look at. Not
+    // persisted: a restart starts a new pass, all of whose versions are new to it.
     private ActorId[]? _compactSites;
+    private int _compactPhase;
     private int _compactSite;
     private long _compactCursor;
+
+    // Per site: the highest version a pass has looked at (the bound between the two phases), as of the running pass's
+    // start (_compactBound) and now (_compactSeen).
+    private readonly Dictionary<ActorId, long> _compactSeen = new();
+    private Dictionary<ActorId, long> _compactBound = new();
 
     private long WriteGeneration => CurrentVersion + _mergeGeneration;
 
@@ -40,7 +47,9 @@ public sealed partial class CrdtStore
 
     /// <summary>
     /// One step of bookkeeping compaction (DESIGN.md §4: a version whose cells have all been overwritten since is
-    /// cleared). A pass walks every site's versions in order; a version no clock cell (sentinel or column) names any
+    /// cleared). A pass walks every site's versions in order, first those no pass has looked at yet (written since the
+    /// last one: where overwrites are likely, so a constant writer is kept up with however many live versions the
+    /// database holds), then the others again; a version no clock cell (sentinel or column) names any
     /// more — checked on the keys its key lists name, as <see cref="ChangesFor"/> reads them — loses its
     /// <c>__corro_versions</c> row and its key lists (<c>keys</c> in that row, <c>__corro_version_keys</c>): sync then
     /// answers it as cleared, as it did before. Each site's highest version keeps its row (a node's next local version
@@ -63,8 +72,10 @@ public sealed partial class CrdtStore
 
             _compactedGeneration = WriteGeneration;
             _compactSites = _siteOrdinals.Keys.ToArray();
+            _compactBound = new Dictionary<ActorId, long>(_compactSeen);
+            _compactPhase = 0;
             _compactSite = 0;
-            _compactCursor = 0;
+            _compactCursor = _compactSites.Length > 0 ? Bound(_compactSites[0]) + 1 : 0;
         }
 
         var deadline = maxTime >= TimeSpan.FromDays(1) ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(maxTime.TotalSeconds * Stopwatch.Frequency);
@@ -76,14 +87,25 @@ public sealed partial class CrdtStore
         try
         {
             var stop = false;
-            while (!stop && _compactSite < _compactSites.Length && examined < maxVersions)
+            while (!stop && _compactPhase < 2 && examined < maxVersions)
             {
+                if (_compactSite >= _compactSites.Length)
+                {
+                    // Phase 0 done (the versions written since the last pass: where overwrites are likely), then the
+                    // older ones, which only overwrites since their last look can have cleared.
+                    _compactPhase++;
+                    _compactSite = 0;
+                    _compactCursor = 0;
+                    continue;
+                }
+
                 var actor = _compactSites[_compactSite];
-                ReadCompactionRun(actor, _compactCursor, Math.Min(maxVersions - examined, CompactionReadRun), run);
+                var through = _compactPhase == 0 ? long.MaxValue : Bound(actor);
+                ReadCompactionRun(actor, _compactCursor, through, Math.Min(maxVersions - examined, CompactionReadRun), run);
                 if (run.Count == 0)
                 {
                     _compactSite++;
-                    _compactCursor = 0;
+                    _compactCursor = _compactSite < _compactSites.Length && _compactPhase == 0 ? Bound(_compactSites[_compactSite]) + 1 : 0;
                     continue;
                 }
 
@@ -98,6 +120,10 @@ public sealed partial class CrdtStore
 
                     examined++;
                     _compactCursor = version + 1;
+                    if (_compactPhase == 0)
+                    {
+                        _compactSeen[actor] = version;
+                    }
                     if (IsCleared(actor, ordinal, version, keys))
                     {
                         DeleteVersionBookkeeping(actor, ordinal, version);
@@ -124,7 +150,7 @@ public sealed partial class CrdtStore
             throw;
         }
 
-        if (_compactSite >= _compactSites.Length)
+        if (_compactPhase >= 2 || (_compactPhase == 1 && _compactSite >= _compactSites.Length))
         {
             _compactSites = null;
         }
@@ -152,12 +178,14 @@ public sealed partial class CrdtStore
         return (compacted, steps);
     }
 
-    /// <summary>Up to <paramref name="count"/> of the actor's versions from <paramref name="from"/> on, below its highest.</summary>
-    private void ReadCompactionRun(ActorId actor, long from, int count, List<(long Version, byte[]? Keys, long Ts)> into)
+    private long Bound(ActorId actor) => _compactBound.GetValueOrDefault(actor);
+
+    /// <summary>Up to <paramref name="count"/> of the actor's versions from <paramref name="from"/> through <paramref name="through"/>, below its highest.</summary>
+    private void ReadCompactionRun(ActorId actor, long from, long through, int count, List<(long Version, byte[]? Keys, long Ts)> into)
     {
         into.Clear();
-        var read = Prepared("SELECT version, keys, ts FROM __corro_versions WHERE site_id = ?1 AND version >= ?2 AND version < (SELECT max(version) FROM __corro_versions WHERE site_id = ?1) ORDER BY version LIMIT ?3");
-        read.BindBlob(1, actor.ToByteArray()).Bind(2, from).Bind(3, count);
+        var read = Prepared("SELECT version, keys, ts FROM __corro_versions WHERE site_id = ?1 AND version >= ?2 AND version <= ?4 AND version < (SELECT max(version) FROM __corro_versions WHERE site_id = ?1) ORDER BY version LIMIT ?3");
+        read.BindBlob(1, actor.ToByteArray()).Bind(2, from).Bind(3, count).Bind(4, through);
         try
         {
             while (read.Step())

@@ -78,6 +78,30 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public void Versions_written_since_the_last_pass_are_looked_at_before_older_live_ones()
+    {
+        var store = _builder.Build("store");
+        for (var id = 1; id <= 50; id++)
+        {
+            store.Exec($"INSERT INTO items (id, name) VALUES ({id}, 'a')");
+        }
+
+        store.CompactAll();
+        for (var i = 0; i < 20; i++)
+        {
+            store.Exec($"UPDATE items SET name = 'n{i}' WHERE id = 1");
+        }
+
+        // v50 (row 50, the highest before) and v51..v69 (overwritten) come first; v70 is the highest now.
+        var step = store.CompactStep(20, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(new CompactionStep(20, 19, true), step);
+        Assert.Equal(50 + 1, VersionRows(store));
+        // Then the older ones again: row 1's insert still has its qty and data cells.
+        Assert.Equal(0, store.CompactAll().Compacted);
+    }
+
+    [Fact]
     public void A_version_overwritten_by_a_merge_is_compacted_and_a_partly_overwritten_one_is_kept()
     {
         var store = _builder.Build("store");
