@@ -39,9 +39,10 @@ internal static class CompactionBench
         var path = dir.File("corrosion.db");
         var options = new StoreOptions(path, [schema]) { CompactionInterval = compact ? StoreOptions.DefaultCompactionInterval : TimeSpan.Zero };
         var interval = options.CompactionInterval;
-        var busyPause = TimeSpan.FromMilliseconds(20);
+        var busyPause = StorageActor.CompactionBusyPause;
         long compacted = 0;
         var inCompaction = TimeSpan.Zero;
+        var longestStep = TimeSpan.Zero;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         using (var store = CrdtStore.Open(options))
@@ -57,6 +58,7 @@ internal static class CompactionBench
                     var started = watch.Elapsed;
                     var step = store.CompactStep(options.CompactionBatch, CrdtStore.CompactionStepTime);
                     inCompaction += watch.Elapsed - started;
+                    longestStep = longestStep > watch.Elapsed - started ? longestStep : watch.Elapsed - started;
                     compacted += step.Compacted;
                     nextStep = watch.Elapsed + (step.More && step.Compacted > 0 ? busyPause : interval);
                 }
@@ -93,6 +95,6 @@ internal static class CompactionBench
         }
 
         output.WriteLine(FormattableString.Invariant(
-            $"| {(compact ? "on (1 s, 1000 versions / 5 ms steps)" : "off")} | {updates / elapsed.TotalSeconds:N0} | {cpu.TotalMilliseconds * 1000 / updates:F1} | {inCompaction.TotalSeconds:F2} s ({inCompaction / elapsed:P1}) | {compacted:N0} | {versions:N0} | {keyLists:N0} | {inUse / 1024.0 / 1024:F2} MiB | {file / 1024.0 / 1024:F2} MiB | {afterPass} |"));
+            $"| {(compact ? FormattableString.Invariant($"on ({interval.TotalSeconds:0.#} s, {options.CompactionBatch} versions / {CrdtStore.CompactionStepTime.TotalMilliseconds:0.#} ms steps {busyPause.TotalMilliseconds:0.#} ms apart)") : "off")} | {updates / elapsed.TotalSeconds:N0} | {cpu.TotalMilliseconds * 1000 / updates:F1} | {inCompaction.TotalSeconds:F2} s ({inCompaction / elapsed:P1}), longest step {longestStep.TotalMilliseconds:F2} ms | {compacted:N0} | {versions:N0} | {keyLists:N0} | {inUse / 1024.0 / 1024:F2} MiB | {file / 1024.0 / 1024:F2} MiB | {afterPass} |"));
     }
 }

@@ -12,7 +12,7 @@ internal readonly record struct CompactionStep(int Examined, int Compacted, bool
 public sealed partial class CrdtStore
 {
     /// <summary>How long one compaction step may hold the writer (it stops after the version that crosses it).</summary>
-    internal static readonly TimeSpan CompactionStepTime = TimeSpan.FromMilliseconds(5);
+    internal static readonly TimeSpan CompactionStepTime = TimeSpan.FromMilliseconds(1);
 
     // Versions are looked at in runs of at most this many (read, then checked one by one).
     private const int CompactionReadRun = 256;

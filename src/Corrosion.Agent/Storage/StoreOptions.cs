@@ -64,7 +64,7 @@ public sealed record StoreOptions(
     /// <summary>
     /// How long after a write the storage actor starts a pass of bookkeeping compaction (<see cref="CrdtStore.CompactStep"/>:
     /// the <c>__corro_versions</c> rows and key lists of versions whose cells have all been overwritten are deleted);
-    /// a pass runs in steps of at most <see cref="CompactionBatch"/> versions and ~5 ms (20 ms apart while they find cleared
+    /// a pass runs in steps of at most <see cref="CompactionBatch"/> versions and ~1 ms (10 ms apart while they find cleared
     /// versions, this interval apart otherwise), and nothing runs while nothing is written. <see cref="TimeSpan.Zero"/>: never (the bookkeeping grows with every version).
     /// </summary>
     public TimeSpan CompactionInterval { get; init; } = DefaultCompactionInterval;
