@@ -110,22 +110,7 @@ internal static class StoreBench
                 var watch = Measurement.Start();
                 for (var start = 0; start < rows; start += batch)
                 {
-                    Check(db, raw.sqlite3_exec(db, "BEGIN"));
-                    for (var i = start; i < start + batch; i++)
-                    {
-                        raw.sqlite3_bind_int64(insert, 1, i);
-                        raw.sqlite3_bind_text(insert, 2, $"name-{i}");
-                        raw.sqlite3_bind_text(insert, 3, "ams");
-                        raw.sqlite3_bind_int64(insert, 4, (long)i * 7);
-                        if (raw.sqlite3_step(insert) != raw.SQLITE_DONE)
-                        {
-                            throw new InvalidOperationException(raw.sqlite3_errmsg(db).utf8_to_string());
-                        }
-
-                        raw.sqlite3_reset(insert);
-                    }
-
-                    Check(db, raw.sqlite3_exec(db, "COMMIT"));
+                    PlainTransaction(db, insert, start, batch);
                 }
 
                 return watch.Stop(rows);
@@ -148,16 +133,43 @@ internal static class StoreBench
         var watch = Measurement.Start();
         for (var start = 0; start < rows; start += batch)
         {
-            var statements = new List<Statement>(batch);
-            for (var i = start; i < start + batch; i++)
-            {
-                statements.Add(new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger((long)i * 7)]));
-            }
-
-            store.Execute(statements);
+            CrrTransaction(store, start, batch);
         }
 
         return watch.Stop(rows);
+    }
+
+    /// <summary>One plain transaction inserting <paramref name="batch"/> rows, ids from <paramref name="first"/> on.</summary>
+    private static void PlainTransaction(sqlite3 db, sqlite3_stmt insert, int first, int batch)
+    {
+        Check(db, raw.sqlite3_exec(db, "BEGIN"));
+        for (var i = first; i < first + batch; i++)
+        {
+            raw.sqlite3_bind_int64(insert, 1, i);
+            raw.sqlite3_bind_text(insert, 2, $"name-{i}");
+            raw.sqlite3_bind_text(insert, 3, "ams");
+            raw.sqlite3_bind_int64(insert, 4, (long)i * 7);
+            if (raw.sqlite3_step(insert) != raw.SQLITE_DONE)
+            {
+                throw new InvalidOperationException(raw.sqlite3_errmsg(db).utf8_to_string());
+            }
+
+            raw.sqlite3_reset(insert);
+        }
+
+        Check(db, raw.sqlite3_exec(db, "COMMIT"));
+    }
+
+    /// <summary>The same rows as <see cref="PlainTransaction"/>, as one transaction of the store.</summary>
+    private static void CrrTransaction(CrdtStore store, int first, int batch)
+    {
+        var statements = new List<Statement>(batch);
+        for (var i = first; i < first + batch; i++)
+        {
+            statements.Add(new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger((long)i * 7)]));
+        }
+
+        store.Execute(statements);
     }
 
     private static (long Changes, double FirstSeconds, double BestSeconds) Merge(int rows, int rowsPerVersion, int changesetsPerBatch, int runs)
@@ -273,25 +285,9 @@ internal static class StoreBench
     private static BlockTiming PlainBlock(sqlite3 db, sqlite3_stmt insert, ref int next, int batch, int transactions)
     {
         var (cpu, wall) = (ThreadCpuMicros(), Stopwatch.GetTimestamp());
-        for (var t = 0; t < transactions; t++)
+        for (var t = 0; t < transactions; t++, next += batch)
         {
-            Check(db, raw.sqlite3_exec(db, "BEGIN"));
-            for (var r = 0; r < batch; r++)
-            {
-                var i = next++;
-                raw.sqlite3_bind_int64(insert, 1, i);
-                raw.sqlite3_bind_text(insert, 2, $"name-{i}");
-                raw.sqlite3_bind_text(insert, 3, "ams");
-                raw.sqlite3_bind_int64(insert, 4, (long)i * 7);
-                if (raw.sqlite3_step(insert) != raw.SQLITE_DONE)
-                {
-                    throw new InvalidOperationException(raw.sqlite3_errmsg(db).utf8_to_string());
-                }
-
-                raw.sqlite3_reset(insert);
-            }
-
-            Check(db, raw.sqlite3_exec(db, "COMMIT"));
+            PlainTransaction(db, insert, next, batch);
         }
 
         return new BlockTiming((ThreadCpuMicros() - cpu) / transactions, Stopwatch.GetElapsedTime(wall).TotalMicroseconds / transactions);
@@ -300,16 +296,9 @@ internal static class StoreBench
     private static BlockTiming CrrBlock(CrdtStore store, ref int next, int batch, int transactions)
     {
         var (cpu, wall) = (ThreadCpuMicros(), Stopwatch.GetTimestamp());
-        for (var t = 0; t < transactions; t++)
+        for (var t = 0; t < transactions; t++, next += batch)
         {
-            var statements = new List<Statement>(batch);
-            for (var r = 0; r < batch; r++)
-            {
-                var i = next++;
-                statements.Add(new Statement(InsertSql, [SqlValue.FromInteger(i), SqlValue.FromText($"name-{i}"), SqlValue.FromText("ams"), SqlValue.FromInteger((long)i * 7)]));
-            }
-
-            store.Execute(statements);
+            CrrTransaction(store, next, batch);
         }
 
         return new BlockTiming((ThreadCpuMicros() - cpu) / transactions, Stopwatch.GetElapsedTime(wall).TotalMicroseconds / transactions);
