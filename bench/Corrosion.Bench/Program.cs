@@ -38,11 +38,15 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         CompactionBench.Run(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 100_000, a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 100);
         return 0;
     },
+    // compaction-idle [versions=200000] [seconds=60] --cli path [--settle 10] [--write-every S] [--from-before] [--runs N]: an agent's CPU on a large database of live versions.
+    ["compaction-idle"] = CompactionBench.RunIdle,
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
     // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.
     ["sustained"] = SustainedSuite.Run,
     ["wan"] = WanSuite.Run,
+    // join [rows=200000] [rows per tx=200] [--cli PATH] [--writes ROWS/S] [--kill-at F] [--third]: agent A loaded with N rows, agent B starts empty and catches up by sync; time, rows/s, CPU, peak RSS, A's write/read latency meanwhile, content equal.
+    ["join"] = JoinBench.Run,
     // propagation-processes [writes/s=50] [seconds=20] [sizes=3] [--warmup S] [--trace | --cli PATH]: one process per node (--cli: real `corrosion agent` processes, JIT or native), write → visible on every node.
     ["propagation-processes"] = PropagationSuite.RunProcesses,
     // kill-detection [members=10] [kills=5] [--cli PATH] [--settle S]: SIGKILL one agent at a time; time until every survivor says suspect / down.

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Corrosion.Agent.Replication.Sync;
 using Corrosion.Agent.Replication.Wire;
 using Corrosion.Agent.Storage;
 using Corrosion.Agent.Transport;
@@ -64,7 +65,7 @@ public sealed partial class GossipActor
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(_options.SessionTimeout);
+            var progress = new SessionProgress(deadline, _options.SessionTimeout);
             var token = deadline.Token;
             var opening = await session.ReceiveAsync(token);
             if (opening is null)
@@ -101,7 +102,7 @@ public sealed partial class GossipActor
 
             foreach (var need in request.Needs)
             {
-                await ServeNeedAsync(session, need, ours.Heads.GetValueOrDefault(need.Actor), token);
+                await ServeNeedAsync(session, need, ours.Heads.GetValueOrDefault(need.Actor), progress, token);
             }
 
             await session.SendAsync(ReplicationCodec.Encode(_clusterId, SyncDone.Instance), token);
@@ -124,7 +125,7 @@ public sealed partial class GossipActor
     }
 
     /// <summary>Streams one actor's wanted versions (read a few at a time) and the wanted parts of partial versions.</summary>
-    private async Task ServeNeedAsync(ISyncSession session, SyncNeed need, long ourHead, CancellationToken ct)
+    private async Task ServeNeedAsync(ISyncSession session, SyncNeed need, long ourHead, SessionProgress progress, CancellationToken ct)
     {
         foreach (var range in need.Versions)
         {
@@ -134,17 +135,27 @@ public sealed partial class GossipActor
             for (var start = Math.Max(range.Start, 1); start <= end;)
             {
                 var partEnd = end - start < _options.ServeReadVersions ? end : start + _options.ServeReadVersions - 1;
-                foreach (var changeset in await ReadChangesAsync(need.Actor, new VersionRange(start, partEnd), ct))
+                var changes = 0L;
+                var covered = start - 1;
+                foreach (var changeset in await ReadChangesAsync(need.Actor, new VersionRange(start, partEnd), _options.ServeReadChanges, ct))
                 {
-                    await SendChangesetAsync(session, changeset, ct);
+                    await SendChangesetAsync(session, changeset, progress, ct);
+                    (changes, covered) = changeset switch
+                    {
+                        ChangesetFull full => (changes + full.Changes.Count, Math.Max(covered, full.Version)),
+                        ChangesetEmpty empty => (changes, Math.Max(covered, empty.Versions.End)),
+                        _ => (changes, covered),
+                    };
                 }
 
-                if (partEnd == end)
+                // A read that reached serve_read_changes stopped after the last version it covered: go on from there.
+                var next = changes >= _options.ServeReadChanges && covered < partEnd ? covered : partEnd;
+                if (next == end)
                 {
                     break;
                 }
 
-                start = partEnd + 1;
+                start = next + 1;
             }
         }
 
@@ -155,24 +166,25 @@ public sealed partial class GossipActor
                 continue;
             }
 
-            foreach (var changeset in await ReadChangesAsync(need.Actor, VersionRange.Single(partial.Version), ct))
+            foreach (var changeset in await ReadChangesAsync(need.Actor, VersionRange.Single(partial.Version), int.MaxValue, ct))
             {
                 // A cleared version closes the gap whole; of a full one, only the chunks that hold wanted seqs.
                 if (changeset is ChangesetEmpty
                     || (changeset is ChangesetFull full && partial.Seqs.Any(s => s.Start <= full.Seqs.End && full.Seqs.Start <= s.End)))
                 {
-                    await SendChangesetAsync(session, changeset, ct);
+                    await SendChangesetAsync(session, changeset, progress, ct);
                 }
             }
         }
     }
 
-    private Task<IReadOnlyList<Changeset>> ReadChangesAsync(ActorId actor, VersionRange versions, CancellationToken ct) =>
-        _storage.Ask<IReadOnlyList<Changeset>>(r => new ReadChanges(actor, versions, r), _options.StorageTimeout, ct);
+    private Task<IReadOnlyList<Changeset>> ReadChangesAsync(ActorId actor, VersionRange versions, int maxChanges, CancellationToken ct) =>
+        _storage.Ask<IReadOnlyList<Changeset>>(r => new ReadChanges(actor, versions, r, maxChanges), _options.StorageTimeout, ct);
 
-    private async Task SendChangesetAsync(ISyncSession session, Changeset changeset, CancellationToken ct)
+    private async Task SendChangesetAsync(ISyncSession session, Changeset changeset, SessionProgress progress, CancellationToken ct)
     {
         await session.SendAsync(ReplicationCodec.Encode(_clusterId, new SyncChangeset(changeset)), ct);
+        progress.Moved();
         _counters.SyncChangesetServed();
     }
 }

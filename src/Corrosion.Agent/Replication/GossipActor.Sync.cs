@@ -110,7 +110,12 @@ public sealed partial class GossipActor
         _counters.SyncRoundAbandoned();
     }
 
-    private void FinishRound(bool foundNeeds)
+    /// <param name="foundNeeds">The round asked for something.</param>
+    /// <param name="more">
+    /// Every session succeeded and a peer was asked for the round's cap of versions: what is left (a fresh node pulling
+    /// a large database) is asked for at once, not after the pause.
+    /// </param>
+    private void FinishRound(bool foundNeeds, bool more = false)
     {
         _round?.Dispose();
         _round = null;
@@ -119,6 +124,14 @@ public sealed partial class GossipActor
         if (_returned.Count > 0)
         {
             // A member came back while the round ran: its round starts now.
+            Timers.Cancel(SyncTimer);
+            StartSyncRound();
+            return;
+        }
+
+        if (more)
+        {
+            _counters.SyncRoundContinued();
             Timers.Cancel(SyncTimer);
             StartSyncRound();
             return;
@@ -183,6 +196,7 @@ public sealed partial class GossipActor
 
         GossipLog.SyncRoundStarted(_log, exchanged.Sessions.Count, requests.Count);
         round.FoundNeeds = requests.Count > 0;
+        round.Capped = requests.Values.Any(r => r.VersionCount >= _sync.Options.MaxVersionsPerRound);
         round.Running = exchanged.Sessions.Count;
         var self = Self.Typed<GossipCommand>();
         var ct = round.Token;
@@ -202,9 +216,10 @@ public sealed partial class GossipActor
             return;
         }
 
+        round.Failed |= !finished.Succeeded;
         if (--round.Running == 0)
         {
-            FinishRound(round.FoundNeeds);
+            FinishRound(round.FoundNeeds, more: round.Capped && !round.Failed);
         }
     }
 
@@ -321,15 +336,21 @@ public sealed partial class GossipActor
         span?.SetTag("corrosion.peer", planned.Open.Peer.ToString());
         var batch = new List<Changeset>();
         var batchChanges = 0;
+        // The batch handed to the writer while the next one is received: the peer's reads and the transfer overlap our
+        // merges (at most two batches held).
+        Task<bool>? applying = null;
+        var merged = true;
+        var succeeded = false;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(_options.SessionTimeout);
+            var progress = new SessionProgress(deadline, _options.SessionTimeout);
             await session.SendAsync(ReplicationCodec.Encode(_clusterId, planned.Request), deadline.Token);
             while (true)
             {
                 var frame = await session.ReceiveAsync(deadline.Token)
                     ?? throw new InvalidDataException("the peer closed the session before it was done");
+                progress.Moved();
                 var decoded = ReplicationCodec.TryDecode(frame.Span, _clusterId);
                 if (decoded.Message is SyncDone)
                 {
@@ -346,15 +367,28 @@ public sealed partial class GossipActor
                 batchChanges += answer.Changeset is ChangesetFull full ? full.Changes.Count : 1;
                 if (batchChanges >= _options.ApplyBatchChanges)
                 {
-                    await ApplySyncedAsync(self, batch, deadline.Token);
+                    if (applying is not null)
+                    {
+                        merged &= await applying;
+                    }
+
+                    applying = ApplySyncedAsync(self, batch, deadline.Token);
                     batch = [];
                     batchChanges = 0;
                 }
             }
 
-            await ApplySyncedAsync(self, batch, deadline.Token);
+            if (applying is not null)
+            {
+                merged &= await applying;
+                applying = null;
+            }
+
+            merged &= await ApplySyncedAsync(self, batch, deadline.Token);
             await session.CompleteAsync();
             _counters.SyncSessionSucceeded();
+            // A batch that did not merge is asked for again by a later round, not by one started at once.
+            succeeded = merged;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -365,7 +399,20 @@ public sealed partial class GossipActor
                 GossipLog.SyncSessionFailed(_log, session.Remote, e);
             }
 
-            // What arrived before the failure (or before the round was given up) is still good.
+            // What arrived before the failure (or before the round was given up) is still good: the batch being
+            // merged finishes first, so the versions still go to the writer in order.
+            if (applying is not null)
+            {
+                try
+                {
+                    await applying;
+                }
+                catch (Exception previous) when (previous is not OutOfMemoryException)
+                {
+                    // The next round asks again.
+                }
+            }
+
             if (batch.Count > 0 && !stopping.IsCancellationRequested)
             {
                 await TryApplySyncedAsync(self, batch, stopping);
@@ -375,7 +422,7 @@ public sealed partial class GossipActor
         {
             await session.DisposeAsync();
             _limiter.ReleaseOutgoing();
-            self.Tell(new SyncSessionFinished(round));
+            self.Tell(new SyncSessionFinished(round, succeeded));
         }
     }
 
@@ -392,11 +439,12 @@ public sealed partial class GossipActor
     }
 
     /// <summary>Merges sync answers (storage retries a failed batch one by one, so one bad changeset cannot hold back the rest).</summary>
-    private async ValueTask ApplySyncedAsync(ActorRef<GossipCommand> self, List<Changeset> batch, CancellationToken ct)
+    /// <returns>Whether the batch merged without an error.</returns>
+    private async Task<bool> ApplySyncedAsync(ActorRef<GossipCommand> self, List<Changeset> batch, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
-            return;
+            return true;
         }
 
         _counters.SyncChangesetsReceived(batch.Count);
@@ -416,5 +464,6 @@ public sealed partial class GossipActor
         }
 
         self.Tell(new SyncChangesetsApplied(batch));
+        return outcome.Error is null;
     }
 }

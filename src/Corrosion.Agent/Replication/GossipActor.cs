@@ -505,5 +505,11 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         public int Running { get; set; }
 
         public bool FoundNeeds { get; set; }
+
+        /// <summary>Some peer was asked for the round's cap of versions: more is left to ask for.</summary>
+        public bool Capped { get; set; }
+
+        /// <summary>A session of the round failed.</summary>
+        public bool Failed { get; set; }
     }
 }

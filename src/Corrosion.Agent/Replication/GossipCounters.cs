@@ -16,6 +16,7 @@ internal sealed class GossipCounters
     private long _sendDrops;
     private long _returnedPeerSyncs;
     private long _syncRoundsAbandoned;
+    private long _syncRoundsContinued;
     private long _localChangesets;
     private long _syncSessionsOpened;
     private long _syncPeersSkipped;
@@ -87,6 +88,8 @@ internal sealed class GossipCounters
 
     public void SyncRoundAbandoned() => Interlocked.Increment(ref _syncRoundsAbandoned);
 
+    public void SyncRoundContinued() => Interlocked.Increment(ref _syncRoundsContinued);
+
     public void LocalChangeset() => Interlocked.Increment(ref _localChangesets);
 
     public void SyncSessionOpening() => Interlocked.Increment(ref _syncSessionsOpened);
@@ -115,5 +118,6 @@ internal sealed class GossipCounters
         Interlocked.Read(ref _syncRoundsAbandoned),
         Interlocked.Read(ref _localChangesets),
         Interlocked.Read(ref _syncSessionsOpened),
-        Interlocked.Read(ref _syncPeersSkipped));
+        Interlocked.Read(ref _syncPeersSkipped),
+        SyncRoundsContinued: Interlocked.Read(ref _syncRoundsContinued));
 }

@@ -35,10 +35,13 @@ public sealed record GossipOptions
     /// <summary>Default most versions read from storage at once while serving a sync request.</summary>
     public const int DefaultServeReadVersions = 16;
 
+    /// <summary>Default changes after which one storage read made while serving a sync request stops (at a version's end).</summary>
+    public const int DefaultServeReadChanges = int.MaxValue;
+
     /// <summary>Default time a storage request (read or merge) may take before the session gives up.</summary>
     public static readonly TimeSpan DefaultStorageTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Default time one sync session (either side) may take in all.</summary>
+    /// <summary>Default time one sync session (either side) may go without moving a frame.</summary>
     public static readonly TimeSpan DefaultSessionTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Most broadcast frames handled (and merged) together.</summary>
@@ -77,21 +80,28 @@ public sealed record GossipOptions
     [ConfigurationKeyName("serve_read_versions")]
     public int ServeReadVersions { get; init; } = DefaultServeReadVersions;
 
+    /// <summary>
+    /// Changes after which one storage read made while serving stops (at the end of the version that reaches it): with
+    /// <see cref="ServeReadVersions"/>, bounds how long one read holds the writer whatever the versions' sizes.
+    /// </summary>
+    [ConfigurationKeyName("serve_read_changes")]
+    public int ServeReadChanges { get; init; } = DefaultServeReadChanges;
+
     /// <summary>Deadline of one storage request made by a sync session.</summary>
     [ConfigurationKeyName("storage_timeout")]
     public TimeSpan StorageTimeout { get; init; } = DefaultStorageTimeout;
 
-    /// <summary>Deadline of a whole sync session.</summary>
+    /// <summary>A sync session (either side) that moves no frame for this long is closed.</summary>
     [ConfigurationKeyName("session_timeout")]
     public TimeSpan SessionTimeout { get; init; } = DefaultSessionTimeout;
 
     /// <summary>Checks that the values make sense; throws <see cref="ArgumentException"/> naming the key otherwise.</summary>
     public GossipOptions Validate()
     {
-        if (ReceiveBatch < 1 || ApplyBatchChanges < 1 || ServeReadVersions < 1 || MergeBatchChanges < 1 || MergesInFlight < 1)
+        if (ReceiveBatch < 1 || ApplyBatchChanges < 1 || ServeReadVersions < 1 || ServeReadChanges < 1 || MergeBatchChanges < 1 || MergesInFlight < 1)
         {
             throw new ArgumentException(
-                $"gossip.replication: need receive_batch, apply_batch_changes, serve_read_versions, merge_batch_changes and merges_in_flight >= 1, got {ReceiveBatch}, {ApplyBatchChanges}, {ServeReadVersions}, {MergeBatchChanges}, {MergesInFlight}");
+                $"gossip.replication: need receive_batch, apply_batch_changes, serve_read_versions, serve_read_changes, merge_batch_changes and merges_in_flight >= 1, got {ReceiveBatch}, {ApplyBatchChanges}, {ServeReadVersions}, {ServeReadChanges}, {MergeBatchChanges}, {MergesInFlight}");
         }
 
         if (StorageTimeout <= TimeSpan.Zero || SessionTimeout <= TimeSpan.Zero)

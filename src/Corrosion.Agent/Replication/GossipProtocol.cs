@@ -77,6 +77,7 @@ public sealed record GossipMemoryReleased(int SeenIdsForgotten, int PendingDropp
 /// <param name="SyncPeersSkipped">Peers left out of sync rounds because their digest equalled this node's.</param>
 /// <param name="PeerLag">Changes of this node the furthest live, recently reporting peer has not applied (as last evaluated).</param>
 /// <param name="AppliedReportsReceived">Peers' reports of how far they applied this node's versions, received.</param>
+/// <param name="SyncRoundsContinued">Sync rounds started at once because the last one asked a peer for the round's cap of versions.</param>
 public sealed record GossipStats(
     long BroadcastsSent,
     long BroadcastsReceived,
@@ -97,7 +98,8 @@ public sealed record GossipStats(
     long SyncSessionsOpened = 0,
     long SyncPeersSkipped = 0,
     long PeerLag = 0,
-    long AppliedReportsReceived = 0);
+    long AppliedReportsReceived = 0,
+    long SyncRoundsContinued = 0);
 
 /// <summary>A storage event, forwarded by the actor's subscription child.</summary>
 internal sealed record StorageEventReceived(StorageEvent Event) : GossipCommand;
@@ -134,7 +136,7 @@ internal sealed record SyncTick : GossipCommand
 internal sealed record SyncStatesExchanged(long Round, SyncState? Ours, IReadOnlyList<OpenSyncSession> Sessions, Sync.SyncDigest? Digest = null, long Generation = -1) : GossipCommand;
 
 /// <summary>One outgoing sync session of a round ended (well or not).</summary>
-internal sealed record SyncSessionFinished(long Round) : GossipCommand;
+internal sealed record SyncSessionFinished(long Round, bool Succeeded = false) : GossipCommand;
 
 /// <summary>Changesets obtained by sync were applied: later broadcasts of them are duplicates.</summary>
 /// <summary>The writer's answer to a merge of broadcast changesets (<see cref="GossipActor"/>'s merge queue); a null outcome when it did not answer in time.</summary>

@@ -8,7 +8,14 @@ public sealed partial class CrdtStore
     /// <see cref="ChangesetEmpty"/> for versions whose cells have all been overwritten since
     /// (or that arrived empty). Versions this node has not applied are left out.
     /// </summary>
-    public IReadOnlyList<Changeset> ChangesFor(ActorId actor, VersionRange versions)
+    /// <param name="actor">The origin actor.</param>
+    /// <param name="versions">The versions wanted.</param>
+    /// <param name="maxChanges">
+    /// Stop after the version at which the changes read reach this many (whole versions only, so one larger version is
+    /// still read whole): the last changeset returned then covers the last version read, and the caller asks again from
+    /// the next one. Bounds the time a sync read holds the writer and the memory it takes, whatever the versions' sizes.
+    /// </param>
+    public IReadOnlyList<Changeset> ChangesFor(ActorId actor, VersionRange versions, int maxChanges = int.MaxValue)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var result = new List<Changeset>();
@@ -29,6 +36,7 @@ public sealed partial class CrdtStore
         _siteOrdinals.TryGetValue(actor, out var ordinal);
         var known = _siteOrdinals.ContainsKey(actor);
         (long Start, long End)? pendingEmpty = null;
+        var changesRead = 0L;
 
         void Empty(long start, long end)
         {
@@ -82,6 +90,11 @@ public sealed partial class CrdtStore
                 {
                     FlushEmpty();
                     result.AddRange(Chunk(actor, version, changes, info.LastSeq, info.Ts));
+                    changesRead += changes.Count;
+                    if (changesRead >= maxChanges)
+                    {
+                        return result;
+                    }
                 }
 
                 cursor = version + 1;

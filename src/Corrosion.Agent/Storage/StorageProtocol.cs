@@ -88,7 +88,8 @@ public sealed record ApplyOutcome(MergeResult? Result, string? Error);
 /// <param name="Actor">The origin actor.</param>
 /// <param name="Versions">The versions wanted.</param>
 /// <param name="ReplyTo">Receives the changesets.</param>
-public sealed record ReadChanges(ActorId Actor, VersionRange Versions, ActorRef<IReadOnlyList<Changeset>> ReplyTo) : StorageCommand;
+/// <param name="MaxChanges">Stop after the version at which this many changes were read (<see cref="CrdtStore.ChangesFor"/>).</param>
+public sealed record ReadChanges(ActorId Actor, VersionRange Versions, ActorRef<IReadOnlyList<Changeset>> ReplyTo, int MaxChanges = int.MaxValue) : StorageCommand;
 
 /// <summary>Reads this node's sync state (heads, gaps, partials).</summary>
 /// <param name="ReplyTo">Receives the state.</param>

@@ -131,4 +131,29 @@ public class VersionBookkeepingTests
         Assert.Equal(new Changeset[] { new ChangesetEmpty(remote, new VersionRange(1, 12)) }, b.ChangesFor(remote, new VersionRange(1, 100)));
         Assert.Equal(12, b.GetSyncState().Heads[remote]);
     }
+    [Fact]
+    public void A_sync_read_capped_by_changes_stops_after_the_whole_version_that_reaches_the_cap()
+    {
+        using var builder = new StoreBuilder();
+        var a = builder.Build();
+        a.Exec("INSERT INTO items (id, name) VALUES (1, 'one')");                  // v1
+        a.Exec("INSERT INTO items (id, name) VALUES (2, 'two'), (3, 'three')");    // v2: twice v1's changes
+        a.Exec("INSERT INTO items (id, name) VALUES (4, 'four')");                 // v3
+        a.Exec("DELETE FROM items WHERE id = 4");                                  // v4: clears v3
+        a.Exec("INSERT INTO items (id, name) VALUES (5, 'five')");                 // v5
+        var whole = a.ChangesFor(a.SiteId, new VersionRange(1, 5));
+
+        // The cap is reached inside v2: v2 is still read whole, and nothing after it.
+        var capped = a.ChangesFor(a.SiteId, new VersionRange(1, 5), maxChanges: Assert.IsType<ChangesetFull>(whole[0]).Changes.Count + 1);
+        Assert.Equal(whole.Take(2), capped);
+        Assert.Equal(2, Assert.IsType<ChangesetFull>(capped[^1]).Version);
+
+        // Read on from the next version: the pieces add up to the whole read.
+        var rest = a.ChangesFor(a.SiteId, new VersionRange(3, 5), maxChanges: 1);
+        Assert.Collection(
+            rest,
+            s => Assert.Equal(new ChangesetEmpty(a.SiteId, VersionRange.Single(3)), s),
+            s => Assert.Equal(4, Assert.IsType<ChangesetFull>(s).Version));
+        Assert.Equal(whole, capped.Concat(rest).Concat(a.ChangesFor(a.SiteId, new VersionRange(5, 5), maxChanges: 1)));
+    }
 }

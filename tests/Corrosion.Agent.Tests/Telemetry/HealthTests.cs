@@ -45,6 +45,30 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Lag_is_recorded_for_the_versions_a_batch_newly_applied_and_not_for_those_applied_before()
+    {
+        await using var origin = await TestNode.StartAsync(schema: Schema);
+        await using var node = await TestNode.StartAsync(schema: Schema);
+        for (var i = 1; i <= 5; i++)
+        {
+            await HttpJson.PostAsync(origin.Http, "/v1/transactions", $"[\"INSERT INTO a (id) VALUES ({i})\"]");
+        }
+
+        var changes = await origin.Node.Actors.Storage.Ask<IReadOnlyList<Changeset>>(
+            reply => new ReadChanges(origin.Node.ActorId, new VersionRange(1, 5), reply), Timeout);
+        var before = changes.OfType<ChangesetFull>().Where(c => c.Version is 2 or 4).Cast<Changeset>().ToList();
+        Assert.Null((await node.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(before, reply), Timeout)).Error);
+
+        // The batch: versions 2 and 4 (applied already) as if 300 s late, the three new ones (separate ranges) 30 s late.
+        var batch = changes.Select(c => c is ChangesetFull full
+            ? full with { Timestamp = Hlc(DateTimeOffset.UtcNow.AddSeconds(full.Version is 2 or 4 ? -300 : -30)) }
+            : c).ToList();
+        Assert.Null((await node.Node.Actors.Storage.Ask<ApplyOutcome>(reply => new ApplyChangesets(batch, reply), Timeout)).Error);
+
+        Assert.InRange(node.Node.Telemetry.P99Lag, 29, 200);
+    }
+
+    [Fact]
     public async Task Queue_size_reports_changesets_waiting_for_the_writer_and_503_beyond_the_threshold()
     {
         await using var node = await TestNode.StartAsync(schema: Schema);
