@@ -15,9 +15,11 @@ internal readonly record struct CompactionStep(int Examined, int Compacted, bool
 /// <c>__corro_versions</c> row and key lists go). What it looks at is what was overwritten, not what is live:
 /// <list type="bullet">
 /// <item>Candidates: the versions that lost a cell. The pre-update hook (CrdtStore.Hook.cs) sees every row a statement
-/// updates or deletes in a clock table — local writes, merges, by trigger or not — with the row's old clocks, so each
-/// cell's (site, db_version) that the new row no longer carries is noted (<see cref="NoteLostCells"/>); a merged
-/// version none of whose cells won is noted when it is applied (<see cref="NoteMergedVersion"/>). Kept in memory (at most
+/// updates or deletes in a clock table — local writes by trigger or not, anything else — with the row's old clocks, so
+/// each cell's (site, db_version) that the new row no longer carries is noted (<see cref="NoteLostCells"/>); a merge
+/// notes the cells it overwrites itself, from the clocks it read to compare (<see cref="NoteOverwritten"/>), and leaves
+/// the hook only the column clocks it drops unread; a merged version none of whose cells won is noted when it is
+/// applied (<see cref="NoteMergedVersion"/>). Kept in memory (at most
 /// <see cref="MaxCompactionCandidates"/>), saved at a clean close (<c>__corro_compaction_candidates</c>, marked complete by
 /// <c>__corro_meta</c> <c>compaction_candidates</c>) and taken back at the next open, which deletes them from the file.</item>
 /// <item>A walk over every site's versions, once, when that set is not complete: a database from before it, a process
@@ -127,6 +129,8 @@ public sealed partial class CrdtStore
         var compacted = 0;
         long highestTs = 0;
         var taken = new List<(long Site, long Version)>();
+        // Each site's highest version, read once per step (nothing writes during it, and it never deletes one).
+        var highestOf = new Dictionary<long, long?>();
         var waited = new List<(long Site, long Version)>();
         var (check, walkNeeded, walkSites, walkSite, walkCursor, orphanCursor, orphansSwept) = (_check, _walkNeeded, _walkSites, _walkSite, _walkCursor, _orphanCursor, _orphansSwept);
         long orphans = 0;
@@ -169,7 +173,7 @@ public sealed partial class CrdtStore
             {
                 _candidates.Remove(next);
                 taken.Add(next);
-                if (ReadCandidate(next.Site, next.Version, deadline) is { } found)
+                if (ReadCandidate(next.Site, next.Version, highestOf, deadline) is { } found)
                 {
                     Judge(found.Check, found.Verdict);
                 }
@@ -363,9 +367,17 @@ public sealed partial class CrdtStore
         return true;
     }
 
-    /// <summary><see cref="NoteLostCells"/> from the hook, which must not throw: a failure plans the walk (which finds what was not noted).</summary>
+    /// <summary>
+    /// <see cref="NoteLostCells"/> from the hook (but for a merge's clock writes, which it notes itself), which must not
+    /// throw: a failure plans the walk (which finds what was not noted).
+    /// </summary>
     private unsafe bool NoteLostCellsSafely(IntPtr db, int op, byte* database, byte* table)
     {
+        if (_merging && !_noteMergeClockWrites)
+        {
+            return false;
+        }
+
         try
         {
             return NoteLostCells(db, op, database, table);
@@ -374,6 +386,34 @@ public sealed partial class CrdtStore
         {
             ForgetCandidates();
             return false;
+        }
+    }
+
+    // A merge is running (Apply): it notes the cells it overwrites itself (it has read their clocks to compare), so the
+    // hook notes nothing for its clock writes but those of DeleteColumnClocksNoted.
+    private bool _merging;
+    private bool _noteMergeClockWrites;
+
+    /// <summary>A merge overwrote a cell whose clock it had read (<paramref name="old"/>; null: none): the old (site, version) lost it unless the new one is the same.</summary>
+    private void NoteOverwritten((long ColVersion, long DbVersion, long? Site, long Seq)? old, long? site, long version)
+    {
+        if (old is { Site: { } oldSite, DbVersion: var oldVersion and not 0 } && (oldSite != site || oldVersion != version))
+        {
+            NoteCandidate((oldSite, oldVersion));
+        }
+    }
+
+    /// <summary>A merge drops a live row's column clocks (whose clocks it has not read): the hook notes them.</summary>
+    private void DeleteColumnClocksNoted(CrrTable table, long key)
+    {
+        _noteMergeClockWrites = true;
+        try
+        {
+            table.DeleteColumnClocks(key);
+        }
+        finally
+        {
+            _noteMergeClockWrites = false;
         }
     }
 
@@ -448,14 +488,20 @@ public sealed partial class CrdtStore
     }
 
     /// <summary>A candidate's row and the start of its check; null when it has no row (compacted, or never had one).</summary>
-    private (KeyCheck Check, Verdict Verdict)? ReadCandidate(long site, long version, long deadline)
+    private (KeyCheck Check, Verdict Verdict)? ReadCandidate(long site, long version, Dictionary<long, long?> highestOf, long deadline)
     {
         if (!_sitesByOrdinal.TryGetValue(site, out var actor))
         {
             return null;
         }
 
-        var read = Prepared("SELECT keys, ts, version >= (SELECT max(version) FROM __corro_versions WHERE site_id = ?1) FROM __corro_versions WHERE site_id = ?1 AND version = ?2");
+        if (!highestOf.TryGetValue(site, out var highestVersion))
+        {
+            highestVersion = HighestVersion(actor);
+            highestOf[site] = highestVersion;
+        }
+
+        var read = Prepared("SELECT keys, ts FROM __corro_versions WHERE site_id = ?1 AND version = ?2");
         read.BindBlob(1, actor.ToByteArray()).Bind(2, version);
         byte[]? keys;
         long ts;
@@ -467,7 +513,7 @@ public sealed partial class CrdtStore
                 return null;
             }
 
-            (keys, ts, highest) = (read.IsNull(0) ? null : read.GetBlob(0), read.GetInt64(1), read.GetInt64(2) != 0);
+            (keys, ts, highest) = (read.IsNull(0) ? null : read.GetBlob(0), read.GetInt64(1), version >= highestVersion);
         }
         finally
         {

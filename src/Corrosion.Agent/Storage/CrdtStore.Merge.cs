@@ -26,6 +26,7 @@ public sealed partial class CrdtStore
         _rowCache = default;
         _rowFresh = false;
         _created = created;
+        _merging = true;
         try
         {
             foreach (var changeset in changesets)
@@ -53,10 +54,12 @@ public sealed partial class CrdtStore
             _rowFresh = false;
             _pending = default;
             _mergedKeys.Clear();
+            _merging = false;
             Rollback();
             throw;
         }
 
+        _merging = false;
         _rowCache = default;
         _rowFresh = false;
         _created = null;
@@ -292,7 +295,7 @@ public sealed partial class CrdtStore
                 if (localCl % 2 == 1)
                 {
                     // Only a live row has column clocks.
-                    table.DeleteColumnClocks(rowKey);
+                    DeleteColumnClocksNoted(table, rowKey);
                 }
             }
             else
@@ -307,6 +310,7 @@ public sealed partial class CrdtStore
             if (change.IsSentinel || change.Cl > 1)
             {
                 table.UpsertClock(rowKey, CrrTable.SentinelColumn, change.Cl, db, origin, seq);
+                NoteOverwritten(sentinel, origin, db);
                 NoteMerged(table, rowKey, origin, db);
             }
 
@@ -348,6 +352,7 @@ public sealed partial class CrdtStore
             if (sentinel is { } s && (s.Site is null ? change.Cl > 1 : change.SiteId.CompareTo(SiteOf(s.Site)) > 0))
             {
                 table.UpsertClock(key!.Value, CrrTable.SentinelColumn, change.Cl, change.DbVersion, site, change.Seq);
+                NoteOverwritten(s, site, change.DbVersion);
                 NoteMerged(table, key.Value, site, change.DbVersion);
                 _rowCache = (table, change.Pk, key, (change.Cl, change.DbVersion, site, change.Seq));
             }
@@ -384,6 +389,7 @@ public sealed partial class CrdtStore
                     if (change.SiteId.CompareTo(SiteOf(cell.Site)) > 0)
                     {
                         table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+                        NoteOverwritten(cell, site, change.DbVersion);
                         NoteMerged(table, rowId, site, change.DbVersion);
                         MarkRowWritten(column);
                     }
@@ -404,6 +410,7 @@ public sealed partial class CrdtStore
         }
 
         table.UpsertClock(rowId, column, change.ColVersion, change.DbVersion, site, change.Seq);
+        NoteOverwritten(local, site, change.DbVersion);
         NoteMerged(table, rowId, site, change.DbVersion);
         MarkRowWritten(column);
         return true;

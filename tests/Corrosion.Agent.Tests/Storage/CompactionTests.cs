@@ -243,6 +243,23 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public void A_version_whose_cells_a_merge_overwrites_cell_by_cell_is_compacted()
+    {
+        var store = _builder.Build("store");
+        store.Exec("INSERT INTO items (id, name, qty, data) VALUES (1, 'a', 1, 1)");
+        store.Exec("INSERT INTO pairs (a, b, v) VALUES ('k', 1, 1)");
+        var peer = _builder.Build("peer");
+        peer.Apply(store.AllChanges());
+        // Higher col_versions for every cell of v1 (no delete: the merge overwrites the clocks it read, one by one).
+        peer.Exec("UPDATE items SET name = 'b', qty = 2, data = 2 WHERE id = 1");
+        peer.Exec("UPDATE pairs SET v = 2 WHERE a = 'k'");
+        store.Apply(peer.AllChanges());
+
+        Assert.Equal(1, store.CompactAll().Compacted);
+        Assert.Equal(new Changeset[] { new ChangesetEmpty(store.SiteId, VersionRange.Single(1)) }, store.ChangesFor(store.SiteId, VersionRange.Single(1)));
+    }
+
+    [Fact]
     public void Compaction_never_lowers_the_next_local_version_nor_the_clock()
     {
         var store = _builder.Build("store");
