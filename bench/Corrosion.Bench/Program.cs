@@ -38,6 +38,8 @@ var suites = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalI
         CompactionBench.Run(Console.Out, a.Length > 0 ? int.Parse(a[0], CultureInfo.InvariantCulture) : 100_000, a.Length > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 100);
         return 0;
     },
+    // compaction-idle [versions=200000] [seconds=60] --cli path [--settle 10] [--write-every S] [--from-before] [--runs N]: an agent's CPU on a large database of live versions.
+    ["compaction-idle"] = CompactionBench.RunIdle,
     ["propagation"] = PropagationSuite.Run,
     ["throughput"] = ThroughputSuite.Run,
     // sustained [seconds=15] [writers per node=4] [rows per tx=25] [nodes=3] [--cli path]: corrosion agent processes, rows/s accepted, time until every row is on every node.

@@ -418,7 +418,7 @@ public sealed partial class CrdtStore
             }
 
             var changed = readOnly ? 0 : SqliteNative.sqlite3_changes(db);
-            if (_hookInstalled)
+            if (_batchInserts)
             {
                 FlushHookOps();
             }

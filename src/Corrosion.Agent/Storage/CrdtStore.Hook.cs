@@ -12,7 +12,9 @@ namespace Corrosion.Agent.Storage;
 /// rowid alias join the batched clock INSERT (<see cref="FlushInserts"/>), every other row runs its trigger's body as
 /// plain statements (<see cref="CrrTable.HookInsert"/> …) with NEW and OLD bound from the hook's values. The triggers
 /// stay in the schema: on any other connection they fire and fail (their functions exist only on the writer), so a
-/// write from outside the agent is refused as before. Merges write with <c>_localWrite</c> off: the hook ignores them.
+/// write from outside the agent is refused as before. Merges write with <c>_localWrite</c> off: the hook ignores their
+/// rows, except that it notes, for compaction, the cells a write to a clock table takes from a version (any write, with
+/// the triggers on too: CrdtStore.Compaction.cs).
 /// </summary>
 public sealed partial class CrdtStore
 {
@@ -35,7 +37,10 @@ public sealed partial class CrdtStore
 
     private bool _hookInstalled;
 
-    /// <summary>Turns capture by the pre-update hook on (triggers off on the writer) or off (triggers on).</summary>
+    /// <summary>
+    /// Turns capture by the pre-update hook on (triggers off on the writer) or off (triggers on). The hook stays installed
+    /// either way (compaction's notes of lost cells, <see cref="NoteLostCells"/>) until <see cref="UninstallHook"/>.
+    /// </summary>
     private unsafe void CaptureByHook(bool on)
     {
         var db = _db.DangerousGetHandle();
@@ -46,15 +51,29 @@ public sealed partial class CrdtStore
             throw new SqlException($"cannot turn the writer's triggers {(on ? "off" : "on")} (code {rc})");
         }
 
-        SqliteNative.sqlite3_preupdate_hook(db, on ? &OnPreUpdate : null, on ? GCHandle.ToIntPtr(_self) : IntPtr.Zero);
-        _hookInstalled = on;
+        if (!_hookInstalled)
+        {
+            SqliteNative.sqlite3_preupdate_hook(db, &OnPreUpdate, GCHandle.ToIntPtr(_self));
+            _hookInstalled = true;
+        }
+    }
+
+    private unsafe void UninstallHook()
+    {
+        SqliteNative.sqlite3_preupdate_hook(_db.DangerousGetHandle(), null, IntPtr.Zero);
+        _hookInstalled = false;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void OnPreUpdate(IntPtr context, IntPtr db, int op, byte* database, byte* table, long oldKey, long newKey)
     {
         var store = (CrdtStore)GCHandle.FromIntPtr(context).Target!;
-        if (!store._localWrite)
+        if (op != HookInsert && store.NoteLostCellsSafely(db, op, database, table))
+        {
+            return;
+        }
+
+        if (!store._localWrite || !store._batchInserts)
         {
             return;
         }

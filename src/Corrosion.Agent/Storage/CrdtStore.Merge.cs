@@ -123,6 +123,8 @@ public sealed partial class CrdtStore
             }
         }
 
+        NoteMergedVersion(site, full.Version);
+
         // An upsert, not a REPLACE: a row of this node's own versions (a restored copy serving its
         // previous identity) keeps its key list.
         Prepared("INSERT INTO __corro_versions (site_id, version, last_seq, ts) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site_id, version) DO UPDATE SET last_seq = excluded.last_seq, ts = excluded.ts")

@@ -107,6 +107,7 @@ public sealed partial class CrdtStore : IDisposable
             _siteIdBytes = SiteId.ToByteArray();
             ApplySchema(options.SchemaPaths);
             LoadState();
+            LoadCompaction();
             InstallAuthorizer();
             _maxValueSize = options.MaxValueSize;
             _readers = new ReadPool(full, options.ReadPoolSize, options.MaxValueSize, options.ReadConnectionOpened);
@@ -741,10 +742,11 @@ public sealed partial class CrdtStore : IDisposable
         _checkpointer?.Uninstall(_db);
         _checkpointer?.Dispose();
         _readers.Dispose();
+        SaveCompaction();
         DisposeStatements();
         if (_hookInstalled)
         {
-            CaptureByHook(false);
+            UninstallHook();
         }
 
         _db.Dispose();

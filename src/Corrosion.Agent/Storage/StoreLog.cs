@@ -13,4 +13,7 @@ internal static partial class StoreLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Configured cluster id {Configured} differs from the id {Stored} kept in the database; keeping {Stored}")]
     public static partial void ClusterIdKept(ILogger logger, ushort configured, ushort stored);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The compaction candidates were not saved at close; the next open walks all versions once")]
+    public static partial void CompactionNotSaved(ILogger logger, Exception error);
 }

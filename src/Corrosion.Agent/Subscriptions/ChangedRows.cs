@@ -10,17 +10,16 @@ namespace Corrosion.Agent.Subscriptions;
 /// </summary>
 internal sealed class ChangedRows
 {
-    // Per table, per encoded key: what its changes told.
-    private readonly Dictionary<string, Dictionary<byte[], RowState>> _states = new(StringComparer.OrdinalIgnoreCase);
+    // A storage event names a few rows, mostly of one table: they are found by a scan up to this
+    // many per table, and only past it through a map (the maps and their arrays were half of what
+    // noting a one-row write allocated).
+    private const int ScanUpTo = 8;
 
     private readonly Dictionary<string, List<ChangedRow>> _rows = new(StringComparer.OrdinalIgnoreCase);
 
     private ChangedRows()
     {
     }
-
-    /// <summary>The changed keys per table.</summary>
-    public ChangedKeys Keys { get; } = new(int.MaxValue);
 
     /// <summary>
     /// Collects <paramref name="changes"/>. The changed columns are kept only for tables whose changes
@@ -57,64 +56,115 @@ internal sealed class ChangedRows
 
     private static ChangedRows Of(IEnumerable<Change> changes, Func<string, int> valueColumns, Func<string, bool>? keysSpeltAlike, HashSet<(string, byte[])>? created)
     {
-        var rows = new ChangedRows();
-        var known = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        // The tables in the order their first change came, each with its rows in that order.
+        var tables = new List<TableRows>(1);
+        TableRows? last = null;
         foreach (var change in changes)
         {
+            if (last is null || !string.Equals(last.Name, change.Table, StringComparison.OrdinalIgnoreCase))
+            {
+                last = Find(tables, change.Table);
+                if (last is null)
+                {
+                    // A merged key spelt otherwise than stored could not be found in a result: nothing is kept.
+                    var count = keysSpeltAlike is null || keysSpeltAlike(change.Table) ? valueColumns(change.Table) : 0;
+                    last = new TableRows(change.Table, count);
+                    tables.Add(last);
+                }
+            }
+
             var pk = change.Pk as SqlValue[] ?? change.Pk.ToArray();
             var encoded = RowCodec.Encode(pk);
-            rows.Keys.Add(change.Table, encoded, pk);
-            if (!rows._states.TryGetValue(change.Table, out var byKey))
-            {
-                byKey = new Dictionary<byte[], RowState>(ByteArrayComparer.Instance);
-                rows._states[change.Table] = byKey;
-            }
-
-            if (!known.TryGetValue(change.Table, out var count))
-            {
-                // A merged key spelt otherwise than stored could not be found in a result: nothing is kept.
-                count = keysSpeltAlike is null || keysSpeltAlike(change.Table) ? valueColumns(change.Table) : 0;
-                known[change.Table] = count;
-            }
-
-            if (!byKey.TryGetValue(encoded, out var state))
+            if (last.Find(encoded) is not { } state)
             {
                 var existenceChanged = created is not null && created.Contains((change.Table, encoded));
-                state = new RowState(count, change.Cl, existenceChanged);
-                byKey[encoded] = state;
+                state = new RowState(encoded, pk, last.ValueColumns, change.Cl, existenceChanged);
+                last.Add(state);
             }
 
             state.Add(change);
         }
 
-        foreach (var (table, keys) in rows.Keys.Tables)
+        var rows = new ChangedRows();
+        foreach (var table in tables)
         {
-            var byKey = rows._states[table];
-            var list = new List<ChangedRow>(keys.Count);
-            foreach (var (encoded, pk) in keys)
+            var list = new List<ChangedRow>(table.States.Count);
+            foreach (var state in table.States)
             {
-                var state = byKey[encoded];
-                list.Add(new ChangedRow(encoded, pk, state.Columns, state.Values));
+                list.Add(new ChangedRow(state.Encoded, state.Pk, state.Columns, state.Values));
             }
 
-            rows._rows[table] = list;
+            rows._rows[table.Name] = list;
         }
 
         return rows;
     }
 
+    private static TableRows? Find(List<TableRows> tables, string table)
+    {
+        foreach (var t in tables)
+        {
+            if (string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase))
+            {
+                return t;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The changed rows per table, each with its changed columns (looked up once here, not once per subscription).</summary>
     public Dictionary<string, List<ChangedRow>> Rows => _rows;
 
-    /// <summary>
-    /// The columns changed on the row of <paramref name="table"/> whose key encodes to
-    /// <paramref name="encoded"/>, with their values now, or null when not known (or its existence changed).
-    /// </summary>
-    public IReadOnlyDictionary<string, SqlValue>? ColumnsOf(string table, byte[] encoded) =>
-        _states.TryGetValue(table, out var byKey) && byKey.TryGetValue(encoded, out var state) ? state.Columns : null;
+    /// <summary>One table's changed rows, in the order of their first change.</summary>
+    private sealed class TableRows(string name, int valueColumns)
+    {
+        private Dictionary<byte[], RowState>? _byKey;
+
+        public string Name { get; } = name;
+
+        public int ValueColumns { get; } = valueColumns;
+
+        public List<RowState> States { get; } = new(1);
+
+        public RowState? Find(byte[] encoded)
+        {
+            if (_byKey is not null)
+            {
+                return _byKey.GetValueOrDefault(encoded);
+            }
+
+            foreach (var state in States)
+            {
+                if (state.Encoded.AsSpan().SequenceEqual(encoded))
+                {
+                    return state;
+                }
+            }
+
+            return null;
+        }
+
+        public void Add(RowState state)
+        {
+            States.Add(state);
+            if (_byKey is not null)
+            {
+                _byKey[state.Encoded] = state;
+            }
+            else if (States.Count > ScanUpTo)
+            {
+                _byKey = new Dictionary<byte[], RowState>(States.Count * 2, ByteArrayComparer.Instance);
+                foreach (var s in States)
+                {
+                    _byKey[s.Encoded] = s;
+                }
+            }
+        }
+    }
 
     /// <summary>The changes of one row, folded in order.</summary>
-    private sealed class RowState(int count, long cl, bool existenceChanged)
+    private sealed class RowState(byte[] encoded, SqlValue[] pk, int count, long cl, bool existenceChanged)
     {
         // The values named at the causal length of the last change (null when the table's changes
         // do not name every changed column).
@@ -123,6 +173,12 @@ internal sealed class ChangedRows
 
         // A sentinel or a change of causal length: the row was inserted, deleted or revived.
         private bool _existenceChanged = existenceChanged;
+
+        /// <summary>Its key, encoded.</summary>
+        public byte[] Encoded { get; } = encoded;
+
+        /// <summary>Its key values.</summary>
+        public SqlValue[] Pk { get; } = pk;
 
         /// <summary>The changed columns of a row that existed before and exists now, or null.</summary>
         public Dictionary<string, SqlValue>? Columns =>

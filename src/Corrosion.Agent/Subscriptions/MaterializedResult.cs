@@ -167,6 +167,14 @@ internal sealed class MaterializedResult
     /// </summary>
     public (byte[] Identity, SqlValue[] Cells)? SingleRowOf(IReadOnlyList<int> columns, byte[] key)
     {
+        if (IsIdentity(columns))
+        {
+            // The plain identity alone, unless a second occurrence is there too (RowsOf, without its iterator).
+            return _byKey.TryGetValue(key, out var slot) && !_byKey.ContainsKey(RowCodec.WithSuffix(key, 1))
+                ? (key, slot.Row.Cells)
+                : null;
+        }
+
         (byte[] Identity, SqlValue[] Cells)? found = null;
         foreach (var identity in RowsOf(columns, key))
         {
@@ -313,7 +321,7 @@ internal sealed class MaterializedResult
     {
         // Deletes go first so a client keeping a unique index over the cells never sees two rows
         // with one key at once; then updates and inserts in the statement's row order.
-        var changes = new List<SubscriptionChange>();
+        var changes = new List<SubscriptionChange>(numberChanges ? deleted.Count + upserted.Count : 0);
         if (numberChanges)
         {
             foreach (var row in deleted)
@@ -327,7 +335,20 @@ internal sealed class MaterializedResult
             }
         }
 
-        return new ResultDelta(changes, upserted.Select(u => u.Row).ToList(), deleted.Select(r => r.RowId).ToList());
+        // Sized arrays, not LINQ lists: an in-place update makes one of these per write.
+        var rows = new MaterializedRow[upserted.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = upserted[i].Row;
+        }
+
+        var ids = deleted.Count == 0 ? [] : new long[deleted.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = deleted[i].RowId;
+        }
+
+        return new ResultDelta(changes, rows, ids);
     }
 
     /// <summary>
@@ -376,10 +397,9 @@ internal sealed class MaterializedResult
             }
 
             yield return key;
-            var cells = RowCodec.Decode(key);
             for (var n = 1; ; n++)
             {
-                var next = RowCodec.Encode(cells, n);
+                var next = RowCodec.WithSuffix(key, n);
                 if (!_byKey.ContainsKey(next))
                 {
                     yield break;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Corrosion.Agent.Storage;
@@ -11,33 +10,57 @@ namespace Corrosion.Agent.Subscriptions;
 /// </summary>
 internal static class RowCodec
 {
+    /// <summary>
+    /// Encodes <paramref name="values"/> (and an occurrence number after them) into one array of
+    /// the exact length: a key is encoded once per changed row, so this allocates nothing else.
+    /// </summary>
     public static byte[] Encode(IReadOnlyList<SqlValue> values, int? suffix = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 + (values.Count * 9));
-        WriteVarint(buffer, (ulong)values.Count);
-        Span<byte> eight = stackalloc byte[8];
-        foreach (var v in values)
+        var length = VarintLength((ulong)values.Count);
+        for (var i = 0; i < values.Count; i++)
         {
-            buffer.Write([(byte)v.Kind]);
+            var v = values[i];
+            length += 1 + v.Kind switch
+            {
+                SqlValueKind.Integer or SqlValueKind.Real => 8,
+                SqlValueKind.Text => Prefixed(Encoding.UTF8.GetByteCount(v.AsText)),
+                SqlValueKind.Blob => Prefixed(v.AsBlob.Length),
+                _ => 0,
+            };
+        }
+
+        if (suffix is { } n)
+        {
+            length += VarintLength((ulong)n);
+        }
+
+        var bytes = new byte[length];
+        var span = bytes.AsSpan();
+        var at = WriteVarint(span, (ulong)values.Count);
+        for (var i = 0; i < values.Count; i++)
+        {
+            var v = values[i];
+            span[at++] = (byte)v.Kind;
             switch (v.Kind)
             {
                 case SqlValueKind.Integer:
-                    BinaryPrimitives.WriteInt64LittleEndian(eight, v.AsInteger);
-                    buffer.Write(eight);
+                    BinaryPrimitives.WriteInt64LittleEndian(span[at..], v.AsInteger);
+                    at += 8;
                     break;
                 case SqlValueKind.Real:
-                    BinaryPrimitives.WriteDoubleLittleEndian(eight, v.AsReal);
-                    buffer.Write(eight);
+                    BinaryPrimitives.WriteDoubleLittleEndian(span[at..], v.AsReal);
+                    at += 8;
                     break;
                 case SqlValueKind.Text:
-                    var text = Encoding.UTF8.GetBytes(v.AsText);
-                    WriteVarint(buffer, (ulong)text.Length);
-                    buffer.Write(text);
+                    var text = v.AsText;
+                    at += WriteVarint(span[at..], (ulong)Encoding.UTF8.GetByteCount(text));
+                    at += Encoding.UTF8.GetBytes(text, span[at..]);
                     break;
                 case SqlValueKind.Blob:
                     var blob = v.AsBlob;
-                    WriteVarint(buffer, (ulong)blob.Length);
-                    buffer.Write(blob);
+                    at += WriteVarint(span[at..], (ulong)blob.Length);
+                    blob.CopyTo(span[at..]);
+                    at += blob.Length;
                     break;
             }
         }
@@ -45,10 +68,37 @@ internal static class RowCodec
         if (suffix is { } s)
         {
             // An occurrence number after a key's values; the count prefix keeps it unambiguous.
-            WriteVarint(buffer, (ulong)s);
+            WriteVarint(span[at..], (ulong)s);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return bytes;
+    }
+
+    /// <summary>
+    /// The encoding of <paramref name="encoded"/>'s values with the occurrence number
+    /// <paramref name="suffix"/>: the same bytes with the number after them (what
+    /// <c>Encode(Decode(encoded), suffix)</c> gives, without decoding).
+    /// </summary>
+    public static byte[] WithSuffix(byte[] encoded, int suffix)
+    {
+        var bytes = new byte[encoded.Length + VarintLength((ulong)suffix)];
+        encoded.CopyTo(bytes, 0);
+        WriteVarint(bytes.AsSpan(encoded.Length), (ulong)suffix);
+        return bytes;
+    }
+
+    private static int Prefixed(int length) => VarintLength((ulong)length) + length;
+
+    private static int VarintLength(ulong value)
+    {
+        var n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+
+        return n;
     }
 
     public static SqlValue[] Decode(ReadOnlySpan<byte> data)
@@ -84,9 +134,8 @@ internal static class RowCodec
         return values;
     }
 
-    private static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value)
+    private static int WriteVarint(Span<byte> bytes, ulong value)
     {
-        Span<byte> bytes = stackalloc byte[10];
         var n = 0;
         while (value >= 0x80)
         {
@@ -95,7 +144,7 @@ internal static class RowCodec
         }
 
         bytes[n++] = (byte)value;
-        buffer.Write(bytes[..n]);
+        return n;
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int at)

@@ -37,6 +37,9 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
     private static readonly TimeSpan CheapEvaluation = TimeSpan.FromMilliseconds(5);
 
     private readonly CrdtStore _store;
+
+    // Made once: a method group passed per write would be a new delegate each time.
+    private readonly Func<string, int> _changeableColumns;
     private readonly ActorRef<StorageCommand> _storage;
     private readonly SubscriptionOptions _options;
     private readonly string _path;
@@ -82,6 +85,7 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         _store = store;
+        _changeableColumns = store.ChangeableColumns;
         _storage = storage;
         _options = options.Validate();
         _path = path;
@@ -520,13 +524,23 @@ public sealed partial class SubscriptionActor : UntypedActor, IWithTimers, IWith
                 end++;
             }
 
-            var changes = new List<Change>();
-            for (var i = start; i < end; i++)
+            IReadOnlyList<Change> changes;
+            if (end == start + 1)
             {
-                changes.AddRange(changesets[i].Changes);
+                changes = changesets[start].Changes;
+            }
+            else
+            {
+                var joined = new List<Change>();
+                for (var i = start; i < end; i++)
+                {
+                    joined.AddRange(changesets[i].Changes);
+                }
+
+                changes = joined;
             }
 
-            NoteChanges(changes, () => ChangedRows.Of(changes, _store.ChangeableColumns));
+            NoteChanges(changes, () => ChangedRows.Of(changes, _changeableColumns));
             start = end;
         }
     }
