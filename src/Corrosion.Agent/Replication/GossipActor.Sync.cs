@@ -341,6 +341,7 @@ public sealed partial class GossipActor
         Task<bool>? applying = null;
         var merged = true;
         var succeeded = false;
+        var received = 0;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -364,6 +365,7 @@ public sealed partial class GossipActor
                 }
 
                 batch.Add(answer.Changeset);
+                received++;
                 batchChanges += answer.Changeset is ChangesetFull full ? full.Changes.Count : 1;
                 if (batchChanges >= _options.ApplyBatchChanges)
                 {
@@ -387,8 +389,10 @@ public sealed partial class GossipActor
             merged &= await ApplySyncedAsync(self, batch, deadline.Token);
             await session.CompleteAsync();
             _counters.SyncSessionSucceeded();
-            // A batch that did not merge is asked for again by a later round, not by one started at once.
-            succeeded = merged;
+            // A batch that did not merge is asked for again by a later round, not by one started at once; so is a
+            // session that brought nothing (a peer that cannot serve what it advertised must not make rounds run
+            // back to back).
+            succeeded = merged && received > 0;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -509,7 +509,7 @@ public sealed partial class GossipActor : UntypedActor, IWithTimers
         /// <summary>Some peer was asked for the round's cap of versions: more is left to ask for.</summary>
         public bool Capped { get; set; }
 
-        /// <summary>A session of the round failed.</summary>
+        /// <summary>A session of the round failed, did not merge all it received, or received nothing.</summary>
         public bool Failed { get; set; }
     }
 }

@@ -29,10 +29,12 @@ public sealed class LargeCatchUpTests
 
         await GossipCluster.EventuallyAsync(() => a.Transport!.DroppedFrames >= 40, "a's broadcasts are lost in the partition");
         cluster.HealAll();
+        // The rounds so far found nothing: one more must do.
+        var rounds = (await GossipCluster.StatsAsync(b)).SyncRounds;
         b.Gossip!.Tell(new PeerReturned(a.Id, a.Address!));
 
         await GossipCluster.EventuallyAsync(async () => await b.HasAllOfAsync(a.Id, head), "b has all of a's versions after one round", TimeSpan.FromSeconds(20));
-        Assert.Equal(1, (await GossipCluster.StatsAsync(b)).SyncRounds);
+        Assert.Equal(rounds + 1, (await GossipCluster.StatsAsync(b)).SyncRounds);
         Assert.Equal(a.Items(), b.Items());
         Assert.Equal(80, b.Count());
     }
