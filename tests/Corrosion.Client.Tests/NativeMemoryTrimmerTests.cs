@@ -17,19 +17,22 @@ public sealed class NativeMemoryTrimmerTests
 
         public long Allocated { get; set; }
 
+        public TimeSpan Cpu { get; set; }
+
         public int Trims { get; private set; }
 
         public NativeMemoryTrimmer Trimmer { get; }
 
         public Process(MemoryOptions? options = null) =>
-            Trimmer = new NativeMemoryTrimmer(options ?? new MemoryOptions(), Time, () => Allocated, () => Task.CompletedTask, () => ++Trims > 0);
+            Trimmer = new NativeMemoryTrimmer(options ?? new MemoryOptions(), Time, () => Allocated, () => Cpu, () => Task.CompletedTask, () => ++Trims > 0);
 
-        /// <summary>Allocates <paramref name="bytesPerSecond"/> for <paramref name="seconds"/>, one virtual second at a time.</summary>
-        public void Run(long bytesPerSecond, int seconds)
+        /// <summary>Allocates <paramref name="bytesPerSecond"/> and uses <paramref name="cpuShare"/> of a core for <paramref name="seconds"/>, one virtual second at a time.</summary>
+        public void Run(long bytesPerSecond, int seconds, double cpuShare = 0)
         {
             for (var i = 0; i < seconds; i++)
             {
                 Allocated += bytesPerSecond;
+                Cpu += TimeSpan.FromSeconds(cpuShare);
                 Time.Advance(TimeSpan.FromSeconds(1));
             }
         }
@@ -64,6 +67,28 @@ public sealed class NativeMemoryTrimmerTests
         Assert.Equal(1, process.Trimmer.Reclaims);
         Assert.Equal(looks + 60, process.Trimmer.Looks);
         Assert.Equal(process.Trimmer.Looks, process.Trims); // glibc's heap is trimmed at every idle look
+    }
+
+    [Fact]
+    public void A_process_busy_on_the_cpu_without_allocating_is_neither_reclaimed_nor_trimmed_until_it_goes_quiet()
+    {
+        // A fresh node merging a peer's database: a core of SQLite work, little managed allocation.
+        using var process = new Process();
+        process.Run(0, 5);
+        Assert.Equal(1, process.Trimmer.Reclaims);
+        var trims = process.Trims;
+        process.Run(256 * 1024, 60, cpuShare: 1.0);
+        Assert.True(process.Trimmer.InBurst);
+        Assert.Equal(1, process.Trimmer.Reclaims);
+        Assert.Equal(trims, process.Trims);
+
+        // Still some CPU (a tenth of a core): not quiet yet.
+        process.Run(0, 10, cpuShare: 0.1);
+        Assert.Equal(1, process.Trimmer.Reclaims);
+
+        process.Run(0, 4);
+        Assert.Equal(2, process.Trimmer.Reclaims);
+        Assert.False(process.Trimmer.InBurst);
     }
 
     [Fact]
