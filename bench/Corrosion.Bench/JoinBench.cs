@@ -131,7 +131,7 @@ internal static class JoinBench
                 peakRssA = Math.Max(peakRssA, Rss(a.Process.Id, "VmRSS"));
                 peakRssB = Math.Max(peakRssB, Rss(b.Process.Id, "VmRSS"));
                 peakHwmB = Math.Max(peakHwmB, Rss(b.Process.Id, "VmHWM"));
-                count = await CountAsync(httpB, LoadedRows);
+                count = await SustainedSuite.CountAsync(httpB, LoadedRows);
                 if (count % s.RowsPerTx != 0 && count != s.Rows)
                 {
                     partial.Add(count);
@@ -165,7 +165,7 @@ internal static class JoinBench
                     agents[1] = b;
                     httpB.Dispose();
                     httpB = new HttpClient { BaseAddress = await b.Listening.WaitAsync(TimeSpan.FromSeconds(120)), Timeout = TimeSpan.FromSeconds(120) };
-                    var kept = await CountAsync(httpB, LoadedRows);
+                    var kept = await SustainedSuite.CountAsync(httpB, LoadedRows);
                     Console.WriteLine(FormattableString.Invariant(
                         $"- B killed (SIGKILL) at {killedAt.TotalSeconds:F1} s holding {count:N0} rows (last count); restarted and listening at {clock.Elapsed.TotalSeconds:F1} s with {kept:N0} rows kept (peak RSS before the kill {peakHwmB / 1024.0:F0} MiB)"));
                     peakHwmB = 0;
@@ -199,7 +199,7 @@ internal static class JoinBench
                 var c = AgentProcess.Start(s.Cli, configC, dir.Path);
                 agents.Add(c);
                 httpC = new HttpClient { BaseAddress = await c.Listening.WaitAsync(TimeSpan.FromSeconds(120)), Timeout = TimeSpan.FromSeconds(120) };
-                while (clockC.Elapsed < TimeSpan.FromMinutes(30) && await CountAsync(httpC, LoadedRows) < s.Rows)
+                while (clockC.Elapsed < TimeSpan.FromMinutes(30) && await SustainedSuite.CountAsync(httpC, LoadedRows) < s.Rows)
                 {
                     await Task.Delay(200);
                 }
@@ -210,7 +210,7 @@ internal static class JoinBench
             // Everything acknowledged on A reaches every other node; then the contents must be equal.
             await stop.CancelAsync();
             await Task.WhenAll(probing, writing);
-            var total = await CountAsync(httpA, "1");
+            var total = await SustainedSuite.CountAsync(httpA, "1");
             var settle = Stopwatch.StartNew();
             var clients = new List<HttpClient> { httpB };
             if (httpC is not null)
@@ -218,11 +218,11 @@ internal static class JoinBench
                 clients.Add(httpC);
             }
 
-            var others = await Task.WhenAll(clients.Select(h => CountAsync(h, "1")));
+            var others = await Task.WhenAll(clients.Select(h => SustainedSuite.CountAsync(h, "1")));
             while (settle.Elapsed < TimeSpan.FromSeconds(120) && others.Any(o => o != total))
             {
                 await Task.Delay(100);
-                others = await Task.WhenAll(clients.Select(h => CountAsync(h, "1")));
+                others = await Task.WhenAll(clients.Select(h => SustainedSuite.CountAsync(h, "1")));
             }
 
             Console.WriteLine(FormattableString.Invariant(
@@ -346,23 +346,6 @@ internal static class JoinBench
                 return taken;
             }
         }
-    }
-
-    private static async Task<long> CountAsync(HttpClient http, string where)
-    {
-        using var content = new StringContent(JsonSerializer.Serialize($"SELECT count(*) FROM kv WHERE {where}"), Encoding.UTF8, "application/json");
-        using var response = await http.PostAsync(new Uri("v1/queries", UriKind.Relative), content);
-        response.EnsureSuccessStatusCode();
-        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.TryGetProperty("row", out var row))
-            {
-                return row[1][0].GetInt64();
-            }
-        }
-
-        throw new InvalidOperationException("count(*) returned no row");
     }
 
     /// <summary>The node's sync and merge counters from /metrics (summed over labels).</summary>

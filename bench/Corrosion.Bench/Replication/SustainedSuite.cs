@@ -222,9 +222,12 @@ internal static class SustainedSuite
         }
     }
 
-    private static async Task<long> CountAsync(HttpClient client)
+    private static Task<long> CountAsync(HttpClient client) => CountAsync(client, "1");
+
+    /// <summary>The node's <c>count(*)</c> of <c>kv</c> rows matching <paramref name="where"/>, over its HTTP API.</summary>
+    internal static async Task<long> CountAsync(HttpClient client, string where)
     {
-        using var content = new StringContent("\"SELECT count(*) FROM kv\"", Encoding.UTF8, "application/json");
+        using var content = new StringContent(JsonSerializer.Serialize($"SELECT count(*) FROM kv WHERE {where}"), Encoding.UTF8, "application/json");
         using var response = await client.PostAsync(new Uri("v1/queries", UriKind.Relative), content);
         response.EnsureSuccessStatusCode();
         foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
